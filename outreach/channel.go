@@ -1,0 +1,104 @@
+package outreach
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Channel is a way to reach a resident.
+type Channel string
+
+// Channels outreach can send through.
+const (
+	ChannelEmail Channel = "email"
+	ChannelSMS   Channel = "sms"
+)
+
+// AllChannels lists every channel in the default preference order.
+var AllChannels = []Channel{ChannelEmail, ChannelSMS}
+
+// Valid reports whether c is a known channel.
+func (c Channel) Valid() bool { return c == ChannelEmail || c == ChannelSMS }
+
+// Message is one rendered communication on its way to a provider.
+type Message struct {
+	// DeliveryID identifies the delivery; a retry of the same delivery
+	// carries the same id (email uses it for Message-ID).
+	DeliveryID string
+	JobID      string
+	Kind       Kind
+	Channel    Channel
+	To         string // email address or E.164 phone number
+	ToName     string
+	Subject    string // email only
+	Text       string // plain-text body; the SMS text for SMS
+	HTML       string // email only, may be empty
+}
+
+// Receipt is what a provider says when it accepts a message.
+type Receipt struct {
+	ProviderID string // SMTP queue id / Message-ID, Twilio SID
+	Status     Status // normally StatusSent; Twilio may answer queued/accepted
+}
+
+// Sender sends messages on one channel. Implementations are safe for
+// concurrent use. A failure is a *SendError when the implementation can tell
+// permanent from temporary; any other error is treated as temporary.
+type Sender interface {
+	Channel() Channel
+	Send(ctx context.Context, m Message) (Receipt, error)
+	Close() error
+}
+
+// SendError says whether a send failure is worth retrying. Reason is a short
+// stable token used as a metric label (e.g. "smtp_5xx", "twilio_21610",
+// "connection"); Code is the provider's code ("550", "21610") when it gave one.
+type SendError struct {
+	Permanent  bool
+	Reason     string
+	Code       string
+	RetryAfter time.Duration // provider's hint, zero when none
+	Err        error
+}
+
+func (e *SendError) Error() string {
+	kind := "temporary"
+	if e.Permanent {
+		kind = "permanent"
+	}
+	if e.Code != "" {
+		return fmt.Sprintf("%s failure (%s, code %s): %v", kind, e.Reason, e.Code, e.Err)
+	}
+	return fmt.Sprintf("%s failure (%s): %v", kind, e.Reason, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err says a retry cannot help.
+func IsPermanent(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Permanent
+}
+
+// FailureReason is the metric label for a send failure.
+func FailureReason(err error) string {
+	var se *SendError
+	if errors.As(err, &se) && se.Reason != "" {
+		return se.Reason
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "other"
+}
+
+// RetryAfterHint is the provider's Retry-After hint carried by err, if any.
+func RetryAfterHint(err error) time.Duration {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.RetryAfter
+	}
+	return 0
+}

@@ -1,0 +1,166 @@
+// Package outreach holds the domain of the outreach daemon: jobs, residents,
+// deliveries, and the interfaces that the stores and channels implement.
+// It depends on nothing but the standard library so that every other package
+// (queue, templates, channels, stores, dispatch) can share these types.
+package outreach
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Kind is what a job is about. It selects the built-in template.
+type Kind string
+
+// The kinds of communication that outreach knows.
+const (
+	KindHolidayGreeting      Kind = "holiday_greeting"
+	KindMaintenanceNotice    Kind = "maintenance_notice"
+	KindSatisfactionCallback Kind = "satisfaction_callback"
+	KindFollowUp             Kind = "follow_up"
+)
+
+// Kinds lists every known kind, in a stable order (for metrics and docs).
+var Kinds = []Kind{KindHolidayGreeting, KindMaintenanceNotice, KindSatisfactionCallback, KindFollowUp}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
+
+// Priority orders jobs; urgent ones bypass quiet hours and caps.
+type Priority string
+
+// Priorities.
+const (
+	PriorityUrgent Priority = "urgent"
+	PriorityNormal Priority = "normal"
+	PriorityBulk   Priority = "bulk"
+)
+
+// Valid reports whether p is empty (the default, normal) or a known priority.
+func (p Priority) Valid() bool {
+	switch p {
+	case "", PriorityUrgent, PriorityNormal, PriorityBulk:
+		return true
+	}
+	return false
+}
+
+// Audience selects residents for a job that is not addressed to one resident.
+// Set fields combine with AND; All selects everyone.
+type Audience struct {
+	All      bool     `json:"all,omitempty"`
+	Building string   `json:"building,omitempty"`
+	Unit     string   `json:"unit,omitempty"`
+	Tags     []string `json:"tags,omitempty"` // a resident must carry every tag
+	Locale   string   `json:"locale,omitempty"`
+}
+
+// Empty reports whether the audience selects nobody.
+func (a Audience) Empty() bool {
+	return !a.All && a.Building == "" && a.Unit == "" && len(a.Tags) == 0 && a.Locale == ""
+}
+
+// Matches reports whether r is in the audience.
+func (a Audience) Matches(r Resident) bool {
+	if a.Empty() {
+		return false
+	}
+	if a.Building != "" && r.Building != a.Building {
+		return false
+	}
+	if a.Unit != "" && r.Unit != a.Unit {
+		return false
+	}
+	if a.Locale != "" && r.Locale != a.Locale {
+		return false
+	}
+	for _, t := range a.Tags {
+		if !r.HasTag(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// Job is one unit of work on the stream: `XADD outreach:jobs * job <JSON>`.
+// Its JSON form is the contract with other services (see DESIGN.md).
+type Job struct {
+	ID         string         `json:"id,omitempty"`
+	Kind       Kind           `json:"kind"`
+	ResidentID string         `json:"resident_id,omitempty"`
+	Audience   *Audience      `json:"audience,omitempty"`
+	Data       map[string]any `json:"data,omitempty"`
+	Template   string         `json:"template,omitempty"`
+	Channels   []Channel      `json:"channels,omitempty"`
+	SendAt     *time.Time     `json:"send_at,omitempty"`
+	Priority   Priority       `json:"priority,omitempty"`
+	Campaign   string         `json:"campaign,omitempty"`
+}
+
+// DecodeJob parses and validates the JSON of a job. Its errors are
+// *RejectError values whose Reason says why (bad_json, missing_kind, ...).
+// Unknown fields are rejected so that a typo in a field name is an error the
+// sender sees in the dead-letter stream, not a silently ignored override.
+func DecodeJob(raw []byte) (Job, error) {
+	var j Job
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(&j); err != nil {
+		return Job{}, Reject(ReasonBadJSON, fmt.Errorf("decode job JSON: %w", err))
+	}
+	if dec.More() {
+		return Job{}, Reject(ReasonBadJSON, errors.New("decode job JSON: trailing data after the object"))
+	}
+	if err := j.Validate(); err != nil {
+		return Job{}, err
+	}
+	return j, nil
+}
+
+// Validate checks the job against the contract. Its errors are *RejectError.
+func (j Job) Validate() error {
+	switch {
+	case j.Kind == "":
+		return Reject(ReasonMissingKind, errors.New(`job has no "kind"`))
+	case !j.Kind.Valid():
+		return Reject(ReasonUnknownKind, fmt.Errorf("unknown kind %q (want one of %s)", j.Kind, joinKinds()))
+	case j.ResidentID == "" && j.Audience == nil:
+		return Reject(ReasonInvalidJob, errors.New(`job has neither "resident_id" nor "audience"`))
+	case j.ResidentID != "" && j.Audience != nil:
+		return Reject(ReasonInvalidJob, errors.New(`job has both "resident_id" and "audience"; give one`))
+	case j.Audience != nil && j.Audience.Empty():
+		return Reject(ReasonInvalidJob, errors.New(`"audience" selects nobody; use {"all":true} for everyone`))
+	case !j.Priority.Valid():
+		return Reject(ReasonInvalidJob, fmt.Errorf("unknown priority %q (want urgent, normal or bulk)", j.Priority))
+	case len(j.ID) > 200:
+		return Reject(ReasonInvalidJob, errors.New(`"id" is longer than 200 characters`))
+	}
+	for _, c := range j.Channels {
+		if !c.Valid() {
+			return Reject(ReasonInvalidJob, fmt.Errorf("unknown channel %q (want email or sms)", c))
+		}
+	}
+	return nil
+}
+
+// EffectivePriority is the job's priority, normal when unset.
+func (j Job) EffectivePriority() Priority {
+	if j.Priority == "" {
+		return PriorityNormal
+	}
+	return j.Priority
+}
+
+func joinKinds() string {
+	s := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}

@@ -16,12 +16,15 @@ const (
 	ReasonUnknownResident  Reason = "unknown_resident"
 	ReasonTemplateError    Reason = "template_error"
 	ReasonRetriesExhausted Reason = "retries_exhausted"
+	// ReasonInternal: processing the entry panicked; a bug, kept for a human.
+	ReasonInternal Reason = "internal_error"
 )
 
 // Reasons lists every rejection reason (to pre-initialize metrics).
 var Reasons = []Reason{
 	ReasonNoJobField, ReasonBadJSON, ReasonMissingKind, ReasonUnknownKind,
 	ReasonInvalidJob, ReasonUnknownResident, ReasonTemplateError, ReasonRetriesExhausted,
+	ReasonInternal,
 }
 
 // RejectError marks a job that can never be processed: it goes to the

@@ -1,0 +1,91 @@
+// Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
+// /healthz (the process is up) and /readyz (its dependencies answer).
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check reports whether one dependency answers.
+type Check func(ctx context.Context) error
+
+// Config wires the handler.
+type Config struct {
+	Gatherer prometheus.Gatherer
+	// Checks run on /readyz, by name (e.g. "redis", "store").
+	Checks map[string]Check
+	// CheckTimeout bounds each readiness check (default 2s).
+	CheckTimeout time.Duration
+	Logger       *slog.Logger
+}
+
+// NewHandler returns the daemon's HTTP handler.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.CheckTimeout == 0 {
+		cfg.CheckTimeout = 2 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelError),
+	}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		results := runChecks(r.Context(), cfg.Checks, cfg.CheckTimeout)
+		status := http.StatusOK
+		for name, res := range results {
+			if res != "ok" {
+				status = http.StatusServiceUnavailable
+				cfg.Logger.Warn("readiness check failed", "check", name, "err", res)
+			}
+		}
+		writeJSON(w, status, results)
+	})
+	return mux
+}
+
+// runChecks runs every check concurrently; the result is "ok" or the error.
+func runChecks(ctx context.Context, checks map[string]Check, timeout time.Duration) map[string]string {
+	names := make([]string, 0, len(checks))
+	for n := range checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	results := make(map[string]string, len(checks))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, name := range names {
+		wg.Go(func() {
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			res := "ok"
+			if err := checks[name](cctx); err != nil {
+				res = err.Error()
+			}
+			mu.Lock()
+			results[name] = res
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+}

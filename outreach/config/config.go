@@ -1,0 +1,222 @@
+// Package config reads the daemon's configuration from the environment
+// (see DESIGN.md for the contract). Load applies defaults, then validates,
+// and every error names the variable at fault. Secrets are held in Secret,
+// which never prints its value.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Secret is a credential. It prints as <secret> in logs, %v and JSON.
+type Secret string
+
+func (s Secret) String() string                { return "<secret>" }
+func (s Secret) GoString() string              { return "<secret>" }
+func (s Secret) MarshalJSON() ([]byte, error)  { return []byte(`"<secret>"`), nil }
+func (s Secret) MarshalText() ([]byte, error)  { return []byte("<secret>"), nil }
+func (s Secret) LogValue() slog.Value          { return slog.StringValue("<secret>") }
+func (s Secret) Reveal() string                { return string(s) }
+func (s Secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte("<secret>")) }
+
+// Config is everything `outreach serve` needs.
+type Config struct {
+	RedisURL    Secret // OUTREACH_REDIS_URL (may carry a password)
+	DatabaseURL Secret // OUTREACH_DATABASE_URL (may carry a password)
+
+	SMTPURL   Secret // OUTREACH_SMTP_URL
+	EmailFrom string // OUTREACH_EMAIL_FROM
+	SMTPConns int    // OUTREACH_SMTP_CONNS
+
+	TwilioAccountSID    string // TWILIO_ACCOUNT_SID
+	TwilioAuthToken     Secret // TWILIO_AUTH_TOKEN
+	SMSFrom             string // OUTREACH_SMS_FROM
+	MessagingServiceSID string // OUTREACH_TWILIO_MESSAGING_SERVICE_SID
+	TwilioAPIURL        string // OUTREACH_TWILIO_API_URL
+
+	PublicURL string // OUTREACH_PUBLIC_URL
+	HTTPAddr  string // OUTREACH_HTTP_ADDR
+
+	Stream      string        // OUTREACH_STREAM
+	Group       string        // OUTREACH_GROUP
+	Consumer    string        // OUTREACH_CONSUMER
+	Workers     int           // OUTREACH_WORKERS
+	MaxAttempts int           // OUTREACH_MAX_ATTEMPTS
+	ClaimIdle   time.Duration // OUTREACH_CLAIM_IDLE
+	PhoneRegion string        // OUTREACH_PHONE_REGION
+	LogLevel    slog.Level    // OUTREACH_LOG_LEVEL
+	LogFormat   string        // OUTREACH_LOG_FORMAT: json, text or auto
+}
+
+// Var describes one environment variable, for `outreach help` and the README.
+type Var struct{ Name, Default, Meaning string }
+
+// Vars lists every variable Load reads.
+var Vars = []Var{
+	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream, e.g. redis://127.0.0.1:6379/0"},
+	{"OUTREACH_DATABASE_URL", "sqlite://outreach.db", "archive and residents: sqlite:///path/file.db or postgres://..."},
+	{"OUTREACH_SMTP_URL", "", "smtp://user:pass@host:port?tls=none|starttls|tls (email is off when empty)"},
+	{"OUTREACH_EMAIL_FROM", "", "sender address, required with OUTREACH_SMTP_URL"},
+	{"OUTREACH_SMTP_CONNS", "4", "persistent SMTP connections"},
+	{"TWILIO_ACCOUNT_SID", "", "Twilio account (SMS is off when empty)"},
+	{"TWILIO_AUTH_TOKEN", "", "Twilio auth token, required with TWILIO_ACCOUNT_SID"},
+	{"OUTREACH_SMS_FROM", "", "SMS sender number (or use the messaging service SID)"},
+	{"OUTREACH_TWILIO_MESSAGING_SERVICE_SID", "", "Twilio messaging service, instead of OUTREACH_SMS_FROM"},
+	{"OUTREACH_TWILIO_API_URL", "https://api.twilio.com", "Twilio API base URL (tests, proxies)"},
+	{"OUTREACH_PUBLIC_URL", "", "public base URL of this daemon (Twilio status callbacks)"},
+	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz"},
+	{"OUTREACH_STREAM", "outreach:jobs", "job stream; dead letters go to <stream>:dead"},
+	{"OUTREACH_GROUP", "outreach", "consumer group shared by all daemons"},
+	{"OUTREACH_CONSUMER", "<hostname>-<pid>", "this daemon's consumer name, unique in the group"},
+	{"OUTREACH_WORKERS", "16", "jobs processed at once"},
+	{"OUTREACH_MAX_ATTEMPTS", "8", "attempts before a temporarily failing job is dead-lettered"},
+	{"OUTREACH_CLAIM_IDLE", "60s", "idle time after which another daemon's pending entries are claimed"},
+	{"OUTREACH_PHONE_REGION", "CN", "default region for phone numbers without a country code"},
+	{"OUTREACH_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"OUTREACH_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, JSON otherwise)"},
+}
+
+// FromEnv loads the configuration from the process environment.
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+// Load reads the configuration through getenv, applies defaults and
+// validates it. All problems are reported together.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	atoi := func(name string, def int) int {
+		v := get(name, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s: want a positive whole number, got %q", name, v))
+			return def
+		}
+		return n
+	}
+	host, _ := os.Hostname()
+	c := Config{
+		RedisURL:            Secret(get("OUTREACH_REDIS_URL", "")),
+		DatabaseURL:         Secret(get("OUTREACH_DATABASE_URL", "sqlite://outreach.db")),
+		SMTPURL:             Secret(get("OUTREACH_SMTP_URL", "")),
+		EmailFrom:           get("OUTREACH_EMAIL_FROM", ""),
+		SMTPConns:           atoi("OUTREACH_SMTP_CONNS", 4),
+		TwilioAccountSID:    get("TWILIO_ACCOUNT_SID", ""),
+		TwilioAuthToken:     Secret(get("TWILIO_AUTH_TOKEN", "")),
+		SMSFrom:             get("OUTREACH_SMS_FROM", ""),
+		MessagingServiceSID: get("OUTREACH_TWILIO_MESSAGING_SERVICE_SID", ""),
+		TwilioAPIURL:        get("OUTREACH_TWILIO_API_URL", "https://api.twilio.com"),
+		PublicURL:           get("OUTREACH_PUBLIC_URL", ""),
+		HTTPAddr:            get("OUTREACH_HTTP_ADDR", ":8080"),
+		Stream:              get("OUTREACH_STREAM", "outreach:jobs"),
+		Group:               get("OUTREACH_GROUP", "outreach"),
+		Consumer:            get("OUTREACH_CONSUMER", fmt.Sprintf("%s-%d", host, os.Getpid())),
+		Workers:             atoi("OUTREACH_WORKERS", 16),
+		MaxAttempts:         atoi("OUTREACH_MAX_ATTEMPTS", 8),
+		PhoneRegion:         strings.ToUpper(get("OUTREACH_PHONE_REGION", "CN")),
+		LogFormat:           get("OUTREACH_LOG_FORMAT", "auto"),
+	}
+	if v := get("OUTREACH_CLAIM_IDLE", "60s"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("OUTREACH_CLAIM_IDLE: want a duration such as 60s, got %q", v))
+		}
+		c.ClaimIdle = d
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
+	}
+	errs = append(errs, c.validate()...)
+	return c, errors.Join(errs...)
+}
+
+func (c Config) validate() []error {
+	var errs []error
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(string(c.RedisURL)); err != nil {
+			errs = append(errs, fmt.Errorf("OUTREACH_REDIS_URL: not a redis:// or rediss:// URL (%s)", redactErr(err, c.RedisURL)))
+		}
+	}
+	if c.SMTPURL != "" && c.EmailFrom == "" {
+		errs = append(errs, errors.New("OUTREACH_EMAIL_FROM: required when OUTREACH_SMTP_URL is set"))
+	}
+	if c.EmailFrom != "" && c.SMTPURL == "" {
+		errs = append(errs, errors.New("OUTREACH_SMTP_URL: required when OUTREACH_EMAIL_FROM is set"))
+	}
+	if c.TwilioAccountSID != "" {
+		if c.TwilioAuthToken == "" {
+			errs = append(errs, errors.New("TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set"))
+		}
+		if c.SMSFrom == "" && c.MessagingServiceSID == "" {
+			errs = append(errs, errors.New("OUTREACH_SMS_FROM or OUTREACH_TWILIO_MESSAGING_SERVICE_SID: one is required when TWILIO_ACCOUNT_SID is set"))
+		}
+	} else if c.TwilioAuthToken != "" {
+		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID: required when TWILIO_AUTH_TOKEN is set"))
+	}
+	for name, v := range map[string]string{"OUTREACH_PUBLIC_URL": c.PublicURL, "OUTREACH_TWILIO_API_URL": c.TwilioAPIURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: want an http(s) URL, got %q", name, v))
+		}
+	}
+	if len(c.PhoneRegion) != 2 {
+		errs = append(errs, fmt.Errorf("OUTREACH_PHONE_REGION: want a two-letter region such as CN, got %q", c.PhoneRegion))
+	}
+	switch c.LogFormat {
+	case "json", "text", "auto":
+	default:
+		errs = append(errs, fmt.Errorf("OUTREACH_LOG_FORMAT: want json, text or auto, got %q", c.LogFormat))
+	}
+	return errs
+}
+
+// RequireServe checks what `outreach serve` needs beyond Load: a Redis URL
+// and at least one channel.
+func (c Config) RequireServe() error {
+	var errs []error
+	if c.RedisURL == "" {
+		errs = append(errs, errors.New("OUTREACH_REDIS_URL: required (e.g. redis://127.0.0.1:6379/0)"))
+	}
+	if !c.EmailEnabled() && !c.SMSEnabled() {
+		errs = append(errs, errors.New("no channel configured: set OUTREACH_SMTP_URL and OUTREACH_EMAIL_FROM, or TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and OUTREACH_SMS_FROM"))
+	}
+	return errors.Join(errs...)
+}
+
+// EmailEnabled reports whether the email channel is configured.
+func (c Config) EmailEnabled() bool { return c.SMTPURL != "" }
+
+// SMSEnabled reports whether the SMS channel is configured.
+func (c Config) SMSEnabled() bool { return c.TwilioAccountSID != "" }
+
+// redactErr renders err without the secret it may quote.
+func redactErr(err error, secret Secret) string {
+	s := err.Error()
+	if secret != "" {
+		s = strings.ReplaceAll(s, string(secret), "<url>")
+	}
+	if u, perr := url.Parse(string(secret)); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			s = strings.ReplaceAll(s, p, "<secret>")
+		}
+	}
+	return s
+}

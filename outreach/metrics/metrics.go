@@ -1,0 +1,139 @@
+// Package metrics defines the Prometheus metrics of the outreach daemon. All
+// names start with outreach_ and follow Prometheus conventions; label values
+// that are known in advance are pre-initialized so dashboards show zeros.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// Metrics holds every collector the daemon updates.
+type Metrics struct {
+	// JobsReceived counts valid jobs read from the stream (first attempt only), by kind.
+	JobsReceived *prometheus.CounterVec
+	// Deliveries counts delivery outcomes by channel, kind and status.
+	Deliveries *prometheus.CounterVec
+	// DeadLetters counts entries moved to the dead-letter stream, by reason.
+	DeadLetters *prometheus.CounterVec
+	// Retries counts jobs scheduled for another attempt, by kind and reason.
+	Retries *prometheus.CounterVec
+	// SendFailures counts failed provider calls by channel and reason.
+	SendFailures *prometheus.CounterVec
+	// Duplicates counts deliveries skipped because the archive already had
+	// them as sent (redelivery or a job id enqueued twice), by kind.
+	Duplicates *prometheus.CounterVec
+	// SendDuration observes provider call latency per channel.
+	SendDuration *prometheus.HistogramVec
+	// JobLatency observes the time from XADD (the stream id's timestamp) to
+	// the job being done (archived and acked), by kind.
+	JobLatency *prometheus.HistogramVec
+	// Deferred counts jobs parked in the delayed set until their send_at.
+	Deferred *prometheus.CounterVec
+
+	// Queue gauges, refreshed from Redis periodically.
+	QueueLength    prometheus.Gauge
+	QueueLag       prometheus.Gauge
+	QueuePending   prometheus.Gauge
+	DeadLetterSize prometheus.Gauge
+	DelayedSize    prometheus.Gauge
+	// InFlight is the number of jobs being processed by this daemon.
+	InFlight prometheus.Gauge
+}
+
+// New creates the metrics and registers them with reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		JobsReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_jobs_received_total",
+			Help: "Valid jobs read from the stream (first attempt), by kind.",
+		}, []string{"kind"}),
+		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_deliveries_total",
+			Help: "Delivery outcomes by channel, kind and status (sent, failed, retrying).",
+		}, []string{"channel", "kind", "status"}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_dead_letters_total",
+			Help: "Stream entries moved to the dead-letter stream, by reason.",
+		}, []string{"reason"}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_retries_total",
+			Help: "Jobs scheduled for another attempt after a temporary failure, by kind and reason.",
+		}, []string{"kind", "reason"}),
+		SendFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_send_failures_total",
+			Help: "Failed provider calls by channel and reason.",
+		}, []string{"channel", "reason"}),
+		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_duplicates_skipped_total",
+			Help: "Deliveries not sent again because the archive already records them as sent, by kind.",
+		}, []string{"kind"}),
+		SendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "outreach_send_duration_seconds",
+			Help:    "Latency of provider calls (SMTP, Twilio) per channel.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"channel"}),
+		JobLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "outreach_job_latency_seconds",
+			Help:    "Time from enqueue (XADD) to the job being archived and acked, by kind.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+		}, []string{"kind"}),
+		Deferred: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_jobs_deferred_total",
+			Help: "Jobs parked in the delayed set until their send_at, by kind.",
+		}, []string{"kind"}),
+		QueueLength: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "outreach_queue_length",
+			Help: "Entries in the job stream (XLEN).",
+		}),
+		QueueLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "outreach_queue_lag",
+			Help: "Entries in the job stream not yet read by the consumer group.",
+		}),
+		QueuePending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "outreach_queue_pending",
+			Help: "Entries read by the consumer group but not yet acknowledged.",
+		}),
+		DeadLetterSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "outreach_dead_letter_stream_length",
+			Help: "Entries in the dead-letter stream.",
+		}),
+		DelayedSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "outreach_delayed_jobs",
+			Help: "Jobs waiting in the delayed set (retries and future send_at).",
+		}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "outreach_jobs_in_flight",
+			Help: "Jobs being processed by this daemon.",
+		}),
+	}
+	reg.MustRegister(
+		m.JobsReceived, m.Deliveries, m.DeadLetters, m.Retries, m.SendFailures,
+		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred,
+		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
+	)
+	m.preinit()
+	return m
+}
+
+// preinit creates the label combinations known in advance, so that a
+// dashboard shows 0 rather than "no data" before the first event.
+func (m *Metrics) preinit() {
+	for _, k := range outreach.Kinds {
+		m.JobsReceived.WithLabelValues(string(k))
+		m.Duplicates.WithLabelValues(string(k))
+		m.JobLatency.WithLabelValues(string(k))
+		for _, c := range outreach.AllChannels {
+			for _, s := range []outreach.Status{outreach.StatusSent, outreach.StatusFailed, outreach.StatusRetrying} {
+				m.Deliveries.WithLabelValues(string(c), string(k), string(s))
+			}
+		}
+	}
+	for _, r := range outreach.Reasons {
+		m.DeadLetters.WithLabelValues(string(r))
+	}
+	for _, c := range outreach.AllChannels {
+		m.SendDuration.WithLabelValues(string(c))
+	}
+}

@@ -1,0 +1,175 @@
+package templates
+
+import (
+	"html"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+func TestBuiltinHasEveryKind(t *testing.T) {
+	t.Parallel()
+	s := builtinSet(t)
+	for _, k := range outreach.Kinds {
+		if !slices.Contains(s.Names(), string(k)) {
+			t.Errorf("no template for kind %s in %v", k, s.Names())
+			continue
+		}
+		if got, want := s.Locales(string(k)), []string{"en", "zh-CN"}; !slices.Equal(got, want) {
+			t.Errorf("%s: locales %v, want %v", k, got, want)
+		}
+		for _, loc := range s.Locales(string(k)) {
+			if got := s.Channels(string(k), loc); !slices.Equal(got, outreach.AllChannels) {
+				t.Errorf("%s/%s: channels %v, want %v", k, loc, got, outreach.AllChannels)
+			}
+		}
+	}
+}
+
+// smsOmits lists the sample data that an SMS leaves out on purpose.
+var smsOmits = map[string][]string{
+	// SMS asks for a reply by number; the survey link is for email.
+	"satisfaction_callback": {"survey_url"},
+}
+
+// TestBuiltinRendersEverySample renders every template x locale x channel
+// with its complete sample and checks the message is whole and personal.
+func TestBuiltinRendersEverySample(t *testing.T) {
+	t.Parallel()
+	s := builtinSet(t)
+	for _, name := range s.Names() {
+		for _, loc := range s.Locales(name) {
+			smp := sample(t, s, name, loc)
+			for _, ch := range s.Channels(name, loc) {
+				t.Run(name+"/"+loc+"/"+string(ch), func(t *testing.T) {
+					t.Parallel()
+					in := Input{Template: name, Locale: loc, Channel: ch, Resident: smp.Resident, Data: smp.Data, Now: testNow}
+					r, err := s.Render(in)
+					if err != nil {
+						t.Fatalf("Render: %v", err)
+					}
+					if r.Template != name || r.Locale != loc || r.Variant != DefaultVariant || len(r.Version) != 12 {
+						t.Errorf("rendered as %s/%s variant %q version %q", r.Template, r.Locale, r.Variant, r.Version)
+					}
+					parts := map[string]string{"text": r.Text}
+					if ch == outreach.ChannelEmail {
+						parts["subject"], parts["html"] = r.Subject, r.HTML
+					} else if r.Subject != "" || r.HTML != "" {
+						t.Errorf("SMS has subject %q / HTML %q", r.Subject, r.HTML)
+					}
+					for part, text := range parts {
+						if strings.TrimSpace(text) == "" {
+							t.Errorf("%s is empty", part)
+						}
+						if strings.Contains(text, "no value") || strings.Contains(text, "<nil>") {
+							t.Errorf("%s shows a missing value:\n%s", part, text)
+						}
+					}
+					checkShown(t, "text", r.Text, smp, ch, name, false)
+					if ch == outreach.ChannelEmail {
+						checkShown(t, "html", r.HTML, smp, ch, name, true)
+						checkHTML(t, r.HTML, loc)
+						if strings.ContainsAny(r.Subject, "\r\n") {
+							t.Errorf("subject has a line break: %q", r.Subject)
+						}
+					} else {
+						checkSMS(t, r.Text, loc)
+					}
+				})
+			}
+		}
+	}
+}
+
+// checkShown fails unless the resident's name and every sample data value
+// appear in text (times by their hour and minute, as templates format them).
+func checkShown(t *testing.T, part, text string, smp Sample, ch outreach.Channel, name string, escaped bool) {
+	t.Helper()
+	show := func(s string) string {
+		if escaped {
+			return html.EscapeString(s)
+		}
+		return s
+	}
+	if !strings.Contains(text, show(smp.Resident.Name)) {
+		t.Errorf("%s does not address %q:\n%s", part, smp.Resident.Name, text)
+	}
+	for k, v := range smp.Data {
+		if ch == outreach.ChannelSMS && slices.Contains(smsOmits[name], k) {
+			continue
+		}
+		want := str(v)
+		if tm, err := time.Parse(time.RFC3339, want); err == nil {
+			want = tm.Format("15:04")
+		}
+		if !strings.Contains(text, show(want)) {
+			t.Errorf("%s lacks data %s=%q:\n%s", part, k, want, text)
+		}
+	}
+}
+
+func checkHTML(t *testing.T, h, locale string) {
+	t.Helper()
+	for _, want := range []string{"<!DOCTYPE html>", `<html lang="` + locale + `">`, `<meta charset="utf-8">`, `name="viewport"`, "</html>"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML lacks %s", want)
+		}
+	}
+	// No external assets: no images, scripts, style sheets or fonts to fetch.
+	for _, bad := range []string{"<img", "<script", "<link", "<style", "url(", "src="} {
+		if strings.Contains(h, bad) {
+			t.Errorf("HTML contains %s", bad)
+		}
+	}
+}
+
+// checkSMS holds an SMS to one segment with the sample data: 70 characters
+// in UCS-2 (Chinese), 160 in the GSM 7-bit alphabet (English).
+func checkSMS(t *testing.T, text, locale string) {
+	t.Helper()
+	sig, limit := "[Property Office]", 160
+	if strings.HasPrefix(locale, "zh") {
+		sig, limit = "【物业服务中心】", 70
+	}
+	if !strings.HasPrefix(text, sig) {
+		t.Errorf("SMS does not start with %s: %q", sig, text)
+	}
+	n := utf8.RuneCountInString(text)
+	if limit == 160 {
+		var ok bool
+		if n, ok = gsmSeptets(text); !ok {
+			t.Errorf("SMS is outside the GSM 7-bit alphabet (the limit would drop to 70): %q", text)
+		}
+	}
+	if n > limit {
+		t.Errorf("SMS is %d characters, over %d: %q", n, limit, text)
+	}
+}
+
+// gsmSeptets counts the septets of s in the GSM 7-bit alphabet (two for the
+// extension table, which holds "[" and "]"); ok is false when s has a
+// character outside it.
+func gsmSeptets(s string) (n int, ok bool) {
+	for _, r := range s {
+		switch {
+		case strings.ContainsRune(gsm7, r):
+			n++
+		case strings.ContainsRune(gsm7ext, r):
+			n += 2
+		default:
+			return n, false
+		}
+	}
+	return n, true
+}
+
+// gsm7 and gsm7ext are the GSM 03.38 basic character set and its
+// extension table.
+const (
+	gsm7    = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+	gsm7ext = "\f^{}\\[~]|€"
+)

@@ -1,0 +1,128 @@
+package templates
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// DefaultVariant is the Variant of a rendering that used no variant template.
+const DefaultVariant = "default"
+
+// Input is what one message is rendered from.
+type Input struct {
+	Kind     outreach.Kind
+	Template string // optional override name (the job's "template" field); empty: the kind's template
+	Locale   string // the resident's locale, e.g. "zh-CN", "en-GB"; empty: DefaultLocale
+	// Variant, e.g. "elderly", selects <template>.<variant> where it exists
+	// in the chosen language; empty or "default": none.
+	Variant  string
+	Channel  outreach.Channel
+	Resident outreach.Resident
+	Data     map[string]any // the job's data
+	Now      time.Time      // for date helpers; zero: the current time
+}
+
+// Rendered is a rendered message and what it was rendered from.
+type Rendered struct {
+	Template string // template name used, e.g. "maintenance_notice"
+	Version  string // 12 hex digits of a SHA-256 over the template files used
+	Locale   string // the locale used after fallback
+	Variant  string // DefaultVariant or the variant used, e.g. "elderly"
+	Subject  string // email only
+	Text     string // email plain text, or the SMS text
+	HTML     string // email only; empty when the template has no HTML
+}
+
+// Render renders the message for in. Its errors say why the job cannot be
+// rendered as given (unknown template, missing variable, ...): retrying
+// cannot help. A missing variable is a *MissingVariableError; an unknown
+// kind or template wraps ErrUnknownTemplate.
+func (s *Set) Render(in Input) (Rendered, error) {
+	if !in.Channel.Valid() {
+		return Rendered{}, fmt.Errorf("render: unknown channel %q", in.Channel)
+	}
+	name, err := s.templateName(in)
+	if err != nil {
+		return Rendered{}, err
+	}
+	var variant *named
+	if in.Variant != "" && in.Variant != DefaultVariant {
+		variant = s.byName[name+"."+in.Variant]
+	}
+	t, l := pick(in.Locale, in.Channel, variant, s.byName[name])
+	if l == nil {
+		return Rendered{}, fmt.Errorf("render: template %q has no %s version: %w", name, in.Channel, ErrUnknownTemplate)
+	}
+	out, err := l.render(in)
+	if err != nil {
+		return Rendered{}, err
+	}
+	out.Template, out.Variant = name, DefaultVariant
+	if t == variant {
+		out.Variant = in.Variant
+	}
+	return out, nil
+}
+
+// templateName is the name of the base template that in asks for.
+func (s *Set) templateName(in Input) (string, error) {
+	name := in.Template
+	if name == "" {
+		if in.Kind == "" {
+			return "", fmt.Errorf("render: no kind and no template name: %w", ErrUnknownTemplate)
+		}
+		name = string(in.Kind)
+	}
+	if _, variant := baseName(name); variant != "" {
+		return "", fmt.Errorf("render: template %q: name the variant in Variant, not in the template name: %w", name, ErrUnknownTemplate)
+	}
+	if _, ok := s.byName[name]; !ok {
+		if in.Template == "" {
+			return "", fmt.Errorf("render: no template for kind %q: %w", in.Kind, ErrUnknownTemplate)
+		}
+		return "", fmt.Errorf("render: template %q: %w", name, ErrUnknownTemplate)
+	}
+	return name, nil
+}
+
+// render renders in.Channel of l. The result has no template or variant.
+func (l *localized) render(in Input) (Rendered, error) {
+	where := l.name + "/" + l.locale + "/" + string(in.Channel)
+	p := l.parts[in.Channel]
+	data := newData(in, l.locale)
+	out := Rendered{Version: p.version, Locale: l.locale}
+	var b strings.Builder
+	exec := func(e executor, what string) (string, error) {
+		b.Reset()
+		if err := e.Execute(&b, data); err != nil {
+			return "", execError(err, where)
+		}
+		s := strings.TrimSpace(b.String())
+		if s == "" {
+			return "", fmt.Errorf("render %s: the %s is empty", where, what)
+		}
+		return s, nil
+	}
+	var err error
+	if in.Channel == outreach.ChannelSMS {
+		out.Text, err = exec(p.text, "text")
+		return out, err
+	}
+	if out.Subject, err = exec(p.subject, "subject"); err != nil {
+		return Rendered{}, err
+	}
+	// A subject is one header line: fold any line breaks the data brought in.
+	out.Subject = strings.Join(strings.Fields(out.Subject), " ")
+	if out.Text, err = exec(p.text, "text"); err != nil {
+		return Rendered{}, err
+	}
+	if p.html != nil {
+		if out.HTML, err = exec(p.html, "HTML"); err != nil {
+			return Rendered{}, err
+		}
+	}
+	return out, nil
+}

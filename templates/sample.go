@@ -1,0 +1,48 @@
+package templates
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// Sample is example input for a template locale, read from its sample.json:
+// it is rendered at load time and serves previews and tests.
+type Sample struct {
+	Resident outreach.Resident `json:"resident"`
+	Data     map[string]any    `json:"data"`
+}
+
+// Sample returns a copy of the sample of the named template in locale, and
+// whether there is one.
+func (s *Set) Sample(name, locale string) (Sample, bool) {
+	t, ok := s.byName[name]
+	if !ok {
+		return Sample{}, false
+	}
+	l, ok := t.locales[locale]
+	if !ok || l.sample == nil {
+		return Sample{}, false
+	}
+	smp := *l.sample
+	smp.Resident.Tags = slices.Clone(smp.Resident.Tags)
+	smp.Resident.Channels = slices.Clone(smp.Resident.Channels)
+	smp.Resident.Attributes = maps.Clone(smp.Resident.Attributes)
+	smp.Data = cleanData(smp.Data)
+	return smp, true
+}
+
+func decodeSample(b []byte) (Sample, error) {
+	var smp Sample
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	dec.UseNumber() // as outreach.DecodeJob does, so samples see what jobs see
+	if err := dec.Decode(&smp); err != nil {
+		return Sample{}, fmt.Errorf("decode JSON: %w", err)
+	}
+	return smp, nil
+}

@@ -1,0 +1,57 @@
+// Package queue carries outreach jobs over Redis Streams: a Producer that
+// enqueues them, a Consumer that reads them in a consumer group, a delayed set
+// for retries, and a dead-letter stream for entries that cannot be processed.
+//
+// # Keys
+//
+// Every key name comes from [Keys] (see [NewKeys]): the stream
+// (default "outreach:jobs"), the dead-letter stream (stream+":dead") and the
+// delayed sorted set (stream+":delayed"). Other services enqueue with
+//
+//	XADD outreach:jobs * job <JSON>
+//
+// # How the calls fit
+//
+// The dispatcher drives the consumer; this package has no loop of its own:
+//
+//	c.EnsureGroup(ctx)                       // once, at start
+//	for {
+//	    entries, err := c.Read(ctx)          // new entries (nil on timeout)
+//	    // now and then, on a ticker:
+//	    //   c.Claim(ctx)                     // entries a dead daemon left pending
+//	    //   c.PromoteDue(ctx, time.Now(), n) // retries that are due, back into the stream
+//	    for _, e := range entries {
+//	        // !e.HasJob or a bad job      -> c.DeadLetter(ctx, e, reason, err)
+//	        // temporary failure            -> c.Schedule(ctx, e, retryAt, e.Attempt+1)
+//	        //                                 (or DeadLetter with retries_exhausted)
+//	        // done (sent, or already sent) -> collect e.ID
+//	    }
+//	    c.Ack(ctx, doneIDs...)               // one XACK for the batch
+//	}
+//
+// DeadLetter and Schedule ack the entry themselves, in the same MULTI/EXEC as
+// their write, so an entry is never both acked and lost, nor written twice and
+// still pending.
+//
+// # Delivery semantics
+//
+// Delivery is at least once. An entry stays pending in the group until it is
+// acked; if its consumer dies, [Consumer.Claim] on another daemon takes it
+// over after MinIdle. The client may also retry an XADD whose reply was lost,
+// so the stream can hold the same job twice: consumers deduplicate on the
+// job's id (the archive), not this package.
+//
+// Nothing here trims the stream: trimming a stream that a group reads can drop
+// entries no consumer has seen. Trim with MINID below the group's
+// last-delivered id if the stream must be bounded.
+//
+// # Redis Cluster
+//
+// DeadLetter and Schedule are MULTI/EXEC over two keys and PromoteDue is a Lua
+// script over three; in Redis Cluster all keys of one such call must live in
+// one hash slot. Give the stream a hash tag, e.g. "{outreach}:jobs": the dead
+// and delayed keys are built from the stream name, so they carry the same tag
+// ("{outreach}:jobs:dead", "{outreach}:jobs:delayed") and the same slot.
+// [Keys.SameSlot] reports whether that holds, and [Consumer.EnsureGroup]
+// refuses to start on a cluster client when it does not.
+package queue

@@ -1,0 +1,69 @@
+package queue_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+// TestMiniredis runs the commands and the Lua script against miniredis, which
+// `outreach dev` uses. Its XINFO GROUPS lag is not Redis's, so Lag is not checked.
+func TestMiniredis(t *testing.T) {
+	t.Parallel()
+	srv := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	e := newEnvOn(t, rdb, queue.NewKeys("", ""), queue.ConsumerOptions{MinIdle: 50 * time.Millisecond})
+	ctx := t.Context()
+
+	e.enqueue(t, "mini", 3)
+	got := readN(t, e.c, 3)
+
+	if err := e.c.Schedule(ctx, got[0], time.Now().Add(-time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Schedule(ctx, got[1], time.Now().Add(time.Hour), 1); err != nil {
+		t.Fatal(err)
+	}
+	if moved, err := e.c.PromoteDue(ctx, time.Now(), 10); err != nil || moved != 1 {
+		t.Fatalf("PromoteDue = %d, %v; want 1", moved, err)
+	}
+	retry := readN(t, e.c, 1)[0]
+	if jobID(t, retry.Job) != "mini-0" || retry.Attempt != 1 {
+		t.Errorf("retry = %+v, want mini-0 at attempt 1", retry)
+	}
+	if err := e.c.DeadLetter(ctx, retry, outreach.ReasonRetriesExhausted, errors.New("gave up")); err != nil {
+		t.Fatal(err)
+	}
+
+	// got[2] is still pending: another daemon claims it.
+	other := e.consumer(queue.ConsumerOptions{Name: "c2", MinIdle: 50 * time.Millisecond})
+	time.Sleep(100 * time.Millisecond)
+	claimed, err := other.Claim(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claimed) != 1 || claimed[0].ID != got[2].ID {
+		t.Fatalf("claimed %v, want %s", ids(claimed), got[2].ID)
+	}
+
+	s, err := e.c.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Length != 4 || s.Pending != 1 || s.Dead != 1 || s.Delayed != 1 {
+		t.Errorf("Stats = %+v, want Length 4, Pending 1, Dead 1, Delayed 1 (Lag not checked)", s)
+	}
+	if err := other.Ack(ctx, claimed[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.pending(t); n != 0 {
+		t.Errorf("pending = %d, want 0", n)
+	}
+}

@@ -1,0 +1,93 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// Producer enqueues jobs on the stream. It is safe for concurrent use.
+type Producer struct {
+	rdb  redis.UniversalClient
+	keys Keys
+}
+
+// NewProducer returns a producer that writes to keys.Stream.
+func NewProducer(rdb redis.UniversalClient, keys Keys) *Producer {
+	return &Producer{rdb: rdb, keys: keys}
+}
+
+// Enqueue validates job and adds it to the stream as `XADD stream * job <JSON>`.
+// An invalid job is not enqueued; its error wraps the *outreach.RejectError.
+//
+// The client may retry an XADD whose reply was lost, so one call can add two
+// entries; give the job an ID so that consumers can deduplicate.
+func (p *Producer) Enqueue(ctx context.Context, job outreach.Job) (streamID string, err error) {
+	raw, err := encodeJob(job)
+	if err != nil {
+		return "", err
+	}
+	id, err := p.rdb.XAdd(ctx, p.xaddArgs(raw)).Result()
+	if err != nil {
+		return "", fmt.Errorf("enqueue job on %s: %w", p.keys.Stream, err)
+	}
+	return id, nil
+}
+
+// EnqueueBatch validates every job, then adds them all in one pipeline and
+// returns their stream ids in order. If any job is invalid nothing is
+// enqueued. If Redis fails part way, the ids of the entries that were added
+// are returned with the error ("" for the others), so the caller can retry
+// only what failed.
+func (p *Producer) EnqueueBatch(ctx context.Context, jobs []outreach.Job) ([]string, error) {
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	raws := make([][]byte, len(jobs))
+	for i, job := range jobs {
+		raw, err := encodeJob(job)
+		if err != nil {
+			return nil, fmt.Errorf("job %d of %d: %w", i, len(jobs), err)
+		}
+		raws[i] = raw
+	}
+	cmds := make([]*redis.StringCmd, len(raws))
+	_, err := p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for i, raw := range raws {
+			cmds[i] = pipe.XAdd(ctx, p.xaddArgs(raw))
+		}
+		return nil
+	})
+	ids := make([]string, len(cmds))
+	for i, cmd := range cmds {
+		ids[i] = cmd.Val()
+	}
+	if err != nil {
+		return ids, fmt.Errorf("enqueue %d jobs on %s: %w", len(jobs), p.keys.Stream, err)
+	}
+	return ids, nil
+}
+
+func (p *Producer) xaddArgs(raw []byte) *redis.XAddArgs {
+	return &redis.XAddArgs{Stream: p.keys.Stream, ID: "*", Values: []any{FieldJob, raw}}
+}
+
+// encodeJob validates job and encodes it as compact JSON. HTML characters are
+// not escaped: the JSON is data for templates, not for a web page.
+func encodeJob(job outreach.Job) ([]byte, error) {
+	if err := job.Validate(); err != nil {
+		return nil, fmt.Errorf("validate job: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(job); err != nil {
+		return nil, fmt.Errorf("encode job JSON: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

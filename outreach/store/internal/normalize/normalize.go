@@ -1,0 +1,151 @@
+// Package normalize validates records and puts them in the canonical form
+// that every store writes, so that SQLite and PostgreSQL accept the same
+// input and give back the same values.
+package normalize
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// DefaultLimit is the number of deliveries Search returns when the filter
+// sets no limit.
+const DefaultLimit = 1000
+
+// Time is t as the stores keep it: UTC, truncated to the microsecond (the
+// resolution of a PostgreSQL timestamptz; SQLite stores the same integer).
+func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// Deliveries returns a normalized copy of ds: every text is valid UTF-8
+// without NUL bytes (PostgreSQL refuses both; SQLite would keep them), zero
+// CreatedAt and UpdatedAt become now, and all times are in canonical form.
+// The caller's slice is not modified.
+func Deliveries(ds []outreach.Delivery, now time.Time) ([]outreach.Delivery, error) {
+	now = Time(now)
+	out := make([]outreach.Delivery, len(ds))
+	for i, d := range ds {
+		if d.ID == "" {
+			return nil, fmt.Errorf("delivery %d: empty id", i)
+		}
+		if d.Attempts < 0 || d.Attempts > math.MaxInt32 {
+			return nil, fmt.Errorf("delivery %d (id %q): attempts %d out of range", i, d.ID, d.Attempts)
+		}
+		texts := []field{
+			{"id", d.ID}, {"job_id", d.JobID}, {"stream_id", d.StreamID},
+			{"resident_id", d.ResidentID}, {"kind", string(d.Kind)}, {"channel", string(d.Channel)},
+			{"template", d.Template}, {"template_version", d.TemplateVersion}, {"locale", d.Locale},
+			{"variant", d.Variant}, {"subject", d.Subject}, {"body", d.Body},
+			{"status", string(d.Status)}, {"provider_message_id", d.ProviderID},
+			{"error", d.Error}, {"campaign", d.Campaign},
+		}
+		for _, f := range texts {
+			if err := checkText(f.value); err != nil {
+				return nil, fmt.Errorf("delivery %d (id %q): field %s: %w", i, d.ID, f.name, err)
+			}
+		}
+		d.CreatedAt = orNow(d.CreatedAt, now)
+		d.UpdatedAt = orNow(d.UpdatedAt, now)
+		if d.SentAt != nil {
+			t := Time(*d.SentAt)
+			d.SentAt = &t
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// Residents returns a normalized copy of rs: texts are checked as for
+// Deliveries, a zero UpdatedAt becomes now, and empty tags, channels and
+// attributes become nil (which is what the stores give back for them).
+func Residents(rs []outreach.Resident, now time.Time) ([]outreach.Resident, error) {
+	now = Time(now)
+	out := make([]outreach.Resident, len(rs))
+	for i, r := range rs {
+		if r.ID == "" {
+			return nil, fmt.Errorf("resident %d: empty id", i)
+		}
+		texts := []field{
+			{"id", r.ID}, {"name", r.Name}, {"email", r.Email}, {"phone", r.Phone},
+			{"locale", r.Locale}, {"building", r.Building}, {"unit", r.Unit},
+		}
+		for _, t := range r.Tags {
+			texts = append(texts, field{"tags", t})
+		}
+		for _, c := range r.Channels {
+			texts = append(texts, field{"channels", string(c)})
+		}
+		for k, v := range r.Attributes {
+			texts = append(texts, field{"attributes", k}, field{"attributes", v})
+		}
+		for _, f := range texts {
+			if err := checkText(f.value); err != nil {
+				return nil, fmt.Errorf("resident %d (id %q): field %s: %w", i, r.ID, f.name, err)
+			}
+		}
+		r.Tags = nilIfEmpty(slices.Clone(r.Tags))
+		r.Channels = nilIfEmpty(slices.Clone(r.Channels))
+		if len(r.Attributes) == 0 {
+			r.Attributes = nil
+		}
+		r.UpdatedAt = orNow(r.UpdatedAt, now)
+		out[i] = r
+	}
+	return out, nil
+}
+
+// Filter returns f with the default limit applied and its times in
+// canonical form. A negative limit is an error.
+func Filter(f outreach.Filter) (outreach.Filter, error) {
+	switch {
+	case f.Limit < 0:
+		return f, fmt.Errorf("invalid search limit %d", f.Limit)
+	case f.Limit == 0:
+		f.Limit = DefaultLimit
+	}
+	if !f.Since.IsZero() {
+		f.Since = Time(f.Since)
+	}
+	if !f.Until.IsZero() {
+		f.Until = Time(f.Until)
+	}
+	return f, nil
+}
+
+// field is a named text of a record, checked by checkText.
+type field struct{ name, value string }
+
+var (
+	errInvalidUTF8 = errors.New("not valid UTF-8")
+	errNUL         = errors.New("contains a NUL byte")
+)
+
+func checkText(s string) error {
+	if !utf8.ValidString(s) {
+		return errInvalidUTF8
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return errNUL
+	}
+	return nil
+}
+
+func orNow(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return Time(t)
+}
+
+func nilIfEmpty[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,211 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+)
+
+const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
+	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
+	created_at, updated_at, sent_at`
+
+// upsertDeliveries writes a whole batch in one statement: each parameter is
+// the array of one column, and unnest turns the arrays back into rows. On
+// conflict every column is replaced except created_at, which keeps its
+// first value, and sent_at, which keeps its first non-NULL value.
+const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
+	SELECT * FROM unnest(
+		$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+		$16::integer[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[])
+	ON CONFLICT (id) DO UPDATE SET
+		job_id = excluded.job_id, stream_id = excluded.stream_id,
+		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
+		template = excluded.template, template_version = excluded.template_version,
+		locale = excluded.locale, variant = excluded.variant,
+		subject = excluded.subject, body = excluded.body, status = excluded.status,
+		provider_id = excluded.provider_id, error = excluded.error,
+		attempts = excluded.attempts, campaign = excluded.campaign,
+		updated_at = excluded.updated_at,
+		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at)`
+
+// Record inserts or updates deliveries by ID in one statement, so one
+// round trip and one transaction whatever the batch size. Deliveries with
+// the same ID in one call apply in order. A zero CreatedAt or UpdatedAt is
+// set to the time of the call; times are kept to the microsecond, in UTC.
+func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) error {
+	ds, err := normalize.Deliveries(ds, s.now())
+	if err != nil {
+		return fmt.Errorf("record deliveries: %w", err)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	ds = mergeDuplicates(ds)
+	if _, err := s.pool.Exec(ctx, upsertDeliveries, deliveryArrays(ds)...); err != nil {
+		return fmt.Errorf("record deliveries: %w", err)
+	}
+	return nil
+}
+
+// mergeDuplicates folds deliveries that share an ID into one, the result of
+// applying them in order: the last wins, except for CreatedAt (the first)
+// and SentAt (the first non-nil). PostgreSQL refuses to let one INSERT ...
+// ON CONFLICT statement touch a row twice.
+func mergeDuplicates(ds []outreach.Delivery) []outreach.Delivery {
+	at := make(map[string]int, len(ds))
+	out := make([]outreach.Delivery, 0, len(ds))
+	for _, d := range ds {
+		i, seen := at[d.ID]
+		if !seen {
+			at[d.ID] = len(out)
+			out = append(out, d)
+			continue
+		}
+		first := out[i]
+		d.CreatedAt = first.CreatedAt
+		if first.SentAt != nil {
+			d.SentAt = first.SentAt
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// deliveryArrays are the arguments of upsertDeliveries: one array per
+// column, in deliveryColumns order.
+func deliveryArrays(ds []outreach.Delivery) []any {
+	text := func(get func(d *outreach.Delivery) string) []string {
+		col := make([]string, len(ds))
+		for i := range ds {
+			col[i] = get(&ds[i])
+		}
+		return col
+	}
+	attempts := make([]int32, len(ds))
+	created := make([]time.Time, len(ds))
+	updated := make([]time.Time, len(ds))
+	sent := make([]*time.Time, len(ds))
+	for i, d := range ds {
+		attempts[i] = int32(d.Attempts) // normalize checked the range
+		created[i] = d.CreatedAt
+		updated[i] = d.UpdatedAt
+		sent[i] = d.SentAt
+	}
+	return []any{
+		text(func(d *outreach.Delivery) string { return d.ID }),
+		text(func(d *outreach.Delivery) string { return d.JobID }),
+		text(func(d *outreach.Delivery) string { return d.StreamID }),
+		text(func(d *outreach.Delivery) string { return d.ResidentID }),
+		text(func(d *outreach.Delivery) string { return string(d.Kind) }),
+		text(func(d *outreach.Delivery) string { return string(d.Channel) }),
+		text(func(d *outreach.Delivery) string { return d.Template }),
+		text(func(d *outreach.Delivery) string { return d.TemplateVersion }),
+		text(func(d *outreach.Delivery) string { return d.Locale }),
+		text(func(d *outreach.Delivery) string { return d.Variant }),
+		text(func(d *outreach.Delivery) string { return d.Subject }),
+		text(func(d *outreach.Delivery) string { return d.Body }),
+		text(func(d *outreach.Delivery) string { return string(d.Status) }),
+		text(func(d *outreach.Delivery) string { return d.ProviderID }),
+		text(func(d *outreach.Delivery) string { return d.Error }),
+		attempts,
+		text(func(d *outreach.Delivery) string { return d.Campaign }),
+		created,
+		updated,
+		sent,
+	}
+}
+
+// Accepted returns the set of residents whose delivery of jobID was sent
+// or delivered.
+func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT resident_id FROM deliveries
+		WHERE job_id = $1 AND status IN ($2, $3)`,
+		jobID, string(outreach.StatusSent), string(outreach.StatusDelivered))
+	if err != nil {
+		return nil, fmt.Errorf("list accepted deliveries: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list accepted deliveries: %w", err)
+	}
+	accepted := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		accepted[id] = true
+	}
+	return accepted, nil
+}
+
+// Search returns the deliveries matching f, newest first (created_at,
+// then id, both descending), at most f.Limit of them (default 1000).
+func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Delivery, error) {
+	f, err := normalize.Filter(f)
+	if err != nil {
+		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	var (
+		conds []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	for _, eq := range []struct{ column, value string }{
+		{"job_id", f.JobID}, {"resident_id", f.ResidentID}, {"kind", string(f.Kind)},
+		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
+	} {
+		if eq.value != "" {
+			conds = append(conds, eq.column+" = "+arg(eq.value))
+		}
+	}
+	if !f.Since.IsZero() {
+		conds = append(conds, "created_at >= "+arg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, "created_at < "+arg(f.Until))
+	}
+	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	if len(conds) > 0 {
+		query += " WHERE " + strings.Join(conds, " AND ")
+	}
+	query += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit)
+
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	out, err := pgx.AppendRows([]outreach.Delivery(nil), rows, scanDelivery)
+	if err != nil {
+		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	return out, nil
+}
+
+func scanDelivery(row pgx.CollectableRow) (outreach.Delivery, error) {
+	var (
+		d        outreach.Delivery
+		attempts int32
+	)
+	if err := row.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
+		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
+		&d.Status, &d.ProviderID, &d.Error, &attempts, &d.Campaign,
+		&d.CreatedAt, &d.UpdatedAt, &d.SentAt); err != nil {
+		return d, err
+	}
+	d.Attempts = int(attempts)
+	d.CreatedAt = d.CreatedAt.UTC()
+	d.UpdatedAt = d.UpdatedAt.UTC()
+	if d.SentAt != nil {
+		t := d.SentAt.UTC()
+		d.SentAt = &t
+	}
+	return d, nil
+}

@@ -1,0 +1,116 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrations are the schema versions in order: migrations[i] brings the
+// schema to version i+1. Never edit a released one; append a new one.
+//
+// Ids use the "C" collation so that ORDER BY id is byte order, as in SQLite
+// and Go, whatever the database's default collation.
+var migrations = [][]string{
+	// 1: the resident directory and the communication archive. There is no
+	// foreign key from deliveries to residents: the archive outlives a
+	// resident's removal from the directory.
+	{
+		`CREATE TABLE residents (
+			id         text COLLATE "C" NOT NULL PRIMARY KEY,
+			name       text NOT NULL DEFAULT '',
+			email      text NOT NULL DEFAULT '',
+			phone      text NOT NULL DEFAULT '',
+			locale     text NOT NULL DEFAULT '',
+			building   text NOT NULL DEFAULT '',
+			unit       text NOT NULL DEFAULT '',
+			tags       text[] NOT NULL DEFAULT '{}',
+			channels   text[] NOT NULL DEFAULT '{}',
+			attributes jsonb NOT NULL DEFAULT '{}',
+			updated_at timestamptz NOT NULL
+		)`,
+		`CREATE INDEX residents_building ON residents (building)`,
+		`CREATE INDEX residents_tags ON residents USING gin (tags)`,
+		`CREATE TABLE deliveries (
+			id               text COLLATE "C" NOT NULL PRIMARY KEY,
+			job_id           text NOT NULL,
+			stream_id        text NOT NULL DEFAULT '',
+			resident_id      text NOT NULL,
+			kind             text NOT NULL,
+			channel          text NOT NULL DEFAULT '',
+			template         text NOT NULL DEFAULT '',
+			template_version text NOT NULL DEFAULT '',
+			locale           text NOT NULL DEFAULT '',
+			variant          text NOT NULL DEFAULT '',
+			subject          text NOT NULL DEFAULT '',
+			body             text NOT NULL DEFAULT '',
+			status           text NOT NULL,
+			provider_id      text NOT NULL DEFAULT '',
+			error            text NOT NULL DEFAULT '',
+			attempts         integer NOT NULL DEFAULT 0,
+			campaign         text NOT NULL DEFAULT '',
+			created_at       timestamptz NOT NULL,
+			updated_at       timestamptz NOT NULL,
+			sent_at          timestamptz
+		)`,
+		`CREATE INDEX deliveries_job_id ON deliveries (job_id)`,
+		`CREATE INDEX deliveries_resident_id ON deliveries (resident_id)`,
+		`CREATE INDEX deliveries_created_at ON deliveries (created_at, id)`,
+		`CREATE INDEX deliveries_campaign ON deliveries (campaign)`,
+	},
+}
+
+// migrate applies the migrations the schema lacks, all in one transaction,
+// first creating schema when it is not "" (OpenSchema). An advisory lock on
+// the schema's name makes a second daemon starting at the same time wait
+// instead of applying the same migration twice; it also covers CREATE
+// SCHEMA IF NOT EXISTS, which can fail with a unique violation when two
+// sessions run it at once.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (err error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate postgres schema: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback(ctx)
+		}
+	}()
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('outreach migrate ' || COALESCE(NULLIF($1, ''), current_schema())))`, schema); err != nil {
+		return fmt.Errorf("migrate postgres schema: lock: %w", err)
+	}
+	if schema != "" {
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return fmt.Errorf("migrate postgres schema: create schema: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer NOT NULL PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`); err != nil {
+		return fmt.Errorf("migrate postgres schema: create schema_migrations: %w", err)
+	}
+	var current int
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate postgres schema: read version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("migrate postgres schema: database is at version %d, newer than this program knows (%d)", current, len(migrations))
+	}
+	for v := current + 1; v <= len(migrations); v++ {
+		for _, stmt := range migrations[v-1] {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("migrate postgres schema to version %d: %w", v, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v); err != nil {
+			return fmt.Errorf("migrate postgres schema to version %d: %w", v, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("migrate postgres schema: commit: %w", err)
+	}
+	return nil
+}

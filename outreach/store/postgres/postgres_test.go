@@ -1,0 +1,183 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/store/postgres"
+	"github.com/outreach-dev/outreach/outreach/store/storetest"
+)
+
+// databaseURL is the test server: OUTREACH_TEST_DATABASE_URL or a local
+// default. pool_max_conns keeps parallel tests within max_connections.
+func databaseURL() string {
+	if u := os.Getenv("OUTREACH_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// withParam adds a query parameter to url.
+func withParam(url, kv string) string {
+	if strings.Contains(url, "?") {
+		return url + "&" + kv
+	}
+	return url + "?" + kv
+}
+
+// freshSchema returns a schema name no other test uses, and drops the
+// schema with everything in it when the test ends.
+func freshSchema(tb testing.TB) string {
+	tb.Helper()
+	schema := "outreach_test_" + strings.ToLower(rand.Text()[:12])
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, databaseURL())
+		if err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+// openFresh opens a store in a fresh schema, closed when the test ends
+// (before the schema is dropped: cleanups run last-registered first).
+func openFresh(tb testing.TB) *postgres.Store {
+	tb.Helper()
+	schema := freshSchema(tb)
+	s, err := postgres.OpenSchema(tb.Context(), withParam(databaseURL(), "pool_max_conns=4"), schema)
+	if err != nil {
+		tb.Fatalf("OpenSchema: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) outreach.Store { return openFresh(t) })
+}
+
+// TestSearchPathInURL opens with the schema given as ?search_path= and
+// checks that the tables went there, and that reopening migrates nothing.
+func TestSearchPathInURL(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := freshSchema(t)
+	conn, err := pgx.Connect(ctx, databaseURL())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	url := withParam(databaseURL(), "search_path="+schema)
+	for range 2 {
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if _, err := s.UpsertResidents(ctx, []outreach.Resident{{ID: "r1"}}); err != nil {
+			t.Fatalf("UpsertResidents: %v", err)
+		}
+		s.Close()
+	}
+	var residents, versions int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "residents"}.Sanitize()).Scan(&residents); err != nil {
+		t.Fatalf("count residents in %s: %v", schema, err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()).Scan(&versions); err != nil {
+		t.Fatalf("count migrations in %s: %v", schema, err)
+	}
+	if residents != 1 || versions != 1 {
+		t.Errorf("schema %s holds %d residents and %d migrations, want 1 and 1", schema, residents, versions)
+	}
+}
+
+// TestOpenSchemaConcurrently starts several stores on one new schema at
+// once, as several daemons do: the migration must run once.
+func TestOpenSchemaConcurrently(t *testing.T) {
+	t.Parallel()
+	schema := freshSchema(t)
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() {
+			s, err := postgres.OpenSchema(t.Context(), databaseURL(), schema)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("OpenSchema: %v", err)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		open func(ctx context.Context) (*postgres.Store, error)
+	}{
+		{"malformed URL", func(ctx context.Context) (*postgres.Store, error) {
+			return postgres.Open(ctx, "postgres://u:s3cret-pw@host:notaport/db")
+		}},
+		{"bad pool setting", func(ctx context.Context) (*postgres.Store, error) {
+			return postgres.Open(ctx, "postgres://u:s3cret-pw@127.0.0.1/db?pool_max_conns=zero")
+		}},
+		{"no server", func(ctx context.Context) (*postgres.Store, error) {
+			return postgres.Open(ctx, "postgres://u:s3cret-pw@127.0.0.1:1/db?connect_timeout=5")
+		}},
+		{"empty schema name", func(ctx context.Context) (*postgres.Store, error) {
+			return postgres.OpenSchema(ctx, databaseURL(), "")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := tt.open(t.Context())
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if strings.Contains(err.Error(), "s3cret-pw") {
+				t.Errorf("error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestOpenCanceled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	s, err := postgres.OpenSchema(ctx, databaseURL(), freshSchema(t))
+	if !errors.Is(err, context.Canceled) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open with a canceled context: error = %v, want context.Canceled", err)
+	}
+}
+
+func BenchmarkRecord(b *testing.B) {
+	storetest.BenchmarkRecord(b, openFresh(b))
+}

@@ -1,0 +1,173 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+)
+
+const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
+	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
+	created_at, updated_at, sent_at`
+
+// upsertDelivery replaces every column of an existing delivery except
+// created_at, which keeps its first value, and sent_at, which keeps its
+// first non-NULL value.
+const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET
+		job_id = excluded.job_id, stream_id = excluded.stream_id,
+		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
+		template = excluded.template, template_version = excluded.template_version,
+		locale = excluded.locale, variant = excluded.variant,
+		subject = excluded.subject, body = excluded.body, status = excluded.status,
+		provider_id = excluded.provider_id, error = excluded.error,
+		attempts = excluded.attempts, campaign = excluded.campaign,
+		updated_at = excluded.updated_at,
+		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at)`
+
+// Record inserts or updates deliveries by ID, all in one transaction. The
+// cost that matters is the commit (an fsync), paid once per call, so
+// callers should pass many deliveries at once. Deliveries with the same ID
+// in one call apply in order. A zero CreatedAt or UpdatedAt is set to the
+// time of the call; times are kept to the microsecond, in UTC.
+func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) {
+	ds, err = normalize.Deliveries(ds, s.now())
+	if err != nil {
+		return fmt.Errorf("record deliveries: %w", err)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record deliveries: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	stmt, err := tx.PrepareContext(ctx, upsertDelivery)
+	if err != nil {
+		return fmt.Errorf("record deliveries: prepare: %w", err)
+	}
+	defer stmt.Close()
+	for _, d := range ds {
+		var sentAt sql.NullInt64
+		if d.SentAt != nil {
+			sentAt = sql.NullInt64{Int64: micros(*d.SentAt), Valid: true}
+		}
+		if _, err := stmt.ExecContext(ctx, d.ID, d.JobID, d.StreamID, d.ResidentID, string(d.Kind),
+			string(d.Channel), d.Template, d.TemplateVersion, d.Locale, d.Variant, d.Subject, d.Body,
+			string(d.Status), d.ProviderID, d.Error, d.Attempts, d.Campaign,
+			micros(d.CreatedAt), micros(d.UpdatedAt), sentAt); err != nil {
+			return fmt.Errorf("record delivery %q: %w", d.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record deliveries: commit: %w", err)
+	}
+	return nil
+}
+
+// Accepted returns the set of residents whose delivery of jobID was sent
+// or delivered.
+func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT resident_id FROM deliveries
+		WHERE job_id = ? AND status IN (?, ?)`,
+		jobID, string(outreach.StatusSent), string(outreach.StatusDelivered))
+	if err != nil {
+		return nil, fmt.Errorf("list accepted deliveries: %w", err)
+	}
+	defer rows.Close()
+	accepted := make(map[string]bool)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list accepted deliveries: %w", err)
+		}
+		accepted[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list accepted deliveries: %w", err)
+	}
+	return accepted, nil
+}
+
+// Search returns the deliveries matching f, newest first (created_at,
+// then id, both descending), at most f.Limit of them (default 1000).
+func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Delivery, error) {
+	f, err := normalize.Filter(f)
+	if err != nil {
+		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	var conds []string
+	var args []any
+	for _, eq := range []struct{ column, value string }{
+		{"job_id", f.JobID}, {"resident_id", f.ResidentID}, {"kind", string(f.Kind)},
+		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
+	} {
+		if eq.value != "" {
+			conds = append(conds, eq.column+" = ?")
+			args = append(args, eq.value)
+		}
+	}
+	if !f.Since.IsZero() {
+		conds = append(conds, "created_at >= ?")
+		args = append(args, micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, "created_at < ?")
+		args = append(args, micros(f.Until))
+	}
+	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	if len(conds) > 0 {
+		query += " WHERE " + strings.Join(conds, " AND ")
+	}
+	query += " ORDER BY created_at DESC, id DESC LIMIT ?"
+	args = append(args, f.Limit)
+
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []outreach.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("search deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	return out, nil
+}
+
+func scanDelivery(rows *sql.Rows) (outreach.Delivery, error) {
+	var (
+		d                outreach.Delivery
+		created, updated int64
+		sentAt           sql.NullInt64
+	)
+	if err := rows.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
+		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
+		&d.Status, &d.ProviderID, &d.Error, &d.Attempts, &d.Campaign,
+		&created, &updated, &sentAt); err != nil {
+		return d, err
+	}
+	d.CreatedAt = fromMicros(created)
+	d.UpdatedAt = fromMicros(updated)
+	if sentAt.Valid {
+		t := fromMicros(sentAt.Int64)
+		d.SentAt = &t
+	}
+	return d, nil
+}

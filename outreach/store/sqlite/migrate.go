@@ -1,0 +1,106 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations are the schema versions in order: migrations[i] brings the
+// schema to version i+1. Never edit a released one; append a new one.
+//
+// Times are INTEGER microseconds since the Unix epoch (UTC). Tags and
+// channels are JSON arrays, attributes a JSON object, so that Residents can
+// filter on tags with json_each. Text columns use SQLite's default BINARY
+// collation: byte order, the order Go sorts strings in.
+var migrations = [][]string{
+	// 1: the resident directory and the communication archive. There is no
+	// foreign key from deliveries to residents: the archive outlives a
+	// resident's removal from the directory.
+	{
+		`CREATE TABLE residents (
+			id         TEXT NOT NULL PRIMARY KEY,
+			name       TEXT NOT NULL DEFAULT '',
+			email      TEXT NOT NULL DEFAULT '',
+			phone      TEXT NOT NULL DEFAULT '',
+			locale     TEXT NOT NULL DEFAULT '',
+			building   TEXT NOT NULL DEFAULT '',
+			unit       TEXT NOT NULL DEFAULT '',
+			tags       TEXT NOT NULL DEFAULT '[]',
+			channels   TEXT NOT NULL DEFAULT '[]',
+			attributes TEXT NOT NULL DEFAULT '{}',
+			updated_at INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX residents_building ON residents (building)`,
+		`CREATE TABLE deliveries (
+			id               TEXT NOT NULL PRIMARY KEY,
+			job_id           TEXT NOT NULL,
+			stream_id        TEXT NOT NULL DEFAULT '',
+			resident_id      TEXT NOT NULL,
+			kind             TEXT NOT NULL,
+			channel          TEXT NOT NULL DEFAULT '',
+			template         TEXT NOT NULL DEFAULT '',
+			template_version TEXT NOT NULL DEFAULT '',
+			locale           TEXT NOT NULL DEFAULT '',
+			variant          TEXT NOT NULL DEFAULT '',
+			subject          TEXT NOT NULL DEFAULT '',
+			body             TEXT NOT NULL DEFAULT '',
+			status           TEXT NOT NULL,
+			provider_id      TEXT NOT NULL DEFAULT '',
+			error            TEXT NOT NULL DEFAULT '',
+			attempts         INTEGER NOT NULL DEFAULT 0,
+			campaign         TEXT NOT NULL DEFAULT '',
+			created_at       INTEGER NOT NULL,
+			updated_at       INTEGER NOT NULL,
+			sent_at          INTEGER
+		) STRICT`,
+		`CREATE INDEX deliveries_job_id ON deliveries (job_id)`,
+		`CREATE INDEX deliveries_resident_id ON deliveries (resident_id)`,
+		`CREATE INDEX deliveries_created_at ON deliveries (created_at, id)`,
+		`CREATE INDEX deliveries_campaign ON deliveries (campaign)`,
+	},
+}
+
+// migrate applies the migrations the database lacks, all in one
+// transaction. BEGIN IMMEDIATE (the write pool's _txlock) makes a second
+// process wait rather than apply the same migration twice.
+func migrate(ctx context.Context, db *sql.DB) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate sqlite schema: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("migrate sqlite schema: create schema_migrations: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate sqlite schema: read version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("migrate sqlite schema: database is at version %d, newer than this program knows (%d)", current, len(migrations))
+	}
+	for v := current + 1; v <= len(migrations); v++ {
+		for _, stmt := range migrations[v-1] {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migrate sqlite schema to version %d: %w", v, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+			v, micros(time.Now())); err != nil {
+			return fmt.Errorf("migrate sqlite schema to version %d: %w", v, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate sqlite schema: commit: %w", err)
+	}
+	return nil
+}

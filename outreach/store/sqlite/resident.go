@@ -1,0 +1,231 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+)
+
+// residentPage is how many residents Residents reads per query.
+const residentPage = 500
+
+const residentColumns = `id, name, email, phone, locale, building, unit, tags, channels, attributes, updated_at`
+
+// UpsertResidents inserts or replaces residents by ID in one transaction.
+// The batch behaves as if applied in order: a second row with the same ID
+// counts as an update of the first. A zero UpdatedAt is set to the time
+// of the call.
+func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (res outreach.ImportResult, err error) {
+	rs, err = normalize.Residents(rs, s.now())
+	if err != nil {
+		return res, fmt.Errorf("upsert residents: %w", err)
+	}
+	if len(rs) == 0 {
+		return res, nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("upsert residents: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	// UPDATE first and INSERT when it touched nothing: the only way SQLite
+	// tells an insert from an update. The write lock, held since BEGIN,
+	// keeps the count exact.
+	update, err := tx.PrepareContext(ctx, `UPDATE residents SET
+		name = ?, email = ?, phone = ?, locale = ?, building = ?, unit = ?,
+		tags = ?, channels = ?, attributes = ?, updated_at = ?
+		WHERE id = ?`)
+	if err != nil {
+		return res, fmt.Errorf("upsert residents: prepare update: %w", err)
+	}
+	defer update.Close()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO residents (`+residentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return res, fmt.Errorf("upsert residents: prepare insert: %w", err)
+	}
+	defer insert.Close()
+
+	for _, r := range rs {
+		tags, channels, attrs, err := encodeResidentLists(r)
+		if err != nil {
+			return res, fmt.Errorf("upsert residents: %w", err)
+		}
+		upd, err := update.ExecContext(ctx, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit,
+			tags, channels, attrs, micros(r.UpdatedAt), r.ID)
+		if err != nil {
+			return res, fmt.Errorf("upsert residents: update %q: %w", r.ID, err)
+		}
+		n, err := upd.RowsAffected()
+		if err != nil {
+			return res, fmt.Errorf("upsert residents: update %q: %w", r.ID, err)
+		}
+		if n > 0 {
+			res.Updated++
+			continue
+		}
+		if _, err := insert.ExecContext(ctx, r.ID, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit,
+			tags, channels, attrs, micros(r.UpdatedAt)); err != nil {
+			return res, fmt.Errorf("upsert residents: insert %q: %w", r.ID, err)
+		}
+		res.Added++
+	}
+	if err := tx.Commit(); err != nil {
+		return outreach.ImportResult{}, fmt.Errorf("upsert residents: commit: %w", err)
+	}
+	return res, nil
+}
+
+// Resident returns the resident with id; an unknown id wraps
+// outreach.ErrNotFound.
+func (s *Store) Resident(ctx context.Context, id string) (outreach.Resident, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = ?`, id)
+	r, err := scanResident(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return outreach.Resident{}, fmt.Errorf("get resident %q: %w", id, outreach.ErrNotFound)
+	}
+	if err != nil {
+		return outreach.Resident{}, fmt.Errorf("get resident %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// Residents calls fn for each resident in a, ordered by id. It reads a page
+// of residents at a time (keyset on id) and holds no connection while fn
+// runs, so fn may use the store. An empty audience selects nobody.
+func (s *Store) Residents(ctx context.Context, a outreach.Audience, fn func(outreach.Resident) error) error {
+	if a.Empty() {
+		return nil
+	}
+	query, args := audienceQuery(a)
+	after := ""
+	for {
+		page, err := s.residentPage(ctx, query, append([]any{after}, args...))
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < residentPage {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// audienceQuery is the page query for a; its first argument is the id
+// after which the page starts, followed by args.
+func audienceQuery(a outreach.Audience) (string, []any) {
+	var conds []string
+	var args []any
+	for _, f := range []struct{ column, value string }{
+		{"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale},
+	} {
+		if f.value != "" {
+			conds = append(conds, f.column+" = ?")
+			args = append(args, f.value)
+		}
+	}
+	for _, t := range a.Tags {
+		conds = append(conds, `EXISTS (SELECT 1 FROM json_each(residents.tags) WHERE json_each.value = ?)`)
+		args = append(args, t)
+	}
+	query := `SELECT ` + residentColumns + ` FROM residents WHERE ` +
+		strings.Join(append([]string{"id > ?"}, conds...), " AND ") +
+		fmt.Sprintf(" ORDER BY id LIMIT %d", residentPage)
+	return query, args
+}
+
+func (s *Store) residentPage(ctx context.Context, query string, args []any) ([]outreach.Resident, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list residents: %w", err)
+	}
+	defer rows.Close()
+	page := make([]outreach.Resident, 0, residentPage)
+	for rows.Next() {
+		r, err := scanResident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list residents: %w", err)
+		}
+		page = append(page, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list residents: %w", err)
+	}
+	return page, nil
+}
+
+func scanResident(row interface{ Scan(...any) error }) (outreach.Resident, error) {
+	var (
+		r                     outreach.Resident
+		tags, channels, attrs string
+		updated               int64
+	)
+	if err := row.Scan(&r.ID, &r.Name, &r.Email, &r.Phone, &r.Locale, &r.Building, &r.Unit,
+		&tags, &channels, &attrs, &updated); err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal([]byte(tags), &r.Tags); err != nil {
+		return r, fmt.Errorf("decode tags of %q: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(channels), &r.Channels); err != nil {
+		return r, fmt.Errorf("decode channels of %q: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+		return r, fmt.Errorf("decode attributes of %q: %w", r.ID, err)
+	}
+	if len(r.Tags) == 0 {
+		r.Tags = nil
+	}
+	if len(r.Channels) == 0 {
+		r.Channels = nil
+	}
+	if len(r.Attributes) == 0 {
+		r.Attributes = nil
+	}
+	r.UpdatedAt = fromMicros(updated)
+	return r, nil
+}
+
+// encodeResidentLists gives the JSON texts of r's tags, channels and
+// attributes; empty ones are "[]" and "{}", never "null".
+func encodeResidentLists(r outreach.Resident) (tags, channels, attrs string, err error) {
+	t, err := json.Marshal(nonNil(r.Tags))
+	if err != nil {
+		return "", "", "", fmt.Errorf("encode tags of %q: %w", r.ID, err)
+	}
+	c, err := json.Marshal(nonNil(r.Channels))
+	if err != nil {
+		return "", "", "", fmt.Errorf("encode channels of %q: %w", r.ID, err)
+	}
+	attributes := r.Attributes
+	if attributes == nil {
+		attributes = map[string]string{}
+	}
+	a, err := json.Marshal(attributes)
+	if err != nil {
+		return "", "", "", fmt.Errorf("encode attributes of %q: %w", r.ID, err)
+	}
+	return string(t), string(c), string(a), nil
+}
+
+func nonNil[S ~[]E, E any](s S) S {
+	if s == nil {
+		return S{}
+	}
+	return s
+}

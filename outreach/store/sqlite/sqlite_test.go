@@ -1,0 +1,196 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/store/sqlite"
+	"github.com/outreach-dev/outreach/outreach/store/storetest"
+)
+
+// openTemp opens a store in a file of a fresh temporary directory.
+func openTemp(tb testing.TB) *sqlite.Store {
+	tb.Helper()
+	s, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "outreach.db"))
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) outreach.Store { return openTemp(t) })
+}
+
+func TestConformanceInMemory(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) outreach.Store {
+		s, err := sqlite.Open(t.Context(), sqlite.Memory)
+		if err != nil {
+			t.Fatalf("Open(:memory:): %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// TestReopen proves that the data and the schema version survive a close,
+// and that opening an up-to-date database migrates nothing.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	tests := []struct {
+		name string
+		file string
+	}{
+		{"plain name", "outreach.db"},
+		{"characters that mean something in a URI", "my archive?v=1#%20.db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), tt.file)
+			s, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			if _, err := s.UpsertResidents(ctx, []outreach.Resident{{ID: "r1", Name: "Ann"}}); err != nil {
+				t.Fatalf("UpsertResidents: %v", err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			s, err = sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatalf("reopen: %v", err)
+			}
+			defer s.Close()
+			if r, err := s.Resident(ctx, "r1"); err != nil || r.Name != "Ann" {
+				t.Errorf("after reopen, Resident(r1) = %+v, %v; want Ann", r, err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("the database is not at the path given: %v", err)
+			}
+		})
+	}
+}
+
+// TestTwoStoresOneFile writes to one file through two stores at once, as
+// two daemons (or a daemon and the CLI) do: BEGIN IMMEDIATE and
+// busy_timeout must make them wait for each other, not fail with
+// SQLITE_BUSY.
+func TestTwoStoresOneFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "outreach.db")
+	var stores []*sqlite.Store
+	for range 2 {
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() {
+			for c := range 20 {
+				ds := make([]outreach.Delivery, 50)
+				for j := range ds {
+					id := fmt.Sprintf("s%d-c%d-d%d", i, c, j)
+					ds[j] = outreach.Delivery{ID: id, JobID: "job", ResidentID: id, Status: outreach.StatusSent}
+				}
+				if err := s.Record(t.Context(), ds); err != nil {
+					t.Errorf("store %d: Record: %v", i, err)
+					return
+				}
+				if _, err := s.Search(t.Context(), outreach.Filter{JobID: "job", Limit: 10}); err != nil {
+					t.Errorf("store %d: Search: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, err := stores[0].Search(t.Context(), outreach.Filter{Limit: 5000})
+	if err != nil {
+		t.Fatalf("Search: %v", err)
+	}
+	if len(got) != 2*20*50 {
+		t.Errorf("the file holds %d deliveries, want %d", len(got), 2*20*50)
+	}
+}
+
+// TestOpenConcurrently opens one new file from several stores at once, as
+// daemons starting together do: the schema must be created exactly once.
+func TestOpenConcurrently(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "outreach.db")
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() {
+			s, err := sqlite.Open(t.Context(), path)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("Open: %v", err)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		path func(t *testing.T) string
+	}{
+		{"empty path", func(*testing.T) string { return "" }},
+		{"directory that does not exist", func(t *testing.T) string {
+			return filepath.Join(t.TempDir(), "missing", "outreach.db")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := sqlite.Open(t.Context(), tt.path(t))
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+		})
+	}
+}
+
+func TestOpenCanceled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "outreach.db"))
+	if !errors.Is(err, context.Canceled) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open with a canceled context: error = %v, want context.Canceled", err)
+	}
+}
+
+func BenchmarkRecord(b *testing.B) {
+	storetest.BenchmarkRecord(b, openTemp(b))
+}

@@ -1,0 +1,140 @@
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// conn is one slot of the pool: a go-mail Client, which holds at most one
+// SMTP connection, and the socket under that connection. Only the goroutine
+// that took the slot from the pool touches it; the pool's channel orders
+// those goroutines.
+type conn struct {
+	id     int
+	client *gomail.Client
+	// raw is the TCP socket of the current connection, nil when there is
+	// none. Closing it is how a broken or cancelled connection is dropped:
+	// it cannot block, unlike QUIT.
+	raw net.Conn
+}
+
+// newConn builds slot id; it does not dial.
+func newConn(id int, s Settings, tlsCfg *tls.Config, timeout time.Duration) (*conn, error) {
+	c := &conn{id: id}
+	opts := []gomail.Option{
+		gomail.WithPort(s.Port),
+		gomail.WithTimeout(timeout),
+		// A NOOP before every message is one more round trip to learn what
+		// MAIL FROM tells us anyway; a broken connection is redialled below.
+		gomail.WithoutNoop(),
+		gomail.WithTLSConfig(tlsCfg),
+		gomail.WithDialContextFunc(c.dial(s, tlsCfg)),
+	}
+	switch s.TLS {
+	case TLSNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	case TLSStartTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case TLSImplicit:
+		// The handshake happens in c.dial; WithSSL tells go-mail not to
+		// attempt STARTTLS on top of it.
+		opts = append(opts, gomail.WithSSL())
+	}
+	if s.Username != "" {
+		opts = append(opts,
+			gomail.WithUsername(s.Username),
+			gomail.WithPassword(s.Password.Reveal()),
+			gomail.WithOpportunisticSMTPAuth(authMechanisms(s.TLS)...),
+		)
+	}
+	client, err := gomail.NewClient(s.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create SMTP client: %w", err)
+	}
+	c.client = client
+	return c, nil
+}
+
+// authMechanisms are PLAIN then LOGIN, whichever the server offers. Without
+// TLS they are the NOENC variants: the operator chose tls=none explicitly
+// (a relay on localhost or a private network), and New warns about it.
+func authMechanisms(mode TLSMode) []gomail.SMTPAuthType {
+	if mode == TLSNone {
+		return []gomail.SMTPAuthType{gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc}
+	}
+	return []gomail.SMTPAuthType{gomail.SMTPAuthPlain, gomail.SMTPAuthLogin}
+}
+
+// dial is go-mail's dial function for this slot. It keeps the socket in
+// c.raw and does the implicit-TLS handshake itself (go-mail skips its own
+// when a dial function is given).
+func (c *conn) dial(s Settings, tlsCfg *tls.Config) gomail.DialContextFunc {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		raw, err := d.DialContext(ctx, network, s.addr())
+		if err != nil {
+			return nil, err
+		}
+		c.raw = raw
+		if s.TLS != TLSImplicit {
+			return raw, nil
+		}
+		tc := tls.Client(raw, tlsCfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		return tc, nil
+	}
+}
+
+// connected reports whether the slot holds a connection believed usable.
+func (c *conn) connected() bool { return c.raw != nil }
+
+// connect dials, greets, upgrades and authenticates. On failure nothing is
+// left open (go-mail does not close a connection whose EHLO, STARTTLS or
+// AUTH failed, so the socket is closed here).
+func (c *conn) connect(ctx context.Context) error {
+	if err := c.client.DialWithContext(ctx); err != nil {
+		c.drop()
+		return err
+	}
+	return nil
+}
+
+// send sends msg on the current connection. A cancelled ctx closes the
+// socket, which aborts the exchange at once.
+func (c *conn) send(ctx context.Context, msg *gomail.Msg) error {
+	raw := c.raw
+	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	err := c.client.Send(msg)
+	if !stop() {
+		c.drop()
+	}
+	return err
+}
+
+// drop forgets the connection without a goodbye: it is broken, or its
+// state is unknown.
+func (c *conn) drop() {
+	if c.raw != nil {
+		_ = c.raw.Close()
+		c.raw = nil
+	}
+}
+
+// quit says goodbye (QUIT) within timeout and closes the connection.
+func (c *conn) quit(timeout time.Duration) error {
+	if c.raw == nil {
+		return nil
+	}
+	// The deadline of an idle connection has long passed; give QUIT its own.
+	_ = c.raw.SetDeadline(time.Now().Add(timeout))
+	err := c.client.Close()
+	c.drop()
+	return err
+}

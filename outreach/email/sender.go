@@ -1,0 +1,200 @@
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"sync"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// ErrClosed is returned by Send after Close.
+var ErrClosed = errors.New("email sender is closed")
+
+// quitTimeout bounds the QUIT of each connection in Close.
+const quitTimeout = 5 * time.Second
+
+// Sender sends email over a pool of persistent SMTP connections. It is safe
+// for concurrent use; at most Config.Conns messages are in flight at once.
+type Sender struct {
+	settings Settings
+	from     *mail.Address
+	log      *slog.Logger
+
+	// idle holds the slots not in use; a Send takes one and gives it back.
+	// A slot is dialled on first use and redialled when found broken.
+	idle chan *conn
+	size int
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+var _ outreach.Sender = (*Sender)(nil)
+
+// New validates cfg and builds the pool. It does not dial: connections are
+// opened by the first messages that need them.
+func New(cfg Config) (*Sender, error) {
+	cfg = cfg.withDefaults()
+	settings, from, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	s := &Sender{
+		settings: settings,
+		from:     from,
+		log:      cfg.Logger.With("channel", outreach.ChannelEmail, "smtp", settings.addr()),
+		idle:     make(chan *conn, cfg.Conns),
+		size:     cfg.Conns,
+		done:     make(chan struct{}),
+	}
+	tlsCfg := clientTLS(cfg.TLSConfig, settings.Host)
+	for i := range cfg.Conns {
+		c, err := newConn(i, settings, tlsCfg, cfg.Timeout)
+		if err != nil {
+			return nil, err
+		}
+		s.idle <- c
+	}
+	if settings.Username != "" && settings.TLS == TLSNone && !isLoopback(settings.Host) {
+		s.log.Warn("SMTP credentials will cross the network unencrypted (tls=none)")
+	}
+	return s, nil
+}
+
+// clientTLS is the TLS configuration for STARTTLS and implicit TLS: the
+// caller's, or the system roots, verifying the URL's host by default.
+func clientTLS(base *tls.Config, host string) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if base != nil {
+		cfg = base.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	return cfg
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Channel is email.
+func (s *Sender) Channel() outreach.Channel { return outreach.ChannelEmail }
+
+// Send delivers m to m.To. It waits for a free connection (or ctx), and
+// retries once on a fresh connection when the one it used turns out to be
+// broken. Failures are *outreach.SendError values, except for ctx's own
+// error and ErrClosed. The receipt's ProviderID is the Message-ID.
+func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt, error) {
+	msg, err := Compose(s.from, m, time.Now())
+	if err != nil {
+		return outreach.Receipt{}, err
+	}
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return outreach.Receipt{}, err
+	}
+	defer s.release(c)
+	if err := s.deliver(ctx, c, msg, m.To); err != nil {
+		return outreach.Receipt{}, err
+	}
+	return outreach.Receipt{ProviderID: msg.GetMessageID(), Status: outreach.StatusSent}, nil
+}
+
+// acquire takes a slot from the pool, waiting for one if all are busy.
+func (s *Sender) acquire(ctx context.Context) (*conn, error) {
+	select {
+	case <-s.done:
+		return nil, ErrClosed
+	default:
+	}
+	select {
+	case c := <-s.idle:
+		select {
+		case <-s.done: // Close began while we waited; it wants the slot back.
+			s.release(c)
+			return nil, ErrClosed
+		default:
+			return c, nil
+		}
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a free SMTP connection: %w", ctx.Err())
+	case <-s.done:
+		return nil, ErrClosed
+	}
+}
+
+// release returns a slot; it never blocks, the channel has room for all.
+func (s *Sender) release(c *conn) { s.idle <- c }
+
+// deliver sends msg on slot c, dialling when the slot has no connection,
+// and retries once on a fresh connection when the first one is broken.
+func (s *Sender) deliver(ctx context.Context, c *conn, msg *gomail.Msg, rcpt string) error {
+	for attempt := 1; ; attempt++ {
+		if !c.connected() {
+			if err := c.connect(ctx); err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("connect to SMTP server: %w", ctx.Err())
+				}
+				s.log.Debug("cannot connect to the SMTP server", "conn", c.id, "error", err)
+				return dialFailure(fmt.Errorf("connect to SMTP server %s: %w", s.settings.addr(), err))
+			}
+			s.log.Debug("connected to the SMTP server", "conn", c.id)
+		}
+		err := c.send(ctx, msg)
+		if err == nil {
+			return nil
+		}
+		if msg.IsDelivered() {
+			// The server took the message; only the RSET after it failed.
+			// The connection's state is unknown, so it is not reused.
+			c.drop()
+			return nil
+		}
+		if ctx.Err() != nil {
+			c.drop()
+			return fmt.Errorf("send email: %w", ctx.Err())
+		}
+		f := classify(err, rcpt)
+		if !f.broken {
+			s.log.Debug("SMTP server refused the message", "conn", c.id, "to", MaskEmail(rcpt), "error", f.err)
+			return f.err
+		}
+		c.drop()
+		if attempt == 2 {
+			s.log.Debug("SMTP connection broke twice for one message", "conn", c.id, "to", MaskEmail(rcpt), "error", f.err)
+			return f.err
+		}
+		s.log.Debug("SMTP connection broken; redialling", "conn", c.id, "error", f.err)
+	}
+}
+
+// Close waits for the messages in flight, says QUIT on every open
+// connection and closes it. Send fails with ErrClosed afterwards. A QUIT
+// that fails (the server may have dropped an idle connection long ago) is
+// logged, not returned: the connection is closed either way.
+func (s *Sender) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		for range s.size {
+			c := <-s.idle
+			if err := c.quit(quitTimeout); err != nil {
+				s.log.Debug("QUIT failed", "conn", c.id, "error", err)
+			}
+		}
+	})
+	return nil
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"path/filepath"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/daemon"
+	"github.com/outreach-dev/outreach/outreach/outbox"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+// cmdDev runs the whole system on one machine with nothing installed: an
+// embedded Redis-compatible server (unless OUTREACH_REDIS_URL is set),
+// SQLite in the working folder, and an outbox folder instead of SMTP and
+// Twilio (unless they are configured). It seeds demo residents and jobs.
+func cmdDev(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	outboxDir := fs.String("outbox", "outbox", "folder for emails (.eml) and SMS (sms.jsonl)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP address for /metrics, /healthz, /readyz (a free port is taken if busy)")
+	redisAddr := fs.String("redis-addr", "127.0.0.1:6380", "address of the embedded Redis-compatible server (a free port is taken if busy)")
+	noDemo := fs.Bool("no-demo", false, "do not seed demo residents and jobs")
+	if ok, status := e.parseFlags(fs, args); !ok {
+		return status
+	}
+	cfg, ok := e.loadConfig()
+	if !ok {
+		return 2
+	}
+	logger := e.logger(cfg)
+	if e.getenv("OUTREACH_HTTP_ADDR") == "" {
+		cfg.HTTPAddr = freeAddr(*httpAddr)
+	}
+
+	var rdb redis.UniversalClient
+	redisWhere := "OUTREACH_REDIS_URL"
+	if cfg.RedisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr(freeAddr(*redisAddr)); err != nil {
+			return e.fail("dev", fmt.Errorf("start embedded Redis: %w", err))
+		}
+		defer mr.Close()
+		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		defer rdb.Close()
+		redisWhere = "embedded, redis://" + mr.Addr()
+	}
+
+	box, err := outbox.New(*outboxDir)
+	if err != nil {
+		return e.fail("dev", err)
+	}
+	senders := map[outreach.Channel]outreach.Sender{}
+	if !cfg.EmailEnabled() {
+		senders[outreach.ChannelEmail] = box.Email()
+	}
+	if !cfg.SMSEnabled() {
+		senders[outreach.ChannelSMS] = box.SMS()
+	}
+	if len(senders) == 0 {
+		senders = nil // both configured: the daemon builds the real ones
+	} else if cfg.EmailEnabled() || cfg.SMSEnabled() {
+		fmt.Fprintln(e.stderr, "outreach dev: with one channel configured and the other not, both go to the outbox; configure both or neither")
+	}
+
+	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger, Redis: rdb, Senders: senders})
+	if err != nil {
+		return e.fail("dev", err)
+	}
+	if !*noDemo {
+		if err := seedDemo(ctx, d); err != nil {
+			return e.fail("dev", err)
+		}
+	}
+	abs, _ := filepath.Abs(*outboxDir)
+	fmt.Fprintf(e.stdout, `
+outreach dev is running. Ctrl-C to stop.
+
+  Redis:    %s (stream %s)
+  Archive:  %s
+  Outbox:   %s  (emails as .eml files, SMS in sms.jsonl)
+  Metrics:  http://%s/metrics   health: /healthz, /readyz
+
+Try:
+  go run ./cmd/outreach archive search
+  redis-cli -u <redis url above> XADD %s '*' job '{"kind":"maintenance_notice","resident_id":"r1001","data":{"title":"Water cut","area":"Building 1","start":"2026-12-02 09:00","end":"2026-12-02 12:00"}}'
+
+`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Keys.Stream)
+	if err := d.Run(ctx); err != nil {
+		return e.fail("dev", err)
+	}
+	return 0
+}
+
+// freeAddr returns addr if it can be listened on, else a free port on the same host.
+func freeAddr(addr string) string {
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		_ = l.Close()
+		return addr
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	l, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return addr
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// seedDemo adds demo residents and a few jobs with fixed ids: running dev
+// again sends nothing twice, which shows the job-id dedupe at work.
+func seedDemo(ctx context.Context, d *daemon.Daemon) error {
+	residents := []outreach.Resident{
+		{ID: "r1001", Name: "王秀英", Phone: "+8613800138001", Email: "wang.xiuying@example.com", Locale: "zh-CN", Building: "1", Unit: "1201", Tags: []string{"elderly"}, Channels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}},
+		{ID: "r1002", Name: "李明", Email: "li.ming@example.com", Phone: "+8613900139002", Locale: "zh-CN", Building: "1", Unit: "802"},
+		{ID: "r1003", Name: "Emily Carter", Email: "emily.carter@example.com", Locale: "en", Building: "2", Unit: "305", Tags: []string{"new_resident"}},
+		{ID: "r1004", Name: "张伟", Phone: "+8613700137004", Locale: "zh-CN", Building: "2", Unit: "1502", Channels: []outreach.Channel{outreach.ChannelSMS}},
+		{ID: "r1005", Name: "David Chen", Email: "david.chen@example.com", Phone: "+8613600136005", Locale: "en", Building: "3", Unit: "101"},
+	}
+	if _, err := d.Store.UpsertResidents(ctx, residents); err != nil {
+		return fmt.Errorf("seed demo residents: %w", err)
+	}
+	jobs := []outreach.Job{
+		{ID: "demo-water-cut-b1", Kind: outreach.KindMaintenanceNotice, Audience: &outreach.Audience{Building: "1"},
+			Data: map[string]any{"title": "计划停水 / Planned water cut", "area": "1号楼", "start": "2026-12-02 09:00", "end": "2026-12-02 12:00", "reason": "更换主水管阀门", "contact": "0755-8888-8888"}},
+		{ID: "demo-new-year-r1003", Kind: outreach.KindHolidayGreeting, ResidentID: "r1003", Priority: outreach.PriorityBulk,
+			Data: map[string]any{"holiday": "New Year"}},
+		{ID: "demo-survey-r1004", Kind: outreach.KindSatisfactionCallback, ResidentID: "r1004",
+			Data: map[string]any{"service": "厨房水槽维修", "work_order": "WO-20261128-017"}},
+		{ID: "demo-follow-up-r1005", Kind: outreach.KindFollowUp, ResidentID: "r1005",
+			Data: map[string]any{"topic": "noise from the parking garage gate", "resolution": "the gate motor was replaced on Nov 27"}},
+		// Unknown resident: shows a dead letter with its reason.
+		{ID: "demo-unknown-resident", Kind: outreach.KindFollowUp, ResidentID: "r9999", Data: map[string]any{"topic": "test"}},
+	}
+	p := queue.NewProducer(d.Redis, d.Keys)
+	if _, err := p.EnqueueBatch(ctx, jobs); err != nil {
+		return fmt.Errorf("enqueue demo jobs: %w", err)
+	}
+	return nil
+}

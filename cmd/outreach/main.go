@@ -1,0 +1,120 @@
+// Command outreach is the outreach daemon and its tools. Run `outreach help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/outreach-dev/outreach/outreach/config"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// command is one subcommand. run returns the process exit status.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, env *env, args []string) int
+}
+
+// env is what every command gets: where to write, and how to log.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "", "run the daemon: read jobs from Redis, send, archive (configured by environment)", cmdServe},
+		{"dev", "[--outbox DIR] [--http ADDR]", "run everything on this machine with nothing installed (embedded Redis, SQLite, outbox)", cmdDev},
+		{"enqueue", "--kind K (--resident ID | --audience k=v,...) [--data k=v]... [--id ID]", "put a job on the stream", cmdEnqueue},
+		{"residents", "import FILE.csv", "import residents from CSV (upsert by id)", cmdResidents},
+		{"archive", "search [--job ID] [--resident ID] ... [--json]", "search the communication archive", cmdArchive},
+		{"templates", "list", "list the built-in templates", cmdTemplates},
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "outreach: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "outreach: notifications and outreach for property management (email, SMS, archive)")
+	fmt.Fprintln(w, "\nUsage: outreach COMMAND [flags]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n             %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintln(w, "\nEnvironment:")
+	for _, v := range config.Vars {
+		fmt.Fprintf(w, "  %-40s %s (default: %s)\n", v.Name, v.Meaning, v.Default)
+	}
+}
+
+// loadConfig reads the environment; errors are printed, naming the variable.
+func (e *env) loadConfig() (config.Config, bool) {
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "outreach: configuration error:\n%v\n", err)
+		return cfg, false
+	}
+	return cfg, true
+}
+
+// logger builds the process logger: JSON, or text on a terminal.
+func (e *env) logger(cfg config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	text := cfg.LogFormat == "text"
+	if cfg.LogFormat == "auto" {
+		if f, ok := e.stderr.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				text = true
+			}
+		}
+	}
+	if text {
+		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+}
+
+// parseFlags parses a subcommand's flags; -h prints its usage.
+func (e *env) parseFlags(fs *flag.FlagSet, args []string) (ok bool, status int) {
+	fs.SetOutput(e.stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, 0
+		}
+		return false, 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "outreach %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return false, 2
+	}
+	return true, 0
+}
+
+func (e *env) fail(cmd string, err error) int {
+	fmt.Fprintf(e.stderr, "outreach %s: %v\n", cmd, err)
+	return 1
+}

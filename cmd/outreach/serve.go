@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/outreach-dev/outreach/outreach/daemon"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	if ok, status := e.parseFlags(fs, args); !ok {
+		return status
+	}
+	cfg, ok := e.loadConfig()
+	if !ok {
+		return 2
+	}
+	if err := cfg.RequireServe(); err != nil {
+		fmt.Fprintf(e.stderr, "outreach serve: configuration error:\n%v\n", err)
+		return 2
+	}
+	logger := e.logger(cfg)
+	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger})
+	if err != nil {
+		return e.fail("serve", err)
+	}
+	if err := d.Run(ctx); err != nil {
+		return e.fail("serve", err)
+	}
+	return 0
+}

@@ -1,0 +1,235 @@
+// Package daemon assembles the outreach daemon from its configuration:
+// store, templates, Redis, channels, metrics, the dispatch pipeline and the
+// HTTP server, and runs them until its context is cancelled.
+package daemon
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/api"
+	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/dispatch"
+	"github.com/outreach-dev/outreach/outreach/email"
+	"github.com/outreach-dev/outreach/outreach/metrics"
+	"github.com/outreach-dev/outreach/outreach/sms"
+	"github.com/outreach-dev/outreach/outreach/store"
+	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/templates"
+)
+
+// Options are what New needs beyond the configuration.
+type Options struct {
+	Config config.Config
+	Logger *slog.Logger
+	// Redis, when set, is used instead of dialing Config.RedisURL (dev
+	// mode's embedded server). The daemon does not close it.
+	Redis redis.UniversalClient
+	// Senders, when set, replace the channels built from Config (dev mode's
+	// outbox). The daemon closes them.
+	Senders map[outreach.Channel]outreach.Sender
+	// Dispatch overrides pipeline settings (tests); Consumer, Store,
+	// Templates, Senders, Metrics and Logger are filled in by New.
+	Dispatch dispatch.Config
+}
+
+// Daemon is a running outreach daemon. Build it with New, start it with Run.
+type Daemon struct {
+	logger     *slog.Logger
+	dispatcher *dispatch.Dispatcher
+	http       *http.Server
+	listener   net.Listener
+	cleanups   []func() error // run in reverse order on the way out
+
+	Store    outreach.Store
+	Redis    redis.UniversalClient
+	Keys     queue.Keys
+	Registry *prometheus.Registry
+}
+
+// New builds every part of the daemon and opens its connections, so that a
+// configuration or connectivity problem shows at start. On error, whatever
+// was opened is closed again.
+func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
+	cfg := opt.Config
+	d := &Daemon{logger: opt.Logger}
+	if d.logger == nil {
+		d.logger = slog.New(slog.DiscardHandler)
+	}
+	defer func() {
+		if err != nil {
+			_ = d.cleanup()
+		}
+	}()
+
+	st, err := store.Open(ctx, string(cfg.DatabaseURL))
+	if err != nil {
+		return nil, fmt.Errorf("open archive (OUTREACH_DATABASE_URL): %w", err)
+	}
+	d.Store = st
+	d.cleanups = append(d.cleanups, st.Close)
+
+	tmpl, err := templates.Builtin()
+	if err != nil {
+		return nil, fmt.Errorf("load templates: %w", err)
+	}
+
+	d.Redis = opt.Redis
+	if d.Redis == nil {
+		ropt, err := redis.ParseURL(string(cfg.RedisURL))
+		if err != nil {
+			return nil, errors.New("OUTREACH_REDIS_URL: not a valid redis:// URL")
+		}
+		// The blocking reader holds one connection; workers, acks, claims
+		// and the promoter need the rest.
+		ropt.PoolSize = cfg.Workers + 8
+		rdb := redis.NewClient(ropt)
+		d.Redis = rdb
+		d.cleanups = append(d.cleanups, rdb.Close)
+	}
+	if err := d.Redis.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
+	}
+
+	senders := opt.Senders
+	if senders == nil {
+		if senders, err = buildSenders(cfg, d.logger); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range senders {
+		d.cleanups = append(d.cleanups, s.Close)
+	}
+
+	d.Registry = prometheus.NewRegistry()
+	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(d.Registry)
+
+	d.Keys = queue.NewKeys(cfg.Stream, cfg.Group)
+	consumer := queue.NewConsumer(d.Redis, d.Keys, queue.ConsumerOptions{
+		Name:    cfg.Consumer,
+		Count:   cfg.Workers,
+		Block:   time.Second,
+		MinIdle: cfg.ClaimIdle,
+	})
+	dc := opt.Dispatch
+	dc.Consumer, dc.Store, dc.Templates, dc.Senders, dc.Metrics = consumer, st, tmpl, senders, m
+	dc.Logger = d.logger.With("component", "dispatch")
+	dc.Workers = cmp.Or(dc.Workers, cfg.Workers)
+	dc.MaxAttempts = cmp.Or(dc.MaxAttempts, cfg.MaxAttempts)
+	if d.dispatcher, err = dispatch.New(dc); err != nil {
+		return nil, err
+	}
+
+	d.http = &http.Server{
+		Handler: api.NewHandler(api.Config{
+			Gatherer: d.Registry,
+			Checks: map[string]api.Check{
+				"redis": func(ctx context.Context) error { return d.Redis.Ping(ctx).Err() },
+				"store": st.Ping,
+			},
+			Logger: d.logger.With("component", "http"),
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	if d.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen on OUTREACH_HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
+	}
+	d.cleanups = append(d.cleanups, func() error { return d.listener.Close() })
+	return d, nil
+}
+
+// buildSenders creates the channels that the configuration enables.
+func buildSenders(cfg config.Config, logger *slog.Logger) (map[outreach.Channel]outreach.Sender, error) {
+	senders := map[outreach.Channel]outreach.Sender{}
+	if cfg.EmailEnabled() {
+		s, err := email.New(email.Config{
+			URL:    string(cfg.SMTPURL),
+			From:   cfg.EmailFrom,
+			Conns:  cfg.SMTPConns,
+			Logger: logger.With("channel", "email"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("set up email: %w", err)
+		}
+		senders[outreach.ChannelEmail] = s
+	}
+	if cfg.SMSEnabled() {
+		s, err := sms.New(sms.Config{
+			AccountSID:          cfg.TwilioAccountSID,
+			AuthToken:           sms.Secret(cfg.TwilioAuthToken.Reveal()),
+			From:                cfg.SMSFrom,
+			MessagingServiceSID: cfg.MessagingServiceSID,
+			APIURL:              cfg.TwilioAPIURL,
+			Logger:              logger.With("channel", "sms"),
+		})
+		if err != nil {
+			for _, s := range senders {
+				_ = s.Close()
+			}
+			return nil, fmt.Errorf("set up SMS: %w", err)
+		}
+		senders[outreach.ChannelSMS] = s
+	}
+	return senders, nil
+}
+
+// Addr is the address the HTTP server listens on.
+func (d *Daemon) Addr() string { return d.listener.Addr().String() }
+
+// Run serves until ctx is cancelled, then shuts down in order: stop reading
+// and finish jobs in flight, stop HTTP, close channels, Redis and the store.
+// It returns nil after a clean shutdown.
+func (d *Daemon) Run(ctx context.Context) error {
+	httpErr := make(chan error, 1)
+	go func() {
+		if err := d.http.Serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- err
+		}
+		close(httpErr)
+	}()
+	d.logger.Info("outreach daemon running", "http", d.Addr(), "stream", d.Keys.Stream, "group", d.Keys.Group)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dispatchDone := make(chan error, 1)
+	go func() { dispatchDone <- d.dispatcher.Run(runCtx) }()
+
+	var err error
+	select {
+	case err = <-dispatchDone:
+		// Run returns early only when it could not start.
+	case err = <-httpErr:
+		err = fmt.Errorf("HTTP server: %w", err)
+		cancel()
+		<-dispatchDone
+	case <-ctx.Done():
+		err = <-dispatchDone
+	}
+	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer stop()
+	_ = d.http.Shutdown(shutdownCtx)
+	return errors.Join(err, d.cleanup())
+}
+
+func (d *Daemon) cleanup() error {
+	var errs []error
+	for i := len(d.cleanups) - 1; i >= 0; i-- {
+		if err := d.cleanups[i](); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	d.cleanups = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,425 @@
+package daemon_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/daemon"
+	"github.com/outreach-dev/outreach/outreach/dispatch"
+	"github.com/outreach-dev/outreach/outreach/store"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+func randomName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func redisURL() string {
+	if u := os.Getenv("OUTREACH_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+func postgresURL() string {
+	if u := os.Getenv("OUTREACH_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// databaseURLs gives the archive of each driver, isolated for this test.
+func databaseURLs(t *testing.T) map[string]string {
+	t.Helper()
+	schema := "outreach_daemon_" + randomName()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, postgresURL())
+	if err != nil {
+		t.Fatalf("connect to PostgreSQL (OUTREACH_TEST_DATABASE_URL): %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), postgresURL())
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	sep := "?"
+	if strings.Contains(postgresURL(), "?") {
+		sep = "&"
+	}
+	return map[string]string{
+		"sqlite":   "sqlite://" + t.TempDir() + "/outreach.db",
+		"postgres": postgresURL() + sep + "search_path=" + schema,
+	}
+}
+
+// harness is a daemon wired to real Redis, a real archive, a real SMTP
+// server and the real twilio-go client on a Twilio stand-in.
+type harness struct {
+	t           *testing.T
+	databaseURL string
+	d           *daemon.Daemon
+	rdb         *redis.Client
+	keys        queue.Keys
+	smtp        *smtpServer
+	twilio      *twilioServer
+	cancel      context.CancelFunc
+	done        chan error
+}
+
+func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dispatch.Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, databaseURL: databaseURL, smtp: newSMTPServer(t), twilio: newTwilioServer(t)}
+	stream := "test:" + randomName() + ":jobs"
+	env := map[string]string{
+		"OUTREACH_REDIS_URL":      redisURL(),
+		"OUTREACH_DATABASE_URL":   databaseURL,
+		"OUTREACH_SMTP_URL":       "smtp://" + h.smtp.addr + "?tls=none",
+		"OUTREACH_EMAIL_FROM":     "Property Office <office@example.com>",
+		"TWILIO_ACCOUNT_SID":      h.twilio.sid,
+		"TWILIO_AUTH_TOKEN":       h.twilio.token,
+		"OUTREACH_SMS_FROM":       "+15005550006",
+		"OUTREACH_TWILIO_API_URL": h.twilio.URL,
+		"OUTREACH_HTTP_ADDR":      "127.0.0.1:0",
+		"OUTREACH_STREAM":         stream,
+		"OUTREACH_CONSUMER":       "daemon-1",
+		"OUTREACH_WORKERS":        "4",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := dispatch.Config{
+		Backoff:      func(int, time.Duration) time.Duration { return 100 * time.Millisecond },
+		PromoteEvery: 50 * time.Millisecond,
+		ClaimEvery:   100 * time.Millisecond,
+		StatsEvery:   50 * time.Millisecond,
+		MaxAttempts:  3,
+	}
+	if tune != nil {
+		tune(&cfg, &dc)
+	}
+	ropt, _ := redis.ParseURL(redisURL())
+	h.rdb = redis.NewClient(ropt)
+	h.keys = queue.NewKeys(cfg.Stream, cfg.Group)
+	t.Cleanup(func() {
+		h.rdb.Del(context.Background(), h.keys.Stream, h.keys.Dead, h.keys.Delayed)
+		h.rdb.Close()
+	})
+	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc})
+	if err != nil {
+		t.Fatalf("daemon.New: %v", err)
+	}
+	return h
+}
+
+func (h *harness) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- h.d.Run(ctx) }()
+	h.t.Cleanup(func() {
+		if h.cancel != nil {
+			h.stop()
+		}
+	})
+}
+
+// stop cancels the daemon as SIGTERM does and returns what Run returned.
+func (h *harness) stop() error {
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		return err
+	case <-time.After(60 * time.Second):
+		h.t.Fatal("daemon did not stop")
+		return nil
+	}
+}
+
+// xadd adds an entry with the given fields, as another service would.
+func (h *harness) xadd(fields ...any) string {
+	h.t.Helper()
+	id, err := h.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: h.keys.Stream, Values: fields}).Result()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+func (h *harness) search(f outreach.Filter) []outreach.Delivery {
+	h.t.Helper()
+	ds, err := h.d.Store.Search(context.Background(), f)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ds
+}
+
+// settled reports whether the group has read and acked everything and no
+// retry is waiting.
+func (h *harness) settled() bool {
+	ctx := context.Background()
+	groups, err := h.rdb.XInfoGroups(ctx, h.keys.Stream).Result()
+	if err != nil || len(groups) != 1 {
+		return false
+	}
+	delayed, _ := h.rdb.ZCard(ctx, h.keys.Delayed).Result()
+	return groups[0].Pending == 0 && groups[0].Lag == 0 && delayed == 0
+}
+
+func (h *harness) deadReasons() []string {
+	h.t.Helper()
+	msgs, err := h.rdb.XRange(context.Background(), h.keys.Dead, "-", "+").Result()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var reasons []string
+	for _, m := range msgs {
+		reasons = append(reasons, fmt.Sprint(m.Values["reason"]))
+	}
+	slices.Sort(reasons)
+	return reasons
+}
+
+var residents = []outreach.Resident{
+	{ID: "r-email", Name: "王秀英", Email: "wang@example.com", Locale: "zh-CN", Building: "1", Unit: "1201"},
+	{ID: "r-sms", Name: "Emily Carter", Phone: "+8613800138001", Locale: "en", Channels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}},
+	{ID: "r-unsub", Name: "李明", Phone: "+8613800138002", Locale: "zh-CN"},
+	{ID: "r-flaky", Name: "David Chen", Email: "flaky@example.com", Locale: "en"},
+	{ID: "r-phone-only", Name: "张伟", Phone: "+8613800138003", Locale: "zh-CN"},
+	{ID: "r-bounce", Name: "Bad Box", Email: "bounce@example.com", Locale: "en"},
+}
+
+const notice = `{"id":%q,"kind":"maintenance_notice","resident_id":%q%s,"data":{"title":"Planned water cut","area":"Building 1","start":"2026-12-02 09:00","end":"2026-12-02 12:00"}}`
+
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	for driver, url := range databaseURLs(t) {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			testEndToEnd(t, url)
+		})
+	}
+}
+
+func testEndToEnd(t *testing.T, databaseURL string) {
+	h := newHarness(t, databaseURL, nil)
+	if _, err := h.d.Store.UpsertResidents(context.Background(), residents); err != nil {
+		t.Fatal(err)
+	}
+	h.smtp.tempFails["flaky@example.com"] = 1
+	h.smtp.rejects["bounce@example.com"] = true
+	h.twilio.unsubscribed["+8613800138002"] = true
+	h.start()
+
+	// Good jobs, added with plain XADD as another service would.
+	h.xadd("job", fmt.Sprintf(notice, "job-email", "r-email", ""))
+	h.xadd("job", fmt.Sprintf(notice, "job-email", "r-email", "")) // the same id again: delivered once
+	h.xadd("job", fmt.Sprintf(notice, "job-sms", "r-sms", ""))
+	h.xadd("job", fmt.Sprintf(notice, "job-unsub", "r-unsub", ""))
+	h.xadd("job", fmt.Sprintf(notice, "job-flaky", "r-flaky", ""))
+	h.xadd("job", fmt.Sprintf(notice, "job-no-channel", "r-phone-only", `,"channels":["email"]`))
+	h.xadd("job", fmt.Sprintf(notice, "job-bounce", "r-bounce", ""))
+	// Bad input: each must end in the dead-letter stream with its reason.
+	h.xadd("payload", "no job field here")
+	h.xadd("job", "this is not JSON")
+	h.xadd("job", `{"kind":"tea_party","resident_id":"r-email"}`)
+	h.xadd("job", `{"resident_id":"r-email"}`)
+	h.xadd("job", `{"id":"job-ghost","kind":"follow_up","resident_id":"r-nobody","data":{"topic":"x"}}`)
+	h.xadd("job", `{"id":"job-missing-var","kind":"maintenance_notice","resident_id":"r-email","data":{"title":"Lift fault"}}`)
+
+	eventually(t, "all entries processed and acked", func() bool { return h.settled() && len(h.deadReasons()) == 6 })
+
+	if got, want := h.deadReasons(), []string{"bad_json", "missing_kind", "no_job_field", "template_error", "unknown_kind", "unknown_resident"}; !slices.Equal(got, want) {
+		t.Errorf("dead-letter reasons = %v, want %v", got, want)
+	}
+
+	// Email: one message although the job id came twice.
+	msgs := h.smtp.received("wang@example.com")
+	if len(msgs) != 1 {
+		t.Fatalf("SMTP got %d messages for the duplicated job, want 1", len(msgs))
+	}
+	if !strings.Contains(msgs[0].Data, "X-Outreach-Job: job-email") {
+		t.Errorf("email lacks the job header:\n%s", msgs[0].Data)
+	}
+	rec := h.search(outreach.Filter{JobID: "job-email"})
+	if len(rec) != 1 || rec[0].Status != outreach.StatusSent || rec[0].Channel != outreach.ChannelEmail ||
+		rec[0].ProviderID == "" || rec[0].Template == "" || rec[0].TemplateVersion == "" || !strings.Contains(rec[0].Body, "王秀英") {
+		t.Errorf("archive for job-email = %+v, want one sent email addressed to the resident", rec)
+	}
+
+	// SMS through the real twilio-go client, in the resident's language.
+	n, bodies := h.twilio.callsTo("+8613800138001")
+	if n != 1 || len(bodies) != 1 || !strings.Contains(bodies[0], "Emily Carter") || !strings.Contains(bodies[0], "Planned water cut") {
+		t.Errorf("Twilio got %d calls %q, want one SMS to Emily about the water cut", n, bodies)
+	}
+	if rec := h.search(outreach.Filter{JobID: "job-sms"}); len(rec) != 1 || rec[0].Status != outreach.StatusSent || !strings.HasPrefix(rec[0].ProviderID, "SM") {
+		t.Errorf("archive for job-sms = %+v, want sent with the Twilio SID", rec)
+	}
+
+	// Permanent refusals are archived with the provider's error and not retried.
+	if n, _ := h.twilio.callsTo("+8613800138002"); n != 1 {
+		t.Errorf("unsubscribed number got %d calls, want exactly 1 (no retry)", n)
+	}
+	if rec := h.search(outreach.Filter{JobID: "job-unsub"}); len(rec) != 1 || rec[0].Status != outreach.StatusFailed || !strings.Contains(rec[0].Error, "21610") {
+		t.Errorf("archive for job-unsub = %+v, want failed with 21610", rec)
+	}
+	if got := h.smtp.attemptsFor("bounce@example.com"); got != 0 {
+		t.Errorf("rejected recipient reached DATA %d times", got)
+	}
+	if rec := h.search(outreach.Filter{JobID: "job-bounce"}); len(rec) != 1 || rec[0].Status != outreach.StatusFailed || !strings.Contains(rec[0].Error, "550") || rec[0].Attempts != 1 {
+		t.Errorf("archive for job-bounce = %+v, want failed once with the 550 reply", rec)
+	}
+
+	// A temporary failure is retried and then delivered.
+	if got := h.smtp.attemptsFor("flaky@example.com"); got != 2 {
+		t.Errorf("flaky recipient saw %d attempts, want 2 (451, then success)", got)
+	}
+	if rec := h.search(outreach.Filter{JobID: "job-flaky"}); len(rec) != 1 || rec[0].Status != outreach.StatusSent || rec[0].Attempts != 2 {
+		t.Errorf("archive for job-flaky = %+v, want sent on attempt 2", rec)
+	}
+
+	// No usable channel: archived as failed, not dead-lettered, not retried.
+	if rec := h.search(outreach.Filter{JobID: "job-no-channel"}); len(rec) != 1 || rec[0].Status != outreach.StatusFailed || !strings.Contains(rec[0].Error, "no usable channel") {
+		t.Errorf("archive for job-no-channel = %+v, want failed with the reason", rec)
+	}
+	// Rejected jobs are archived too, findable by their id.
+	if rec := h.search(outreach.Filter{JobID: "job-ghost"}); len(rec) != 1 || !strings.Contains(rec[0].Error, "unknown resident") {
+		t.Errorf("archive for job-ghost = %+v, want the rejection", rec)
+	}
+	if rec := h.search(outreach.Filter{JobID: "job-missing-var"}); len(rec) != 1 || !strings.Contains(rec[0].Error, `missing variable "area"`) {
+		t.Errorf("archive for job-missing-var = %+v, want an error naming the missing variable", rec)
+	}
+
+	// Metrics count what happened and pass the linter promtool uses.
+	m := h.d.Registry
+	problems, err := testutil.GatherAndLint(m)
+	if err != nil || len(problems) > 0 {
+		t.Errorf("metrics lint: %v %v", err, problems)
+	}
+	count := func(name string, labels map[string]string) float64 {
+		mfs, _ := m.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() != name {
+				continue
+			}
+		metric:
+			for _, mt := range mf.GetMetric() {
+				for _, lp := range mt.GetLabel() {
+					if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+						continue metric
+					}
+				}
+				return mt.GetCounter().GetValue()
+			}
+		}
+		return -1
+	}
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"outreach_dead_letters_total", map[string]string{"reason": "bad_json"}, 1},
+		{"outreach_dead_letters_total", map[string]string{"reason": "unknown_resident"}, 1},
+		{"outreach_deliveries_total", map[string]string{"channel": "email", "kind": "maintenance_notice", "status": "sent"}, 2},
+		{"outreach_deliveries_total", map[string]string{"channel": "sms", "kind": "maintenance_notice", "status": "failed"}, 1},
+		{"outreach_duplicates_skipped_total", map[string]string{"kind": "maintenance_notice"}, 1},
+		{"outreach_retries_total", map[string]string{"kind": "maintenance_notice", "reason": "smtp_4xx"}, 1},
+	} {
+		if got := count(c.name, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+
+	if err := h.stop(); err != nil {
+		t.Errorf("Run after stop = %v, want nil", err)
+	}
+}
+
+// TestClaimsFromDeadConsumer: a daemon that read an entry and died leaves it
+// pending; another daemon claims and delivers it.
+func TestClaimsFromDeadConsumer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "sqlite://"+t.TempDir()+"/a.db", func(c *config.Config, _ *dispatch.Config) { c.ClaimIdle = 200 * time.Millisecond })
+	if _, err := h.d.Store.UpsertResidents(context.Background(), residents); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := h.rdb.XGroupCreateMkStream(ctx, h.keys.Stream, h.keys.Group, "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.xadd("job", fmt.Sprintf(notice, "job-orphan", "r-email", ""))
+	// The dead daemon reads the entry and never acks it.
+	got, err := h.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: h.keys.Group, Consumer: "dead-daemon", Streams: []string{h.keys.Stream, ">"}, Count: 10, Block: time.Second}).Result()
+	if err != nil || len(got[0].Messages) != 1 {
+		t.Fatalf("dead consumer read %v, %v", got, err)
+	}
+	h.start()
+	eventually(t, "the orphaned entry to be claimed and delivered", func() bool {
+		rec := h.search(outreach.Filter{JobID: "job-orphan"})
+		return len(rec) == 1 && rec[0].Status == outreach.StatusSent && h.settled()
+	})
+	if n := len(h.smtp.received("wang@example.com")); n != 1 {
+		t.Errorf("got %d emails, want 1", n)
+	}
+}
+
+// TestStopFinishesInFlight: on SIGTERM (context cancel) the daemon stops
+// reading, finishes the send in flight, archives and acks it, and returns nil.
+func TestStopFinishesInFlight(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "sqlite://"+t.TempDir()+"/a.db", nil)
+	if _, err := h.d.Store.UpsertResidents(context.Background(), residents); err != nil {
+		t.Fatal(err)
+	}
+	h.smtp.dataDelay = 500 * time.Millisecond
+	h.start()
+	h.xadd("job", fmt.Sprintf(notice, "job-slow", "r-email", ""))
+	<-h.smtp.inData // the message is being sent
+	if err := h.stop(); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	ctx := context.Background()
+	pending, err := h.rdb.XPending(ctx, h.keys.Stream, h.keys.Group).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pending.Count != 0 {
+		t.Errorf("%d entries pending after shutdown, want 0", pending.Count)
+	}
+	// Run closed the store; open it again to look.
+	st, err := store.Open(ctx, h.databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec, err := st.Search(ctx, outreach.Filter{JobID: "job-slow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec) != 1 || rec[0].Status != outreach.StatusSent {
+		t.Errorf("archive after shutdown = %+v, want the in-flight job sent", rec)
+	}
+}

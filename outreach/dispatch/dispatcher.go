@@ -1,0 +1,280 @@
+// Package dispatch is the pipeline of the daemon: it reads jobs from the
+// stream and takes each through decode, dedupe, audience, route, render,
+// send, record and ack. Each stage is a small function of its own (see
+// process.go); this file holds the loops that feed them.
+//
+// Delivery semantics: an entry is acked only after its outcome is committed
+// to the archive, so a crash leaves it pending and another daemon (or this
+// one, restarted) claims it; the archive's record of what was sent makes the
+// redelivery skip residents who already got the message. Temporary failures
+// are parked in the delayed set with backoff (the entry is acked in the same
+// MULTI), permanent ones are archived as failed, and entries that can never
+// be processed go to the dead-letter stream with their reason.
+package dispatch
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/metrics"
+	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/templates"
+)
+
+// Config wires a Dispatcher. Consumer, Store, Templates, Senders and
+// Metrics are required.
+type Config struct {
+	Consumer  *queue.Consumer
+	Store     outreach.Store
+	Templates *templates.Set
+	Senders   map[outreach.Channel]outreach.Sender
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
+
+	// Workers is the number of jobs processed at once (default 16).
+	Workers int
+	// MaxAttempts is how many times a job with temporary failures is tried
+	// before it is dead-lettered (default 8).
+	MaxAttempts int
+	// Backoff spaces the attempts (default 5s doubling to 1h).
+	Backoff Backoff
+	// SendTimeout bounds one provider call (default 30s).
+	SendTimeout time.Duration
+	// ClaimEvery is how often entries pending on dead consumers are
+	// claimed (default 30s); the idle time is the consumer's MinIdle.
+	ClaimEvery time.Duration
+	// PromoteEvery is how often due delayed jobs move to the stream (default 500ms).
+	PromoteEvery time.Duration
+	// StatsEvery is how often queue gauges are refreshed (default 5s).
+	StatsEvery time.Duration
+	// ShutdownGrace bounds how long in-flight jobs may take to finish
+	// after Run's context is cancelled (default 30s). What is not finished
+	// by then stays pending in the group and is claimed later.
+	ShutdownGrace time.Duration
+	// Now returns the current time (tests).
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	c.Logger = cmp.Or(c.Logger, slog.New(slog.DiscardHandler))
+	c.Workers = cmp.Or(c.Workers, 16)
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, 8)
+	if c.Backoff == nil {
+		c.Backoff = ExponentialBackoff(5*time.Second, time.Hour)
+	}
+	c.SendTimeout = cmp.Or(c.SendTimeout, 30*time.Second)
+	c.ClaimEvery = cmp.Or(c.ClaimEvery, 30*time.Second)
+	c.PromoteEvery = cmp.Or(c.PromoteEvery, 500*time.Millisecond)
+	c.StatsEvery = cmp.Or(c.StatsEvery, 5*time.Second)
+	c.ShutdownGrace = cmp.Or(c.ShutdownGrace, 30*time.Second)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Consumer == nil:
+		return errors.New("dispatch: Consumer is required")
+	case c.Store == nil:
+		return errors.New("dispatch: Store is required")
+	case c.Templates == nil:
+		return errors.New("dispatch: Templates is required")
+	case c.Metrics == nil:
+		return errors.New("dispatch: Metrics is required")
+	case len(c.Senders) == 0:
+		return errors.New("dispatch: at least one sender is required")
+	case c.Workers < 1 || c.MaxAttempts < 1:
+		return errors.New("dispatch: Workers and MaxAttempts must be positive")
+	}
+	return nil
+}
+
+// Dispatcher runs the pipeline. Create it with New and start it with Run.
+type Dispatcher struct {
+	cfg      Config
+	q        *queue.Consumer
+	store    outreach.Store
+	tmpl     *templates.Set
+	senders  map[outreach.Channel]outreach.Sender
+	metrics  *metrics.Metrics
+	logger   *slog.Logger
+	locks    *keyLock
+	recorder *recorder
+	acker    *acker
+}
+
+// New checks cfg and builds a Dispatcher.
+func New(cfg Config) (*Dispatcher, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Dispatcher{
+		cfg:     cfg,
+		q:       cfg.Consumer,
+		store:   cfg.Store,
+		tmpl:    cfg.Templates,
+		senders: cfg.Senders,
+		metrics: cfg.Metrics,
+		logger:  cfg.Logger,
+		locks:   newKeyLock(),
+	}, nil
+}
+
+// Run processes jobs until ctx is cancelled, then stops reading, lets the
+// jobs in flight finish (within ShutdownGrace), flushes the archive and the
+// acks, and returns nil. It returns an error only when it cannot start.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if err := d.q.EnsureGroup(ctx); err != nil {
+		return fmt.Errorf("create consumer group: %w", err)
+	}
+	d.recorder = newRecorder(d.store, d.logger, 500)
+	d.acker = newAcker(d.q.Ack, d.logger, 500)
+	go d.recorder.run()
+	go d.acker.run()
+
+	// Workers keep going after ctx is cancelled, until the grace period ends.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+
+	work := make(chan queue.Entry, d.cfg.Workers)
+	var workers sync.WaitGroup
+	for range d.cfg.Workers {
+		workers.Go(func() {
+			for e := range work {
+				d.processSafely(workCtx, e)
+			}
+		})
+	}
+
+	var feeders sync.WaitGroup
+	feeders.Go(func() { d.readLoop(ctx, work) })
+	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, work) }) })
+	feeders.Go(func() { d.every(ctx, d.cfg.PromoteEvery, func() { d.promote(ctx) }) })
+	feeders.Go(func() { d.every(ctx, d.cfg.StatsEvery, func() { d.refreshStats(ctx) }) })
+
+	<-ctx.Done()
+	d.logger.Info("stopping: no more reads, finishing jobs in flight")
+	feeders.Wait()
+	close(work)
+
+	finished := make(chan struct{})
+	go func() { workers.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(d.cfg.ShutdownGrace):
+		d.logger.Warn("shutdown grace period over; unfinished jobs stay pending and will be claimed", "grace", d.cfg.ShutdownGrace)
+		stopWork()
+		<-finished
+	}
+	d.recorder.close()
+	d.acker.close()
+	d.logger.Info("stopped")
+	return nil
+}
+
+func (d *Dispatcher) readLoop(ctx context.Context, work chan<- queue.Entry) {
+	failures := 0
+	for ctx.Err() == nil {
+		entries, err := d.q.Read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			wait := min(time.Duration(failures)*500*time.Millisecond, 10*time.Second)
+			d.logger.Error("read from stream failed", "err", err, "retry_in", wait)
+			sleep(ctx, wait)
+			continue
+		}
+		failures = 0
+		for _, e := range entries {
+			work <- e // blocks while all workers are busy: the backlog stays in Redis
+		}
+	}
+}
+
+// claim takes over entries that another consumer read and never acked.
+func (d *Dispatcher) claim(ctx context.Context, work chan<- queue.Entry) {
+	for range 100 { // bounded: at most 100 batches per tick
+		entries, err := d.q.Claim(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.logger.Error("claim pending entries failed", "err", err)
+			}
+			return
+		}
+		if len(entries) == 0 {
+			return
+		}
+		d.logger.Info("claimed pending entries", "entries", len(entries))
+		for _, e := range entries {
+			select {
+			case work <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func (d *Dispatcher) promote(ctx context.Context) {
+	for {
+		n, err := d.q.PromoteDue(ctx, d.cfg.Now(), 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.logger.Error("promote due jobs failed", "err", err)
+			}
+			return
+		}
+		if n < 500 {
+			return
+		}
+	}
+}
+
+func (d *Dispatcher) refreshStats(ctx context.Context) {
+	s, err := d.q.Stats(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.logger.Warn("read queue stats failed", "err", err)
+		}
+		return
+	}
+	d.metrics.QueueLength.Set(float64(s.Length))
+	d.metrics.QueueLag.Set(float64(s.Lag))
+	d.metrics.QueuePending.Set(float64(s.Pending))
+	d.metrics.DeadLetterSize.Set(float64(s.Dead))
+	d.metrics.DelayedSize.Set(float64(s.Delayed))
+}
+
+// every runs fn now and then every interval until ctx is done.
+func (d *Dispatcher) every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,346 @@
+package dispatch
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/templates"
+)
+
+// processSafely runs process and turns a panic into a dead letter, so that
+// one poisonous entry can neither stop the daemon nor come back forever.
+func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
+	d.metrics.InFlight.Inc()
+	defer d.metrics.InFlight.Dec()
+	defer func() {
+		if p := recover(); p != nil {
+			d.logger.Error("panic while processing entry", "entry", e.ID, "panic", p, "stack", string(debug.Stack()))
+			d.reject(ctx, e, looseJob(e.Job), outreach.Reject(outreach.ReasonInternal, fmt.Errorf("panic: %v", p)))
+		}
+	}()
+	d.process(ctx, e)
+}
+
+// process takes one stream entry through the pipeline:
+// decode -> (defer until send_at) -> dedupe -> audience -> per resident
+// (route -> render -> send) -> record -> ack, retry or dead-letter.
+func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
+	job, err := decode(e)
+	if err != nil {
+		d.reject(ctx, e, looseJob(e.Job), err)
+		return
+	}
+	if e.Attempt == 0 {
+		d.metrics.JobsReceived.WithLabelValues(string(job.Kind)).Inc()
+	}
+	log := d.logger.With("job", job.ID, "kind", job.Kind, "entry", e.ID, "attempt", e.Attempt)
+
+	if job.SendAt != nil && job.SendAt.After(d.cfg.Now().Add(time.Second)) {
+		if err := d.q.Schedule(ctx, withJob(e, job), *job.SendAt, e.Attempt); err != nil {
+			log.Error("defer job until send_at failed; entry stays pending", "err", err)
+			return
+		}
+		d.metrics.Deferred.WithLabelValues(string(job.Kind)).Inc()
+		log.Info("job deferred until send_at", "send_at", job.SendAt)
+		return
+	}
+
+	unlock := d.locks.Lock(job.ID)
+	defer unlock()
+
+	residents, err := d.audience(ctx, job)
+	if err != nil {
+		if _, ok := outreach.RejectReason(err); ok {
+			d.reject(ctx, e, job, err)
+			return
+		}
+		d.retry(ctx, e, job, "store", err)
+		return
+	}
+	accepted, err := d.store.Accepted(ctx, job.ID)
+	if err != nil {
+		d.retry(ctx, e, job, "store", fmt.Errorf("check archive for job: %w", err))
+		return
+	}
+
+	lastAttempt := e.Attempt+1 >= d.cfg.MaxAttempts
+	var (
+		records   []outreach.Delivery
+		retryErr  error
+		retryWhy  string
+		retryHint time.Duration
+		rejectErr error
+	)
+	for _, r := range residents {
+		if accepted[r.ID] {
+			d.metrics.Duplicates.WithLabelValues(string(job.Kind)).Inc()
+			log.Info("already sent; not sending again", "resident", r.ID)
+			continue
+		}
+		rec, err := d.deliver(ctx, job, r, e, lastAttempt)
+		records = append(records, rec)
+		switch {
+		case err == nil:
+		case isReject(err):
+			rejectErr = err
+		case rec.Status == outreach.StatusRetrying:
+			retryErr, retryWhy = err, outreach.FailureReason(err)
+			retryHint = max(retryHint, outreach.RetryAfterHint(err))
+		}
+		if rejectErr != nil {
+			break // a template error will fail every other resident the same way
+		}
+	}
+
+	if err := d.recorder.Record(ctx, records...); err != nil {
+		// The outcome is not archived: leave the entry pending so that it is
+		// claimed again. What was sent may be sent twice; see DESIGN.md.
+		log.Error("archive write failed; entry stays pending", "err", err)
+		return
+	}
+	for _, rec := range records {
+		d.metrics.Deliveries.WithLabelValues(string(rec.Channel), string(job.Kind), string(rec.Status)).Inc()
+	}
+
+	switch {
+	case rejectErr != nil:
+		d.deadLetter(ctx, e, rejectErr)
+	case retryErr != nil && lastAttempt:
+		d.deadLetter(ctx, e, outreach.Reject(outreach.ReasonRetriesExhausted,
+			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, retryErr)))
+	case retryErr != nil:
+		d.scheduleRetry(ctx, e, job, retryWhy, retryErr, retryHint)
+	default:
+		d.done(e, job)
+	}
+}
+
+// decode turns a stream entry into a valid job. A job without an id gets the
+// entry's id, so that a redelivery of the same entry is deduplicated too.
+func decode(e queue.Entry) (outreach.Job, error) {
+	if !e.HasJob {
+		return outreach.Job{}, outreach.Reject(outreach.ReasonNoJobField, errors.New(`stream entry has no "job" field`))
+	}
+	job, err := outreach.DecodeJob(e.Job)
+	if err != nil {
+		return outreach.Job{}, err
+	}
+	if job.ID == "" {
+		job.ID = e.ID
+	}
+	return job, nil
+}
+
+// audience resolves the residents a job goes to.
+func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach.Resident, error) {
+	if job.ResidentID != "" {
+		r, err := d.store.Resident(ctx, job.ResidentID)
+		if errors.Is(err, outreach.ErrNotFound) {
+			return nil, outreach.Reject(outreach.ReasonUnknownResident, fmt.Errorf("unknown resident %q", job.ResidentID))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load resident: %w", err)
+		}
+		return []outreach.Resident{r}, nil
+	}
+	var rs []outreach.Resident
+	err := d.store.Residents(ctx, *job.Audience, func(r outreach.Resident) error {
+		rs = append(rs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolve audience: %w", err)
+	}
+	return rs, nil
+}
+
+// deliver routes, renders and sends one message, and returns its archive
+// record. The error is a *outreach.RejectError for a template error, and
+// otherwise the send error (the record's status says whether it is retried).
+func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.Resident, e queue.Entry, lastAttempt bool) (outreach.Delivery, error) {
+	now := d.cfg.Now().UTC()
+	rec := outreach.Delivery{
+		JobID:      job.ID,
+		StreamID:   e.ID,
+		ResidentID: r.ID,
+		Kind:       job.Kind,
+		Locale:     r.Locale,
+		Attempts:   e.Attempt + 1,
+		Campaign:   job.Campaign,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	fail := func(status outreach.Status, err error) (outreach.Delivery, error) {
+		rec.ID = outreach.DeliveryID(job.ID, r.ID, rec.Channel)
+		rec.Status, rec.Error = status, err.Error()
+		return rec, err
+	}
+
+	ch, err := route(job, r, d.senders)
+	if err != nil {
+		return fail(outreach.StatusFailed, err)
+	}
+	rec.Channel = ch
+	out, err := d.tmpl.Render(templates.Input{
+		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Channel: ch,
+		Resident: r, Data: job.Data, Now: now,
+	})
+	if err != nil {
+		return fail(outreach.StatusFailed, outreach.Reject(outreach.ReasonTemplateError, fmt.Errorf("render: %w", err)))
+	}
+	rec.Template, rec.TemplateVersion, rec.Locale, rec.Variant = out.Template, out.Version, out.Locale, out.Variant
+	rec.Subject, rec.Body = out.Subject, out.Text
+
+	msg := outreach.Message{
+		DeliveryID: outreach.DeliveryID(job.ID, r.ID, ch),
+		JobID:      job.ID,
+		Kind:       job.Kind,
+		Channel:    ch,
+		To:         r.Contact(ch),
+		ToName:     r.Name,
+		Subject:    out.Subject,
+		Text:       out.Text,
+		HTML:       out.HTML,
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	start := time.Now()
+	receipt, err := d.senders[ch].Send(sendCtx, msg)
+	cancel()
+	d.metrics.SendDuration.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+	rec.ID = msg.DeliveryID
+	rec.UpdatedAt = d.cfg.Now().UTC()
+	if err != nil {
+		d.metrics.SendFailures.WithLabelValues(string(ch), outreach.FailureReason(err)).Inc()
+		status := outreach.StatusRetrying
+		if outreach.IsPermanent(err) || lastAttempt {
+			status = outreach.StatusFailed
+		}
+		d.logger.Warn("send failed", "job", job.ID, "resident", r.ID, "channel", ch,
+			"permanent", outreach.IsPermanent(err), "err", err)
+		rec.Status, rec.Error = status, err.Error()
+		return rec, err
+	}
+	rec.Status = outreach.StatusSent
+	rec.ProviderID = receipt.ProviderID
+	rec.SentAt = &rec.UpdatedAt
+	return rec, nil
+}
+
+// done acks a finished entry and observes its end-to-end latency.
+func (d *Dispatcher) done(e queue.Entry, job outreach.Job) {
+	d.acker.Ack(e.ID)
+	if t, ok := entryTime(e.ID); ok {
+		d.metrics.JobLatency.WithLabelValues(string(job.Kind)).Observe(time.Since(t).Seconds())
+	}
+}
+
+func (d *Dispatcher) scheduleRetry(ctx context.Context, e queue.Entry, job outreach.Job, why string, cause error, hint time.Duration) {
+	wait := d.cfg.Backoff(e.Attempt+1, hint)
+	if err := d.q.Schedule(ctx, withJob(e, job), d.cfg.Now().Add(wait), e.Attempt+1); err != nil {
+		d.logger.Error("schedule retry failed; entry stays pending", "job", job.ID, "err", err)
+		return
+	}
+	d.metrics.Retries.WithLabelValues(string(job.Kind), why).Inc()
+	d.logger.Info("temporary failure; retry scheduled", "job", job.ID, "attempt", e.Attempt+1, "in", wait, "err", cause)
+}
+
+// retry handles a failure before anything was sent (store unreachable).
+func (d *Dispatcher) retry(ctx context.Context, e queue.Entry, job outreach.Job, why string, cause error) {
+	if e.Attempt+1 >= d.cfg.MaxAttempts {
+		d.reject(ctx, e, job, outreach.Reject(outreach.ReasonRetriesExhausted,
+			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, cause)))
+		return
+	}
+	d.scheduleRetry(ctx, e, job, why, cause, 0)
+}
+
+// reject archives a job that can never be processed and dead-letters it.
+func (d *Dispatcher) reject(ctx context.Context, e queue.Entry, job outreach.Job, cause error) {
+	jobID := cmp.Or(job.ID, e.ID)
+	now := d.cfg.Now().UTC()
+	rec := outreach.Delivery{
+		ID:         outreach.DeliveryID(jobID, job.ResidentID, ""),
+		JobID:      jobID,
+		StreamID:   e.ID,
+		ResidentID: job.ResidentID,
+		Kind:       job.Kind,
+		Status:     outreach.StatusFailed,
+		Error:      cause.Error(),
+		Attempts:   e.Attempt + 1,
+		Campaign:   job.Campaign,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	if err := d.recorder.Record(ctx, rec); err != nil {
+		d.logger.Error("archive rejected job failed", "entry", e.ID, "err", err)
+	}
+	d.deadLetter(ctx, e, cause)
+}
+
+func (d *Dispatcher) deadLetter(ctx context.Context, e queue.Entry, cause error) {
+	reason, ok := outreach.RejectReason(cause)
+	if !ok {
+		reason = outreach.ReasonInternal
+	}
+	if err := d.q.DeadLetter(ctx, e, reason, cause); err != nil {
+		d.logger.Error("dead-letter failed; entry stays pending", "entry", e.ID, "reason", reason, "err", err)
+		return
+	}
+	d.metrics.DeadLetters.WithLabelValues(string(reason)).Inc()
+	d.logger.Warn("entry dead-lettered", "entry", e.ID, "reason", reason, "err", cause)
+}
+
+func isReject(err error) bool {
+	_, ok := outreach.RejectReason(err)
+	return ok
+}
+
+// withJob returns e carrying job's JSON, so that a retried or deferred
+// entry keeps the id assigned at first read.
+func withJob(e queue.Entry, job outreach.Job) queue.Entry {
+	if raw, err := json.Marshal(job); err == nil {
+		e.Job = raw
+	}
+	return e
+}
+
+// looseJob reads what it can of a job that did not decode, so that the
+// archive record of its rejection can be found by id, resident and kind.
+func looseJob(raw []byte) outreach.Job {
+	var j struct {
+		ID         any    `json:"id"`
+		Kind       any    `json:"kind"`
+		ResidentID any    `json:"resident_id"`
+		Campaign   string `json:"campaign"`
+	}
+	_ = json.Unmarshal(raw, &j) // best effort: the raw entry is in the dead-letter stream anyway
+	str := func(v any) string {
+		if s, ok := v.(string); ok && len(s) <= 200 {
+			return s
+		}
+		return ""
+	}
+	return outreach.Job{ID: str(j.ID), Kind: outreach.Kind(str(j.Kind)), ResidentID: str(j.ResidentID), Campaign: j.Campaign}
+}
+
+// entryTime is the time a stream entry id was created (its ms part).
+func entryTime(id string) (time.Time, bool) {
+	ms, _, ok := strings.Cut(id, "-")
+	if !ok {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(n), true
+}

@@ -14,7 +14,13 @@ type Keys struct {
 	Group   string // the consumer group (a name inside Stream, not a key)
 	Dead    string // the dead-letter stream
 	Delayed string // the sorted set of retries waiting for their time
+	// LockPrefix starts the keys that mark a job id as being processed
+	// (see Consumer.Lock); the job id follows it.
+	LockPrefix string
 }
+
+// Lock is the key that marks jobID as being processed.
+func (k Keys) Lock(jobID string) string { return k.LockPrefix + jobID }
 
 // NewKeys derives the keys from a stream and a group name; empty names take
 // DefaultStream and DefaultGroup. Dead is stream+":dead" and Delayed is
@@ -32,6 +38,9 @@ func NewKeys(stream, group string) Keys {
 		Group:   group,
 		Dead:    stream + ":dead",
 		Delayed: stream + ":delayed",
+		// Lock keys carry the stream's hash tag too, but are only ever
+		// used alone, so Cluster needs nothing of them.
+		LockPrefix: stream + ":lock:",
 	}
 }
 

@@ -12,9 +12,9 @@ func TestNewKeys(t *testing.T) {
 		stream, group string
 		want          queue.Keys
 	}{
-		{"", "", queue.Keys{Stream: "outreach:jobs", Group: "outreach", Dead: "outreach:jobs:dead", Delayed: "outreach:jobs:delayed"}},
-		{"s", "g", queue.Keys{Stream: "s", Group: "g", Dead: "s:dead", Delayed: "s:delayed"}},
-		{"{outreach}:jobs", "", queue.Keys{Stream: "{outreach}:jobs", Group: "outreach", Dead: "{outreach}:jobs:dead", Delayed: "{outreach}:jobs:delayed"}},
+		{"", "", queue.Keys{Stream: "outreach:jobs", Group: "outreach", Dead: "outreach:jobs:dead", Delayed: "outreach:jobs:delayed", LockPrefix: "outreach:jobs:lock:"}},
+		{"s", "g", queue.Keys{Stream: "s", Group: "g", Dead: "s:dead", Delayed: "s:delayed", LockPrefix: "s:lock:"}},
+		{"{outreach}:jobs", "", queue.Keys{Stream: "{outreach}:jobs", Group: "outreach", Dead: "{outreach}:jobs:dead", Delayed: "{outreach}:jobs:delayed", LockPrefix: "{outreach}:jobs:lock:"}},
 	}
 	for _, tt := range tests {
 		if got := queue.NewKeys(tt.stream, tt.group); got != tt.want {

@@ -52,6 +52,8 @@ type Daemon struct {
 	listener   net.Listener
 	cleanups   []func() error // run in reverse order on the way out
 
+	metrics *metrics.Metrics
+
 	Store    outreach.Store
 	Redis    redis.UniversalClient
 	Keys     queue.Keys
@@ -115,6 +117,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	d.Registry = prometheus.NewRegistry()
 	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(d.Registry)
+	d.metrics = m
 
 	d.Keys = queue.NewKeys(cfg.Stream, cfg.Group)
 	consumer := queue.NewConsumer(d.Redis, d.Keys, queue.ConsumerOptions{
@@ -184,6 +187,9 @@ func buildSenders(cfg config.Config, logger *slog.Logger) (map[outreach.Channel]
 	}
 	return senders, nil
 }
+
+// Metrics are the daemon's collectors (tests and embedding programs).
+func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
 
 // Addr is the address the HTTP server listens on.
 func (d *Daemon) Addr() string { return d.listener.Addr().String() }

@@ -115,6 +115,7 @@ func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dis
 		ClaimEvery:   100 * time.Millisecond,
 		StatsEvery:   50 * time.Millisecond,
 		MaxAttempts:  3,
+		LockWait:     100 * time.Millisecond,
 	}
 	if tune != nil {
 		tune(&cfg, &dc)
@@ -421,5 +422,49 @@ func TestStopFinishesInFlight(t *testing.T) {
 	}
 	if len(rec) != 1 || rec[0].Status != outreach.StatusSent {
 		t.Errorf("archive after shutdown = %+v, want the in-flight job sent", rec)
+	}
+}
+
+// TestDaemonsShareTheGroup: two daemons on one consumer group share the
+// work, and a job id enqueued twice reaches its resident once although the
+// copies may be read by different daemons at the same moment.
+func TestDaemonsShareTheGroup(t *testing.T) {
+	t.Parallel()
+	dbURL := "sqlite://" + t.TempDir() + "/shared.db"
+	h1 := newHarness(t, dbURL, nil)
+	h2 := newHarness(t, dbURL, func(c *config.Config, _ *dispatch.Config) {
+		c.Stream = h1.keys.Stream
+		c.Consumer = "daemon-2"
+		c.SMTPURL = config.Secret("smtp://" + h1.smtp.addr + "?tls=none")
+	})
+	const n = 40
+	var rs []outreach.Resident
+	for i := range n {
+		rs = append(rs, outreach.Resident{ID: fmt.Sprintf("r%02d", i), Name: fmt.Sprintf("Resident %d", i), Email: fmt.Sprintf("r%02d@example.com", i), Locale: "en"})
+	}
+	if _, err := h1.d.Store.UpsertResidents(context.Background(), rs); err != nil {
+		t.Fatal(err)
+	}
+	h1.start()
+	h2.start()
+	for i := range n {
+		job := fmt.Sprintf(notice, fmt.Sprintf("job-%02d", i), fmt.Sprintf("r%02d", i), "")
+		h1.xadd("job", job)
+		h1.xadd("job", job)
+	}
+	eventually(t, "both copies of every job processed", func() bool {
+		return h1.settled() && len(h1.search(outreach.Filter{Status: outreach.StatusSent})) == n
+	})
+	for i := range n {
+		if got := len(h1.smtp.received(fmt.Sprintf("r%02d@example.com", i))); got != 1 {
+			t.Errorf("resident r%02d got %d emails, want 1", i, got)
+		}
+	}
+	sent := func(h *harness) float64 {
+		return testutil.ToFloat64(h.d.Metrics().Deliveries.WithLabelValues("email", "maintenance_notice", "sent"))
+	}
+	s1, s2 := sent(h1), sent(h2)
+	if s1+s2 != n || s1 == 0 || s2 == 0 {
+		t.Errorf("daemons sent %v and %v, want %d in all with both taking part", s1, s2, n)
 	}
 }

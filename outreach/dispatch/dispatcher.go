@@ -53,6 +53,12 @@ type Config struct {
 	PromoteEvery time.Duration
 	// StatsEvery is how often queue gauges are refreshed (default 5s).
 	StatsEvery time.Duration
+	// LockTTL bounds how long a job id stays locked by a daemon that died
+	// while processing it (default 2m; long audience jobs renew the lock).
+	LockTTL time.Duration
+	// LockWait is how long a copy of a job that is locked elsewhere waits
+	// before it is looked at again (default 5s).
+	LockWait time.Duration
 	// ShutdownGrace bounds how long in-flight jobs may take to finish
 	// after Run's context is cancelled (default 30s). What is not finished
 	// by then stays pending in the group and is claimed later.
@@ -72,6 +78,8 @@ func (c Config) withDefaults() Config {
 	c.ClaimEvery = cmp.Or(c.ClaimEvery, 30*time.Second)
 	c.PromoteEvery = cmp.Or(c.PromoteEvery, 500*time.Millisecond)
 	c.StatsEvery = cmp.Or(c.StatsEvery, 5*time.Second)
+	c.LockTTL = cmp.Or(c.LockTTL, 2*time.Minute)
+	c.LockWait = cmp.Or(c.LockWait, 5*time.Second)
 	c.ShutdownGrace = cmp.Or(c.ShutdownGrace, 30*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -106,7 +114,6 @@ type Dispatcher struct {
 	senders  map[outreach.Channel]outreach.Sender
 	metrics  *metrics.Metrics
 	logger   *slog.Logger
-	locks    *keyLock
 	recorder *recorder
 	acker    *acker
 }
@@ -125,7 +132,6 @@ func New(cfg Config) (*Dispatcher, error) {
 		senders: cfg.Senders,
 		metrics: cfg.Metrics,
 		logger:  cfg.Logger,
-		locks:   newKeyLock(),
 	}, nil
 }
 

@@ -54,8 +54,25 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		return
 	}
 
-	unlock := d.locks.Lock(job.ID)
-	defer unlock()
+	// Copies of one job (a retried XADD, an id enqueued twice) may be read
+	// at the same moment by two workers or daemons: only the lock holder
+	// goes on; the other looks again later, when the archive knows.
+	locked, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL)
+	if err != nil {
+		log.Error("lock job failed; entry stays pending", "err", err)
+		return
+	}
+	if !locked {
+		if err := d.q.Schedule(ctx, withJob(e, job), d.cfg.Now().Add(d.cfg.LockWait), e.Attempt); err != nil {
+			log.Error("reschedule locked job failed; entry stays pending", "err", err)
+		}
+		return
+	}
+	defer func() {
+		if err := d.q.Unlock(context.WithoutCancel(ctx), job.ID, e.ID); err != nil {
+			log.Warn("unlock job failed; the lock expires by itself", "err", err)
+		}
+	}()
 
 	residents, err := d.audience(ctx, job)
 	if err != nil {
@@ -80,7 +97,13 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		retryHint time.Duration
 		rejectErr error
 	)
+	lockedAt := time.Now()
 	for _, r := range residents {
+		if time.Since(lockedAt) > d.cfg.LockTTL/3 { // a long audience job keeps its lock
+			if _, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL); err == nil {
+				lockedAt = time.Now()
+			}
+		}
 		if accepted[r.ID] {
 			d.metrics.Duplicates.WithLabelValues(string(job.Kind)).Inc()
 			log.Info("already sent; not sending again", "resident", r.ID)

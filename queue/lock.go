@@ -1,0 +1,57 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Lock marks jobID as being processed by holder for at most ttl and reports
+// whether it got the mark. holder names one piece of work, not a daemon
+// (workers of one daemon must exclude each other): the stream entry id
+// being processed is a good holder. Two copies of one job (a producer's XADD
+// retried, or the same id enqueued twice) can be read by two daemons at the
+// same moment; the one that does not get the lock should come back later,
+// when the archive says whether the other sent it. A lock left by a daemon
+// that died expires after ttl, so ttl must exceed the longest a job takes.
+// Taking a lock the same holder already has succeeds and extends it.
+func (c *Consumer) Lock(ctx context.Context, jobID, holder string, ttl time.Duration) (bool, error) {
+	ok, err := lockScript.Run(ctx, c.rdb, []string{c.keys.Lock(jobID)}, c.holder(holder), ttl.Milliseconds()).Bool()
+	if err != nil && err != redis.Nil {
+		return false, fmt.Errorf("lock job %q: %w", jobID, err)
+	}
+	return ok, nil
+}
+
+// Unlock releases jobID if holder has it.
+func (c *Consumer) Unlock(ctx context.Context, jobID, holder string) error {
+	if err := unlockScript.Run(ctx, c.rdb, []string{c.keys.Lock(jobID)}, c.holder(holder)).Err(); err != nil && err != redis.Nil {
+		return fmt.Errorf("unlock job %q: %w", jobID, err)
+	}
+	return nil
+}
+
+// holder qualifies a holder with the consumer's name, which shows in Redis
+// who holds a lock.
+func (c *Consumer) holder(h string) string { return c.opt.Name + "/" + h }
+
+// lockScript: SET NX PX, or extend when the holder is the caller.
+var lockScript = redis.NewScript(`
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`)
+
+// unlockScript deletes the key only when the caller holds it, so a lock
+// that expired and was taken by another daemon is left alone.
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
@@ -19,6 +20,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/daemon"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
+	"github.com/outreach-dev/outreach/outreach/email/emailtest"
 	"github.com/outreach-dev/outreach/outreach/store"
 	"github.com/outreach-dev/outreach/queue"
 )
@@ -81,7 +83,7 @@ type harness struct {
 	d           *daemon.Daemon
 	rdb         *redis.Client
 	keys        queue.Keys
-	smtp        *smtpServer
+	smtp        *emailtest.Server
 	twilio      *twilioServer
 	cancel      context.CancelFunc
 	done        chan error
@@ -89,12 +91,12 @@ type harness struct {
 
 func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dispatch.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, databaseURL: databaseURL, smtp: newSMTPServer(t), twilio: newTwilioServer(t)}
+	h := &harness{t: t, databaseURL: databaseURL, smtp: emailtest.NewServer(t, emailtest.Options{}), twilio: newTwilioServer(t)}
 	stream := "test:" + randomName() + ":jobs"
 	env := map[string]string{
 		"OUTREACH_REDIS_URL":      redisURL(),
 		"OUTREACH_DATABASE_URL":   databaseURL,
-		"OUTREACH_SMTP_URL":       "smtp://" + h.smtp.addr + "?tls=none",
+		"OUTREACH_SMTP_URL":       h.smtp.URL(),
 		"OUTREACH_EMAIL_FROM":     "Property Office <office@example.com>",
 		"TWILIO_ACCOUNT_SID":      h.twilio.sid,
 		"TWILIO_AUTH_TOKEN":       h.twilio.token,
@@ -229,8 +231,8 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 	if _, err := h.d.Store.UpsertResidents(context.Background(), residents); err != nil {
 		t.Fatal(err)
 	}
-	h.smtp.tempFails["flaky@example.com"] = 1
-	h.smtp.rejects["bounce@example.com"] = true
+	h.smtp.ReplyTimes("flaky@example.com", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}, 1)
+	h.smtp.Reply("bounce@example.com", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable"})
 	h.twilio.unsubscribed["+8613800138002"] = true
 	h.start()
 
@@ -257,11 +259,11 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 	}
 
 	// Email: one message although the job id came twice.
-	msgs := h.smtp.received("wang@example.com")
+	msgs := received(h.smtp, "wang@example.com")
 	if len(msgs) != 1 {
 		t.Fatalf("SMTP got %d messages for the duplicated job, want 1", len(msgs))
 	}
-	if !strings.Contains(msgs[0].Data, "X-Outreach-Job: job-email") {
+	if !strings.Contains(string(msgs[0].Data), "X-Outreach-Job: job-email") {
 		t.Errorf("email lacks the job header:\n%s", msgs[0].Data)
 	}
 	rec := h.search(outreach.Filter{JobID: "job-email"})
@@ -286,15 +288,15 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 	if rec := h.search(outreach.Filter{JobID: "job-unsub"}); len(rec) != 1 || rec[0].Status != outreach.StatusFailed || !strings.Contains(rec[0].Error, "21610") {
 		t.Errorf("archive for job-unsub = %+v, want failed with 21610", rec)
 	}
-	if got := h.smtp.attemptsFor("bounce@example.com"); got != 0 {
-		t.Errorf("rejected recipient reached DATA %d times", got)
+	if got := h.smtp.Attempts("bounce@example.com"); got != 1 {
+		t.Errorf("rejected recipient was tried %d times, want 1", got)
 	}
 	if rec := h.search(outreach.Filter{JobID: "job-bounce"}); len(rec) != 1 || rec[0].Status != outreach.StatusFailed || !strings.Contains(rec[0].Error, "550") || rec[0].Attempts != 1 {
 		t.Errorf("archive for job-bounce = %+v, want failed once with the 550 reply", rec)
 	}
 
 	// A temporary failure is retried and then delivered.
-	if got := h.smtp.attemptsFor("flaky@example.com"); got != 2 {
+	if got := h.smtp.Attempts("flaky@example.com"); got != 2 {
 		t.Errorf("flaky recipient saw %d attempts, want 2 (451, then success)", got)
 	}
 	if rec := h.search(outreach.Filter{JobID: "job-flaky"}); len(rec) != 1 || rec[0].Status != outreach.StatusSent || rec[0].Attempts != 2 {
@@ -382,7 +384,7 @@ func TestClaimsFromDeadConsumer(t *testing.T) {
 		rec := h.search(outreach.Filter{JobID: "job-orphan"})
 		return len(rec) == 1 && rec[0].Status == outreach.StatusSent && h.settled()
 	})
-	if n := len(h.smtp.received("wang@example.com")); n != 1 {
+	if n := len(received(h.smtp, "wang@example.com")); n != 1 {
 		t.Errorf("got %d emails, want 1", n)
 	}
 }
@@ -395,10 +397,14 @@ func TestStopFinishesInFlight(t *testing.T) {
 	if _, err := h.d.Store.UpsertResidents(context.Background(), residents); err != nil {
 		t.Fatal(err)
 	}
-	h.smtp.dataDelay = 500 * time.Millisecond
+	entered, release := h.smtp.Hold("wang@example.com")
 	h.start()
 	h.xadd("job", fmt.Sprintf(notice, "job-slow", "r-email", ""))
-	<-h.smtp.inData // the message is being sent
+	<-entered // the message is being sent
+	go func() {
+		time.Sleep(300 * time.Millisecond) // stop begins while the send is in flight
+		release()
+	}()
 	if err := h.stop(); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
@@ -435,7 +441,7 @@ func TestDaemonsShareTheGroup(t *testing.T) {
 	h2 := newHarness(t, dbURL, func(c *config.Config, _ *dispatch.Config) {
 		c.Stream = h1.keys.Stream
 		c.Consumer = "daemon-2"
-		c.SMTPURL = config.Secret("smtp://" + h1.smtp.addr + "?tls=none")
+		c.SMTPURL = config.Secret(h1.smtp.URL())
 	})
 	const n = 40
 	var rs []outreach.Resident
@@ -456,7 +462,7 @@ func TestDaemonsShareTheGroup(t *testing.T) {
 		return h1.settled() && len(h1.search(outreach.Filter{Status: outreach.StatusSent})) == n
 	})
 	for i := range n {
-		if got := len(h1.smtp.received(fmt.Sprintf("r%02d@example.com", i))); got != 1 {
+		if got := len(received(h1.smtp, fmt.Sprintf("r%02d@example.com", i))); got != 1 {
 			t.Errorf("resident r%02d got %d emails, want 1", i, got)
 		}
 	}
@@ -467,4 +473,15 @@ func TestDaemonsShareTheGroup(t *testing.T) {
 	if s1+s2 != n || s1 == 0 || s2 == 0 {
 		t.Errorf("daemons sent %v and %v, want %d in all with both taking part", s1, s2, n)
 	}
+}
+
+// received returns the messages the server accepted for to.
+func received(s *emailtest.Server, to string) []emailtest.Message {
+	var out []emailtest.Message
+	for _, m := range s.Messages() {
+		if slices.Contains(m.To, to) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -3,126 +3,13 @@ package daemon_test
 import (
 	"encoding/json"
 
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 )
-
-// smtpServer is a real SMTP server in the test process that keeps what it
-// receives and can be told to refuse recipients.
-type smtpServer struct {
-	addr string
-
-	mu        sync.Mutex
-	messages  []smtpMessage
-	attempts  map[string]int // DATA attempts per recipient
-	tempFails map[string]int // recipient -> how many more 451 replies
-	rejects   map[string]bool
-	dataDelay time.Duration
-	inData    chan string // receives the recipient when a DATA starts
-}
-
-type smtpMessage struct {
-	From string
-	To   []string
-	Data string
-}
-
-func newSMTPServer(t *testing.T) *smtpServer {
-	t.Helper()
-	s := &smtpServer{attempts: map[string]int{}, tempFails: map[string]int{}, rejects: map[string]bool{}, inData: make(chan string, 100)}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = l.Addr().String()
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
-}
-
-func (s *smtpServer) received(to string) []smtpMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []smtpMessage
-	for _, m := range s.messages {
-		for _, r := range m.To {
-			if r == to {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
-func (s *smtpServer) attemptsFor(to string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.attempts[to]
-}
-
-type smtpSession struct {
-	srv  *smtpServer
-	from string
-	to   []string
-}
-
-func (s *smtpSession) AuthMechanisms() []string { return nil }
-func (s *smtpSession) Reset()                   { s.from, s.to = "", nil }
-func (s *smtpSession) Logout() error            { return nil }
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
-	s.from = from
-	return nil
-}
-
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	if s.srv.rejects[to] {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable"}
-	}
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.srv.mu.Lock()
-	delay := s.srv.dataDelay
-	var fail bool
-	for _, to := range s.to {
-		s.srv.attempts[to]++
-		if s.srv.tempFails[to] > 0 {
-			s.srv.tempFails[to]--
-			fail = true
-		}
-	}
-	s.srv.mu.Unlock()
-	for _, to := range s.to {
-		s.srv.inData <- to
-	}
-	time.Sleep(delay)
-	if fail {
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-	}
-	s.srv.mu.Lock()
-	s.srv.messages = append(s.srv.messages, smtpMessage{From: s.from, To: s.to, Data: string(b)})
-	s.srv.mu.Unlock()
-	return nil
-}
 
 // twilioServer stands in for Twilio's Messages API; the real twilio-go
 // client talks to it. Numbers in unsubscribed answer with error 21610.

@@ -56,7 +56,8 @@ type Server struct {
 	msgs     []Message
 	received int
 	auths    []string
-	replies  map[string]*smtp.SMTPError
+	replies  map[string]reply
+	rcpts    map[string]int
 	drops    map[string]int
 	holds    map[string]*hold
 }
@@ -88,7 +89,8 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		ln:      ln,
 		served:  make(chan struct{}),
 		conns:   make(map[*smtp.Conn]bool),
-		replies: make(map[string]*smtp.SMTPError),
+		replies: make(map[string]reply),
+		rcpts:   make(map[string]int),
 		drops:   make(map[string]int),
 		holds:   make(map[string]*hold),
 	}
@@ -164,12 +166,29 @@ func (s *Server) Auths() []string {
 	return append([]string(nil), s.auths...)
 }
 
+// reply is an answer to RCPT TO for a number of times (-1: always).
+type reply struct {
+	err   *smtp.SMTPError
+	times int
+}
+
 // Reply makes the server answer RCPT TO:<rcpt> with err (a 451 or a 550,
 // say) from now on.
-func (s *Server) Reply(rcpt string, err *smtp.SMTPError) {
+func (s *Server) Reply(rcpt string, err *smtp.SMTPError) { s.ReplyTimes(rcpt, err, -1) }
+
+// ReplyTimes makes the server answer the next times RCPT TO:<rcpt> with
+// err, and accept the recipient after that (a 451 that clears up).
+func (s *Server) ReplyTimes(rcpt string, err *smtp.SMTPError, times int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.replies[rcpt] = err
+	s.replies[rcpt] = reply{err: err, times: times}
+}
+
+// Attempts counts the RCPT TO commands for rcpt, accepted or not.
+func (s *Server) Attempts(rcpt string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcpts[rcpt]
 }
 
 // DropAtRcpt makes the server close the connection, without a reply, the
@@ -260,7 +279,15 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	s := ss.srv
 	s.mu.Lock()
-	reply := s.replies[to]
+	s.rcpts[to]++
+	var refuse *smtp.SMTPError
+	if r, ok := s.replies[to]; ok && r.times != 0 {
+		refuse = r.err
+		if r.times > 0 {
+			r.times--
+			s.replies[to] = r
+		}
+	}
 	drop := s.drops[to] > 0
 	if drop {
 		s.drops[to]--
@@ -270,8 +297,8 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		_ = ss.conn.Conn().Close()
 		return errors.New("connection dropped")
 	}
-	if reply != nil {
-		return reply
+	if refuse != nil {
+		return refuse
 	}
 	ss.to = append(ss.to, to)
 	return nil

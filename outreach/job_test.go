@@ -139,3 +139,21 @@ func TestSendErrorHelpers(t *testing.T) {
 		t.Errorf("error text lost the provider's reply: %v", perm)
 	}
 }
+
+func TestOptedOut(t *testing.T) {
+	t.Parallel()
+	r := Resident{OptOutChannels: []Channel{ChannelSMS}, OptOutKinds: []Kind{KindHolidayGreeting}}
+	for _, tt := range []struct {
+		c    Channel
+		k    Kind
+		want bool
+	}{
+		{ChannelSMS, KindMaintenanceNotice, true},
+		{ChannelEmail, KindHolidayGreeting, true},
+		{ChannelEmail, KindMaintenanceNotice, false},
+	} {
+		if got := r.OptedOut(tt.c, tt.k); got != tt.want {
+			t.Errorf("OptedOut(%s, %s) = %v, want %v", tt.c, tt.k, got, tt.want)
+		}
+	}
+}

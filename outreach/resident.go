@@ -19,6 +19,14 @@ type Resident struct {
 	Tags []string `json:"tags,omitempty"`
 	// Channels in the resident's order of preference.
 	Channels []Channel `json:"channels,omitempty"`
+	// TimeZone is an IANA zone such as "Asia/Shanghai"; empty means the
+	// daemon's default (OUTREACH_TIMEZONE).
+	TimeZone string `json:"time_zone,omitempty"`
+	// OptOutChannels are channels the resident does not want to be reached on.
+	OptOutChannels []Channel `json:"opt_out_channels,omitempty"`
+	// OptOutKinds are kinds of message the resident does not want on any
+	// channel (e.g. holiday greetings); other kinds still reach them.
+	OptOutKinds []Kind `json:"opt_out_kinds,omitempty"`
 	// Attributes are the extra columns of an import, usable in templates.
 	Attributes map[string]string `json:"attributes,omitempty"`
 	UpdatedAt  time.Time         `json:"updated_at,omitzero"`
@@ -26,6 +34,12 @@ type Resident struct {
 
 // HasTag reports whether the resident carries tag t.
 func (r Resident) HasTag(t string) bool { return slices.Contains(r.Tags, t) }
+
+// OptedOut reports whether the resident has opted out of channel c or of
+// messages of kind k.
+func (r Resident) OptedOut(c Channel, k Kind) bool {
+	return slices.Contains(r.OptOutChannels, c) || slices.Contains(r.OptOutKinds, k)
+}
 
 // Contact is the resident's address on channel c, empty when there is none.
 func (r Resident) Contact(c Channel) string {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // zone data in the binary: the container image has none
 
 	"github.com/outreach-dev/outreach/outreach/config"
 )

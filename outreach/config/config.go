@@ -46,15 +46,16 @@ type Config struct {
 	PublicURL string // OUTREACH_PUBLIC_URL
 	HTTPAddr  string // OUTREACH_HTTP_ADDR
 
-	Stream      string        // OUTREACH_STREAM
-	Group       string        // OUTREACH_GROUP
-	Consumer    string        // OUTREACH_CONSUMER
-	Workers     int           // OUTREACH_WORKERS
-	MaxAttempts int           // OUTREACH_MAX_ATTEMPTS
-	ClaimIdle   time.Duration // OUTREACH_CLAIM_IDLE
-	PhoneRegion string        // OUTREACH_PHONE_REGION
-	LogLevel    slog.Level    // OUTREACH_LOG_LEVEL
-	LogFormat   string        // OUTREACH_LOG_FORMAT: json, text or auto
+	Stream      string         // OUTREACH_STREAM
+	Group       string         // OUTREACH_GROUP
+	Consumer    string         // OUTREACH_CONSUMER
+	Workers     int            // OUTREACH_WORKERS
+	MaxAttempts int            // OUTREACH_MAX_ATTEMPTS
+	ClaimIdle   time.Duration  // OUTREACH_CLAIM_IDLE
+	PhoneRegion string         // OUTREACH_PHONE_REGION
+	TimeZone    *time.Location // OUTREACH_TIMEZONE
+	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
+	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
 }
 
 // Var describes one environment variable, for `outreach help` and the README.
@@ -81,6 +82,7 @@ var Vars = []Var{
 	{"OUTREACH_MAX_ATTEMPTS", "8", "attempts before a temporarily failing job is dead-lettered"},
 	{"OUTREACH_CLAIM_IDLE", "60s", "idle time after which another daemon's pending entries are claimed"},
 	{"OUTREACH_PHONE_REGION", "CN", "default region for phone numbers without a country code"},
+	{"OUTREACH_TIMEZONE", "Asia/Shanghai", "time zone of residents who have none of their own"},
 	{"OUTREACH_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"OUTREACH_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, JSON otherwise)"},
 }
@@ -139,6 +141,13 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.ClaimIdle = d
 	}
+	tz := get("OUTREACH_TIMEZONE", "Asia/Shanghai")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("OUTREACH_TIMEZONE: want an IANA zone such as Asia/Shanghai, got %q", tz))
+		loc = time.UTC
+	}
+	c.TimeZone = loc
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

@@ -128,7 +128,7 @@ func seedDemo(ctx context.Context, d *daemon.Daemon) error {
 	}
 	jobs := []outreach.Job{
 		{ID: "demo-water-cut-b1", Kind: outreach.KindMaintenanceNotice, Audience: &outreach.Audience{Building: "1"},
-			Data: map[string]any{"title": "计划停水 / Planned water cut", "area": "1号楼", "start": "2026-12-02 09:00", "end": "2026-12-02 12:00", "reason": "更换主水管阀门", "contact": "0755-8888-8888"}},
+			Data: map[string]any{"title": "计划停水", "area": "1号楼", "start": "2026-12-02 09:00", "end": "2026-12-02 12:00", "reason": "更换主水管阀门", "contact": "0755-8888-8888"}},
 		{ID: "demo-new-year-r1003", Kind: outreach.KindHolidayGreeting, ResidentID: "r1003", Priority: outreach.PriorityBulk,
 			Data: map[string]any{"holiday": "New Year"}},
 		{ID: "demo-survey-r1004", Kind: outreach.KindSatisfactionCallback, ResidentID: "r1004",

@@ -1,6 +1,6 @@
 // Package config reads the daemon's configuration from the environment
 // (see DESIGN.md for the contract). Load applies defaults, then validates,
-// and every error names the variable at fault. Secrets are held in Secret,
+// and every error names the variable at fault. Secrets are held in outreach.Secret,
 // which never prints its value.
 package config
 
@@ -14,34 +14,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outreach-dev/outreach/outreach"
 	"github.com/redis/go-redis/v9"
 )
 
-// Secret is a credential. It prints as <secret> in logs, %v and JSON.
-type Secret string
-
-func (s Secret) String() string                { return "<secret>" }
-func (s Secret) GoString() string              { return "<secret>" }
-func (s Secret) MarshalJSON() ([]byte, error)  { return []byte(`"<secret>"`), nil }
-func (s Secret) MarshalText() ([]byte, error)  { return []byte("<secret>"), nil }
-func (s Secret) LogValue() slog.Value          { return slog.StringValue("<secret>") }
-func (s Secret) Reveal() string                { return string(s) }
-func (s Secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte("<secret>")) }
-
 // Config is everything `outreach serve` needs.
 type Config struct {
-	RedisURL    Secret // OUTREACH_REDIS_URL (may carry a password)
-	DatabaseURL Secret // OUTREACH_DATABASE_URL (may carry a password)
+	RedisURL    outreach.Secret // OUTREACH_REDIS_URL (may carry a password)
+	DatabaseURL outreach.Secret // OUTREACH_DATABASE_URL (may carry a password)
 
-	SMTPURL   Secret // OUTREACH_SMTP_URL
-	EmailFrom string // OUTREACH_EMAIL_FROM
-	SMTPConns int    // OUTREACH_SMTP_CONNS
+	SMTPURL   outreach.Secret // OUTREACH_SMTP_URL
+	EmailFrom string          // OUTREACH_EMAIL_FROM
+	SMTPConns int             // OUTREACH_SMTP_CONNS
 
-	TwilioAccountSID    string // TWILIO_ACCOUNT_SID
-	TwilioAuthToken     Secret // TWILIO_AUTH_TOKEN
-	SMSFrom             string // OUTREACH_SMS_FROM
-	MessagingServiceSID string // OUTREACH_TWILIO_MESSAGING_SERVICE_SID
-	TwilioAPIURL        string // OUTREACH_TWILIO_API_URL
+	TwilioAccountSID    string          // TWILIO_ACCOUNT_SID
+	TwilioAuthToken     outreach.Secret // TWILIO_AUTH_TOKEN
+	SMSFrom             string          // OUTREACH_SMS_FROM
+	MessagingServiceSID string          // OUTREACH_TWILIO_MESSAGING_SERVICE_SID
+	TwilioAPIURL        string          // OUTREACH_TWILIO_API_URL
 
 	PublicURL string // OUTREACH_PUBLIC_URL
 	HTTPAddr  string // OUTREACH_HTTP_ADDR
@@ -114,13 +104,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	host, _ := os.Hostname()
 	c := Config{
-		RedisURL:            Secret(get("OUTREACH_REDIS_URL", "")),
-		DatabaseURL:         Secret(get("OUTREACH_DATABASE_URL", "sqlite://outreach.db")),
-		SMTPURL:             Secret(get("OUTREACH_SMTP_URL", "")),
+		RedisURL:            outreach.Secret(get("OUTREACH_REDIS_URL", "")),
+		DatabaseURL:         outreach.Secret(get("OUTREACH_DATABASE_URL", "sqlite://outreach.db")),
+		SMTPURL:             outreach.Secret(get("OUTREACH_SMTP_URL", "")),
 		EmailFrom:           get("OUTREACH_EMAIL_FROM", ""),
 		SMTPConns:           atoi("OUTREACH_SMTP_CONNS", 4),
 		TwilioAccountSID:    get("TWILIO_ACCOUNT_SID", ""),
-		TwilioAuthToken:     Secret(get("TWILIO_AUTH_TOKEN", "")),
+		TwilioAuthToken:     outreach.Secret(get("TWILIO_AUTH_TOKEN", "")),
 		SMSFrom:             get("OUTREACH_SMS_FROM", ""),
 		MessagingServiceSID: get("OUTREACH_TWILIO_MESSAGING_SERVICE_SID", ""),
 		TwilioAPIURL:        get("OUTREACH_TWILIO_API_URL", "https://api.twilio.com"),
@@ -217,7 +207,7 @@ func (c Config) EmailEnabled() bool { return c.SMTPURL != "" }
 func (c Config) SMSEnabled() bool { return c.TwilioAccountSID != "" }
 
 // redactErr renders err without the secret it may quote.
-func redactErr(err error, secret Secret) string {
+func redactErr(err error, secret outreach.Secret) string {
 	s := err.Error()
 	if secret != "" {
 		s = strings.ReplaceAll(s, string(secret), "<url>")

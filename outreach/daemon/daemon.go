@@ -171,7 +171,7 @@ func buildSenders(cfg config.Config, logger *slog.Logger) (map[outreach.Channel]
 	if cfg.SMSEnabled() {
 		s, err := sms.New(sms.Config{
 			AccountSID:          cfg.TwilioAccountSID,
-			AuthToken:           sms.Secret(cfg.TwilioAuthToken.Reveal()),
+			AuthToken:           outreach.Secret(cfg.TwilioAuthToken.Reveal()),
 			From:                cfg.SMSFrom,
 			MessagingServiceSID: cfg.MessagingServiceSID,
 			APIURL:              cfg.TwilioAPIURL,

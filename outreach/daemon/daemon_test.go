@@ -441,7 +441,7 @@ func TestDaemonsShareTheGroup(t *testing.T) {
 	h2 := newHarness(t, dbURL, func(c *config.Config, _ *dispatch.Config) {
 		c.Stream = h1.keys.Stream
 		c.Consumer = "daemon-2"
-		c.SMTPURL = config.Secret(h1.smtp.URL())
+		c.SMTPURL = outreach.Secret(h1.smtp.URL())
 	})
 	const n = 40
 	var rs []outreach.Resident

@@ -29,19 +29,7 @@ func (a *acker) run() {
 	defer close(a.done)
 	ids := make([]string, 0, a.maxBatch)
 	for id := range a.in {
-		ids = append(ids[:0], id)
-	fill:
-		for len(ids) < a.maxBatch {
-			select {
-			case more, ok := <-a.in:
-				if !ok {
-					break fill
-				}
-				ids = append(ids, more)
-			default:
-				break fill
-			}
-		}
+		ids = gather(a.in, id, a.maxBatch, ids)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := a.ack(ctx, ids...); err != nil {
 			a.logger.Warn("ack failed; entries stay pending and will be reclaimed", "entries", len(ids), "err", err)

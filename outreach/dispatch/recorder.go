@@ -66,19 +66,7 @@ func (r *recorder) run() {
 	defer close(r.done)
 	batch := make([]recordReq, 0, r.maxBatch)
 	for req := range r.in {
-		batch = append(batch[:0], req)
-	fill:
-		for len(batch) < r.maxBatch {
-			select {
-			case more, ok := <-r.in:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, more)
-			default:
-				break fill
-			}
-		}
+		batch = gather(r.in, req, r.maxBatch, batch)
 		err := r.write(batch)
 		for _, q := range batch {
 			q.err <- err

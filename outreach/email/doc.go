@@ -55,7 +55,7 @@
 // The recipient's address never appears in logs or error texts: go-mail
 // lists affected recipients in its errors and servers echo them in replies,
 // so error texts are rewritten with MaskEmail. The password lives in a
-// Secret, which prints as "<secret>". Header values that come from data
+// outreach.Secret, which prints as "<secret>". Header values that come from data
 // (recipient name, subject, job id) have CR, LF and other control
 // characters replaced by spaces, so they cannot add headers.
 //

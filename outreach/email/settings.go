@@ -3,11 +3,12 @@ package email
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/outreach-dev/outreach/outreach"
 )
 
 // TLSMode says how the connection to the SMTP server is encrypted.
@@ -44,33 +45,12 @@ func (m TLSMode) defaultPort() int {
 	return DefaultPortStartTLS
 }
 
-// Secret is a credential. It prints as "<secret>" in every fmt verb, in slog
-// and in JSON, so that logging a Settings value cannot leak it.
-type Secret string
-
-const redacted = "<secret>"
-
-// String hides the secret.
-func (Secret) String() string { return redacted }
-
-// GoString hides the secret from %#v.
-func (Secret) GoString() string { return redacted }
-
-// LogValue hides the secret from slog.
-func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// MarshalText hides the secret from encoding/json and friends.
-func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
-// Reveal returns the secret itself, for the one place that needs it.
-func (s Secret) Reveal() string { return string(s) }
-
 // Settings is the parsed form of OUTREACH_SMTP_URL.
 type Settings struct {
 	Host     string
 	Port     int
 	Username string // empty: no SMTP AUTH
-	Password Secret
+	Password outreach.Secret
 	TLS      TLSMode
 }
 
@@ -133,7 +113,7 @@ func ParseURL(raw string) (Settings, error) {
 	if u.User != nil {
 		s.Username = u.User.Username()
 		pass, _ := u.User.Password()
-		s.Password = Secret(pass)
+		s.Password = outreach.Secret(pass)
 		if s.Username == "" && pass != "" {
 			return Settings{}, fmt.Errorf("%s has a password but no user", envURL)
 		}

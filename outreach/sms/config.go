@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
 )
 
 // Environment variables that configure the SMS channel (see DESIGN.md).
@@ -31,7 +33,7 @@ type Config struct {
 	// AccountSID is TWILIO_ACCOUNT_SID ("AC" and 32 hex digits at Twilio).
 	AccountSID string
 	// AuthToken is TWILIO_AUTH_TOKEN.
-	AuthToken Secret
+	AuthToken outreach.Secret
 	// From is OUTREACH_SMS_FROM: an E.164 number, a short code or an
 	// alphanumeric sender ID. Give From, MessagingServiceSID or both (Twilio
 	// then sends from From, which must be in the service's sender pool).
@@ -56,7 +58,7 @@ type Config struct {
 func ConfigFromEnv(getenv func(string) string) Config {
 	return Config{
 		AccountSID:          getenv(EnvAccountSID),
-		AuthToken:           Secret(getenv(EnvAuthToken)),
+		AuthToken:           outreach.Secret(getenv(EnvAuthToken)),
 		From:                getenv(EnvFrom),
 		MessagingServiceSID: getenv(EnvMessagingServiceSID),
 		APIURL:              getenv(EnvAPIURL),

@@ -45,6 +45,6 @@ func TestSecretNeverPrinted(t *testing.T) {
 		}
 	}
 	if string(cfg.AuthToken) != testToken {
-		t.Errorf("string(Secret) = %q, want the value", string(cfg.AuthToken))
+		t.Errorf("string(outreach.Secret) = %q, want the value", string(cfg.AuthToken))
 	}
 }

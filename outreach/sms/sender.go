@@ -150,7 +150,7 @@ func (s *Sender) redactor(to string) func(string) string {
 			text = strings.ReplaceAll(text, to, MaskPhone(to))
 		}
 		if tok := string(s.cfg.AuthToken); tok != "" {
-			text = strings.ReplaceAll(text, tok, redacted)
+			text = strings.ReplaceAll(text, tok, outreach.Secret("").String())
 		}
 		return maskPhones(text)
 	}

@@ -26,6 +26,7 @@ type smsLine struct {
 	Kind       string    `json:"kind"`
 	Text       string    `json:"text"`
 	Segments   int       `json:"segments"`
+	Encoding   string    `json:"encoding"`
 }
 
 func readSMS(t *testing.T, o *outbox.Outbox) []smsLine {
@@ -90,8 +91,8 @@ func TestSMSWritesJSONLines(t *testing.T) {
 		if l.To != m.To || l.JobID != m.JobID || l.DeliveryID != m.DeliveryID || l.Kind != string(m.Kind) || l.Text != m.Text {
 			t.Errorf("line %d = %+v, want the fields of %+v", i+1, l, m)
 		}
-		if l.Segments != 1 {
-			t.Errorf("line %d: segments = %d, want 1", i+1, l.Segments)
+		if l.Segments != 1 || l.Encoding != "UCS-2" {
+			t.Errorf("line %d: segments = %d %s, want 1 UCS-2", i+1, l.Segments, l.Encoding)
 		}
 		if l.Time.Before(before) || l.Time.Location() != time.UTC {
 			t.Errorf("line %d: time %v, want UTC after %v", i+1, l.Time, before)
@@ -150,39 +151,5 @@ func TestSMSInvalid(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(o.Dir(), outbox.SMSFile)); !os.IsNotExist(err) {
 		t.Errorf("sms.jsonl exists after invalid messages only (%v)", err)
-	}
-}
-
-func TestSegments(t *testing.T) {
-	t.Parallel()
-	repeat := func(s string, n int) string {
-		out := ""
-		for range n {
-			out += s
-		}
-		return out
-	}
-	tests := []struct {
-		name string
-		text string
-		want int
-	}{
-		{"empty", "", 0},
-		{"short GSM", "Water off Tuesday 9-12.", 1},
-		{"160 GSM", repeat("a", 160), 1},
-		{"161 GSM", repeat("a", 161), 2},
-		{"306 GSM", repeat("a", 306), 2},
-		{"307 GSM", repeat("a", 307), 3},
-		{"extension chars count twice", repeat("€", 80), 1},
-		{"extension chars over the limit", repeat("€", 81), 2},
-		{"70 Chinese", repeat("停", 70), 1},
-		{"71 Chinese", repeat("停", 71), 2},
-		{"one emoji makes UCS-2, two units each", repeat("a", 68) + "🏠", 1},
-		{"mixed", "停水通知 Water off", 1},
-	}
-	for _, tt := range tests {
-		if got := outbox.Segments(tt.text); got != tt.want {
-			t.Errorf("%s: Segments = %d, want %d", tt.name, got, tt.want)
-		}
 	}
 }

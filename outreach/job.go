@@ -143,7 +143,7 @@ func (j Job) Validate() error {
 	}
 	for _, c := range j.Channels {
 		if !c.Valid() {
-			return Reject(ReasonInvalidJob, fmt.Errorf("unknown channel %q (want email or sms)", c))
+			return Reject(ReasonInvalidJob, fmt.Errorf("unknown channel %q (want one of %s)", c, joinChannels()))
 		}
 	}
 	return nil
@@ -155,6 +155,14 @@ func (j Job) EffectivePriority() Priority {
 		return PriorityNormal
 	}
 	return j.Priority
+}
+
+func joinChannels() string {
+	s := make([]string, len(KnownChannels))
+	for i, c := range KnownChannels {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
 }
 
 func joinKinds() string {

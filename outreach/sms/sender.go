@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/twilio/twilio-go/client"
-	"golang.org/x/time/rate"
 	twilioapi "github.com/twilio/twilio-go/rest/api/v2010"
+	"golang.org/x/time/rate"
 
 	"github.com/outreach-dev/outreach/outreach"
 )

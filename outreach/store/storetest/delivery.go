@@ -372,7 +372,7 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) outreach.Store) {
 		"Residents": func() error {
 			return s.Residents(ctx, outreach.Audience{All: true}, func(outreach.Resident) error { return nil })
 		},
-		"Search": func() error { _, err := s.Search(ctx, outreach.Filter{}); return err },
+		"Search":   func() error { _, err := s.Search(ctx, outreach.Filter{}); return err },
 		"Outcomes": func() error { _, err := s.Outcomes(ctx, "j"); return err },
 		"UpdateStatus": func() error {
 			_, _, err := s.UpdateStatus(ctx, outreach.StatusUpdate{ProviderID: "p", Status: outreach.StatusDelivered})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,35 +27,55 @@ func TestRoute(t *testing.T) {
 	both := map[outreach.Channel]outreach.Sender{outreach.ChannelEmail: nopSender{}, outreach.ChannelSMS: nopSender{}}
 	emailOnly := map[outreach.Channel]outreach.Sender{outreach.ChannelEmail: nopSender{}}
 	full := outreach.Resident{Email: "a@example.com", Phone: "+8613800138000"}
+	email, sms, wecom := outreach.ChannelEmail, outreach.ChannelSMS, outreach.ChannelWeCom
 	tests := []struct {
 		name    string
 		job     []outreach.Channel
 		r       outreach.Resident
 		senders map[outreach.Channel]outreach.Sender
-		want    outreach.Channel
+		want    []outreach.Channel
 		wantErr string
 	}{
-		{"default order", nil, full, both, outreach.ChannelEmail, ""},
-		{"resident prefers sms", nil, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}}, both, outreach.ChannelSMS, ""},
-		{"job overrides resident", []outreach.Channel{outreach.ChannelEmail}, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{outreach.ChannelSMS}}, both, outreach.ChannelEmail, ""},
-		{"skip channel without contact", nil, outreach.Resident{Phone: "+86138"}, both, outreach.ChannelSMS, ""},
-		{"skip unconfigured channel", []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}, full, emailOnly, outreach.ChannelEmail, ""},
-		{"no contact for allowed channel", []outreach.Channel{outreach.ChannelEmail}, outreach.Resident{Phone: "+86138"}, both, "", "email: resident has no contact"},
-		{"channel not configured", []outreach.Channel{outreach.ChannelSMS}, full, emailOnly, "", "sms: channel not configured"},
+		{"default order", nil, full, both, []outreach.Channel{email, sms}, ""},
+		{"resident prefers sms", nil, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{sms, email}}, both, []outreach.Channel{sms, email}, ""},
+		{"resident's list limits the fallback", nil, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{sms}}, both, []outreach.Channel{sms}, ""},
+		{"job overrides resident", []outreach.Channel{email}, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{sms}}, both, []outreach.Channel{email}, ""},
+		{"chat channels of the job are not the resident's", []outreach.Channel{wecom, sms}, full, both, []outreach.Channel{sms}, ""},
+		{"skip channel without contact", nil, outreach.Resident{Phone: "+86138"}, both, []outreach.Channel{sms}, ""},
+		{"skip unconfigured channel", []outreach.Channel{sms, email}, full, emailOnly, []outreach.Channel{email}, ""},
+		{"no contact for allowed channel", []outreach.Channel{email}, outreach.Resident{Phone: "+86138"}, both, nil, "email: resident has no contact"},
+		{"channel not configured", []outreach.Channel{sms}, full, emailOnly, nil, "sms: channel not configured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := route(outreach.Job{Channels: tt.job}, tt.r, tt.senders)
+			got, err := route(order(outreach.Job{Channels: tt.job}, tt.r), tt.r, tt.senders)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("route error = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !slices.Equal(got, tt.want) {
 				t.Fatalf("route = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestGroupOnly(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		channels []outreach.Channel
+		want     bool
+	}{
+		{nil, false},
+		{[]outreach.Channel{outreach.ChannelWeCom}, true},
+		{[]outreach.Channel{outreach.ChannelWeCom, outreach.ChannelSlack}, true},
+		{[]outreach.Channel{outreach.ChannelWeCom, outreach.ChannelSMS}, false},
+	} {
+		if got := groupOnly(outreach.Job{Channels: tt.channels}); got != tt.want {
+			t.Errorf("groupOnly(%v) = %v, want %v", tt.channels, got, tt.want)
+		}
 	}
 }
 

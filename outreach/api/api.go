@@ -1,5 +1,6 @@
 // Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
-// /healthz (the process is up) and /readyz (its dependencies answer).
+// /healthz (the process is up) and /readyz (its dependencies answer), and
+// the webhooks of providers and mail clients (see Webhooks).
 package api
 
 import (
@@ -26,6 +27,9 @@ type Config struct {
 	// CheckTimeout bounds each readiness check (default 2s).
 	CheckTimeout time.Duration
 	Logger       *slog.Logger
+	// Webhooks, when set, serves the Twilio webhooks and the unsubscribe
+	// endpoint that it configures.
+	Webhooks *Webhooks
 }
 
 // NewHandler returns the daemon's HTTP handler.
@@ -54,6 +58,9 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		writeJSON(w, status, results)
 	})
+	if cfg.Webhooks != nil {
+		cfg.Webhooks.register(mux, cfg.Logger)
+	}
 	return mux
 }
 

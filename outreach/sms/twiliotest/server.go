@@ -55,6 +55,10 @@ type Message struct {
 // Server is a running stand-in.
 type Server struct {
 	*httptest.Server
+	// Forward, when set, maps the URL Twilio would post a webhook to (the
+	// daemon's public URL) to where the test's daemon listens, as a proxy
+	// in front of the daemon does; the signature stays over the public URL.
+	Forward func(publicURL string) string
 
 	mu       sync.Mutex
 	seq      int
@@ -203,12 +207,27 @@ func Sign(token, fullURL string, form url.Values) string {
 // (AuthToken for a genuine request, anything else for a forged one), and
 // returns the answer's status.
 func Post(fullURL, token string, form url.Values) (int, error) {
-	req, err := http.NewRequest(http.MethodPost, fullURL, strings.NewReader(form.Encode()))
+	return postVia(fullURL, fullURL, token, form)
+}
+
+// Webhook posts form as Twilio would to fullURL (a URL under the daemon's
+// public URL), through Forward, signed with token.
+func (s *Server) Webhook(fullURL, token string, form url.Values) (int, error) {
+	target := fullURL
+	if s.Forward != nil {
+		target = s.Forward(fullURL)
+	}
+	return postVia(target, fullURL, token, form)
+}
+
+// postVia posts form to target with a signature over signedURL.
+func postVia(target, signedURL, token string, form url.Values) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", Sign(token, fullURL, form))
+	req.Header.Set("X-Twilio-Signature", Sign(token, signedURL, form))
 	req.Header.Set("User-Agent", "TwilioProxy/1.1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -238,7 +257,7 @@ func (s *Server) Callback(m Message, status, errorCode string) (int, error) {
 	f := StatusForm(m.SID, status, errorCode)
 	f.Set("To", m.To)
 	f.Set("From", m.From)
-	return Post(m.StatusCallback, AuthToken, f)
+	return s.Webhook(m.StatusCallback, AuthToken, f)
 }
 
 // InboundForm is the form of an incoming message from a resident.

@@ -36,7 +36,7 @@ func commands() []command {
 		{"dev", "[--outbox DIR] [--http ADDR]", "run everything on this machine with nothing installed (embedded Redis, SQLite, outbox)", cmdDev},
 		{"enqueue", "--kind K (--resident ID | --audience k=v,...) [--data k=v]... [--id ID]", "put a job on the stream", cmdEnqueue},
 		{"residents", "import FILE.csv", "import residents from CSV (upsert by id)", cmdResidents},
-		{"archive", "search [--job ID] [--resident ID] ... [--json]", "search the communication archive", cmdArchive},
+		{"archive", "search [--job ID] [--resident ID] ... [--json] | replies [...]", "search the communication archive and residents' replies", cmdArchive},
 		{"templates", "list", "list the built-in templates", cmdTemplates},
 	}
 }

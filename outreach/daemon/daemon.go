@@ -141,6 +141,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	dc.Workers = cmp.Or(dc.Workers, cfg.Workers)
 	dc.MaxAttempts = cmp.Or(dc.MaxAttempts, cfg.MaxAttempts)
 	dc.UrgentAllChannels = dc.UrgentAllChannels || cfg.Delivery.UrgentAllChannels
+	dc.SendTimeout = sendTimeout(cfg, dc)
 	if signer != nil {
 		dc.Unsubscribe = signer.Link
 	}
@@ -220,6 +221,18 @@ func buildSenders(cfg config.Config, m *metrics.Metrics, logger *slog.Logger) (_
 		senders[ch] = s
 	}
 	return senders, nil
+}
+
+// sendTimeout leaves an SMS time to wait for the rate limit: every worker
+// may be queued behind it, so the last one waits workers/rate. Cutting
+// that short would fail messages that only had to wait their turn.
+func sendTimeout(cfg config.Config, dc dispatch.Config) time.Duration {
+	base := cmp.Or(dc.SendTimeout, 30*time.Second)
+	if !cfg.SMSEnabled() || cfg.Delivery.SMSRate <= 0 {
+		return base
+	}
+	queue := time.Duration(float64(dc.Workers) / cfg.Delivery.SMSRate * float64(time.Second))
+	return max(base, queue+base)
 }
 
 // publicURL is the daemon's public URL for path, "" when none is set.

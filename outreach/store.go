@@ -48,6 +48,10 @@ type Store interface {
 	Accepted(ctx context.Context, jobID string) (map[string]bool, error)
 	// Search returns matching deliveries, newest first (CreatedAt, then ID).
 	Search(ctx context.Context, f Filter) ([]Delivery, error)
+	// Walk calls fn for every delivery matching f, ordered by ID, without
+	// holding them all in memory (Limit is ignored). fn's error stops the
+	// walk and is returned.
+	Walk(ctx context.Context, f Filter, fn func(Delivery) error) error
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

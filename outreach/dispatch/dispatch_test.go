@@ -114,6 +114,9 @@ func (recordFunc) Accepted(context.Context, string) (map[string]bool, error) { p
 func (recordFunc) Search(context.Context, outreach.Filter) ([]outreach.Delivery, error) {
 	panic("unused")
 }
+func (recordFunc) Walk(context.Context, outreach.Filter, func(outreach.Delivery) error) error {
+	panic("unused")
+}
 func (recordFunc) Ping(context.Context) error { return nil }
 func (recordFunc) Close() error               { return nil }
 

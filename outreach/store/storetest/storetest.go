@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"SearchDefaultLimit", testSearchDefaultLimit},
 		{"SearchNegativeLimit", testSearchNegativeLimit},
 		{"CanceledContext", testCanceledContext},
+		{"WalkVisitsEachOnceInOrder", testWalkVisitsEachOnceInOrder},
+		{"WalkStopsOnError", testWalkStopsOnError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,9 @@ type ImportResult struct {
 	Updated int
 }
 
+// ErrUnfiltered is returned when a destructive call would match everything.
+var ErrUnfiltered = errors.New("refusing to act on every record: the filter is empty")
+
 // Filter selects archive records. Zero fields do not filter.
 type Filter struct {
 	JobID      string
@@ -26,6 +29,12 @@ type Filter struct {
 	Since      time.Time // CreatedAt >= Since
 	Until      time.Time // CreatedAt < Until
 	Limit      int       // 0 means the store's default (1000)
+}
+
+// Empty reports whether f selects every record (Limit aside).
+func (f Filter) Empty() bool {
+	f.Limit = 0
+	return f == Filter{}
 }
 
 // Store is the resident directory and the communication archive. SQLite and
@@ -52,6 +61,11 @@ type Store interface {
 	// holding them all in memory (Limit is ignored). fn's error stops the
 	// walk and is returned.
 	Walk(ctx context.Context, f Filter, fn func(Delivery) error) error
+	// DeleteDeliveries removes the deliveries matching f (Limit is ignored)
+	// and says how many. A filter that selects everything is refused.
+	DeleteDeliveries(ctx context.Context, f Filter) (int64, error)
+	// DeleteResidents removes residents by id and says how many existed.
+	DeleteResidents(ctx context.Context, ids []string) (int64, error)
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

@@ -117,8 +117,10 @@ func (recordFunc) Search(context.Context, outreach.Filter) ([]outreach.Delivery,
 func (recordFunc) Walk(context.Context, outreach.Filter, func(outreach.Delivery) error) error {
 	panic("unused")
 }
-func (recordFunc) Ping(context.Context) error { return nil }
-func (recordFunc) Close() error               { return nil }
+func (recordFunc) DeleteDeliveries(context.Context, outreach.Filter) (int64, error) { panic("unused") }
+func (recordFunc) DeleteResidents(context.Context, []string) (int64, error)         { panic("unused") }
+func (recordFunc) Ping(context.Context) error                                       { return nil }
+func (recordFunc) Close() error                                                     { return nil }
 
 // TestRecorderGroupsConcurrentWrites: deliveries handed over while a write
 // is in progress go out together in the next write.

@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"CanceledContext", testCanceledContext},
 		{"WalkVisitsEachOnceInOrder", testWalkVisitsEachOnceInOrder},
 		{"WalkStopsOnError", testWalkStopsOnError},
+		{"DeleteDeliveries", testDeleteDeliveries},
+		{"DeleteResidents", testDeleteResidents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,7 @@ func commands() []command {
 		{"residents", "import FILE.csv", "import residents from CSV (upsert by id)", cmdResidents},
 		{"archive", "search [--job ID] [--resident ID] ... [--json]", "search the communication archive", cmdArchive},
 		{"templates", "list", "list the built-in templates", cmdTemplates},
+		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},
 	}
 }
 

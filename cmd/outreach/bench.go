@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -21,6 +23,7 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 	fs.IntVar(&opt.Residents, "residents", 0, "residents the jobs cycle through (default min(jobs, 1000))")
 	fs.BoolVar(&opt.Prefill, "prefill", false, "enqueue every job before the daemons start (a backlog)")
 	fs.DurationVar(&opt.Timeout, "timeout", 30*time.Minute, "give up after this long")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if ok, status := e.parseFlags(fs, args); !ok {
 		return status
 	}
@@ -32,6 +35,17 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 	cfg.LogLevel = max(cfg.LogLevel, 4) // warnings and errors only: the bench prints its own progress
 	opt.Logger = e.logger(cfg)
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return e.fail("bench", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return e.fail("bench", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := bench.Run(ctx, opt)
 	if err != nil {
 		return e.fail("bench", err)

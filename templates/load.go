@@ -170,25 +170,25 @@ func (l *localized) parse(dir string, src map[string][]byte) error {
 	if hasText {
 		p := &part{version: version(dir, src, fileSubject, fileText, fileHTML)}
 		var err error
-		if p.subject, err = parseText(dir, fileSubject, src); err != nil {
+		if p.tmpl.subject, err = parseText(dir, fileSubject, l.locale, src); err != nil {
 			return err
 		}
-		if p.text, err = parseText(dir, fileText, src); err != nil {
+		if p.tmpl.text, err = parseText(dir, fileText, l.locale, src); err != nil {
 			return err
 		}
 		if hasHTML {
-			if p.html, err = parseHTML(dir, src); err != nil {
+			if p.tmpl.html, err = parseHTML(dir, l.locale, src); err != nil {
 				return err
 			}
 		}
 		l.parts[outreach.ChannelEmail] = p
 	}
 	if _, ok := src[fileSMS]; ok {
-		t, err := parseText(dir, fileSMS, src)
+		t, err := parseText(dir, fileSMS, l.locale, src)
 		if err != nil {
 			return err
 		}
-		l.parts[outreach.ChannelSMS] = &part{text: t, version: version(dir, src, fileSMS)}
+		l.parts[outreach.ChannelSMS] = &part{tmpl: parsed{text: t}, version: version(dir, src, fileSMS)}
 	}
 	if b, ok := src[fileSample]; ok {
 		smp, err := decodeSample(b)
@@ -205,27 +205,32 @@ func source(src map[string][]byte, file string) string {
 	return strings.ReplaceAll(string(src[file]), "\r\n", "\n")
 }
 
-func parseText(dir, file string, src map[string][]byte) (*texttemplate.Template, error) {
+func parseText(dir, file, locale string, src map[string][]byte) (*texttemplate.Template, error) {
 	name := path.Join(dir, file)
-	t, err := texttemplate.New(name).Option("missingkey=error").Funcs(funcs).Parse(source(src, file))
+	t, err := texttemplate.New(name).Option("missingkey=error").Funcs(funcs(locale, nil)).Parse(source(src, file))
 	if err != nil {
 		return nil, fmt.Errorf("parse template: %w", err)
 	}
 	return t, nil
 }
 
-func parseHTML(dir string, src map[string][]byte) (*htmltemplate.Template, error) {
+func parseHTML(dir, locale string, src map[string][]byte) (*htmltemplate.Template, error) {
 	name := path.Join(dir, fileHTML)
-	t, err := htmltemplate.New(name).Option("missingkey=error").Funcs(funcs).Parse(source(src, fileHTML))
+	t, err := htmltemplate.New(name).Option("missingkey=error").Funcs(funcs(locale, nil)).Parse(source(src, fileHTML))
 	if err != nil {
 		return nil, fmt.Errorf("parse template: %w", err)
 	}
 	// html/template escapes a template on its first execution, and an
 	// escaping problem (an action inside an unquoted attribute, say) shows
-	// up only then. Execute once without data to surface it now; the
+	// up only then. Execute a copy once without data to surface it now (the
+	// template itself must stay unexecuted to be cloned per time zone); the
 	// execution errors that follow from the missing data are expected.
+	c, err := t.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
 	var escErr *htmltemplate.Error
-	if err := t.Execute(io.Discard, nil); errors.As(err, &escErr) {
+	if err := c.Execute(io.Discard, nil); errors.As(err, &escErr) {
 		return nil, fmt.Errorf("parse template: %w", err)
 	}
 	return t, nil

@@ -3,7 +3,6 @@ package templates
 import (
 	"embed"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"slices"
@@ -35,18 +34,11 @@ type localized struct {
 	sample *Sample
 }
 
-// part is what renders one channel: subject, text and HTML for email (HTML
-// may be nil), text alone for SMS.
+// part is what renders one channel of a locale folder.
 type part struct {
-	subject executor
-	text    executor
-	html    executor
+	tmpl    parsed   // as parsed; never executed, cloned per time zone
+	zones   sync.Map // zoneKey -> *bound
 	version string
-}
-
-// executor is what text/template and html/template templates have in common.
-type executor interface {
-	Execute(w io.Writer, data any) error
 }
 
 //go:embed builtin

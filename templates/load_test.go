@@ -121,7 +121,7 @@ func TestOverlay(t *testing.T) {
 	base := builtinSet(t)
 	over, err := base.Overlay(mapFS(map[string]string{
 		"maintenance_notice/en/sms.txt.tmpl": "[Acme Homes] {{.Data.title}}",
-		"welcome/zh-CN/sms.txt.tmpl":         "【物业服务中心】欢迎入住，{{.Resident.Name}}！",
+		"parking/zh-CN/sms.txt.tmpl":         "【物业服务中心】{{.Resident.Name}}您好：车位年检请于本月内办理。",
 	}))
 	if err != nil {
 		t.Fatalf("Overlay: %v", err)
@@ -151,12 +151,12 @@ func TestOverlay(t *testing.T) {
 	if r := render(over, in); r.Locale != DefaultLocale {
 		t.Errorf("en email after an SMS-only en override rendered in %q, want %q", r.Locale, DefaultLocale)
 	}
-	r := render(over, Input{Template: "welcome", Channel: outreach.ChannelSMS, Resident: outreach.Resident{Name: "李娜"}})
-	if r.Text != "【物业服务中心】欢迎入住，李娜！" {
+	r := render(over, Input{Template: "parking", Channel: outreach.ChannelSMS, Resident: outreach.Resident{Name: "李娜"}})
+	if r.Text != "【物业服务中心】李娜您好：车位年检请于本月内办理。" {
 		t.Errorf("new template: %q", r.Text)
 	}
 
-	if _, err := base.Overlay(mapFS(map[string]string{"welcome/en/sms.txt.tmpl": "hi"})); err == nil {
+	if _, err := base.Overlay(mapFS(map[string]string{"parking/en/sms.txt.tmpl": "hi"})); err == nil {
 		t.Error("Overlay accepted a new template without the default locale")
 	}
 }

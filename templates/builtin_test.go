@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"cmp"
 	"html"
 	"slices"
 	"strings"
@@ -48,15 +49,16 @@ func TestBuiltinRendersEverySample(t *testing.T) {
 	for _, name := range s.Names() {
 		for _, loc := range s.Locales(name) {
 			smp := sample(t, s, name, loc)
+			base, variant := baseName(name)
 			for _, ch := range s.Channels(name, loc) {
 				t.Run(name+"/"+loc+"/"+string(ch), func(t *testing.T) {
 					t.Parallel()
-					in := Input{Template: name, Locale: loc, Channel: ch, Resident: smp.Resident, Data: smp.Data, Now: testNow}
+					in := Input{Template: base, Variant: variant, Locale: loc, Channel: ch, Resident: smp.Resident, Data: smp.Data, Now: testNow}
 					r, err := s.Render(in)
 					if err != nil {
 						t.Fatalf("Render: %v", err)
 					}
-					if r.Template != name || r.Locale != loc || r.Variant != DefaultVariant || len(r.Version) != 12 {
+					if r.Template != base || r.Locale != loc || r.Variant != cmp.Or(variant, DefaultVariant) || len(r.Version) != 12 {
 						t.Errorf("rendered as %s/%s variant %q version %q", r.Template, r.Locale, r.Variant, r.Version)
 					}
 					parts := map[string]string{"text": r.Text}
@@ -73,9 +75,9 @@ func TestBuiltinRendersEverySample(t *testing.T) {
 							t.Errorf("%s shows a missing value:\n%s", part, text)
 						}
 					}
-					checkShown(t, "text", r.Text, smp, ch, name, false)
+					checkShown(t, "text", r.Text, smp, ch, base, false)
 					if ch == outreach.ChannelEmail {
-						checkShown(t, "html", r.HTML, smp, ch, name, true)
+						checkShown(t, "html", r.HTML, smp, ch, base, true)
 						checkHTML(t, r.HTML, loc)
 						if strings.ContainsAny(r.Subject, "\r\n") {
 							t.Errorf("subject has a line break: %q", r.Subject)

@@ -165,7 +165,7 @@ func TestVariant(t *testing.T) {
 	t.Parallel()
 	base := builtinSet(t)
 	s, err := base.Overlay(mapFS(map[string]string{
-		"maintenance_notice.elderly/zh-CN/sms.txt.tmpl": "【物业服务中心】{{.Resident.Name}}您好：{{.Data.area}}{{.Data.title}}。有困难请找我们帮忙。",
+		"maintenance_notice.gentle/zh-CN/sms.txt.tmpl": "【物业服务中心】{{.Resident.Name}}您好：{{.Data.area}}{{.Data.title}}。有困难请找我们帮忙。",
 	}))
 	if err != nil {
 		t.Fatalf("Overlay: %v", err)
@@ -175,11 +175,11 @@ func TestVariant(t *testing.T) {
 		wantVariant     string
 		wantLocale      string
 	}{
-		{"zh-CN", "elderly", "elderly", "zh-CN"},
-		{"zh", "elderly", "elderly", "zh-CN"},
-		{"en", "elderly", DefaultVariant, "en"}, // the resident's language wins over the variant
-		{"fr", "elderly", "elderly", "zh-CN"},   // default locale: the variant has it
-		{"zh-CN", "new_resident", DefaultVariant, "zh-CN"},
+		{"zh-CN", "gentle", "gentle", "zh-CN"},
+		{"zh", "gentle", "gentle", "zh-CN"},
+		{"en", "gentle", DefaultVariant, "en"}, // the resident's language wins over the variant
+		{"fr", "gentle", "gentle", "zh-CN"},    // default locale: the variant has it
+		{"zh-CN", "brief", DefaultVariant, "zh-CN"},
 		{"zh-CN", "", DefaultVariant, "zh-CN"},
 		{"zh-CN", DefaultVariant, DefaultVariant, "zh-CN"},
 	}
@@ -195,13 +195,13 @@ func TestVariant(t *testing.T) {
 			t.Errorf("%s/%s: rendered %s variant %s in %s, want variant %s in %s",
 				tt.locale, tt.variant, r.Template, r.Variant, r.Locale, tt.wantVariant, tt.wantLocale)
 		}
-		if gentle := strings.Contains(r.Text, "找我们帮忙"); gentle != (tt.wantVariant == "elderly") {
+		if gentle := strings.Contains(r.Text, "找我们帮忙"); gentle != (tt.wantVariant == "gentle") {
 			t.Errorf("%s/%s: text %q", tt.locale, tt.variant, r.Text)
 		}
 	}
 	// The variant has no email: email falls back to the base template.
 	in := sampleInput(t, base, outreach.KindMaintenanceNotice, "zh-CN", outreach.ChannelEmail)
-	in.Variant = "elderly"
+	in.Variant = "gentle"
 	if r, err := s.Render(in); err != nil || r.Variant != DefaultVariant {
 		t.Errorf("email with a variant that has only SMS: %+v, %v", r, err)
 	}

@@ -127,3 +127,16 @@ func baseName(name string) (base, variant string) {
 	base, variant, _ = strings.Cut(name, ".")
 	return base, variant
 }
+
+// Variants returns the variants written for the named template, sorted:
+// for "maintenance_notice", ["elderly", "new_resident"] when the folders
+// maintenance_notice.elderly and maintenance_notice.new_resident exist.
+func (s *Set) Variants(name string) []string {
+	var out []string
+	for _, n := range s.Names() {
+		if base, variant := baseName(n); base == name && variant != "" {
+			out = append(out, variant)
+		}
+	}
+	return out
+}

@@ -54,7 +54,7 @@ func (s *Set) Overlay(fsys fs.FS) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	merged := &Set{byName: maps.Clone(s.byName)}
+	merged := &Set{byName: maps.Clone(s.byName), fallback: s.fallback}
 	for name, o := range over.byName {
 		t := &named{name: name, locales: map[string]*localized{}}
 		if old, ok := merged.byName[name]; ok {

@@ -58,7 +58,7 @@ func (s *Set) Render(in Input) (Rendered, error) {
 	if in.Variant != "" && in.Variant != DefaultVariant {
 		variant = s.byName[name+"."+in.Variant]
 	}
-	t, l := pick(in.Locale, in.Channel, variant, s.byName[name])
+	t, l := s.pick(in.Locale, in.Channel, variant, s.byName[name])
 	if l == nil {
 		return Rendered{}, fmt.Errorf("render: template %q has no %s version: %w", name, in.Channel, ErrUnknownTemplate)
 	}

@@ -15,7 +15,8 @@ import (
 // Set is a loaded, validated set of templates. It is immutable and safe for
 // concurrent use.
 type Set struct {
-	byName map[string]*named
+	byName   map[string]*named
+	fallback map[string]string // canonical locale -> the locale to try next; see WithLocaleFallback
 }
 
 // named is one template folder: a kind's template, an override name, or a

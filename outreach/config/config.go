@@ -62,8 +62,8 @@ type Config struct {
 	// template (OUTREACH_LOCALE_FALLBACK), before the built-in rules.
 	LocaleFallback map[string]string
 
-	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
-	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
+	LogLevel  slog.Level // OUTREACH_LOG_LEVEL
+	LogFormat string     // OUTREACH_LOG_FORMAT: json, text or auto
 }
 
 // Var describes one environment variable, for `outreach help` and the README.

@@ -54,6 +54,8 @@ type Config struct {
 	ClaimIdle   time.Duration  // OUTREACH_CLAIM_IDLE
 	PhoneRegion string         // OUTREACH_PHONE_REGION
 	TimeZone    *time.Location // OUTREACH_TIMEZONE
+	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
+	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
 
 	// TemplatesDir is an operator's template folder laid over the built-in
 	// set (OUTREACH_TEMPLATES_DIR); empty: the built-in set alone.
@@ -61,9 +63,6 @@ type Config struct {
 	// LocaleFallback maps a locale to the one to try when it has no
 	// template (OUTREACH_LOCALE_FALLBACK), before the built-in rules.
 	LocaleFallback map[string]string
-
-	LogLevel  slog.Level // OUTREACH_LOG_LEVEL
-	LogFormat string     // OUTREACH_LOG_FORMAT: json, text or auto
 }
 
 // Var describes one environment variable, for `outreach help` and the README.

@@ -37,12 +37,12 @@ func TestLoadRejects(t *testing.T) {
 		want  string
 	}{
 		{"empty", map[string]string{"README.md": "x"}, "no templates found"},
-		{"bad name", with(map[string]string{"Notice/zh-CN/sms.txt.tmpl": "x"}), `template folder "Notice"`},
-		{"file in template folder", with(map[string]string{"t/notes.txt": "x"}), `unexpected file "notes.txt"`},
-		{"locale not canonical", with(map[string]string{"t/en-gb/sms.txt.tmpl": "x"}), `folder "en-gb" is not a locale`},
-		{"not a locale", with(map[string]string{"t/english/sms.txt.tmpl": "x"}), `folder "english" is not a locale`},
-		{"misspelt file", with(map[string]string{"t/zh-CN/subjet.txt.tmpl": "x"}), `unexpected "subjet.txt.tmpl"`},
-		{"folder in locale", with(map[string]string{"t/zh-CN/x/sms.txt.tmpl": "x"}), `unexpected "x"`},
+		{"bad name", with(map[string]string{"Notice/zh-CN/sms.txt.tmpl": "x"}), `Notice: template folder name must be`},
+		{"file in template folder", with(map[string]string{"t/notes.txt": "x"}), `t/notes.txt: unexpected file`},
+		{"locale not canonical", with(map[string]string{"t/en-gb/sms.txt.tmpl": "x"}), `t/en-gb: folder is not a locale`},
+		{"not a locale", with(map[string]string{"t/english/sms.txt.tmpl": "x"}), `t/english: folder is not a locale`},
+		{"misspelt file", with(map[string]string{"t/zh-CN/subjet.txt.tmpl": "x"}), `t/zh-CN/subjet.txt.tmpl: unexpected file`},
+		{"folder in locale", with(map[string]string{"t/zh-CN/x/sms.txt.tmpl": "x"}), `t/zh-CN/x: unexpected file`},
 		{"subject alone", with(nil, "t/zh-CN/body.txt.tmpl"), "email needs both"},
 		{"html alone", map[string]string{"t/zh-CN/body.html.tmpl": "<p>x</p>", "t/zh-CN/sms.txt.tmpl": "m"}, "body.html.tmpl needs"},
 		{"no channel", map[string]string{"t/zh-CN/sample.json": "{}"}, "no email"},
@@ -53,8 +53,8 @@ func TestLoadRejects(t *testing.T) {
 		{"unknown helper", with(map[string]string{"t/zh-CN/sms.txt.tmpl": `{{money .Data.x}}`}), `function "money" not defined`},
 		{"html parse error", with(map[string]string{"t/zh-CN/body.html.tmpl": "{{end}}"}), "t/zh-CN/body.html.tmpl"},
 		{"html escaping error", with(map[string]string{"t/zh-CN/body.html.tmpl": `{{if .Data.x}}<a href="{{else}}<b>{{end}}x`}), "branches end in different contexts"},
-		{"bad sample", with(map[string]string{"t/zh-CN/sample.json": `{"dataa": {}}`}), "read sample.json"},
-		{"sample fails", with(map[string]string{"t/zh-CN/sms.txt.tmpl": "{{.Data.x}}", "t/zh-CN/sample.json": `{"data": {"y": 1}}`}), `render sample: missing variable "x" in t/zh-CN/sms`},
+		{"bad sample", with(map[string]string{"t/zh-CN/sample.json": `{"dataa": {}}`}), `t/zh-CN/sample.json:1: read sample: json: unknown field "dataa"`},
+		{"sample fails", with(map[string]string{"t/zh-CN/sms.txt.tmpl": "{{.Data.x}}", "t/zh-CN/sample.json": `{"data": {"y": 1}}`}), `t/zh-CN/sms.txt.tmpl:1:7: render sample.json: missing variable "x" in t/zh-CN/sms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,10 +146,10 @@ func TestOverlay(t *testing.T) {
 	if a, b := render(over, zh), render(base, zh); a != b {
 		t.Errorf("zh-CN changed by an en override: %+v vs %+v", a, b)
 	}
-	// The en locale no longer has email: it falls back to the default.
+	// The en email is not in the override folder: it stays the built-in one.
 	in.Channel = outreach.ChannelEmail
-	if r := render(over, in); r.Locale != DefaultLocale {
-		t.Errorf("en email after an SMS-only en override rendered in %q, want %q", r.Locale, DefaultLocale)
+	if a, b := render(over, in), render(base, in); a != b {
+		t.Errorf("en email changed by an SMS-only en override: %+v vs %+v", a, b)
 	}
 	r := render(over, Input{Template: "parking", Channel: outreach.ChannelSMS, Resident: outreach.Resident{Name: "李娜"}})
 	if r.Text != "【物业服务中心】李娜您好：车位年检请于本月内办理。" {

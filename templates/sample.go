@@ -36,13 +36,15 @@ func (s *Set) Sample(name, locale string) (Sample, bool) {
 	return smp, true
 }
 
-func decodeSample(b []byte) (Sample, error) {
+// decodeSample reads the sample.json at path; its errors are *FileError
+// values with the line of the problem.
+func decodeSample(path string, b []byte) (Sample, error) {
 	var smp Sample
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	dec.UseNumber() // as outreach.DecodeJob does, so samples see what jobs see
 	if err := dec.Decode(&smp); err != nil {
-		return Sample{}, fmt.Errorf("decode JSON: %w", err)
+		return Sample{}, jsonError(path, b, dec.InputOffset(), fmt.Errorf("read sample: %w", err))
 	}
 	return smp, nil
 }

@@ -29,10 +29,12 @@ type named struct {
 
 // localized is one locale folder of a template.
 type localized struct {
-	name   string // template folder name
-	locale string
-	parts  map[outreach.Channel]*part
-	sample *Sample
+	name       string // template folder name
+	locale     string
+	dir        string // name/locale, for errors
+	parts      map[outreach.Channel]*part
+	sample     *Sample
+	sampleFrom string // Origin of the sample, which may be that of a folder this one overrides
 }
 
 // part is what renders one channel of a locale folder.
@@ -40,6 +42,7 @@ type part struct {
 	tmpl    parsed   // as parsed; never executed, cloned per time zone
 	zones   sync.Map // zoneKey -> *bound
 	version string
+	origin  string // OriginBuiltin, an override folder, or "" (Load)
 }
 
 //go:embed builtin
@@ -57,7 +60,7 @@ func BuiltinFS() fs.FS {
 
 // builtin loads the embedded set once: it cannot change while the process runs.
 var builtin = sync.OnceValues(func() (*Set, error) {
-	s, err := Load(BuiltinFS())
+	s, err := load(BuiltinFS(), OriginBuiltin)
 	if err != nil {
 		return nil, fmt.Errorf("load built-in templates: %w", err)
 	}
@@ -140,4 +143,20 @@ func (s *Set) Variants(name string) []string {
 		}
 	}
 	return out
+}
+
+// Origin says where the named template's channel in locale comes from:
+// OriginBuiltin, the override folder's path (OverlayDir), "override"
+// (Overlay), or "" for a set from Load; "" too when there is no such
+// template.
+func (s *Set) Origin(name, locale string, ch outreach.Channel) string {
+	t, ok := s.byName[name]
+	if !ok {
+		return ""
+	}
+	l, ok := t.locales[locale]
+	if !ok || l.parts[ch] == nil {
+		return ""
+	}
+	return l.parts[ch].origin
 }

@@ -68,7 +68,9 @@ func cmdDev(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "outreach dev: with one channel configured and the other not, both go to the outbox; configure both or neither")
 	}
 
-	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger, Redis: rdb, Senders: senders})
+	hup, stopHup := hangup()
+	defer stopHup()
+	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger, Redis: rdb, Senders: senders, Hangup: hup})
 	if err != nil {
 		return e.fail("dev", err)
 	}

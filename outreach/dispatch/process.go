@@ -213,9 +213,9 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 		return fail(outreach.StatusFailed, err)
 	}
 	rec.Channel = ch
-	out, err := d.tmpl.Render(templates.Input{
-		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Channel: ch,
-		Resident: r, Data: job.Data, Now: now,
+	out, err := d.tmpl.Current().Render(templates.Input{
+		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: templates.VariantFor(r), Channel: ch,
+		Resident: r, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
 	})
 	if err != nil {
 		return fail(outreach.StatusFailed, outreach.Reject(outreach.ReasonTemplateError, fmt.Errorf("render: %w", err)))

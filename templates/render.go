@@ -47,30 +47,41 @@ type Rendered struct {
 // cannot help. A missing variable is a *MissingVariableError; an unknown
 // kind or template wraps ErrUnknownTemplate.
 func (s *Set) Render(in Input) (Rendered, error) {
-	if !in.Channel.Valid() {
-		return Rendered{}, fmt.Errorf("render: unknown channel %q", in.Channel)
-	}
-	name, err := s.templateName(in)
+	name, l, variant, err := s.resolve(in)
 	if err != nil {
 		return Rendered{}, err
-	}
-	var variant *named
-	if in.Variant != "" && in.Variant != DefaultVariant {
-		variant = s.byName[name+"."+in.Variant]
-	}
-	t, l := s.pick(in.Locale, in.Channel, variant, s.byName[name])
-	if l == nil {
-		return Rendered{}, fmt.Errorf("render: template %q has no %s version: %w", name, in.Channel, ErrUnknownTemplate)
 	}
 	out, err := l.render(in)
 	if err != nil {
 		return Rendered{}, err
 	}
-	out.Template, out.Variant = name, DefaultVariant
-	if t == variant {
-		out.Variant = in.Variant
-	}
+	out.Template, out.Variant = name, variant
 	return out, nil
+}
+
+// resolve finds the locale folder that renders in: the base template's
+// name, the folder, and the variant it belongs to (DefaultVariant when
+// the base template's own folder renders).
+func (s *Set) resolve(in Input) (name string, l *localized, variant string, err error) {
+	if !in.Channel.Valid() {
+		return "", nil, "", fmt.Errorf("render: unknown channel %q", in.Channel)
+	}
+	if name, err = s.templateName(in); err != nil {
+		return "", nil, "", err
+	}
+	var v *named
+	if in.Variant != "" && in.Variant != DefaultVariant {
+		v = s.byName[name+"."+in.Variant]
+	}
+	t, l := s.pick(in.Locale, in.Channel, v, s.byName[name])
+	if l == nil {
+		return "", nil, "", fmt.Errorf("render: template %q has no %s version: %w", name, in.Channel, ErrUnknownTemplate)
+	}
+	variant = DefaultVariant
+	if t == v {
+		variant = in.Variant
+	}
+	return name, l, variant, nil
 }
 
 // templateName is the name of the base template that in asks for.

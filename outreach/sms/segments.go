@@ -26,18 +26,19 @@ const (
 
 // Size is how much room an SMS text takes.
 type Size struct {
-	Encoding Encoding
+	Encoding Encoding `json:"encoding"`
 	// Units are septets for GSM-7 (two for an extension character such as
 	// "[" or "€") and UTF-16 code units for UCS-2.
-	Units int
+	Units int `json:"units"`
 	// Segments is how many parts the text is sent as: GSM-7 fits 160
 	// septets in one part and 153 per part when split; UCS-2 fits 70 units
 	// in one part and 67 per part when split. Empty text has none.
-	Segments int
+	Segments int `json:"segments"`
 }
 
 // Measure tells how text is encoded and how many segments it is sent as.
-// It is an estimate of what carriers do; Twilio bills by the same rules.
+// It follows the GSM 03.38 and UCS-2 rules that carriers (and Twilio
+// billing) apply; a carrier may still split differently.
 func Measure(text string) Size {
 	septets, gsm := 0, true
 	for _, r := range text {

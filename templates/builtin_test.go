@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/sms"
 )
 
 func TestBuiltinHasEveryKind(t *testing.T) {
@@ -136,48 +136,22 @@ func checkHTML(t *testing.T, h, locale string) {
 }
 
 // checkSMS holds an SMS to one segment with the sample data: 70 characters
-// in UCS-2 (Chinese), 160 in the GSM 7-bit alphabet (English).
+// in UCS-2 (Chinese), 160 in the GSM 7-bit alphabet (English, which must
+// stay in that alphabet: one curly quote would halve the room).
 func checkSMS(t *testing.T, text, locale string) {
 	t.Helper()
-	sig, limit := "[Property Office]", 160
+	sig, enc := "[Property Office]", sms.EncodingGSM7
 	if strings.HasPrefix(locale, "zh") {
-		sig, limit = "【物业服务中心】", 70
+		sig, enc = "【物业服务中心】", sms.EncodingUCS2
 	}
 	if !strings.HasPrefix(text, sig) {
 		t.Errorf("SMS does not start with %s: %q", sig, text)
 	}
-	n := utf8.RuneCountInString(text)
-	if limit == 160 {
-		var ok bool
-		if n, ok = gsmSeptets(text); !ok {
-			t.Errorf("SMS is outside the GSM 7-bit alphabet (the limit would drop to 70): %q", text)
-		}
+	size := sms.Measure(text)
+	if size.Encoding != enc {
+		t.Errorf("SMS is %s, want %s: %q", size.Encoding, enc, text)
 	}
-	if n > limit {
-		t.Errorf("SMS is %d characters, over %d: %q", n, limit, text)
+	if size.Segments != 1 {
+		t.Errorf("SMS is %d %s units, %d segments, want 1: %q", size.Units, size.Encoding, size.Segments, text)
 	}
 }
-
-// gsmSeptets counts the septets of s in the GSM 7-bit alphabet (two for the
-// extension table, which holds "[" and "]"); ok is false when s has a
-// character outside it.
-func gsmSeptets(s string) (n int, ok bool) {
-	for _, r := range s {
-		switch {
-		case strings.ContainsRune(gsm7, r):
-			n++
-		case strings.ContainsRune(gsm7ext, r):
-			n += 2
-		default:
-			return n, false
-		}
-	}
-	return n, true
-}
-
-// gsm7 and gsm7ext are the GSM 03.38 basic character set and its
-// extension table.
-const (
-	gsm7    = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-	gsm7ext = "\f^{}\\[~]|€"
-)

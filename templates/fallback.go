@@ -21,9 +21,9 @@ const maxFallbackHops = 8
 // Rules chain: zh-MO=zh-HK and zh-HK=zh-TW send zh-MO to zh-TW.
 //
 // The order of fallback, per template and channel, is then: the exact
-// locale, the rules' targets, the locale's language and other locales of
-// that language, the same for the targets, and DefaultLocale last, so a
-// message always has a locale to render in.
+// locale, then the rules' targets exactly; the languages of those, in the
+// same order; other locales of those languages; and DefaultLocale last, so
+// a message always has a locale to render in.
 //
 // Every target must be written by at least one template of s (or share its
 // language with one): a rule pointing at nothing is a typo, and is

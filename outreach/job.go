@@ -23,10 +23,16 @@ const (
 	KindMaintenanceNotice    Kind = "maintenance_notice"
 	KindSatisfactionCallback Kind = "satisfaction_callback"
 	KindFollowUp             Kind = "follow_up"
+	// KindWelcome greets a new resident: move-in information, office
+	// hours, how to reach the office.
+	KindWelcome Kind = "welcome"
+	// KindEscalation tells staff about a complaint or fault that needs
+	// action; its recipients are staff profiles in the resident directory.
+	KindEscalation Kind = "escalation"
 )
 
 // Kinds lists every known kind, in a stable order (for metrics and docs).
-var Kinds = []Kind{KindHolidayGreeting, KindMaintenanceNotice, KindSatisfactionCallback, KindFollowUp}
+var Kinds = []Kind{KindHolidayGreeting, KindMaintenanceNotice, KindSatisfactionCallback, KindFollowUp, KindWelcome, KindEscalation}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }

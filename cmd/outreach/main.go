@@ -37,7 +37,7 @@ func commands() []command {
 		{"enqueue", "--kind K (--resident ID | --audience k=v,...) [--data k=v]... [--id ID]", "put a job on the stream", cmdEnqueue},
 		{"residents", "import FILE.csv", "import residents from CSV (upsert by id)", cmdResidents},
 		{"archive", "search [--job ID] [--resident ID] ... [--json]", "search the communication archive", cmdArchive},
-		{"templates", "list", "list the built-in templates", cmdTemplates},
+		{"templates", "list | check [--dir DIR] | preview --kind K --resident ID ...", "list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)", cmdTemplates},
 		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},
 	}
 }

@@ -46,6 +46,13 @@ type Config struct {
 	TimeZone    *time.Location // OUTREACH_TIMEZONE
 	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
 	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
+
+	// TemplatesDir is an operator's template folder laid over the built-in
+	// set (OUTREACH_TEMPLATES_DIR); empty: the built-in set alone.
+	TemplatesDir string
+	// LocaleFallback maps a locale to the one to try when it has no
+	// template (OUTREACH_LOCALE_FALLBACK), before the built-in rules.
+	LocaleFallback map[string]string
 }
 
 // Var describes one environment variable, for `outreach help` and the README.
@@ -73,6 +80,8 @@ var Vars = []Var{
 	{"OUTREACH_CLAIM_IDLE", "60s", "idle time after which another daemon's pending entries are claimed"},
 	{"OUTREACH_PHONE_REGION", "CN", "default region for phone numbers without a country code"},
 	{"OUTREACH_TIMEZONE", "Asia/Shanghai", "time zone of residents who have none of their own"},
+	{"OUTREACH_TEMPLATES_DIR", "", "folder of templates laid over the built-in set (same layout); reloaded on SIGHUP"},
+	{"OUTREACH_LOCALE_FALLBACK", "", "locale fallback before the built-in rules, e.g. zh-HK=zh-TW,fr=en"},
 	{"OUTREACH_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"OUTREACH_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, JSON otherwise)"},
 }
@@ -138,6 +147,10 @@ func Load(getenv func(string) string) (Config, error) {
 		loc = time.UTC
 	}
 	c.TimeZone = loc
+	c.TemplatesDir = get("OUTREACH_TEMPLATES_DIR", "")
+	if c.LocaleFallback, err = parseLocaleFallback(getenv("OUTREACH_LOCALE_FALLBACK")); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

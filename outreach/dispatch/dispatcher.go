@@ -32,7 +32,7 @@ import (
 type Config struct {
 	Consumer  *queue.Consumer
 	Store     outreach.Store
-	Templates *templates.Set
+	Templates templates.Provider // a *templates.Set, or a *templates.Live that reloads
 	Senders   map[outreach.Channel]outreach.Sender
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
@@ -63,6 +63,9 @@ type Config struct {
 	// after Run's context is cancelled (default 30s). What is not finished
 	// by then stays pending in the group and is claimed later.
 	ShutdownGrace time.Duration
+	// TimeZone is the zone messages show times in for residents without
+	// one of their own (OUTREACH_TIMEZONE); nil keeps times as written.
+	TimeZone *time.Location
 	// Now returns the current time (tests).
 	Now func() time.Time
 }
@@ -110,7 +113,7 @@ type Dispatcher struct {
 	cfg      Config
 	q        *queue.Consumer
 	store    outreach.Store
-	tmpl     *templates.Set
+	tmpl     templates.Provider
 	senders  map[outreach.Channel]outreach.Sender
 	metrics  *metrics.Metrics
 	logger   *slog.Logger

@@ -119,8 +119,13 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 			retryErr, retryWhy = err, outreach.FailureReason(err)
 			retryHint = max(retryHint, outreach.RetryAfterHint(err))
 		}
-		if rejectErr != nil {
-			break // a template error will fail every other resident the same way
+		if isReject(err) && templates.VariantFor(r) == templates.DefaultVariant {
+			// A template error in the default variant fails every other
+			// resident the same way. One in a variant (an elderly
+			// resident's message needs "contact") concerns only residents
+			// of that variant: the others still get the notice, and the
+			// job is dead-lettered after them, naming what is missing.
+			break
 		}
 	}
 
@@ -135,13 +140,16 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	}
 
 	switch {
+	case retryErr != nil && !lastAttempt:
+		// Temporary failures are retried even when another resident's
+		// message cannot be rendered: that error comes back on the retry,
+		// and the job is dead-lettered for it once nothing is left to retry.
+		d.scheduleRetry(ctx, e, job, retryWhy, retryErr, retryHint)
 	case rejectErr != nil:
 		d.deadLetter(ctx, e, rejectErr)
 	case retryErr != nil && lastAttempt:
 		d.deadLetter(ctx, e, outreach.Reject(outreach.ReasonRetriesExhausted,
 			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, retryErr)))
-	case retryErr != nil:
-		d.scheduleRetry(ctx, e, job, retryWhy, retryErr, retryHint)
 	default:
 		d.done(e, job)
 	}
@@ -213,9 +221,9 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 		return fail(outreach.StatusFailed, err)
 	}
 	rec.Channel = ch
-	out, err := d.tmpl.Render(templates.Input{
-		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Channel: ch,
-		Resident: r, Data: job.Data, Now: now,
+	out, err := d.tmpl.Current().Render(templates.Input{
+		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: templates.VariantFor(r), Channel: ch,
+		Resident: r, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
 	})
 	if err != nil {
 		return fail(outreach.StatusFailed, outreach.Reject(outreach.ReasonTemplateError, fmt.Errorf("render: %w", err)))

@@ -85,12 +85,13 @@ outreach dev is running. Ctrl-C to stop.
   Archive:  %s
   Outbox:   %s  (emails as .eml files, SMS in sms.jsonl)
   Metrics:  http://%s/metrics   health: /healthz, /readyz
+  API:      http://%s/v1/residents   (see README.md, "HTTP API")
 
 Try:
   go run ./cmd/outreach archive search
   redis-cli -u <redis url above> XADD %s '*' job '{"kind":"maintenance_notice","resident_id":"r1001","data":{"title":"Water cut","area":"Building 1","start":"2026-12-02 09:00","end":"2026-12-02 12:00"}}'
 
-`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Keys.Stream)
+`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), d.Keys.Stream)
 	if err := d.Run(ctx); err != nil {
 		return e.fail("dev", err)
 	}

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/resident"
@@ -82,6 +84,11 @@ func (h residents) list(w http.ResponseWriter, r *http.Request) {
 func listFilter(q url.Values) (outreach.ResidentFilter, *apiError) {
 	f := outreach.ResidentFilter{Limit: defaultListLimit}
 	for name, vs := range q {
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				return f, errorf(http.StatusBadRequest, name, "%s: not valid UTF-8 text", name)
+			}
+		}
 		if name == "tag" {
 			f.Audience.Tags = vs
 			continue

@@ -118,6 +118,8 @@ func TestGetResident(t *testing.T) {
 		{"/v1/residents/ext%2F7", 200, "Bo"},
 		{"/v1/residents/nobody", 404, ""},
 		{"/v1/residents/R1", 404, ""},
+		{"/v1/residents/r1%00", 404, ""},
+		{"/v1/residents/%FF", 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -221,6 +223,9 @@ func TestListResidents(t *testing.T) {
 		{"limit=ten", "limit"},
 		{"buildng=1", "buildng"},
 		{"building=1&building=2", "building"},
+		{"after=r%00", "after"},
+		{"building=%FF", "building"},
+		{"tag=a&tag=%C3", "tag"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.query, func(t *testing.T) {
@@ -477,21 +482,22 @@ func TestResidentRoutes(t *testing.T) {
 	}
 }
 
-// FuzzPutResident sends arbitrary bodies to PUT and PATCH: no body makes
-// the API fail with a 500 (bad input is the client's error, named), and
-// what it stores passes validation again.
-func FuzzPutResident(f *testing.F) {
-	f.Add(`{"name":"王秀英","phone":"138 0013 8000","tags":["elderly"],"time_zone":"Asia/Shanghai"}`, `{"email":"a@example.com"}`)
-	f.Add(`{"name":"A","email":"a@example.com","attributes":{"k":"\u0000"}}`, `{"attributes":{"k":null}}`)
-	f.Add(`{"name":"A","email":"a@example.com","opt_out_kinds":["follow_up"]}`, `{"opt_out_channels":["SMS"]}`)
-	f.Add(`{"name":"\ud800","email":"a@example.com"}`, `[]`)
+// FuzzResidentAPI sends arbitrary bodies to PUT and PATCH and arbitrary
+// queries to the listing: no input makes the API fail with a 500 (bad
+// input is the client's error, named), and what it stores passes
+// validation again.
+func FuzzResidentAPI(f *testing.F) {
+	f.Add(`{"name":"王秀英","phone":"138 0013 8000","tags":["elderly"],"time_zone":"Asia/Shanghai"}`, `{"email":"a@example.com"}`, "building=1&tag=elderly")
+	f.Add(`{"name":"A","email":"a@example.com","attributes":{"k":"\u0000"}}`, `{"attributes":{"k":null}}`, "after=%00&limit=5")
+	f.Add(`{"name":"A","email":"a@example.com","opt_out_kinds":["follow_up"]}`, `{"opt_out_channels":["SMS"]}`, "tag=%ff")
+	f.Add(`{"name":"\ud800","email":"a@example.com"}`, `[]`, "limit=1001&x=;")
 	st, err := sqlite.Open(f.Context(), sqlite.Memory)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
 	h := NewHandler(Config{Gatherer: prometheus.NewRegistry(), Store: st, PhoneRegion: "CN"})
-	f.Fuzz(func(t *testing.T, put, patch string) {
+	f.Fuzz(func(t *testing.T, put, patch, query string) {
 		for _, req := range []struct{ method, body string }{{"PUT", put}, {"PATCH", patch}} {
 			r := httptest.NewRequestWithContext(t.Context(), req.method, "/v1/residents/fuzz", strings.NewReader(req.body))
 			r.Header.Set("Content-Type", "application/json")
@@ -514,6 +520,13 @@ func FuzzPutResident(f *testing.F) {
 			default:
 				t.Fatalf("%s %q answered %d %s", req.method, req.body, w.Code, w.Body)
 			}
+		}
+		r := httptest.NewRequestWithContext(t.Context(), "GET", "/v1/residents", nil)
+		r.URL.RawQuery = query
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 && w.Code != 400 {
+			t.Fatalf("GET /v1/residents?%s answered %d %s", query, w.Code, w.Body)
 		}
 	})
 }

@@ -17,6 +17,9 @@ import (
 // or upsert either commits before the read (and is seen) or waits and then
 // applies to the row this one wrote.
 func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach.Resident) error) (outreach.Resident, error) {
+	if !normalize.ValidText(id) {
+		return outreach.Resident{}, fmt.Errorf("update resident %q: %w", id, outreach.ErrNotFound)
+	}
 	var r outreach.Resident
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = $1 FOR UPDATE`, id)
@@ -69,6 +72,9 @@ func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach
 func (s *Store) SetOptOut(ctx context.Context, residentID string, channel outreach.Channel, kind outreach.Kind, out bool) error {
 	if err := outreach.CheckOptOut(channel, kind); err != nil {
 		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
+	}
+	if !normalize.ValidText(residentID) {
+		return fmt.Errorf("set opt-out of resident %q: %w", residentID, outreach.ErrNotFound)
 	}
 	column, value := "opt_out_channels", string(channel)
 	if kind != "" {

@@ -85,6 +85,9 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (ou
 // Resident returns the resident with id; an unknown id wraps
 // outreach.ErrNotFound.
 func (s *Store) Resident(ctx context.Context, id string) (outreach.Resident, error) {
+	if !normalize.ValidText(id) {
+		return outreach.Resident{}, fmt.Errorf("get resident %q: %w", id, outreach.ErrNotFound)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = $1`, id)
 	if err != nil {
 		return outreach.Resident{}, fmt.Errorf("get resident %q: %w", id, err)

@@ -15,6 +15,9 @@ import (
 // lock first, so no other writer, in this process or another, can change
 // the resident between the read and the write.
 func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach.Resident) error) (_ outreach.Resident, err error) {
+	if !normalize.ValidText(id) {
+		return outreach.Resident{}, fmt.Errorf("update resident %q: %w", id, outreach.ErrNotFound)
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return outreach.Resident{}, fmt.Errorf("update resident %q: begin: %w", id, err)
@@ -68,6 +71,9 @@ func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach
 func (s *Store) SetOptOut(ctx context.Context, residentID string, channel outreach.Channel, kind outreach.Kind, out bool) error {
 	if err := outreach.CheckOptOut(channel, kind); err != nil {
 		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
+	}
+	if !normalize.ValidText(residentID) {
+		return fmt.Errorf("set opt-out of resident %q: %w", residentID, outreach.ErrNotFound)
 	}
 	column, value := "opt_out_channels", string(channel)
 	if kind != "" {

@@ -101,6 +101,9 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (re
 // Resident returns the resident with id; an unknown id wraps
 // outreach.ErrNotFound.
 func (s *Store) Resident(ctx context.Context, id string) (outreach.Resident, error) {
+	if !normalize.ValidText(id) {
+		return outreach.Resident{}, fmt.Errorf("get resident %q: %w", id, outreach.ErrNotFound)
+	}
 	row := s.read.QueryRowContext(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = ?`, id)
 	r, err := scanResident(row)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -125,6 +125,13 @@ func testListResidentsLimits(t *testing.T, open func(t *testing.T) outreach.Stor
 	if err != nil || len(page) != 0 {
 		t.Errorf("ListResidents after the last id = %d residents, %v; want none", len(page), err)
 	}
+	for _, f := range []outreach.ResidentFilter{
+		{After: "r\x00"}, {After: "\xff"}, {Audience: outreach.Audience{Building: "\x00"}}, {Audience: outreach.Audience{Tags: []string{"\xc3"}}},
+	} {
+		if _, err := s.ListResidents(t.Context(), f); err == nil {
+			t.Errorf("ListResidents(%+v) accepted text no store can hold", f)
+		}
+	}
 }
 
 func residentIDs(rs []outreach.Resident) []string {

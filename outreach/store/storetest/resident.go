@@ -142,10 +142,20 @@ func testResidentReplaced(t *testing.T, open func(t *testing.T) outreach.Store) 
 func testResidentNotFound(t *testing.T, open func(t *testing.T) outreach.Store) {
 	s := open(t)
 	mustUpsert(t, s, resident("known"))
-	for _, id := range []string{"unknown", "", "KNOWN", "known "} {
+	// Ids no resident can have (UpsertResidents refuses them) are simply
+	// not found, whatever the database thinks of their bytes.
+	for _, id := range []string{"unknown", "", "KNOWN", "known ", "known\x00", "\xff\xfe"} {
 		_, err := s.Resident(t.Context(), id)
 		if !errors.Is(err, outreach.ErrNotFound) {
 			t.Errorf("Resident(%q) error = %v, want one wrapping outreach.ErrNotFound", id, err)
+		}
+		err = s.SetOptOut(t.Context(), id, outreach.ChannelSMS, "", true)
+		if !errors.Is(err, outreach.ErrNotFound) {
+			t.Errorf("SetOptOut(%q) error = %v, want one wrapping outreach.ErrNotFound", id, err)
+		}
+		_, err = s.UpdateResident(t.Context(), id, func(*outreach.Resident) error { return nil })
+		if !errors.Is(err, outreach.ErrNotFound) {
+			t.Errorf("UpdateResident(%q) error = %v, want one wrapping outreach.ErrNotFound", id, err)
 		}
 	}
 }

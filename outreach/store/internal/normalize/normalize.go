@@ -133,7 +133,8 @@ func Filter(f outreach.Filter) (outreach.Filter, error) {
 }
 
 // ResidentFilter returns f with the default limit applied. A negative
-// limit is an error.
+// limit is an error, and so is text that no store can hold (a stored value
+// could never match it; PostgreSQL would refuse the query).
 func ResidentFilter(f outreach.ResidentFilter) (outreach.ResidentFilter, error) {
 	switch {
 	case f.Limit < 0:
@@ -141,8 +142,25 @@ func ResidentFilter(f outreach.ResidentFilter) (outreach.ResidentFilter, error) 
 	case f.Limit == 0:
 		f.Limit = DefaultResidentLimit
 	}
+	texts := []field{
+		{"after", f.After}, {"building", f.Audience.Building}, {"unit", f.Audience.Unit}, {"locale", f.Audience.Locale},
+	}
+	for _, t := range f.Audience.Tags {
+		texts = append(texts, field{"tags", t})
+	}
+	for _, t := range texts {
+		if err := checkText(t.value); err != nil {
+			return f, fmt.Errorf("resident list filter %s: %w", t.name, err)
+		}
+	}
 	return f, nil
 }
+
+// ValidText reports whether a store can hold s: valid UTF-8 without NUL.
+// A lookup by an id that is not valid text finds nothing (no stored id is
+// such text); the stores check it first, because PostgreSQL would fail the
+// query rather than find nothing.
+func ValidText(s string) bool { return checkText(s) == nil }
 
 // field is a named text of a record, checked by checkText.
 type field struct{ name, value string }

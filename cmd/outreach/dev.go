@@ -87,13 +87,14 @@ outreach dev is running. Ctrl-C to stop.
   Archive:  %s
   Outbox:   %s  (emails as .eml files, SMS in sms.jsonl)
   Metrics:  http://%s/metrics   health: /healthz, /readyz
+  API:      http://%s/v1/residents   (see README.md, "HTTP API")
 
 Try:
   go run ./cmd/outreach archive search
   redis-cli -u <redis url above> XADD %s '*' job '{"kind":"maintenance_notice","resident_id":"r1001","data":{"title":"Water cut","area":"Building 1","start":"2026-12-02T09:00:00+08:00","end":"2026-12-02T12:00:00+08:00","contact":"0755-8888-8888"}}'
   go run ./cmd/outreach templates preview --kind welcome --resident r1003 --sample
 
-`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Keys.Stream)
+`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), d.Keys.Stream)
 	if err := d.Run(ctx); err != nil {
 		return e.fail("dev", err)
 	}

@@ -1,5 +1,6 @@
 // Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
-// /healthz (the process is up) and /readyz (its dependencies answer).
+// /healthz (the process is up), /readyz (its dependencies answer), and the
+// JSON API under /v1/ (the resident directory, see residents.go).
 package api
 
 import (
@@ -13,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/outreach-dev/outreach/outreach"
 )
 
 // Check reports whether one dependency answers.
@@ -26,6 +29,12 @@ type Config struct {
 	// CheckTimeout bounds each readiness check (default 2s).
 	CheckTimeout time.Duration
 	Logger       *slog.Logger
+	// Store serves the /v1/ API; without it there is none.
+	Store outreach.Store
+	// PhoneRegion reads phone numbers without a country code in API
+	// requests (OUTREACH_PHONE_REGION); empty accepts only numbers that
+	// carry one.
+	PhoneRegion string
 }
 
 // NewHandler returns the daemon's HTTP handler.
@@ -54,7 +63,25 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		writeJSON(w, status, results)
 	})
+	if cfg.Store != nil {
+		// The whole /v1/ API is one handler, so that the authentication of
+		// a later issue (scoped bearer tokens) wraps every route in one
+		// place, here: mux.Handle("/v1/", requireToken(scopes, v1)).
+		// /metrics and the health checks stay outside it.
+		mux.Handle("/v1/", newV1(cfg))
+	}
 	return mux
+}
+
+// newV1 is the JSON API: every route under /v1/.
+func newV1(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	residents{store: cfg.Store, region: cfg.PhoneRegion, logger: cfg.Logger}.register(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Responses carry profiles (names, contacts): no cache keeps them.
+		w.Header().Set("Cache-Control", "no-store")
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // runChecks runs every check concurrently; the result is "ok" or the error.

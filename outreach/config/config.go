@@ -71,7 +71,7 @@ var Vars = []Var{
 	{"OUTREACH_TWILIO_MESSAGING_SERVICE_SID", "", "Twilio messaging service, instead of OUTREACH_SMS_FROM"},
 	{"OUTREACH_TWILIO_API_URL", "https://api.twilio.com", "Twilio API base URL (tests, proxies)"},
 	{"OUTREACH_PUBLIC_URL", "", "public base URL of this daemon (Twilio status callbacks)"},
-	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz"},
+	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz and the /v1/ API"},
 	{"OUTREACH_STREAM", "outreach:jobs", "job stream; dead letters go to <stream>:dead"},
 	{"OUTREACH_GROUP", "outreach", "consumer group shared by all daemons"},
 	{"OUTREACH_CONSUMER", "<hostname>-<pid>", "this daemon's consumer name, unique in the group"},

@@ -152,9 +152,12 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 				"redis": func(ctx context.Context) error { return d.Redis.Ping(ctx).Err() },
 				"store": st.Ping,
 			},
-			Logger: d.logger.With("component", "http"),
+			Logger:      d.logger.With("component", "http"),
+			Store:       st,
+			PhoneRegion: cfg.PhoneRegion,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever
 	}
 	if d.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen on OUTREACH_HTTP_ADDR %q: %w", cfg.HTTPAddr, err)

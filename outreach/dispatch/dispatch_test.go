@@ -110,6 +110,15 @@ func (recordFunc) Resident(context.Context, string) (outreach.Resident, error) {
 func (recordFunc) Residents(context.Context, outreach.Audience, func(outreach.Resident) error) error {
 	panic("unused")
 }
+func (recordFunc) ListResidents(context.Context, outreach.ResidentFilter) ([]outreach.Resident, error) {
+	panic("unused")
+}
+func (recordFunc) UpdateResident(context.Context, string, func(*outreach.Resident) error) (outreach.Resident, error) {
+	panic("unused")
+}
+func (recordFunc) SetOptOut(context.Context, string, outreach.Channel, outreach.Kind, bool) error {
+	panic("unused")
+}
 func (recordFunc) Accepted(context.Context, string) (map[string]bool, error) { panic("unused") }
 func (recordFunc) Search(context.Context, outreach.Filter) ([]outreach.Delivery, error) {
 	panic("unused")

@@ -119,6 +119,11 @@ type Dispatcher struct {
 	logger   *slog.Logger
 	recorder *recorder
 	acker    *acker
+	// inFlight holds the ids of the entries handed to the workers and not
+	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
+	// entries that take longer than the claim idle time, and the job lock
+	// lets the same entry id through; claim skips these.
+	inFlight sync.Map
 }
 
 // New checks cfg and builds a Dispatcher.
@@ -160,6 +165,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		workers.Go(func() {
 			for e := range work {
 				d.processSafely(workCtx, e)
+				d.inFlight.Delete(e.ID)
 			}
 		})
 	}
@@ -206,6 +212,7 @@ func (d *Dispatcher) readLoop(ctx context.Context, work chan<- queue.Entry) {
 		}
 		failures = 0
 		for _, e := range entries {
+			d.inFlight.Store(e.ID, struct{}{})
 			work <- e // blocks while all workers are busy: the backlog stays in Redis
 		}
 	}
@@ -221,17 +228,23 @@ func (d *Dispatcher) claim(ctx context.Context, work chan<- queue.Entry) {
 			}
 			return
 		}
-		if len(entries) == 0 {
-			return
-		}
-		d.logger.Info("claimed pending entries", "entries", len(entries))
+		handed := 0
 		for _, e := range entries {
+			if _, busy := d.inFlight.LoadOrStore(e.ID, struct{}{}); busy {
+				continue // ours, still in progress: not a dead consumer's
+			}
 			select {
 			case work <- e:
+				handed++
 			case <-ctx.Done():
+				d.inFlight.Delete(e.ID)
 				return
 			}
 		}
+		if handed == 0 {
+			return // nothing idle, or only our own slow entries: the cursor came round
+		}
+		d.logger.Info("claimed pending entries", "entries", handed)
 	}
 }
 

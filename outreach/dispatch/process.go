@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/resident"
 	"github.com/outreach-dev/outreach/queue"
 	"github.com/outreach-dev/outreach/templates"
 )
@@ -168,11 +169,41 @@ func decode(e queue.Entry) (outreach.Job, error) {
 	if job.ID == "" {
 		job.ID = e.ID
 	}
+	if job.Resident != nil {
+		// Validated and normalized like a profile given to the API; region
+		// "" because the contract wants the country code in the number.
+		r, err := resident.Check(*job.Resident, "")
+		if err != nil {
+			return outreach.Job{}, outreach.Reject(outreach.ReasonInvalidJob, fmt.Errorf(`inline "resident": %w`, err))
+		}
+		r.UpdatedAt = time.Time{} // the store's clock, not the sender's
+		job.Resident = &r
+	}
 	return job, nil
 }
 
 // audience resolves the residents a job goes to.
+//
+// An inline resident is upserted into the directory first and then read
+// back, rather than used as it came. The service that sent it owns the
+// profile, so the inline fields replace the stored ones; but consent is
+// the resident's and is recorded here (an SMS STOP reply, an unsubscribe
+// link, both by resident id): the upsert keeps the stored opt-outs, and
+// reading back gives the job the resident with them. Stored, the resident
+// is also what the archive's resident_id points to, and later jobs may
+// use resident_id. A retry upserts its copy again; the profile is then as
+// old as that job, until the service's next job or PUT brings it up to date.
 func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach.Resident, error) {
+	if job.Resident != nil {
+		if _, err := d.store.UpsertResidents(ctx, []outreach.Resident{*job.Resident}); err != nil {
+			return nil, fmt.Errorf("store inline resident: %w", err)
+		}
+		r, err := d.store.Resident(ctx, job.Resident.ID)
+		if err != nil {
+			return nil, fmt.Errorf("load inline resident: %w", err)
+		}
+		return []outreach.Resident{r}, nil
+	}
 	if job.ResidentID != "" {
 		r, err := d.store.Resident(ctx, job.ResidentID)
 		if errors.Is(err, outreach.ErrNotFound) {
@@ -297,12 +328,16 @@ func (d *Dispatcher) retry(ctx context.Context, e queue.Entry, job outreach.Job,
 // reject archives a job that can never be processed and dead-letters it.
 func (d *Dispatcher) reject(ctx context.Context, e queue.Entry, job outreach.Job, cause error) {
 	jobID := cmp.Or(job.ID, e.ID)
+	residentID := job.ResidentID
+	if job.Resident != nil {
+		residentID = job.Resident.ID
+	}
 	now := d.cfg.Now().UTC()
 	rec := outreach.Delivery{
-		ID:         outreach.DeliveryID(jobID, job.ResidentID, ""),
+		ID:         outreach.DeliveryID(jobID, residentID, ""),
 		JobID:      jobID,
 		StreamID:   e.ID,
-		ResidentID: job.ResidentID,
+		ResidentID: residentID,
 		Kind:       job.Kind,
 		Status:     outreach.StatusFailed,
 		Error:      cause.Error(),
@@ -352,6 +387,8 @@ func looseJob(raw []byte) outreach.Job {
 		Kind       any    `json:"kind"`
 		ResidentID any    `json:"resident_id"`
 		Campaign   string `json:"campaign"`
+		// Resident is an inline resident (its id only).
+		Resident struct{ ID any } `json:"resident"`
 	}
 	_ = json.Unmarshal(raw, &j) // best effort: the raw entry is in the dead-letter stream anyway
 	str := func(v any) string {
@@ -360,7 +397,7 @@ func looseJob(raw []byte) outreach.Job {
 		}
 		return ""
 	}
-	return outreach.Job{ID: str(j.ID), Kind: outreach.Kind(str(j.Kind)), ResidentID: str(j.ResidentID), Campaign: j.Campaign}
+	return outreach.Job{ID: str(j.ID), Kind: outreach.Kind(str(j.Kind)), ResidentID: cmp.Or(str(j.ResidentID), str(j.Resident.ID)), Campaign: j.Campaign}
 }
 
 // entryTime is the time a stream entry id was created (its ms part).

@@ -11,6 +11,9 @@ import (
 )
 
 func cmdResidents(ctx context.Context, e *env, args []string) int {
+	if status, handled := residentsProfile(ctx, e, args); handled { // list, show, set: residents_profile.go
+		return status
+	}
 	if len(args) == 0 || args[0] != "import" {
 		fmt.Fprintln(e.stderr, "usage: outreach residents import [--region CN] FILE.csv")
 		return 2

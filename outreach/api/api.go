@@ -1,6 +1,7 @@
 // Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
-// /healthz (the process is up) and /readyz (its dependencies answer), and
-// the webhooks of providers and mail clients (see Webhooks).
+// /healthz (the process is up), /readyz (its dependencies answer), the
+// JSON API under /v1/ (the resident directory, see residents.go), and the
+// webhooks of providers and mail clients (see Webhooks).
 package api
 
 import (
@@ -14,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/outreach-dev/outreach/outreach"
 )
 
 // Check reports whether one dependency answers.
@@ -27,6 +30,12 @@ type Config struct {
 	// CheckTimeout bounds each readiness check (default 2s).
 	CheckTimeout time.Duration
 	Logger       *slog.Logger
+	// Store serves the /v1/ API; without it there is none.
+	Store outreach.Store
+	// PhoneRegion reads phone numbers without a country code in API
+	// requests (OUTREACH_PHONE_REGION); empty accepts only numbers that
+	// carry one.
+	PhoneRegion string
 	// Webhooks, when set, serves the Twilio webhooks and the unsubscribe
 	// endpoint that it configures.
 	Webhooks *Webhooks
@@ -58,10 +67,28 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		writeJSON(w, status, results)
 	})
+	if cfg.Store != nil {
+		// The whole /v1/ API is one handler, so that the authentication of
+		// a later issue (scoped bearer tokens) wraps every route in one
+		// place, here: mux.Handle("/v1/", requireToken(scopes, v1)).
+		// /metrics and the health checks stay outside it.
+		mux.Handle("/v1/", newV1(cfg))
+	}
 	if cfg.Webhooks != nil {
 		cfg.Webhooks.register(mux, cfg.Logger)
 	}
 	return mux
+}
+
+// newV1 is the JSON API: every route under /v1/.
+func newV1(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	residents{store: cfg.Store, region: cfg.PhoneRegion, logger: cfg.Logger}.register(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Responses carry profiles (names, contacts): no cache keeps them.
+		w.Header().Set("Cache-Control", "no-store")
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // runChecks runs every check concurrently; the result is "ok" or the error.

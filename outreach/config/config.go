@@ -49,6 +49,13 @@ type Config struct {
 	TimeZone    *time.Location // OUTREACH_TIMEZONE
 	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
 	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
+
+	// TemplatesDir is an operator's template folder laid over the built-in
+	// set (OUTREACH_TEMPLATES_DIR); empty: the built-in set alone.
+	TemplatesDir string
+	// LocaleFallback maps a locale to the one to try when it has no
+	// template (OUTREACH_LOCALE_FALLBACK), before the built-in rules.
+	LocaleFallback map[string]string
 }
 
 // Var describes one environment variable, for `outreach help` and the README.
@@ -67,7 +74,7 @@ var Vars = []Var{
 	{"OUTREACH_TWILIO_MESSAGING_SERVICE_SID", "", "Twilio messaging service, instead of OUTREACH_SMS_FROM"},
 	{"OUTREACH_TWILIO_API_URL", "https://api.twilio.com", "Twilio API base URL (tests, proxies)"},
 	{"OUTREACH_PUBLIC_URL", "", "public base URL of this daemon: Twilio webhooks, unsubscribe links"},
-	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz"},
+	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz, the /v1/ API and the webhooks"},
 	{"OUTREACH_SMS_RATE", "1", "SMS per second per sender, across all workers (0: no limit)"},
 	{"OUTREACH_SMS_MAX_SEGMENTS", "10", "longest SMS in segments; longer ones fail (0: no maximum)"},
 	{"OUTREACH_UNSUBSCRIBE_SECRET", "", "key that signs unsubscribe links (32+ characters), required with OUTREACH_PUBLIC_URL"},
@@ -84,6 +91,8 @@ var Vars = []Var{
 	{"OUTREACH_CLAIM_IDLE", "60s", "idle time after which another daemon's pending entries are claimed"},
 	{"OUTREACH_PHONE_REGION", "CN", "default region for phone numbers without a country code"},
 	{"OUTREACH_TIMEZONE", "Asia/Shanghai", "time zone of residents who have none of their own"},
+	{"OUTREACH_TEMPLATES_DIR", "", "folder of templates laid over the built-in set (same layout); reloaded on SIGHUP"},
+	{"OUTREACH_LOCALE_FALLBACK", "", "locale fallback before the built-in rules, e.g. zh-HK=zh-TW,fr=en"},
 	{"OUTREACH_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"OUTREACH_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, JSON otherwise)"},
 }
@@ -150,6 +159,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.TimeZone = loc
 	c.Delivery, errs = loadDelivery(get, errs)
+	c.TemplatesDir = get("OUTREACH_TEMPLATES_DIR", "")
+	if c.LocaleFallback, err = parseLocaleFallback(getenv("OUTREACH_LOCALE_FALLBACK")); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

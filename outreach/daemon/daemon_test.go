@@ -88,6 +88,7 @@ type harness struct {
 	smtp        *emailtest.Server
 	twilio      *twiliotest.Server
 	chat        *webhooktest.Server
+	hangup      chan os.Signal // Options.Hangup: a value reloads the templates
 	cancel      context.CancelFunc
 	done        chan error
 }
@@ -95,7 +96,7 @@ type harness struct {
 func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dispatch.Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, databaseURL: databaseURL, smtp: emailtest.NewServer(t, emailtest.Options{}),
-		twilio: twiliotest.NewServer(t), chat: webhooktest.NewServer(t)}
+		twilio: twiliotest.NewServer(t), chat: webhooktest.NewServer(t), hangup: make(chan os.Signal, 1)}
 	h.chat.Signed = true
 	stream := "test:" + randomName() + ":jobs"
 	env := map[string]string{
@@ -139,7 +140,7 @@ func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dis
 		h.rdb.Del(context.Background(), h.keys.Stream, h.keys.Dead, h.keys.Delayed)
 		h.rdb.Close()
 	})
-	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc})
+	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup})
 	if err != nil {
 		t.Fatalf("daemon.New: %v", err)
 	}

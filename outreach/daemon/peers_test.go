@@ -17,3 +17,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// smsTo is how many requests for the number to reached the Twilio
+// stand-in, and the bodies of the messages it took.
+func (h *harness) smsTo(to string) (int, []string) {
+	var bodies []string
+	for _, m := range h.twilio.To(to) {
+		bodies = append(bodies, m.Body)
+	}
+	return h.twilio.Calls(to), bodies
+}

@@ -68,9 +68,11 @@ func (d *Dispatcher) deliverResident(ctx context.Context, job outreach.Job, r ou
 				d.duplicate(job, r.ID)
 				continue
 			}
-			if o.Status == outreach.StatusFailed {
-				continue // failed for good on an earlier attempt
+			if o.Status == outreach.StatusFailed && o.Rendered {
+				continue // the channel failed for good on an earlier attempt
 			}
+			// A template error is the job's, not the channel's: it is
+			// rendered again, so that it reaches the dead-letter stream.
 		}
 		rec, err := d.deliver(ctx, job, r, ch, e, lastAttempt)
 		recs = append(recs, rec)
@@ -103,7 +105,7 @@ func (d *Dispatcher) deliverResident(ctx context.Context, job outreach.Job, r ou
 func (d *Dispatcher) postGroups(ctx context.Context, job outreach.Job, residents []outreach.Resident, e queue.Entry, lastAttempt bool, prior map[string]map[outreach.Channel]outreach.Outcome) ([]outreach.Delivery, error) {
 	var reader outreach.Resident
 	switch {
-	case job.ResidentID != "" && len(residents) == 1:
+	case (job.ResidentID != "" || job.Resident != nil) && len(residents) == 1:
 		reader = residents[0]
 	case job.Audience != nil:
 		reader = outreach.Resident{Building: job.Audience.Building, Unit: job.Audience.Unit, Locale: job.Audience.Locale}
@@ -116,7 +118,7 @@ func (d *Dispatcher) postGroups(ctx context.Context, job outreach.Job, residents
 		if !ch.Group() {
 			continue
 		}
-		if o, ok := prior[reader.ID][ch]; ok && (o.Accepted || o.Status == outreach.StatusFailed) {
+		if o, ok := prior[reader.ID][ch]; ok && (o.Accepted || (o.Status == outreach.StatusFailed && o.Rendered)) {
 			if o.Accepted {
 				d.duplicate(job, reader.ID)
 			}

@@ -103,7 +103,7 @@ func TestDeliverResident(t *testing.T) {
 		{name: "temporary failure on the last attempt falls back", emailErr: temporary451, lastAttempt: true,
 			wantCalls: []outreach.Channel{email, sms}, wantStatus: []outreach.Status{outreach.StatusFailed, outreach.StatusSent}},
 		{name: "a retry skips the channel that failed for good", smsErr: nil,
-			prior:     map[outreach.Channel]outreach.Outcome{email: {Channel: email, Status: outreach.StatusFailed}, sms: {Channel: sms, Status: outreach.StatusRetrying}},
+			prior:     map[outreach.Channel]outreach.Outcome{email: {Channel: email, Status: outreach.StatusFailed, Rendered: true}, sms: {Channel: sms, Status: outreach.StatusRetrying}},
 			wantCalls: []outreach.Channel{sms}, wantStatus: []outreach.Status{outreach.StatusSent}},
 		{name: "already taken on some channel: nothing is sent",
 			prior:     map[outreach.Channel]outreach.Outcome{sms: {Channel: sms, Status: outreach.StatusQueued, Accepted: true}},
@@ -203,7 +203,7 @@ func TestPostGroups(t *testing.T) {
 	prior := map[string]map[outreach.Channel]outreach.Outcome{"": {
 		outreach.ChannelWeCom:    {Status: outreach.StatusSent, Accepted: true},
 		outreach.ChannelSlack:    {Status: outreach.StatusRetrying},
-		outreach.ChannelDingTalk: {Status: outreach.StatusFailed},
+		outreach.ChannelDingTalk: {Status: outreach.StatusFailed, Rendered: true},
 	}}
 	if _, err := d.postGroups(t.Context(), job, nil, queue.Entry{ID: "1-0"}, false, prior); err == nil || !slices.Equal(log.calls, []outreach.Channel{outreach.ChannelSlack}) {
 		t.Errorf("retry posted to %v (%v), want slack only", log.calls, err)

@@ -47,6 +47,9 @@ type Metrics struct {
 	// OptOuts counts opt-outs and opt-ins recorded, by channel, source
 	// (reply, provider, unsubscribe_link) and direction (out, in).
 	OptOuts *prometheus.CounterVec
+	// TemplateReloads counts reloads of the template set (SIGHUP), by
+	// result: success, or failure (the old set keeps serving).
+	TemplateReloads *prometheus.CounterVec
 
 	// Queue gauges, refreshed from Redis periodically.
 	QueueLength    prometheus.Gauge
@@ -120,6 +123,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "outreach_opt_outs_total",
 			Help: "Opt-outs and opt-ins recorded, by channel, source and direction (out or in).",
 		}, []string{"channel", "source", "direction"}),
+		TemplateReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_template_reloads_total",
+			Help: "Reloads of the template set (SIGHUP), by result: success, or failure (the old set keeps serving).",
+		}, []string{"result"}),
 		QueueLength: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "outreach_queue_length",
 			Help: "Entries in the job stream (XLEN).",
@@ -147,7 +154,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(
 		m.JobsReceived, m.Deliveries, m.DeadLetters, m.Retries, m.SendFailures,
-		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred,
+		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred, m.TemplateReloads,
 		m.RateLimitWait, m.WebhookRequests, m.StatusReports, m.Replies, m.OptOuts,
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 	)
@@ -187,4 +194,13 @@ func (m *Metrics) preinit() {
 			m.WebhookRequests.WithLabelValues(ep, r)
 		}
 	}
+	for _, r := range []string{ReloadSuccess, ReloadFailure} {
+		m.TemplateReloads.WithLabelValues(r)
+	}
 }
+
+// The result label values of outreach_template_reloads_total.
+const (
+	ReloadSuccess = "success"
+	ReloadFailure = "failure"
+)

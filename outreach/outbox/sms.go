@@ -47,7 +47,7 @@ func (s *smsSender) Send(ctx context.Context, m outreach.Message) (outreach.Rece
 		return outreach.Receipt{}, &outreach.SendError{Permanent: true, Reason: "invalid_message", Err: errors.New("SMS has no text")}
 	}
 	now := s.o.now().UTC()
-	segments, encoding := sms.Segments(m.Text)
+	size := sms.Measure(m.Text)
 	line := smsLine{
 		ID:         "sms-" + now.Format(stamp) + "-" + safeName(m.DeliveryID, 8, "delivery"),
 		Time:       now,
@@ -56,8 +56,8 @@ func (s *smsSender) Send(ctx context.Context, m outreach.Message) (outreach.Rece
 		DeliveryID: m.DeliveryID,
 		Kind:       m.Kind,
 		Text:       m.Text,
-		Segments:   segments,
-		Encoding:   encoding,
+		Segments:   size.Segments,
+		Encoding:   size.Encoding,
 	}
 	if err := s.o.appendSMS(line); err != nil {
 		return outreach.Receipt{}, fmt.Errorf("write SMS to outbox: %w", err)

@@ -63,7 +63,7 @@
 // wait for metrics. The archive shows the wait as the gap between a
 // delivery's queued_at and sent_at.
 //
-// Segments counts the parts a text is sent in: GSM-7 text takes 160
+// Measure counts the segments a text is sent in: GSM-7 text takes 160
 // characters in one segment and 153 per segment when split, anything else
 // is UCS-2 with 70 and 67 (Chinese text is UCS-2). A text over
 // Config.MaxSegments (OUTREACH_SMS_MAX_SEGMENTS) fails permanently before

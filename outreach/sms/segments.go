@@ -2,18 +2,15 @@ package sms
 
 import "strings"
 
-// Encoding is how an SMS is encoded on the air; it decides how many
+// Encoding is how an SMS travels over the air; it decides how many
 // characters fit in one segment.
 type Encoding string
 
-// The two encodings a carrier uses for text messages.
+// The two encodings an SMS may use. GSM-7 packs the GSM 03.38 alphabet in
+// 7 bits a character; any other character (Chinese, emoji, curly quotes)
+// makes the whole message UCS-2.
 const (
-	// EncodingGSM7 is the GSM 03.38 default alphabet: 160 septets in a
-	// single segment, 153 per segment when the text is split.
 	EncodingGSM7 Encoding = "GSM-7"
-	// EncodingUCS2 is used as soon as one character is outside GSM-7
-	// (Chinese, emoji): 70 UTF-16 units in a single segment, 67 per segment
-	// when split.
 	EncodingUCS2 Encoding = "UCS-2"
 )
 
@@ -33,17 +30,31 @@ const (
 	ucs2Single, ucs2Multi = 70, 67
 )
 
-// Segments returns how many segments text is sent in and the encoding that
-// decides it. Characters are never cut in two: a GSM-7 extension character
-// (escape + character) and a UCS-2 surrogate pair (an emoji) move whole to
-// the next segment, as handsets and carriers do. Empty text is 0 segments.
-// It is the one segment counter of outreach (the SMS channel and the dev
-// outbox both use it).
-func Segments(text string) (int, Encoding) {
+// Size is how much room an SMS text takes.
+type Size struct {
+	Encoding Encoding `json:"encoding"`
+	// Units are septets for GSM-7 (two for an extension character such as
+	// "[" or "€") and UTF-16 code units for UCS-2.
+	Units int `json:"units"`
+	// Segments is how many parts the text is sent as: GSM-7 fits 160
+	// septets in one part and 153 per part when split; UCS-2 fits 70 units
+	// in one part and 67 per part when split. Empty text has none.
+	Segments int `json:"segments"`
+}
+
+// Measure tells how text is encoded and how many segments it is sent as.
+// It follows the GSM 03.38 and UCS-2 rules that carriers (and Twilio
+// billing) apply, and never cuts a character in two: a GSM-7 extension
+// character (escape + character) and a UCS-2 surrogate pair (an emoji)
+// move whole to the next segment, as handsets and carriers do. A carrier
+// may still split differently. It is the one segment counter of outreach:
+// the SMS channel, the dev outbox and template previews use it.
+func Measure(text string) Size {
 	if units, ok := gsmUnits(text); ok {
-		return pack(units, gsmSingle, gsmMulti), EncodingGSM7
+		return Size{Encoding: EncodingGSM7, Units: sum(units), Segments: pack(units, gsmSingle, gsmMulti)}
 	}
-	return pack(ucs2Units(text), ucs2Single, ucs2Multi), EncodingUCS2
+	units := ucs2Units(text)
+	return Size{Encoding: EncodingUCS2, Units: sum(units), Segments: pack(units, ucs2Single, ucs2Multi)}
 }
 
 // gsmUnits is the septets of each character, or false when a character is
@@ -76,14 +87,18 @@ func ucs2Units(text string) []int {
 	return units
 }
 
+func sum(units []int) int {
+	n := 0
+	for _, u := range units {
+		n += u
+	}
+	return n
+}
+
 // pack counts segments: one when everything fits in single, otherwise
 // characters fill segments of multi in order without being split.
 func pack(units []int, single, multi int) int {
-	total := 0
-	for _, u := range units {
-		total += u
-	}
-	switch {
+	switch total := sum(units); {
 	case total == 0:
 		return 0
 	case total <= single:

@@ -5,51 +5,54 @@ import (
 	"testing"
 )
 
-func TestSegments(t *testing.T) {
+func TestMeasure(t *testing.T) {
 	t.Parallel()
 	r := strings.Repeat
 	tests := []struct {
-		name string
-		text string
-		want int
-		enc  Encoding
+		name     string
+		text     string
+		encoding Encoding
+		units    int
+		segments int
 	}{
-		{"empty", "", 0, EncodingGSM7},
-		{"short GSM", "Water off Tuesday 9-12.", 1, EncodingGSM7},
-		{"160 GSM", r("a", 160), 1, EncodingGSM7},
-		{"161 GSM", r("a", 161), 2, EncodingGSM7},
-		{"306 GSM", r("a", 306), 2, EncodingGSM7},
-		{"307 GSM", r("a", 307), 3, EncodingGSM7},
-		{"extension chars count twice", r("€", 80), 1, EncodingGSM7},
-		{"extension chars over the limit", r("€", 81), 2, EncodingGSM7},
-		{"extension char not split at a boundary", r("a", 152) + "€" + r("a", 152), 3, EncodingGSM7},
-		{"70 Chinese", r("停", 70), 1, EncodingUCS2},
-		{"71 Chinese", r("停", 71), 2, EncodingUCS2},
-		{"134 Chinese: two parts of 67", r("停", 134), 2, EncodingUCS2},
-		{"135 Chinese", r("停", 135), 3, EncodingUCS2},
-		{"one emoji makes UCS-2, two units each", r("a", 68) + "🏠", 1, EncodingUCS2},
-		{"emoji not split at a boundary", r("停", 66) + "🏠" + r("停", 66), 3, EncodingUCS2},
-		{"mixed", "停水通知 Water off", 1, EncodingUCS2},
+		{"empty", "", EncodingGSM7, 0, 0},
+		{"short GSM", "Water off Tuesday 9-12.", EncodingGSM7, 23, 1},
+		{"160 GSM", r("a", 160), EncodingGSM7, 160, 1},
+		{"161 GSM", r("a", 161), EncodingGSM7, 161, 2},
+		{"306 GSM", r("a", 306), EncodingGSM7, 306, 2},
+		{"307 GSM", r("a", 307), EncodingGSM7, 307, 3},
+		{"extension chars count twice", r("€", 80), EncodingGSM7, 160, 1},
+		{"extension chars over the limit", r("€", 81), EncodingGSM7, 162, 2},
+		{"brackets are extension chars", "[Property Office]", EncodingGSM7, 19, 1},
+		{"extension char not split at a boundary", r("a", 152) + "€" + r("a", 152), EncodingGSM7, 306, 3},
+		{"70 Chinese", r("停", 70), EncodingUCS2, 70, 1},
+		{"71 Chinese", r("停", 71), EncodingUCS2, 71, 2},
+		{"134 Chinese", r("停", 134), EncodingUCS2, 134, 2},
+		{"135 Chinese", r("停", 135), EncodingUCS2, 135, 3},
+		{"one emoji makes UCS-2, two units each", r("a", 68) + "🏠", EncodingUCS2, 70, 1},
+		{"emoji not split at a boundary", r("停", 66) + "🏠" + r("停", 66), EncodingUCS2, 134, 3},
+		{"a curly quote makes UCS-2", "It’s fixed", EncodingUCS2, 10, 1},
+		{"mixed", "停水通知 Water off", EncodingUCS2, 14, 1},
 	}
 	for _, tt := range tests {
-		n, enc := Segments(tt.text)
-		if n != tt.want || enc != tt.enc {
-			t.Errorf("%s: Segments = %d, %s; want %d, %s", tt.name, n, enc, tt.want, tt.enc)
+		got := Measure(tt.text)
+		if want := (Size{tt.encoding, tt.units, tt.segments}); got != want {
+			t.Errorf("%s: Measure = %+v, want %+v", tt.name, got, want)
 		}
 	}
 }
 
-func FuzzSegments(f *testing.F) {
+func FuzzMeasure(f *testing.F) {
 	for _, s := range []string{"", "hello", "停水通知", "€€€", "🏠"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, enc := Segments(s)
-		if (n == 0) != (s == "") {
-			t.Fatalf("Segments(%q) = %d", s, n)
+		got := Measure(s)
+		if (got.Segments == 0) != (s == "") || got.Units < got.Segments {
+			t.Fatalf("Measure(%q) = %+v", s, got)
 		}
-		if enc != EncodingGSM7 && enc != EncodingUCS2 {
-			t.Fatalf("Segments(%q) encoding %q", s, enc)
+		if got.Encoding != EncodingGSM7 && got.Encoding != EncodingUCS2 {
+			t.Fatalf("Measure(%q) encoding %q", s, got.Encoding)
 		}
 	})
 }

@@ -81,11 +81,11 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 	if err := checkMessage(m); err != nil {
 		return outreach.Receipt{}, err
 	}
-	segments, encoding := Segments(m.Text)
-	if s.cfg.MaxSegments > 0 && segments > s.cfg.MaxSegments {
+	size := Measure(m.Text)
+	if s.cfg.MaxSegments > 0 && size.Segments > s.cfg.MaxSegments {
 		return outreach.Receipt{}, &outreach.SendError{Permanent: true, Reason: ReasonTooLong,
 			Err: fmt.Errorf("send SMS: the text takes %d %s segments, more than the maximum of %d (%s)",
-				segments, encoding, s.cfg.MaxSegments, EnvMaxSegments)}
+				size.Segments, size.Encoding, s.cfg.MaxSegments, EnvMaxSegments)}
 	}
 	if err := ctx.Err(); err != nil {
 		return outreach.Receipt{}, fmt.Errorf("send SMS: %w", err)
@@ -112,7 +112,7 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 		twilioStatus = *msg.Status
 	}
 	s.debug(ctx, "Twilio accepted SMS", m, "sid", *msg.Sid, "twilio_status", twilioStatus,
-		"segments", segments, "encoding", encoding)
+		"segments", size.Segments, "encoding", size.Encoding)
 	// Twilio answers "queued" (sent from a number) or "accepted" (through a
 	// Messaging Service), sometimes "scheduled"; all mean it has taken the
 	// message. The status callback later reports sent/delivered/undelivered.
@@ -120,7 +120,7 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 	if !ok || !st.Accepted() {
 		st = outreach.StatusQueued
 	}
-	return outreach.Receipt{ProviderID: *msg.Sid, Status: st, Segments: segments, Encoding: string(encoding)}, nil
+	return outreach.Receipt{ProviderID: *msg.Sid, Status: st, Segments: size.Segments, Encoding: string(size.Encoding)}, nil
 }
 
 // wait holds the message until the rate limit lets it go. Giving up

@@ -159,28 +159,9 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	for _, eq := range []struct{ column, value string }{
-		{"job_id", f.JobID}, {"resident_id", f.ResidentID}, {"kind", string(f.Kind)},
-		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
-	} {
-		if eq.value != "" {
-			conds = append(conds, eq.column+" = "+arg(eq.value))
-		}
-	}
-	if !f.Since.IsZero() {
-		conds = append(conds, "created_at >= "+arg(f.Since))
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, "created_at < "+arg(f.Until))
-	}
+	var args []any
+	arg := argAppender(&args)
+	conds := filterConds(f, arg)
 	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
 	if len(conds) > 0 {
 		query += " WHERE " + strings.Join(conds, " AND ")
@@ -191,14 +172,18 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
-	out, err := pgx.AppendRows([]outreach.Delivery(nil), rows, func(r pgx.CollectableRow) (outreach.Delivery, error) { return scanDelivery(r) })
+	out, err := pgx.AppendRows([]outreach.Delivery(nil), rows, scanDelivery)
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
 	return out, nil
 }
 
-func scanDelivery(row pgx.Row) (outreach.Delivery, error) {
+// scanDelivery reads a row of deliveryColumns, for pgx.AppendRows.
+func scanDelivery(row pgx.CollectableRow) (outreach.Delivery, error) { return scanDeliveryRow(row) }
+
+// scanDeliveryRow reads a row of deliveryColumns, also from QueryRow.
+func scanDeliveryRow(row pgx.Row) (outreach.Delivery, error) {
 	var (
 		d                  outreach.Delivery
 		attempts, segments int32

@@ -13,7 +13,7 @@ import (
 
 // Outcomes lists where every delivery of jobID stands.
 func (s *Store) Outcomes(ctx context.Context, jobID string) ([]outreach.Outcome, error) {
-	rows, err := s.pool.Query(ctx, `SELECT resident_id, channel, status, sent_at IS NOT NULL
+	rows, err := s.pool.Query(ctx, `SELECT resident_id, channel, status, sent_at IS NOT NULL, template <> ''
 		FROM deliveries WHERE job_id = $1`, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("list outcomes of job %q: %w", jobID, err)
@@ -21,7 +21,7 @@ func (s *Store) Outcomes(ctx context.Context, jobID string) ([]outreach.Outcome,
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (outreach.Outcome, error) {
 		var o outreach.Outcome
 		var sent bool
-		if err := row.Scan(&o.ResidentID, &o.Channel, &o.Status, &sent); err != nil {
+		if err := row.Scan(&o.ResidentID, &o.Channel, &o.Status, &sent, &o.Rendered); err != nil {
 			return o, err
 		}
 		o.Accepted = sent || o.Status.Accepted()
@@ -58,7 +58,7 @@ func (s *Store) UpdateStatus(ctx context.Context, u outreach.StatusUpdate) (outr
 			return err
 		}
 		changed = tag.RowsAffected() > 0
-		d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		d, err = scanDeliveryRow(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 			WHERE provider_id = $1 ORDER BY id LIMIT 1`, u.ProviderID))
 		return err
 	})

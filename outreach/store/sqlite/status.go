@@ -12,7 +12,7 @@ import (
 
 // Outcomes lists where every delivery of jobID stands.
 func (s *Store) Outcomes(ctx context.Context, jobID string) ([]outreach.Outcome, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT resident_id, channel, status, sent_at IS NOT NULL
+	rows, err := s.read.QueryContext(ctx, `SELECT resident_id, channel, status, sent_at IS NOT NULL, template <> ''
 		FROM deliveries WHERE job_id = ?`, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("list outcomes of job %q: %w", jobID, err)
@@ -22,7 +22,7 @@ func (s *Store) Outcomes(ctx context.Context, jobID string) ([]outreach.Outcome,
 	for rows.Next() {
 		var o outreach.Outcome
 		var sent bool
-		if err := rows.Scan(&o.ResidentID, &o.Channel, &o.Status, &sent); err != nil {
+		if err := rows.Scan(&o.ResidentID, &o.Channel, &o.Status, &sent, &o.Rendered); err != nil {
 			return nil, fmt.Errorf("list outcomes of job %q: %w", jobID, err)
 		}
 		o.Accepted = sent || o.Status.Accepted()

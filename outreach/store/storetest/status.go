@@ -168,6 +168,9 @@ func testOutcomes(t *testing.T, open func(t *testing.T) outreach.Store) {
 		d("r3", outreach.ChannelSMS, outreach.StatusFailed, true),
 		d("", outreach.ChannelWeCom, outreach.StatusSent, true),
 	)
+	unrendered := d("r4", outreach.ChannelEmail, outreach.StatusFailed, false)
+	unrendered.Template, unrendered.TemplateVersion = "", "" // a template error
+	mustRecord(t, s, unrendered)
 	other := d("r1", outreach.ChannelEmail, outreach.StatusSent, true)
 	other.ID, other.JobID = "other", "other-job"
 	mustRecord(t, s, other)
@@ -187,11 +190,12 @@ func testOutcomes(t *testing.T, open func(t *testing.T) outreach.Store) {
 		return 0
 	})
 	want := []outreach.Outcome{
-		{ResidentID: "", Channel: outreach.ChannelWeCom, Status: outreach.StatusSent, Accepted: true},
-		{ResidentID: "r1", Channel: outreach.ChannelEmail, Status: outreach.StatusFailed},
-		{ResidentID: "r1", Channel: outreach.ChannelSMS, Status: outreach.StatusQueued, Accepted: true},
-		{ResidentID: "r2", Channel: outreach.ChannelEmail, Status: outreach.StatusRetrying},
-		{ResidentID: "r3", Channel: outreach.ChannelSMS, Status: outreach.StatusFailed, Accepted: true},
+		{ResidentID: "", Channel: outreach.ChannelWeCom, Status: outreach.StatusSent, Accepted: true, Rendered: true},
+		{ResidentID: "r1", Channel: outreach.ChannelEmail, Status: outreach.StatusFailed, Rendered: true},
+		{ResidentID: "r1", Channel: outreach.ChannelSMS, Status: outreach.StatusQueued, Accepted: true, Rendered: true},
+		{ResidentID: "r2", Channel: outreach.ChannelEmail, Status: outreach.StatusRetrying, Rendered: true},
+		{ResidentID: "r3", Channel: outreach.ChannelSMS, Status: outreach.StatusFailed, Accepted: true, Rendered: true},
+		{ResidentID: "r4", Channel: outreach.ChannelEmail, Status: outreach.StatusFailed},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Outcomes(j) =\n%+v\nwant\n%+v", got, want)

@@ -18,6 +18,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/sms"
 	"github.com/outreach-dev/outreach/outreach/sms/twiliotest"
 	"github.com/outreach-dev/outreach/outreach/store/sqlite"
+	"github.com/outreach-dev/outreach/outreach/unsubscribe"
 )
 
 // webhookEnv is the daemon's HTTP handler with webhooks on a real SQLite
@@ -39,7 +40,11 @@ func newWebhookEnv(t *testing.T, edit func(*Webhooks)) *webhookEnv {
 	reg := prometheus.NewRegistry()
 	env := &webhookEnv{store: st, metrics: metrics.New(reg)}
 	v := sms.NewValidator(twiliotest.AuthToken)
-	env.wh = &Webhooks{Store: st, Metrics: env.metrics, Twilio: &v}
+	signer, err := unsubscribe.NewSigner(outreach.Secret(strings.Repeat("k", 40)), "https://outreach.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.wh = &Webhooks{Store: st, Metrics: env.metrics, Twilio: &v, Unsubscribe: signer, OptOut: st.SetOptOut}
 	if edit != nil {
 		edit(env.wh)
 	}

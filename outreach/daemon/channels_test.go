@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
+	"github.com/outreach-dev/outreach/outreach/email/emailtest"
 	"github.com/outreach-dev/outreach/outreach/sms"
 	"github.com/outreach-dev/outreach/outreach/sms/twiliotest"
 	"github.com/outreach-dev/outreach/outreach/webhook/webhooktest"
@@ -216,5 +218,94 @@ func TestChatGroupNotice(t *testing.T) {
 	}
 	if len(h.smtp.Messages()) != 0 {
 		t.Errorf("the building's residents got %d emails, want none", len(h.smtp.Messages()))
+	}
+}
+
+// TestInboundStopAndReplies: a resident's STOP reply, posted by Twilio
+// with its signature, opts them out of SMS; an ordinary answer is archived
+// against the SMS it answers; a forged STOP changes nothing.
+func TestInboundStopAndReplies(t *testing.T) {
+	t.Parallel()
+	for driver, url := range databaseURLs(t) {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, url, func(c *config.Config, _ *dispatch.Config) { withPublicURL(c) })
+			h.forward()
+			const phone, ours = "+8613800138401", "+15005550006"
+			h.upsert(outreach.Resident{ID: "r-stop", Name: "李明", Phone: phone, Locale: "zh-CN"},
+				outreach.Resident{ID: "r-survey", Name: "Emily Carter", Phone: "+8613800138402", Locale: "en"})
+			h.start()
+			h.xadd("job", `{"id":"survey-1","kind":"satisfaction_callback","resident_id":"r-survey","data":{"service":"kitchen sink repair"}}`)
+			eventually(t, "the survey sent", func() bool { return h.settled() && len(h.twilio.To("+8613800138402")) == 1 })
+
+			inbound := publicURL + sms.InboundPath
+			forged := h.twilio.InboundForm(phone, ours, "STOP")
+			if code, _ := h.twilio.Webhook(inbound, "forged-token", forged); code != 403 {
+				t.Errorf("forged STOP: %d, want 403", code)
+			}
+			optedOut := func() bool {
+				r, err := h.d.Store.Resident(context.Background(), "r-stop")
+				return err == nil && slices.Contains(r.OptOutChannels, outreach.ChannelSMS)
+			}
+			if optedOut() {
+				t.Fatal("a forged STOP opted the resident out")
+			}
+			if code, err := h.twilio.Webhook(inbound, twiliotest.AuthToken, h.twilio.InboundForm(phone, ours, "退订")); err != nil || code != 200 {
+				t.Fatalf("STOP: %d %v", code, err)
+			}
+			if !optedOut() {
+				t.Error("退订 did not opt the resident out of SMS")
+			}
+			if code, err := h.twilio.Webhook(inbound, twiliotest.AuthToken, h.twilio.InboundForm("+8613800138402", ours, "5 - very happy")); err != nil || code != 200 {
+				t.Fatalf("survey answer: %d %v", code, err)
+			}
+			replies, err := h.d.Store.Replies(context.Background(), outreach.Filter{ResidentID: "r-survey"})
+			if err != nil || len(replies) != 1 || replies[0].JobID != "survey-1" || replies[0].Body != "5 - very happy" {
+				t.Errorf("survey replies = %+v (%v), want the answer against survey-1", replies, err)
+			}
+		})
+	}
+}
+
+// TestHolidayGreetingUnsubscribe: a holiday greeting by email carries a
+// one-click unsubscribe link; the mail client's POST to it opts the
+// resident out of greetings, and of nothing else.
+func TestHolidayGreetingUnsubscribe(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "sqlite://"+t.TempDir()+"/a.db", func(c *config.Config, _ *dispatch.Config) { withPublicURL(c) })
+	h.upsert(outreach.Resident{ID: "r-greet", Name: "Emily Carter", Email: "emily@example.com", Locale: "en"})
+	h.start()
+	h.xadd("job", `{"id":"ny-2027","kind":"holiday_greeting","resident_id":"r-greet","priority":"bulk","data":{"holiday":"New Year"}}`)
+	h.xadd("job", fmt.Sprintf(notice, "water-1", "r-greet", ""))
+	eventually(t, "both emails sent", func() bool { return h.settled() && len(received(h.smtp, "emily@example.com")) == 2 })
+
+	var link string
+	for _, m := range received(h.smtp, "emily@example.com") {
+		p, err := emailtest.Parse(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := p.Header.Get("List-Unsubscribe")
+		if strings.Contains(p.Subject, "New Year") || strings.Contains(string(m.Data), "X-Outreach-Job: ny-2027") {
+			if p.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.HasPrefix(got, "<"+publicURL+"/unsubscribe/") {
+				t.Fatalf("greeting headers: List-Unsubscribe %q, -Post %q", got, p.Header.Get("List-Unsubscribe-Post"))
+			}
+			link = strings.Trim(got, "<>")
+		} else if got != "" {
+			t.Errorf("a maintenance notice carries List-Unsubscribe %q", got)
+		}
+	}
+	if link == "" {
+		t.Fatal("no greeting with an unsubscribe link")
+	}
+	local := strings.Replace(link, publicURL, "http://"+h.d.Addr(), 1)
+	resp, err := http.Post(local, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r, err := h.d.Store.Resident(context.Background(), "r-greet")
+	if err != nil || resp.StatusCode != 200 || !slices.Equal(r.OptOutKinds, []outreach.Kind{outreach.KindHolidayGreeting}) || len(r.OptOutChannels) != 0 {
+		t.Errorf("after one-click: HTTP %d, opt-outs %v %v (%v); want holiday greetings only", resp.StatusCode, r.OptOutKinds, r.OptOutChannels, err)
 	}
 }

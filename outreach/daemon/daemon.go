@@ -263,7 +263,7 @@ func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *
 	if cfg.PublicURL == "" {
 		return nil
 	}
-	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer}
+	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer, OptOut: st.SetOptOut}
 	if cfg.SMSEnabled() {
 		v := sms.NewValidator(cfg.TwilioAuthToken)
 		wh.Twilio = &v

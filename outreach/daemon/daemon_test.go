@@ -300,6 +300,10 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 	if rec := h.search(outreach.Filter{JobID: "job-unsub"}); len(rec) != 1 || rec[0].Status != outreach.StatusFailed || !strings.Contains(rec[0].Error, "21610") {
 		t.Errorf("archive for job-unsub = %+v, want failed with 21610", rec)
 	}
+	// 21610 means the resident replied STOP to Twilio: the directory says so now.
+	if r, err := h.d.Store.Resident(context.Background(), "r-unsub"); err != nil || !slices.Contains(r.OptOutChannels, outreach.ChannelSMS) {
+		t.Errorf("r-unsub after 21610: opt-outs %v (%v), want sms", r.OptOutChannels, err)
+	}
 	if got := h.smtp.Attempts("bounce@example.com"); got != 1 {
 		t.Errorf("rejected recipient was tried %d times, want 1", got)
 	}

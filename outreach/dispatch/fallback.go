@@ -91,6 +91,9 @@ func (d *Dispatcher) deliverResident(ctx context.Context, job outreach.Job, r ou
 				retryErr = err
 			}
 		default: // failed for good: the next channel is tried
+			if outreach.IsUnsubscribed(err) {
+				d.recordOptOut(ctx, r.ID, ch)
+			}
 			d.logger.Info("channel failed for good; trying the next", "job", job.ID, "resident", r.ID, "channel", ch)
 		}
 	}
@@ -161,4 +164,18 @@ func anyAccepted(prior map[outreach.Channel]outreach.Outcome) bool {
 func (d *Dispatcher) duplicate(job outreach.Job, residentID string) {
 	d.metrics.Duplicates.WithLabelValues(string(job.Kind)).Inc()
 	d.logger.Info("already sent; not sending again", "job", job.ID, "resident", residentID)
+}
+
+// recordOptOut marks the resident opted out of ch because the provider
+// says they unsubscribed there (Twilio 21610: they replied STOP to
+// Twilio, which now blocks the number). The directory then shows it, and
+// the policy stage stops asking the provider. A failure to record it is
+// logged: the next refusal records it again.
+func (d *Dispatcher) recordOptOut(ctx context.Context, residentID string, ch outreach.Channel) {
+	if err := d.store.SetOptOut(ctx, residentID, ch, "", true); err != nil {
+		d.logger.Warn("record a provider's opt-out failed", "resident", residentID, "channel", ch, "err", err)
+		return
+	}
+	d.metrics.OptOuts.WithLabelValues(string(ch), "provider", "out").Inc()
+	d.logger.Info("resident opted out with the provider; recorded", "resident", residentID, "channel", ch)
 }

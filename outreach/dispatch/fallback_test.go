@@ -234,3 +234,42 @@ func TestDeliverSetsUnsubscribeAndReceipt(t *testing.T) {
 		t.Errorf("record = %+v, want queued with segments, encoding, provider id and sent_at", rec)
 	}
 }
+
+// optOutStore is a Store whose SetOptOut records its calls; the other
+// methods are those of the embedded nil Store and panic if called.
+type optOutStore struct {
+	outreach.Store
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *optOutStore) SetOptOut(_ context.Context, id string, ch outreach.Channel, k outreach.Kind, out bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, fmt.Sprintf("%s %s %s %v", id, ch, k, out))
+	return nil
+}
+
+// TestUnsubscribedAtProviderIsRecorded: Twilio's 21610 (the resident
+// replied STOP to Twilio) marks the resident opted out of SMS, and the
+// message falls back to email.
+func TestUnsubscribedAtProviderIsRecorded(t *testing.T) {
+	t.Parallel()
+	var log callLog
+	unsub := &outreach.SendError{Permanent: true, Reason: "twilio_21610", Code: "21610", Unsubscribed: true, Err: errors.New("unsubscribed")}
+	st := &optOutStore{}
+	d := testDispatcher(t, map[outreach.Channel]outreach.Sender{
+		outreach.ChannelSMS:   log.sender(outreach.ChannelSMS, unsub),
+		outreach.ChannelEmail: log.sender(outreach.ChannelEmail, nil),
+	}, nil)
+	d.store = st
+	r := outreach.Resident{ID: "r1", Email: "e@example.com", Phone: "+8613800138000", Locale: "en",
+		Channels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}}
+	recs, err := d.deliverResident(t.Context(), noticeJob(""), r, queue.Entry{}, false, nil)
+	if err != nil || len(recs) != 2 || recs[0].Status != outreach.StatusFailed || recs[1].Status != outreach.StatusSent {
+		t.Fatalf("deliverResident = %+v, %v; want SMS failed, email sent", recs, err)
+	}
+	if want := []string{"r1 sms  true"}; !slices.Equal(st.calls, want) {
+		t.Errorf("SetOptOut calls = %q, want %q", st.calls, want)
+	}
+}

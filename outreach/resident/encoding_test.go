@@ -151,7 +151,7 @@ func TestSniffWindowCutsACharacter(t *testing.T) {
 		want Encoding
 		unit string // a character of 2 or 3 bytes in enc
 	}{
-		{"UTF-8", encoding.Nop, EncodingUTF8, "张"},              // 3 bytes
+		{"UTF-8", encoding.Nop, EncodingUTF8, "张"},                   // 3 bytes
 		{"GB18030", simplifiedchinese.GB18030, EncodingGB18030, "张"}, // 2 bytes
 	}
 	for _, tt := range tests {

@@ -11,7 +11,8 @@ import (
 )
 
 // xlsxUnzipLimit bounds what a workbook may unpack to, against zip bombs.
-const xlsxUnzipLimit = 1 << 30
+// A sheet of 80,000 residents with eleven columns unpacks to about 45 MB.
+const xlsxUnzipLimit = 256 << 20
 
 // ParseXLSX reads residents from an Excel workbook (.xlsx): the worksheet
 // Options.Sheet, or the first visible one. The first non-empty row is the

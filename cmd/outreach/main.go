@@ -35,7 +35,7 @@ func commands() []command {
 		{"serve", "", "run the daemon: read jobs from Redis, send, archive (configured by environment)", cmdServe},
 		{"dev", "[--outbox DIR] [--http ADDR]", "run everything on this machine with nothing installed (embedded Redis, SQLite, outbox)", cmdDev},
 		{"enqueue", "--kind K (--resident ID | --audience k=v,...) [--data k=v]... [--id ID]", "put a job on the stream", cmdEnqueue},
-		{"residents", "import FILE.csv", "import residents from CSV (upsert by id)", cmdResidents},
+		{"residents", "import FILE [--encoding E] [--sheet S] [--region R] [--dry-run]", "import residents from CSV or XLSX (upsert by id)", cmdResidents},
 		{"archive", "search [--job ID] [--resident ID] ... [--json]", "search the communication archive", cmdArchive},
 		{"templates", "list", "list the built-in templates", cmdTemplates},
 	}

@@ -85,17 +85,18 @@ func (r importReport) writeSummary(w io.Writer) {
 	case good == 0:
 		fmt.Fprintln(w, "  nothing imported: every row was rejected")
 	case r.dryRun:
-		fmt.Fprintf(w, "  %d good, not written (dry run)\n", good)
+		fmt.Fprintf(w, "  %s good, not written (dry run)\n", thousands(int64(good)))
 	case r.written != nil:
-		fmt.Fprintf(w, "  %d imported: %d added, %d updated\n", good, r.written.Added, r.written.Updated)
+		fmt.Fprintf(w, "  %s imported: %s added, %s updated\n", thousands(int64(good)),
+			thousands(int64(r.written.Added)), thousands(int64(r.written.Updated)))
 	default:
-		fmt.Fprintf(w, "  nothing imported: %d good rows not written\n", good)
+		fmt.Fprintf(w, "  nothing imported: %s good rows not written\n", thousands(int64(good)))
 	}
 	rejected := r.res.Rows - good
 	if rejected == 0 {
 		return
 	}
-	fmt.Fprintf(w, "  %d rejected:\n", rejected)
+	fmt.Fprintf(w, "  %s rejected:\n", thousands(int64(rejected)))
 	for _, g := range groupProblems(r.res.Errors) {
 		fmt.Fprintf(w, "    %s (%s): %s\n", g.title(), plural(len(g.lines), "row"), lineList(r.where(), g.lines))
 	}

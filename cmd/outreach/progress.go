@@ -39,6 +39,7 @@ type progressBar struct {
 	now   func() time.Time
 	next  time.Time // no drawing before then
 	drawn bool      // whether a line is on the screen
+	shown bool      // whether a line was ever on the screen
 }
 
 // newProgressBar returns a bar on w, or nil when w is not a terminal.
@@ -69,9 +70,9 @@ func (b *progressBar) Update(done, total int64) {
 }
 
 // Status replaces the bar with a line of text, such as "writing 80,000
-// residents", when the bar is on the screen: a short import shows nothing.
+// residents", when the bar has been shown: a short import shows nothing.
 func (b *progressBar) Status(text string) {
-	if b == nil || !b.drawn {
+	if b == nil || !b.shown {
 		return
 	}
 	b.draw(text)
@@ -88,7 +89,7 @@ func (b *progressBar) Done() {
 
 func (b *progressBar) draw(line string) {
 	fmt.Fprint(b.w, "\r"+line+"\033[K")
-	b.drawn = true
+	b.drawn, b.shown = true, true
 }
 
 // renderProgress is one state of the bar, without the control characters.

@@ -1,12 +1,3 @@
-// Package resident reads resident directories for `outreach residents
-// import`: CSV files with a header row
-//
-//	id,name,email,phone,locale,building,unit,tags,channels
-//
-// in any order and any case; only id and name are required, plus one of
-// email and phone. Other columns become Resident.Attributes for templates.
-// Phones are normalized to E.164. Bad rows are reported by line number and
-// left out; good rows are kept. See ParseCSV for the rules.
 package resident
 
 import (

@@ -154,7 +154,7 @@ func printPreview(w io.Writer, r outreach.Resident, p preview) {
 			fmt.Fprintf(w, ", times in %s", m.TimeZone)
 		}
 		if m.SMS != nil {
-			fmt.Fprintf(w, "\n    SMS: %s, %d segment%s (%d %s)", m.SMS.Encoding, m.SMS.Segments, plural(m.SMS.Segments), m.SMS.Units, smsUnits(m.SMS.Encoding))
+			fmt.Fprintf(w, "\n    SMS: %s, %s (%d %s)", m.SMS.Encoding, plural(m.SMS.Segments, "segment"), m.SMS.Units, smsUnits(m.SMS.Encoding))
 			fmt.Fprintf(w, "\n\n%s\n", m.Text)
 			continue
 		}
@@ -170,13 +170,6 @@ func smsUnits(enc sms.Encoding) string {
 		return "septets"
 	}
 	return "UTF-16 units"
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func orNone(s string) string {

@@ -4,23 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
 // Channel is a way to reach a resident.
 type Channel string
 
-// Channels outreach can send through.
+// Channels outreach can send through. Email and SMS reach a resident at
+// their own address; the chat channels (WeCom, DingTalk, Slack) post to the
+// one group robot configured for the daemon (a staff or building group).
 const (
-	ChannelEmail Channel = "email"
-	ChannelSMS   Channel = "sms"
+	ChannelEmail    Channel = "email"
+	ChannelSMS      Channel = "sms"
+	ChannelWeCom    Channel = "wecom"
+	ChannelDingTalk Channel = "dingtalk"
+	ChannelSlack    Channel = "slack"
 )
 
-// AllChannels lists every channel in the default preference order.
+// AllChannels lists every channel that reaches a resident, in the default
+// preference order.
 var AllChannels = []Channel{ChannelEmail, ChannelSMS}
 
+// GroupChannels lists the chat channels, which post to a group.
+var GroupChannels = []Channel{ChannelWeCom, ChannelDingTalk, ChannelSlack}
+
+// KnownChannels lists every channel (for validation messages and metrics).
+var KnownChannels = append(append([]Channel(nil), AllChannels...), GroupChannels...)
+
 // Valid reports whether c is a known channel.
-func (c Channel) Valid() bool { return c == ChannelEmail || c == ChannelSMS }
+func (c Channel) Valid() bool { return slices.Contains(KnownChannels, c) }
+
+// Group reports whether c posts to a group robot rather than to a resident:
+// a job names such a channel to post its notice once to the group.
+func (c Channel) Group() bool { return slices.Contains(GroupChannels, c) }
 
 // Message is one rendered communication on its way to a provider.
 type Message struct {
@@ -30,17 +47,24 @@ type Message struct {
 	JobID      string
 	Kind       Kind
 	Channel    Channel
-	To         string // email address or E.164 phone number
+	To         string // email address or E.164 phone number; empty for a group post
 	ToName     string
-	Subject    string // email only
+	Subject    string // email and group posts
 	Text       string // plain-text body; the SMS text for SMS
 	HTML       string // email only, may be empty
+	// Unsubscribe is the one-click unsubscribe URL of a bulk message
+	// (RFC 8058); email carries it in List-Unsubscribe. Empty: none.
+	Unsubscribe string
 }
 
 // Receipt is what a provider says when it accepts a message.
 type Receipt struct {
 	ProviderID string // SMTP queue id / Message-ID, Twilio SID
-	Status     Status // normally StatusSent; Twilio may answer queued/accepted
+	Status     Status // StatusSent, or StatusQueued when the provider sends later (Twilio)
+	// Segments and Encoding describe an SMS: the parts it was sent in and
+	// GSM-7 or UCS-2. Zero for other channels.
+	Segments int
+	Encoding string
 }
 
 // Sender sends messages on one channel. Implementations are safe for
@@ -60,7 +84,10 @@ type SendError struct {
 	Reason     string
 	Code       string
 	RetryAfter time.Duration // provider's hint, zero when none
-	Err        error
+	// Unsubscribed: the provider refuses because the recipient opted out
+	// of the channel with the provider (Twilio 21610, after a STOP).
+	Unsubscribed bool
+	Err          error
 }
 
 func (e *SendError) Error() string {
@@ -92,6 +119,13 @@ func FailureReason(err error) string {
 		return "timeout"
 	}
 	return "other"
+}
+
+// IsUnsubscribed reports whether err says the recipient opted out of the
+// channel with the provider.
+func IsUnsubscribed(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Unsubscribed
 }
 
 // RetryAfterHint is the provider's Retry-After hint carried by err, if any.

@@ -9,12 +9,23 @@ import (
 // Status is where a delivery stands.
 type Status string
 
-// Delivery statuses.
+// Delivery statuses. A delivery the provider took moves forward only:
+//
+//	queued -> sent -> delivered | undelivered | failed
+//
+// (see Advances); retrying and failed are also set by the daemon itself.
 const (
-	// StatusSent: the provider accepted the message.
+	// StatusQueued: the provider took the message and will send it
+	// (Twilio's "queued" and "accepted").
+	StatusQueued Status = "queued"
+	// StatusSent: the provider sent the message on (SMTP accepted it;
+	// Twilio handed it to the carrier).
 	StatusSent Status = "sent"
 	// StatusDelivered: the provider confirmed delivery (callbacks).
 	StatusDelivered Status = "delivered"
+	// StatusUndelivered: the carrier could not deliver a message the
+	// provider had taken (callbacks, with the provider's error code).
+	StatusUndelivered Status = "undelivered"
 	// StatusRetrying: a temporary failure; the job will be retried.
 	StatusRetrying Status = "retrying"
 	// StatusFailed: a permanent failure; it will not be retried.
@@ -22,38 +33,76 @@ const (
 )
 
 // Statuses lists every status (to pre-initialize metrics).
-var Statuses = []Status{StatusSent, StatusDelivered, StatusRetrying, StatusFailed}
+var Statuses = []Status{StatusQueued, StatusSent, StatusDelivered, StatusUndelivered, StatusRetrying, StatusFailed}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool { return s.Stage() >= 0 }
 
 // Accepted reports whether a provider has taken the message: such a delivery
 // must never be sent again.
-func (s Status) Accepted() bool { return s == StatusSent || s == StatusDelivered }
+func (s Status) Accepted() bool {
+	switch s {
+	case StatusQueued, StatusSent, StatusDelivered, StatusUndelivered:
+		return true
+	}
+	return false
+}
 
 // Final reports whether nothing more will be attempted for the delivery.
 func (s Status) Final() bool { return s.Accepted() || s == StatusFailed }
 
+// Stage orders statuses along a delivery's life: retrying 0, queued 1,
+// sent 2, and the outcomes delivered, undelivered and failed 3. An unknown
+// status is -1.
+func (s Status) Stage() int {
+	switch s {
+	case StatusRetrying:
+		return 0
+	case StatusQueued:
+		return 1
+	case StatusSent:
+		return 2
+	case StatusDelivered, StatusUndelivered, StatusFailed:
+		return 3
+	}
+	return -1
+}
+
+// Advances reports whether a delivery at status s may move to next: only to
+// a later stage, so that repeated and out-of-order provider reports never
+// move a status backwards (a late "sent" after "delivered") and an outcome,
+// once known, stays.
+func (s Status) Advances(next Status) bool { return next.Stage() > s.Stage() }
+
 // Delivery is one archive record: one job, to one resident, on one channel.
 // Recording a delivery with an ID already in the archive updates that record.
 type Delivery struct {
-	ID              string     `json:"id"`
-	JobID           string     `json:"job_id"`
-	StreamID        string     `json:"stream_id,omitempty"`
-	ResidentID      string     `json:"resident_id"`
-	Kind            Kind       `json:"kind"`
-	Channel         Channel    `json:"channel,omitempty"` // empty when no channel could be used
-	Template        string     `json:"template,omitempty"`
-	TemplateVersion string     `json:"template_version,omitempty"`
-	Locale          string     `json:"locale,omitempty"`
-	Variant         string     `json:"variant,omitempty"`
-	Subject         string     `json:"subject,omitempty"`
-	Body            string     `json:"body,omitempty"` // plain text (email) or SMS text
-	Status          Status     `json:"status"`
-	ProviderID      string     `json:"provider_message_id,omitempty"`
-	Error           string     `json:"error,omitempty"`
-	Attempts        int        `json:"attempts"`
-	Campaign        string     `json:"campaign,omitempty"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-	SentAt          *time.Time `json:"sent_at,omitempty"`
+	ID              string    `json:"id"`
+	JobID           string    `json:"job_id"`
+	StreamID        string    `json:"stream_id,omitempty"`
+	ResidentID      string    `json:"resident_id"`
+	Kind            Kind      `json:"kind"`
+	Channel         Channel   `json:"channel,omitempty"` // empty when no channel could be used
+	Template        string    `json:"template,omitempty"`
+	TemplateVersion string    `json:"template_version,omitempty"`
+	Locale          string    `json:"locale,omitempty"`
+	Variant         string    `json:"variant,omitempty"`
+	Subject         string    `json:"subject,omitempty"`
+	Body            string    `json:"body,omitempty"`     // plain text (email) or SMS text
+	Segments        int       `json:"segments,omitempty"` // SMS parts the text took
+	Encoding        string    `json:"encoding,omitempty"` // SMS encoding: GSM-7 or UCS-2
+	Status          Status    `json:"status"`
+	ProviderID      string    `json:"provider_message_id,omitempty"`
+	Error           string    `json:"error,omitempty"`
+	Attempts        int       `json:"attempts"`
+	Campaign        string    `json:"campaign,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	// QueuedAt is when the message was ready to go to the provider; SentAt
+	// is when the provider took it. The gap is the wait for the channel
+	// (a free SMTP connection, the SMS rate limit).
+	QueuedAt *time.Time `json:"queued_at,omitempty"`
+	SentAt   *time.Time `json:"sent_at,omitempty"`
 }
 
 // DeliveryID derives the id of the delivery of job to resident on channel.

@@ -154,7 +154,7 @@ func (j Job) Validate() error {
 	}
 	for _, c := range j.Channels {
 		if !c.Valid() {
-			return Reject(ReasonInvalidJob, fmt.Errorf("unknown channel %q (want email or sms)", c))
+			return Reject(ReasonInvalidJob, fmt.Errorf("unknown channel %q (want one of %s)", c, joinChannels()))
 		}
 	}
 	if j.Resident != nil {
@@ -197,7 +197,7 @@ func ValidateInline(r Resident) error {
 		return errors.New(`"phone" must start with "+" and its country code`)
 	}
 	for _, c := range slices.Concat(r.Channels, r.OptOutChannels) {
-		if !c.Valid() {
+		if !c.Valid() || c.Group() { // a chat channel posts to a group, never to one resident
 			return fmt.Errorf("unknown channel %q (want email or sms)", c)
 		}
 	}
@@ -215,6 +215,14 @@ func (j Job) EffectivePriority() Priority {
 		return PriorityNormal
 	}
 	return j.Priority
+}
+
+func joinChannels() string {
+	s := make([]string, len(KnownChannels))
+	for i, c := range KnownChannels {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
 }
 
 func joinKinds() string {

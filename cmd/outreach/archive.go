@@ -13,8 +13,12 @@ import (
 )
 
 func cmdArchive(ctx context.Context, e *env, args []string) int {
+	if len(args) > 0 && args[0] == "replies" {
+		return cmdArchiveReplies(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "search" {
 		fmt.Fprintln(e.stderr, "usage: outreach archive search [--job ID] [--resident ID] [--kind K] [--channel C] [--status S] [--campaign C] [--since T] [--until T] [--limit N] [--json]")
+		fmt.Fprintln(e.stderr, "       outreach archive replies [--resident ID] [--job ID] [--since T] [--limit N] [--json]")
 		return 2
 	}
 	fs := flag.NewFlagSet("archive search", flag.ContinueOnError)
@@ -22,8 +26,8 @@ func cmdArchive(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.JobID, "job", "", "job id")
 	fs.StringVar(&f.ResidentID, "resident", "", "resident id")
 	fs.StringVar((*string)(&f.Kind), "kind", "", "job kind")
-	fs.StringVar((*string)(&f.Channel), "channel", "", "email or sms")
-	fs.StringVar((*string)(&f.Status), "status", "", "sent, delivered, retrying or failed")
+	fs.StringVar((*string)(&f.Channel), "channel", "", "email, sms, wecom, dingtalk or slack")
+	fs.StringVar((*string)(&f.Status), "status", "", "queued, sent, delivered, undelivered, retrying or failed")
 	fs.StringVar(&f.Campaign, "campaign", "", "campaign")
 	fs.IntVar(&f.Limit, "limit", 100, "most records to print")
 	since := fs.String("since", "", "RFC 3339 time, or a duration such as 24h (that long ago)")

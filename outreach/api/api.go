@@ -1,6 +1,7 @@
 // Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
-// /healthz (the process is up), /readyz (its dependencies answer), and the
-// JSON API under /v1/ (the resident directory, see residents.go).
+// /healthz (the process is up), /readyz (its dependencies answer), the
+// JSON API under /v1/ (the resident directory, see residents.go), and the
+// webhooks of providers and mail clients (see Webhooks).
 package api
 
 import (
@@ -35,6 +36,9 @@ type Config struct {
 	// requests (OUTREACH_PHONE_REGION); empty accepts only numbers that
 	// carry one.
 	PhoneRegion string
+	// Webhooks, when set, serves the Twilio webhooks and the unsubscribe
+	// endpoint that it configures.
+	Webhooks *Webhooks
 }
 
 // NewHandler returns the daemon's HTTP handler.
@@ -69,6 +73,9 @@ func NewHandler(cfg Config) http.Handler {
 		// place, here: mux.Handle("/v1/", requireToken(scopes, v1)).
 		// /metrics and the health checks stay outside it.
 		mux.Handle("/v1/", newV1(cfg))
+	}
+	if cfg.Webhooks != nil {
+		cfg.Webhooks.register(mux, cfg.Logger)
 	}
 	return mux
 }

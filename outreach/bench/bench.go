@@ -131,6 +131,7 @@ func (r *run) setUp(ctx context.Context) error {
 		r.twilio = newTwilioStandIn()
 		r.cfg.TwilioAccountSID, r.cfg.TwilioAuthToken = r.twilio.sid, outreach.Secret(r.twilio.token)
 		r.cfg.TwilioAPIURL, r.cfg.SMSFrom = r.twilio.URL, "+15005550006"
+		r.cfg.Delivery.SMSRate = 0 // the stand-in is no carrier: measure the pipeline, not a sender's rate
 	}
 	r.keys = queue.NewKeys(r.cfg.Stream, r.cfg.Group)
 

@@ -139,9 +139,12 @@ func (r *run) sends() float64 {
 	var total float64
 	for _, d := range r.daemons {
 		for _, c := range outreach.AllChannels {
-			var m dto.Metric
-			if err := d.Metrics().Deliveries.WithLabelValues(string(c), string(outreach.KindMaintenanceNotice), string(outreach.StatusSent)).Write(&m); err == nil {
-				total += m.GetCounter().GetValue()
+			// Email is sent; Twilio takes an SMS as queued.
+			for _, st := range []outreach.Status{outreach.StatusSent, outreach.StatusQueued} {
+				var m dto.Metric
+				if err := d.Metrics().Deliveries.WithLabelValues(string(c), string(outreach.KindMaintenanceNotice), string(st)).Write(&m); err == nil {
+					total += m.GetCounter().GetValue()
+				}
 			}
 		}
 	}
@@ -155,13 +158,11 @@ func (r *run) check(ctx context.Context, res *Result, sends float64) error {
 	for _, campaign := range []string{r.id, r.id + "-urgent"} {
 		err := r.store.Walk(ctx, outreach.Filter{Campaign: campaign}, func(d outreach.Delivery) error {
 			seen[d.JobID] = true
-			switch d.Status {
-			case outreach.StatusSent, outreach.StatusDelivered:
-				res.Sent++
-			default:
+			if !d.Status.Accepted() { // queued, sent, delivered: the provider took it
 				res.Failed++
 				return nil
 			}
+			res.Sent++
 			enq, ok := streamTime(d.StreamID)
 			if !ok {
 				return nil

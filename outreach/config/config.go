@@ -36,6 +36,9 @@ type Config struct {
 	PublicURL string // OUTREACH_PUBLIC_URL
 	HTTPAddr  string // OUTREACH_HTTP_ADDR
 
+	// Channels in depth; see delivery.go.
+	Delivery Delivery
+
 	Stream      string         // OUTREACH_STREAM
 	Group       string         // OUTREACH_GROUP
 	Consumer    string         // OUTREACH_CONSUMER
@@ -70,8 +73,16 @@ var Vars = []Var{
 	{"OUTREACH_SMS_FROM", "", "SMS sender number (or use the messaging service SID)"},
 	{"OUTREACH_TWILIO_MESSAGING_SERVICE_SID", "", "Twilio messaging service, instead of OUTREACH_SMS_FROM"},
 	{"OUTREACH_TWILIO_API_URL", "https://api.twilio.com", "Twilio API base URL (tests, proxies)"},
-	{"OUTREACH_PUBLIC_URL", "", "public base URL of this daemon (Twilio status callbacks)"},
-	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz and the /v1/ API"},
+	{"OUTREACH_PUBLIC_URL", "", "public base URL of this daemon: Twilio webhooks, unsubscribe links"},
+	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz, the /v1/ API and the webhooks"},
+	{"OUTREACH_SMS_RATE", "1", "SMS per second per sender, across all workers (0: no limit)"},
+	{"OUTREACH_SMS_MAX_SEGMENTS", "10", "longest SMS in segments; longer ones fail (0: no maximum)"},
+	{"OUTREACH_UNSUBSCRIBE_SECRET", "", "key that signs unsubscribe links (32+ characters), required with OUTREACH_PUBLIC_URL"},
+	{"OUTREACH_URGENT_ALL_CHANNELS", "false", "send urgent maintenance notices by every channel at once"},
+	{"OUTREACH_WECOM_WEBHOOK_URL", "", "WeCom group robot URL (chat channel wecom)"},
+	{"OUTREACH_DINGTALK_WEBHOOK_URL", "", "DingTalk robot URL (chat channel dingtalk)"},
+	{"OUTREACH_DINGTALK_SECRET", "", "DingTalk robot signing secret (SEC...), if the robot has one"},
+	{"OUTREACH_SLACK_WEBHOOK_URL", "", "Slack incoming webhook URL (chat channel slack)"},
 	{"OUTREACH_STREAM", "outreach:jobs", "job stream; dead letters go to <stream>:dead"},
 	{"OUTREACH_GROUP", "outreach", "consumer group shared by all daemons"},
 	{"OUTREACH_CONSUMER", "<hostname>-<pid>", "this daemon's consumer name, unique in the group"},
@@ -147,6 +158,7 @@ func Load(getenv func(string) string) (Config, error) {
 		loc = time.UTC
 	}
 	c.TimeZone = loc
+	c.Delivery, errs = loadDelivery(get, errs)
 	c.TemplatesDir = get("OUTREACH_TEMPLATES_DIR", "")
 	if c.LocaleFallback, err = parseLocaleFallback(getenv("OUTREACH_LOCALE_FALLBACK")); err != nil {
 		errs = append(errs, err)
@@ -189,6 +201,7 @@ func (c Config) validate() []error {
 			errs = append(errs, fmt.Errorf("%s: want an http(s) URL, got %q", name, v))
 		}
 	}
+	errs = append(errs, c.Delivery.validate(c.PublicURL)...)
 	if len(c.PhoneRegion) != 2 {
 		errs = append(errs, fmt.Errorf("OUTREACH_PHONE_REGION: want a two-letter region such as CN, got %q", c.PhoneRegion))
 	}
@@ -207,8 +220,8 @@ func (c Config) RequireServe() error {
 	if c.RedisURL == "" {
 		errs = append(errs, errors.New("OUTREACH_REDIS_URL: required (e.g. redis://127.0.0.1:6379/0)"))
 	}
-	if !c.EmailEnabled() && !c.SMSEnabled() {
-		errs = append(errs, errors.New("no channel configured: set OUTREACH_SMTP_URL and OUTREACH_EMAIL_FROM, or TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and OUTREACH_SMS_FROM"))
+	if !c.EmailEnabled() && !c.SMSEnabled() && len(c.Delivery.ChatChannels()) == 0 {
+		errs = append(errs, errors.New("no channel configured: set OUTREACH_SMTP_URL and OUTREACH_EMAIL_FROM, or TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and OUTREACH_SMS_FROM, or a chat robot URL"))
 	}
 	return errors.Join(errs...)
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,8 @@ import (
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/sms"
 	"github.com/outreach-dev/outreach/outreach/store"
+	"github.com/outreach-dev/outreach/outreach/unsubscribe"
+	"github.com/outreach-dev/outreach/outreach/webhook"
 	"github.com/outreach-dev/outreach/queue"
 	"github.com/outreach-dev/outreach/templates"
 )
@@ -111,20 +114,26 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
 	}
 
+	d.Registry = prometheus.NewRegistry()
+	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(d.Registry)
+	d.metrics = m
+
 	senders := opt.Senders
 	if senders == nil {
-		if senders, err = buildSenders(cfg, d.logger); err != nil {
+		if senders, err = buildSenders(cfg, m, d.logger); err != nil {
 			return nil, err
 		}
 	}
 	for _, s := range senders {
 		d.cleanups = append(d.cleanups, s.Close)
 	}
-
-	d.Registry = prometheus.NewRegistry()
-	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(d.Registry)
-	d.metrics = m
+	var signer *unsubscribe.Signer
+	if cfg.PublicURL != "" {
+		if signer, err = unsubscribe.NewSigner(cfg.Delivery.UnsubscribeSecret, cfg.PublicURL); err != nil {
+			return nil, err
+		}
+	}
 
 	d.Keys = queue.NewKeys(cfg.Stream, cfg.Group)
 	consumer := queue.NewConsumer(d.Redis, d.Keys, queue.ConsumerOptions{
@@ -141,6 +150,11 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	dc.Workers = cmp.Or(dc.Workers, cfg.Workers)
 	dc.MaxAttempts = cmp.Or(dc.MaxAttempts, cfg.MaxAttempts)
+	dc.UrgentAllChannels = dc.UrgentAllChannels || cfg.Delivery.UrgentAllChannels
+	dc.SendTimeout = sendTimeout(cfg, dc)
+	if signer != nil {
+		dc.Unsubscribe = signer.Link
+	}
 	if d.dispatcher, err = dispatch.New(dc); err != nil {
 		return nil, err
 	}
@@ -155,6 +169,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Logger:      d.logger.With("component", "http"),
 			Store:       st,
 			PhoneRegion: cfg.PhoneRegion,
+			Webhooks:    webhooks(cfg, st, m, signer),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever
@@ -167,8 +182,15 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 }
 
 // buildSenders creates the channels that the configuration enables.
-func buildSenders(cfg config.Config, logger *slog.Logger) (map[outreach.Channel]outreach.Sender, error) {
+func buildSenders(cfg config.Config, m *metrics.Metrics, logger *slog.Logger) (_ map[outreach.Channel]outreach.Sender, err error) {
 	senders := map[outreach.Channel]outreach.Sender{}
+	defer func() {
+		if err != nil {
+			for _, s := range senders {
+				_ = s.Close()
+			}
+		}
+	}()
 	if cfg.EmailEnabled() {
 		s, err := email.New(email.Config{
 			URL:    string(cfg.SMTPURL),
@@ -182,23 +204,71 @@ func buildSenders(cfg config.Config, logger *slog.Logger) (map[outreach.Channel]
 		senders[outreach.ChannelEmail] = s
 	}
 	if cfg.SMSEnabled() {
+		wait := m.RateLimitWait.WithLabelValues(string(outreach.ChannelSMS))
 		s, err := sms.New(sms.Config{
 			AccountSID:          cfg.TwilioAccountSID,
-			AuthToken:           outreach.Secret(cfg.TwilioAuthToken.Reveal()),
+			AuthToken:           cfg.TwilioAuthToken,
 			From:                cfg.SMSFrom,
 			MessagingServiceSID: cfg.MessagingServiceSID,
 			APIURL:              cfg.TwilioAPIURL,
+			StatusCallback:      publicURL(cfg, sms.StatusPath),
+			Rate:                cfg.Delivery.SMSRate,
+			MaxSegments:         cfg.Delivery.SMSMaxSegments,
+			Waited:              func(d time.Duration) { wait.Observe(d.Seconds()) },
 			Logger:              logger.With("channel", "sms"),
 		})
 		if err != nil {
-			for _, s := range senders {
-				_ = s.Close()
-			}
 			return nil, fmt.Errorf("set up SMS: %w", err)
 		}
 		senders[outreach.ChannelSMS] = s
 	}
+	for ch, u := range cfg.Delivery.ChatChannels() {
+		wc := webhook.Config{Channel: ch, URL: u, Logger: logger.With("channel", string(ch))}
+		if ch == outreach.ChannelDingTalk {
+			wc.Secret = cfg.Delivery.DingTalkSecret
+		}
+		s, err := webhook.New(wc)
+		if err != nil {
+			return nil, fmt.Errorf("set up %s: %w", ch, err)
+		}
+		senders[ch] = s
+	}
 	return senders, nil
+}
+
+// sendTimeout leaves an SMS time to wait for the rate limit: every worker
+// may be queued behind it, so the last one waits workers/rate. Cutting
+// that short would fail messages that only had to wait their turn.
+func sendTimeout(cfg config.Config, dc dispatch.Config) time.Duration {
+	base := cmp.Or(dc.SendTimeout, 30*time.Second)
+	if !cfg.SMSEnabled() || cfg.Delivery.SMSRate <= 0 {
+		return base
+	}
+	queue := time.Duration(float64(dc.Workers) / cfg.Delivery.SMSRate * float64(time.Second))
+	return max(base, queue+base)
+}
+
+// publicURL is the daemon's public URL for path, "" when none is set.
+func publicURL(cfg config.Config, path string) string {
+	if cfg.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(cfg.PublicURL, "/") + path
+}
+
+// webhooks are the endpoints that providers call, where configured: the
+// Twilio webhooks need the public URL (Twilio signs it) and SMS, the
+// unsubscribe links the public URL.
+func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer) *api.Webhooks {
+	if cfg.PublicURL == "" {
+		return nil
+	}
+	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer, OptOut: st.SetOptOut}
+	if cfg.SMSEnabled() {
+		v := sms.NewValidator(cfg.TwilioAuthToken)
+		wh.Twilio = &v
+	}
+	return wh
 }
 
 // Metrics are the daemon's collectors (tests and embedding programs).

@@ -21,7 +21,9 @@ import (
 	"github.com/outreach-dev/outreach/outreach/daemon"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
 	"github.com/outreach-dev/outreach/outreach/email/emailtest"
+	"github.com/outreach-dev/outreach/outreach/sms/twiliotest"
 	"github.com/outreach-dev/outreach/outreach/store"
+	"github.com/outreach-dev/outreach/outreach/webhook/webhooktest"
 	"github.com/outreach-dev/outreach/queue"
 )
 
@@ -84,7 +86,8 @@ type harness struct {
 	rdb         *redis.Client
 	keys        queue.Keys
 	smtp        *emailtest.Server
-	twilio      *twilioServer
+	twilio      *twiliotest.Server
+	chat        *webhooktest.Server
 	hangup      chan os.Signal // Options.Hangup: a value reloads the templates
 	cancel      context.CancelFunc
 	done        chan error
@@ -92,22 +95,28 @@ type harness struct {
 
 func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dispatch.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, databaseURL: databaseURL, smtp: emailtest.NewServer(t, emailtest.Options{}), twilio: newTwilioServer(t),
-		hangup: make(chan os.Signal, 1)}
+	h := &harness{t: t, databaseURL: databaseURL, smtp: emailtest.NewServer(t, emailtest.Options{}),
+		twilio: twiliotest.NewServer(t), chat: webhooktest.NewServer(t), hangup: make(chan os.Signal, 1)}
+	h.chat.Signed = true
 	stream := "test:" + randomName() + ":jobs"
 	env := map[string]string{
 		"OUTREACH_REDIS_URL":      redisURL(),
 		"OUTREACH_DATABASE_URL":   databaseURL,
 		"OUTREACH_SMTP_URL":       h.smtp.URL(),
 		"OUTREACH_EMAIL_FROM":     "Property Office <office@example.com>",
-		"TWILIO_ACCOUNT_SID":      h.twilio.sid,
-		"TWILIO_AUTH_TOKEN":       h.twilio.token,
+		"TWILIO_ACCOUNT_SID":      twiliotest.AccountSID,
+		"TWILIO_AUTH_TOKEN":       twiliotest.AuthToken,
 		"OUTREACH_SMS_FROM":       "+15005550006",
 		"OUTREACH_TWILIO_API_URL": h.twilio.URL,
-		"OUTREACH_HTTP_ADDR":      "127.0.0.1:0",
-		"OUTREACH_STREAM":         stream,
-		"OUTREACH_CONSUMER":       "daemon-1",
-		"OUTREACH_WORKERS":        "4",
+		// Chat robots: the DingTalk one checks signatures.
+		"OUTREACH_WECOM_WEBHOOK_URL":    h.chat.WeComURL(),
+		"OUTREACH_DINGTALK_WEBHOOK_URL": h.chat.DingTalkURL(),
+		"OUTREACH_DINGTALK_SECRET":      webhooktest.DingTalkSecret,
+		"OUTREACH_SLACK_WEBHOOK_URL":    h.chat.SlackURL(),
+		"OUTREACH_HTTP_ADDR":            "127.0.0.1:0",
+		"OUTREACH_STREAM":               stream,
+		"OUTREACH_CONSUMER":             "daemon-1",
+		"OUTREACH_WORKERS":              "4",
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -235,7 +244,7 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 	}
 	h.smtp.ReplyTimes("flaky@example.com", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}, 1)
 	h.smtp.Reply("bounce@example.com", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable"})
-	h.twilio.unsubscribed["+8613800138002"] = true
+	h.twilio.Always("+8613800138002", twiliotest.Unsubscribed)
 	h.start()
 
 	// Good jobs, added with plain XADD as another service would.
@@ -275,20 +284,25 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 	}
 
 	// SMS through the real twilio-go client, in the resident's language.
-	n, bodies := h.twilio.callsTo("+8613800138001")
-	if n != 1 || len(bodies) != 1 || !strings.Contains(bodies[0], "Emily Carter") || !strings.Contains(bodies[0], "Planned water cut") {
-		t.Errorf("Twilio got %d calls %q, want one SMS to Emily about the water cut", n, bodies)
+	sent := h.twilio.To("+8613800138001")
+	if n := h.twilio.Calls("+8613800138001"); n != 1 || len(sent) != 1 || !strings.Contains(sent[0].Body, "Emily Carter") || !strings.Contains(sent[0].Body, "Planned water cut") {
+		t.Errorf("Twilio got %d calls %+v, want one SMS to Emily about the water cut", n, sent)
 	}
-	if rec := h.search(outreach.Filter{JobID: "job-sms"}); len(rec) != 1 || rec[0].Status != outreach.StatusSent || !strings.HasPrefix(rec[0].ProviderID, "SM") {
-		t.Errorf("archive for job-sms = %+v, want sent with the Twilio SID", rec)
+	if rec := h.search(outreach.Filter{JobID: "job-sms"}); len(rec) != 1 || rec[0].Status != outreach.StatusQueued || !strings.HasPrefix(rec[0].ProviderID, "SM") ||
+		rec[0].Segments != 1 || rec[0].Encoding != "GSM-7" {
+		t.Errorf("archive for job-sms = %+v, want queued with the Twilio SID, 1 GSM-7 segment", rec)
 	}
 
 	// Permanent refusals are archived with the provider's error and not retried.
-	if n, _ := h.twilio.callsTo("+8613800138002"); n != 1 {
+	if n := h.twilio.Calls("+8613800138002"); n != 1 {
 		t.Errorf("unsubscribed number got %d calls, want exactly 1 (no retry)", n)
 	}
 	if rec := h.search(outreach.Filter{JobID: "job-unsub"}); len(rec) != 1 || rec[0].Status != outreach.StatusFailed || !strings.Contains(rec[0].Error, "21610") {
 		t.Errorf("archive for job-unsub = %+v, want failed with 21610", rec)
+	}
+	// 21610 means the resident replied STOP to Twilio: the directory says so now.
+	if r, err := h.d.Store.Resident(context.Background(), "r-unsub"); err != nil || !slices.Contains(r.OptOutChannels, outreach.ChannelSMS) {
+		t.Errorf("r-unsub after 21610: opt-outs %v (%v), want sms", r.OptOutChannels, err)
 	}
 	if got := h.smtp.Attempts("bounce@example.com"); got != 1 {
 		t.Errorf("rejected recipient was tried %d times, want 1", got)

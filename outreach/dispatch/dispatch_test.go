@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,35 +27,55 @@ func TestRoute(t *testing.T) {
 	both := map[outreach.Channel]outreach.Sender{outreach.ChannelEmail: nopSender{}, outreach.ChannelSMS: nopSender{}}
 	emailOnly := map[outreach.Channel]outreach.Sender{outreach.ChannelEmail: nopSender{}}
 	full := outreach.Resident{Email: "a@example.com", Phone: "+8613800138000"}
+	email, sms, wecom := outreach.ChannelEmail, outreach.ChannelSMS, outreach.ChannelWeCom
 	tests := []struct {
 		name    string
 		job     []outreach.Channel
 		r       outreach.Resident
 		senders map[outreach.Channel]outreach.Sender
-		want    outreach.Channel
+		want    []outreach.Channel
 		wantErr string
 	}{
-		{"default order", nil, full, both, outreach.ChannelEmail, ""},
-		{"resident prefers sms", nil, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}}, both, outreach.ChannelSMS, ""},
-		{"job overrides resident", []outreach.Channel{outreach.ChannelEmail}, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{outreach.ChannelSMS}}, both, outreach.ChannelEmail, ""},
-		{"skip channel without contact", nil, outreach.Resident{Phone: "+86138"}, both, outreach.ChannelSMS, ""},
-		{"skip unconfigured channel", []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}, full, emailOnly, outreach.ChannelEmail, ""},
-		{"no contact for allowed channel", []outreach.Channel{outreach.ChannelEmail}, outreach.Resident{Phone: "+86138"}, both, "", "email: resident has no contact"},
-		{"channel not configured", []outreach.Channel{outreach.ChannelSMS}, full, emailOnly, "", "sms: channel not configured"},
+		{"default order", nil, full, both, []outreach.Channel{email, sms}, ""},
+		{"resident prefers sms", nil, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{sms, email}}, both, []outreach.Channel{sms, email}, ""},
+		{"resident's list limits the fallback", nil, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{sms}}, both, []outreach.Channel{sms}, ""},
+		{"job overrides resident", []outreach.Channel{email}, outreach.Resident{Email: "a@example.com", Phone: "+86138", Channels: []outreach.Channel{sms}}, both, []outreach.Channel{email}, ""},
+		{"chat channels of the job are not the resident's", []outreach.Channel{wecom, sms}, full, both, []outreach.Channel{sms}, ""},
+		{"skip channel without contact", nil, outreach.Resident{Phone: "+86138"}, both, []outreach.Channel{sms}, ""},
+		{"skip unconfigured channel", []outreach.Channel{sms, email}, full, emailOnly, []outreach.Channel{email}, ""},
+		{"no contact for allowed channel", []outreach.Channel{email}, outreach.Resident{Phone: "+86138"}, both, nil, "email: resident has no contact"},
+		{"channel not configured", []outreach.Channel{sms}, full, emailOnly, nil, "sms: channel not configured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := route(outreach.Job{Channels: tt.job}, tt.r, tt.senders)
+			got, err := route(order(outreach.Job{Channels: tt.job}, tt.r), tt.r, tt.senders)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("route error = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !slices.Equal(got, tt.want) {
 				t.Fatalf("route = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestGroupOnly(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		channels []outreach.Channel
+		want     bool
+	}{
+		{nil, false},
+		{[]outreach.Channel{outreach.ChannelWeCom}, true},
+		{[]outreach.Channel{outreach.ChannelWeCom, outreach.ChannelSlack}, true},
+		{[]outreach.Channel{outreach.ChannelWeCom, outreach.ChannelSMS}, false},
+	} {
+		if got := groupOnly(outreach.Job{Channels: tt.channels}); got != tt.want {
+			t.Errorf("groupOnly(%v) = %v, want %v", tt.channels, got, tt.want)
+		}
 	}
 }
 
@@ -99,37 +120,15 @@ func TestLooseJobReadsWhatItCan(t *testing.T) {
 	}
 }
 
-// recordFunc is a Store whose Record is a function; the rest is unused.
-type recordFunc func(ctx context.Context, ds []outreach.Delivery) error
+// recordFunc is a Store whose Record is a function. The other methods are
+// those of the embedded nil Store: calling one panics, and a method added
+// to outreach.Store needs no change here.
+type recordFunc struct {
+	outreach.Store
+	fn func(ctx context.Context, ds []outreach.Delivery) error
+}
 
-func (f recordFunc) Record(ctx context.Context, ds []outreach.Delivery) error { return f(ctx, ds) }
-func (recordFunc) UpsertResidents(context.Context, []outreach.Resident) (outreach.ImportResult, error) {
-	panic("unused")
-}
-func (recordFunc) Resident(context.Context, string) (outreach.Resident, error) { panic("unused") }
-func (recordFunc) Residents(context.Context, outreach.Audience, func(outreach.Resident) error) error {
-	panic("unused")
-}
-func (recordFunc) ListResidents(context.Context, outreach.ResidentFilter) ([]outreach.Resident, error) {
-	panic("unused")
-}
-func (recordFunc) UpdateResident(context.Context, string, func(*outreach.Resident) error) (outreach.Resident, error) {
-	panic("unused")
-}
-func (recordFunc) SetOptOut(context.Context, string, outreach.Channel, outreach.Kind, bool) error {
-	panic("unused")
-}
-func (recordFunc) Accepted(context.Context, string) (map[string]bool, error) { panic("unused") }
-func (recordFunc) Search(context.Context, outreach.Filter) ([]outreach.Delivery, error) {
-	panic("unused")
-}
-func (recordFunc) Walk(context.Context, outreach.Filter, func(outreach.Delivery) error) error {
-	panic("unused")
-}
-func (recordFunc) DeleteDeliveries(context.Context, outreach.Filter) (int64, error) { panic("unused") }
-func (recordFunc) DeleteResidents(context.Context, []string) (int64, error)         { panic("unused") }
-func (recordFunc) Ping(context.Context) error                                       { return nil }
-func (recordFunc) Close() error                                                     { return nil }
+func (f recordFunc) Record(ctx context.Context, ds []outreach.Delivery) error { return f.fn(ctx, ds) }
 
 // TestRecorderGroupsConcurrentWrites: deliveries handed over while a write
 // is in progress go out together in the next write.
@@ -139,7 +138,7 @@ func TestRecorderGroupsConcurrentWrites(t *testing.T) {
 	var batches []int
 	release := make(chan struct{})
 	first := true
-	store := recordFunc(func(_ context.Context, ds []outreach.Delivery) error {
+	store := recordFunc{fn: func(_ context.Context, ds []outreach.Delivery) error {
 		mu.Lock()
 		batches = append(batches, len(ds))
 		wait := first
@@ -149,7 +148,7 @@ func TestRecorderGroupsConcurrentWrites(t *testing.T) {
 			<-release // hold the first write until the others have queued
 		}
 		return nil
-	})
+	}}
 	r := newRecorder(store, slog.New(slog.NewTextHandler(io.Discard, nil)), 100)
 	go r.run()
 	var wg sync.WaitGroup
@@ -175,7 +174,7 @@ func TestRecorderReportsFailure(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("disk full")
 	calls := 0
-	r := newRecorder(recordFunc(func(context.Context, []outreach.Delivery) error { calls++; return boom }),
+	r := newRecorder(recordFunc{fn: func(context.Context, []outreach.Delivery) error { calls++; return boom }},
 		slog.New(slog.NewTextHandler(io.Discard, nil)), 10)
 	go r.run()
 	err := r.Record(t.Context(), outreach.Delivery{ID: "x"})

@@ -63,6 +63,14 @@ type Config struct {
 	// after Run's context is cancelled (default 30s). What is not finished
 	// by then stays pending in the group and is claimed later.
 	ShutdownGrace time.Duration
+	// UrgentAllChannels sends urgent maintenance notices by every channel
+	// the resident can be reached on at once, instead of the first that
+	// works (OUTREACH_URGENT_ALL_CHANNELS).
+	UrgentAllChannels bool
+	// Unsubscribe, when set, gives the one-click unsubscribe link of a
+	// message of kind k on channel ch to a resident, "" for none (see
+	// package unsubscribe).
+	Unsubscribe func(residentID string, ch outreach.Channel, k outreach.Kind) string
 	// TimeZone is the zone messages show times in for residents without
 	// one of their own (OUTREACH_TIMEZONE); nil keeps times as written.
 	TimeZone *time.Location

@@ -84,7 +84,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		d.retry(ctx, e, job, "store", err)
 		return
 	}
-	accepted, err := d.store.Accepted(ctx, job.ID)
+	prior, err := d.outcomes(ctx, job.ID)
 	if err != nil {
 		d.retry(ctx, e, job, "store", fmt.Errorf("check archive for job: %w", err))
 		return
@@ -98,36 +98,39 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		retryHint time.Duration
 		rejectErr error
 	)
+	// note keeps the records of one stage and what its error asks for.
+	note := func(recs []outreach.Delivery, err error) {
+		records = append(records, recs...)
+		switch {
+		case err == nil:
+		case isReject(err):
+			rejectErr = err
+		default: // a temporary failure: the job comes back
+			retryErr, retryWhy = err, outreach.FailureReason(err)
+			retryHint = max(retryHint, outreach.RetryAfterHint(err))
+		}
+	}
+	groupRecs, err := d.postGroups(ctx, job, residents, e, lastAttempt, prior)
+	note(groupRecs, err)
+	stop := isReject(err) // a group post is the default variant: residents' would fail the same way
 	lockedAt := time.Now()
 	for _, r := range residents {
+		if stop {
+			break
+		}
 		if time.Since(lockedAt) > d.cfg.LockTTL/3 { // a long audience job keeps its lock
 			if _, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL); err == nil {
 				lockedAt = time.Now()
 			}
 		}
-		if accepted[r.ID] {
-			d.metrics.Duplicates.WithLabelValues(string(job.Kind)).Inc()
-			log.Info("already sent; not sending again", "resident", r.ID)
-			continue
-		}
-		rec, err := d.deliver(ctx, job, r, e, lastAttempt)
-		records = append(records, rec)
-		switch {
-		case err == nil:
-		case isReject(err):
-			rejectErr = err
-		case rec.Status == outreach.StatusRetrying:
-			retryErr, retryWhy = err, outreach.FailureReason(err)
-			retryHint = max(retryHint, outreach.RetryAfterHint(err))
-		}
-		if isReject(err) && templates.VariantFor(r) == templates.DefaultVariant {
-			// A template error in the default variant fails every other
-			// resident the same way. One in a variant (an elderly
-			// resident's message needs "contact") concerns only residents
-			// of that variant: the others still get the notice, and the
-			// job is dead-lettered after them, naming what is missing.
-			break
-		}
+		recs, err := d.deliverResident(ctx, job, r, e, lastAttempt, prior[r.ID])
+		note(recs, err)
+		// A template error in the default variant fails every other
+		// resident the same way. One in a variant (an elderly resident's
+		// message needs "contact") concerns only residents of that
+		// variant: the others still get the notice, and the job is
+		// dead-lettered after them, naming what is missing.
+		stop = isReject(err) && templates.VariantFor(r) == templates.DefaultVariant
 	}
 
 	if err := d.recorder.Record(ctx, records...); err != nil {
@@ -182,7 +185,9 @@ func decode(e queue.Entry) (outreach.Job, error) {
 	return job, nil
 }
 
-// audience resolves the residents a job goes to.
+// audience resolves the residents a job goes to. A job for an audience
+// that names only chat channels goes to groups, not to residents: its
+// audience is not read.
 //
 // An inline resident is upserted into the directory first and then read
 // back, rather than used as it came. The service that sent it owns the
@@ -203,6 +208,9 @@ func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach
 			return nil, fmt.Errorf("load inline resident: %w", err)
 		}
 		return []outreach.Resident{r}, nil
+	}
+	if job.ResidentID == "" && job.Audience != nil && groupOnly(job) {
+		return nil, nil
 	}
 	if job.ResidentID != "" {
 		r, err := d.store.Resident(ctx, job.ResidentID)
@@ -225,45 +233,44 @@ func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach
 	return rs, nil
 }
 
-// deliver routes, renders and sends one message, and returns its archive
-// record. The error is a *outreach.RejectError for a template error, and
-// otherwise the send error (the record's status says whether it is retried).
-func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.Resident, e queue.Entry, lastAttempt bool) (outreach.Delivery, error) {
+// deliver renders and sends one message on channel ch to r (for a chat
+// channel, r is the group's reader; see postGroups), and returns its
+// archive record. The error is a *outreach.RejectError for a template
+// error, and otherwise the send error (the record's status says whether
+// it is retried).
+func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.Resident, ch outreach.Channel, e queue.Entry, lastAttempt bool) (outreach.Delivery, error) {
 	now := d.cfg.Now().UTC()
 	rec := outreach.Delivery{
+		ID:         outreach.DeliveryID(job.ID, r.ID, ch),
 		JobID:      job.ID,
 		StreamID:   e.ID,
 		ResidentID: r.ID,
 		Kind:       job.Kind,
+		Channel:    ch,
 		Locale:     r.Locale,
 		Attempts:   e.Attempt + 1,
 		Campaign:   job.Campaign,
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	fail := func(status outreach.Status, err error) (outreach.Delivery, error) {
-		rec.ID = outreach.DeliveryID(job.ID, r.ID, rec.Channel)
-		rec.Status, rec.Error = status, err.Error()
-		return rec, err
+	variant := templates.VariantFor(r)
+	if ch.Group() {
+		variant = templates.DefaultVariant // a group post is not for one resident
 	}
-
-	ch, err := route(job, r, d.senders)
-	if err != nil {
-		return fail(outreach.StatusFailed, err)
-	}
-	rec.Channel = ch
 	out, err := d.tmpl.Current().Render(templates.Input{
-		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: templates.VariantFor(r), Channel: ch,
+		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: variant, Channel: renderChannel(ch),
 		Resident: r, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
 	})
 	if err != nil {
-		return fail(outreach.StatusFailed, outreach.Reject(outreach.ReasonTemplateError, fmt.Errorf("render: %w", err)))
+		err = outreach.Reject(outreach.ReasonTemplateError, fmt.Errorf("render: %w", err))
+		rec.Status, rec.Error = outreach.StatusFailed, err.Error()
+		return rec, err
 	}
 	rec.Template, rec.TemplateVersion, rec.Locale, rec.Variant = out.Template, out.Version, out.Locale, out.Variant
 	rec.Subject, rec.Body = out.Subject, out.Text
 
 	msg := outreach.Message{
-		DeliveryID: outreach.DeliveryID(job.ID, r.ID, ch),
+		DeliveryID: rec.ID,
 		JobID:      job.ID,
 		Kind:       job.Kind,
 		Channel:    ch,
@@ -273,12 +280,16 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 		Text:       out.Text,
 		HTML:       out.HTML,
 	}
+	if d.cfg.Unsubscribe != nil && !ch.Group() {
+		msg.Unsubscribe = d.cfg.Unsubscribe(r.ID, ch, job.Kind)
+	}
 	sendCtx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	queued := d.cfg.Now().UTC()
+	rec.QueuedAt = &queued
 	start := time.Now()
 	receipt, err := d.senders[ch].Send(sendCtx, msg)
 	cancel()
 	d.metrics.SendDuration.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
-	rec.ID = msg.DeliveryID
 	rec.UpdatedAt = d.cfg.Now().UTC()
 	if err != nil {
 		d.metrics.SendFailures.WithLabelValues(string(ch), outreach.FailureReason(err)).Inc()
@@ -292,7 +303,11 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 		return rec, err
 	}
 	rec.Status = outreach.StatusSent
+	if receipt.Status.Accepted() {
+		rec.Status = receipt.Status // queued, when the provider sends later
+	}
 	rec.ProviderID = receipt.ProviderID
+	rec.Segments, rec.Encoding = receipt.Segments, receipt.Encoding
 	rec.SentAt = &rec.UpdatedAt
 	return rec, nil
 }

@@ -2,27 +2,68 @@ package dispatch
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// route picks the channel for one resident: the first channel, in the job's
-// order or else the resident's preference order (or the default order), for
-// which the resident has a contact and the daemon has a sender.
-func route(job outreach.Job, r outreach.Resident, senders map[outreach.Channel]outreach.Sender) (outreach.Channel, error) {
-	order := job.Channels
-	if len(order) == 0 {
-		order = r.Channels
+// order is the channels a job may use for resident r, in order: the job's
+// person channels (email, sms), else the resident's preference, else the
+// default order. A job that names only chat channels reaches no resident:
+// the order is empty.
+func order(job outreach.Job, r outreach.Resident) []outreach.Channel {
+	if len(job.Channels) > 0 {
+		var out []outreach.Channel
+		for _, c := range job.Channels {
+			if !c.Group() {
+				out = append(out, c)
+			}
+		}
+		return out
 	}
-	if len(order) == 0 {
-		order = outreach.AllChannels
+	if len(r.Channels) > 0 {
+		return r.Channels
 	}
-	for _, c := range order {
-		if r.Contact(c) != "" && senders[c] != nil {
-			return c, nil
+	return outreach.AllChannels
+}
+
+// groupOnly reports whether the job names channels and all of them are
+// chat channels: it goes to groups only.
+func groupOnly(job outreach.Job) bool {
+	return len(job.Channels) > 0 && !slices.ContainsFunc(job.Channels, func(c outreach.Channel) bool { return !c.Group() })
+}
+
+// route picks, from the allowed channels in order, those for which the
+// resident has a contact and the daemon has a sender. None is a
+// *noChannelError, which is permanent.
+func route(allowed []outreach.Channel, r outreach.Resident, senders map[outreach.Channel]outreach.Sender) ([]outreach.Channel, error) {
+	var usable []outreach.Channel
+	for _, c := range allowed {
+		if r.Contact(c) != "" && senders[c] != nil && !slices.Contains(usable, c) {
+			usable = append(usable, c)
 		}
 	}
-	return "", &noChannelError{allowed: order, senders: senders, r: r}
+	if len(usable) == 0 {
+		return nil, &noChannelError{allowed: allowed, senders: senders, r: r}
+	}
+	return usable, nil
+}
+
+// allAtOnce reports whether job goes by every usable channel at once
+// rather than by the first that works: an urgent maintenance notice, when
+// the daemon is configured so (OUTREACH_URGENT_ALL_CHANNELS).
+func (d *Dispatcher) allAtOnce(job outreach.Job) bool {
+	return d.cfg.UrgentAllChannels && job.Kind == outreach.KindMaintenanceNotice &&
+		job.EffectivePriority() == outreach.PriorityUrgent
+}
+
+// renderChannel is the template version a channel sends: chat posts use
+// the email version (subject and plain text), the long form of a notice.
+func renderChannel(ch outreach.Channel) outreach.Channel {
+	if ch.Group() {
+		return outreach.ChannelEmail
+	}
+	return ch
 }
 
 // noChannelError says why no channel could be used; it is permanent.

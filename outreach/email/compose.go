@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -36,7 +37,8 @@ func MessageID(deliveryID string) string {
 // Compose builds the MIME message for m from the given sender: a
 // multipart/alternative of plain text and HTML (one part alone when the
 // other is empty), with Subject, From, To, Date, Message-ID, X-Outreach-Job
-// and Auto-Submitted.
+// and Auto-Submitted, and for a bulk message (m.Unsubscribe set) the
+// List-Unsubscribe headers of RFC 8058 one-click unsubscribe.
 // The outbox writes the same message to disk, so what a developer opens in a
 // mail client is what SMTP would carry.
 //
@@ -72,6 +74,11 @@ func Compose(from *mail.Address, m outreach.Message, date time.Time) (*gomail.Ms
 	}
 	// RFC 3834: keeps vacation responders from answering notifications.
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	if m.Unsubscribe != "" {
+		if err := setUnsubscribe(msg, m.Unsubscribe); err != nil {
+			return nil, err
+		}
+	}
 
 	switch {
 	case m.HTML == "":
@@ -83,6 +90,26 @@ func Compose(from *mail.Address, m outreach.Message, date time.Time) (*gomail.Ms
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 	return msg, nil
+}
+
+// setUnsubscribe adds List-Unsubscribe: <link> and, for an https link,
+// List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058 allows
+// one-click only over HTTPS; a plain http link still serves RFC 2369
+// clients, which open it in a browser). The link must be an absolute URL
+// with no control characters, so it cannot start a header of its own.
+func setUnsubscribe(msg *gomail.Msg, link string) error {
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || oneLine(link) != link {
+		return invalid(ReasonInvalidMessage, errors.New("unsubscribe link is not an absolute http(s) URL"))
+	}
+	if u.Scheme == "https" {
+		if err := msg.SetListUnsubscribeOneClick(u.String()); err != nil {
+			return invalid(ReasonInvalidMessage, errors.New("unsubscribe link is not usable for one-click unsubscribe"))
+		}
+		return nil
+	}
+	msg.SetListUnsubscribe(u.String())
+	return nil
 }
 
 func invalid(reason string, err error) *outreach.SendError {

@@ -50,6 +50,15 @@
 // only when the URL has a user; with tls=none the credentials cross the
 // network in clear, which New logs as a warning unless the host is loopback.
 //
+// # Bulk messages
+//
+// A message with an Unsubscribe link (the daemon sets one on holiday
+// greetings when OUTREACH_PUBLIC_URL is set) carries List-Unsubscribe and,
+// for an https link, List-Unsubscribe-Post: List-Unsubscribe=One-Click
+// (RFC 8058), so mail clients offer a one-click unsubscribe button that
+// POSTs to the daemon (see package unsubscribe). RFC 8058 also wants both
+// headers covered by a DKIM signature: that is the relay's job.
+//
 // # Privacy
 //
 // The recipient's address never appears in logs or error texts: go-mail

@@ -31,6 +31,22 @@ type Metrics struct {
 	JobLatency *prometheus.HistogramVec
 	// Deferred counts jobs parked in the delayed set until their send_at.
 	Deferred *prometheus.CounterVec
+	// RateLimitWait observes how long each message waited for its
+	// channel's rate limit (OUTREACH_SMS_RATE), by channel.
+	RateLimitWait *prometheus.HistogramVec
+	// WebhookRequests counts requests to the provider webhooks and the
+	// unsubscribe endpoint, by endpoint and result (ok, forged,
+	// bad_request, unknown, error).
+	WebhookRequests *prometheus.CounterVec
+	// StatusReports counts provider status reports (Twilio callbacks) by
+	// channel, reported status and result: applied, or stale (repeated or
+	// out of order, so not applied).
+	StatusReports *prometheus.CounterVec
+	// Replies counts inbound replies by channel and action (none, opt_out, opt_in).
+	Replies *prometheus.CounterVec
+	// OptOuts counts opt-outs and opt-ins recorded, by channel, source
+	// (reply, provider, unsubscribe_link) and direction (out, in).
+	OptOuts *prometheus.CounterVec
 	// TemplateReloads counts reloads of the template set (SIGHUP), by
 	// result: success, or failure (the old set keeps serving).
 	TemplateReloads *prometheus.CounterVec
@@ -86,6 +102,27 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "outreach_jobs_deferred_total",
 			Help: "Jobs parked in the delayed set until their send_at, by kind.",
 		}, []string{"kind"}),
+		RateLimitWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "outreach_rate_limit_wait_seconds",
+			Help:    "Time each message waited for its channel's rate limit, per channel.",
+			Buckets: []float64{0, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"channel"}),
+		WebhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_webhook_requests_total",
+			Help: "Requests to the provider webhooks and the unsubscribe endpoint, by endpoint and result.",
+		}, []string{"endpoint", "result"}),
+		StatusReports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_status_reports_total",
+			Help: "Provider status reports on sent messages, by channel, status and result (applied or stale).",
+		}, []string{"channel", "status", "result"}),
+		Replies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_replies_total",
+			Help: "Inbound replies archived, by channel and action (none, opt_out, opt_in).",
+		}, []string{"channel", "action"}),
+		OptOuts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_opt_outs_total",
+			Help: "Opt-outs and opt-ins recorded, by channel, source and direction (out or in).",
+		}, []string{"channel", "source", "direction"}),
 		TemplateReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "outreach_template_reloads_total",
 			Help: "Reloads of the template set (SIGHUP), by result: success, or failure (the old set keeps serving).",
@@ -118,6 +155,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(
 		m.JobsReceived, m.Deliveries, m.DeadLetters, m.Retries, m.SendFailures,
 		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred, m.TemplateReloads,
+		m.RateLimitWait, m.WebhookRequests, m.StatusReports, m.Replies, m.OptOuts,
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 	)
 	m.preinit()
@@ -136,12 +174,25 @@ func (m *Metrics) preinit() {
 				m.Deliveries.WithLabelValues(string(c), string(k), string(s))
 			}
 		}
+		m.Deliveries.WithLabelValues(string(outreach.ChannelSMS), string(k), string(outreach.StatusQueued))
 	}
 	for _, r := range outreach.Reasons {
 		m.DeadLetters.WithLabelValues(string(r))
 	}
 	for _, c := range outreach.AllChannels {
 		m.SendDuration.WithLabelValues(string(c))
+	}
+	m.RateLimitWait.WithLabelValues(string(outreach.ChannelSMS))
+	for _, s := range []outreach.Status{outreach.StatusSent, outreach.StatusDelivered, outreach.StatusUndelivered, outreach.StatusFailed} {
+		m.StatusReports.WithLabelValues(string(outreach.ChannelSMS), string(s), "applied")
+	}
+	for _, a := range []string{"none", "opt_out", "opt_in"} {
+		m.Replies.WithLabelValues(string(outreach.ChannelSMS), a)
+	}
+	for _, ep := range []string{"twilio_status", "twilio_inbound", "unsubscribe"} {
+		for _, r := range []string{"ok", "forged", "bad_request"} {
+			m.WebhookRequests.WithLabelValues(ep, r)
+		}
 	}
 	for _, r := range []string{ReloadSuccess, ReloadFailure} {
 		m.TemplateReloads.WithLabelValues(r)

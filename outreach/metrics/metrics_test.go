@@ -20,8 +20,8 @@ func TestPreinit(t *testing.T) {
 	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", err, problems)
 	}
-	// channel x kind x {sent, failed, retrying}
-	if got, want := testutil.CollectAndCount(m.Deliveries), len(outreach.AllChannels)*len(outreach.Kinds)*3; got != want {
+	// channel x kind x {sent, failed, retrying}, and SMS queued per kind
+	if got, want := testutil.CollectAndCount(m.Deliveries), len(outreach.AllChannels)*len(outreach.Kinds)*3+len(outreach.Kinds); got != want {
 		t.Errorf("deliveries has %d series, want %d", got, want)
 	}
 	want := `

@@ -27,6 +27,7 @@ type smsLine struct {
 	Kind       outreach.Kind `json:"kind"`
 	Text       string        `json:"text"`
 	Segments   int           `json:"segments"`
+	Encoding   sms.Encoding  `json:"encoding"`
 }
 
 func (s *smsSender) Channel() outreach.Channel { return outreach.ChannelSMS }
@@ -46,6 +47,7 @@ func (s *smsSender) Send(ctx context.Context, m outreach.Message) (outreach.Rece
 		return outreach.Receipt{}, &outreach.SendError{Permanent: true, Reason: "invalid_message", Err: errors.New("SMS has no text")}
 	}
 	now := s.o.now().UTC()
+	size := sms.Measure(m.Text)
 	line := smsLine{
 		ID:         "sms-" + now.Format(stamp) + "-" + safeName(m.DeliveryID, 8, "delivery"),
 		Time:       now,
@@ -54,7 +56,8 @@ func (s *smsSender) Send(ctx context.Context, m outreach.Message) (outreach.Rece
 		DeliveryID: m.DeliveryID,
 		Kind:       m.Kind,
 		Text:       m.Text,
-		Segments:   sms.Measure(m.Text).Segments,
+		Segments:   size.Segments,
+		Encoding:   size.Encoding,
 	}
 	if err := s.o.appendSMS(line); err != nil {
 		return outreach.Receipt{}, fmt.Errorf("write SMS to outbox: %w", err)

@@ -26,6 +26,7 @@ type smsLine struct {
 	Kind       string    `json:"kind"`
 	Text       string    `json:"text"`
 	Segments   int       `json:"segments"`
+	Encoding   string    `json:"encoding"`
 }
 
 func readSMS(t *testing.T, o *outbox.Outbox) []smsLine {
@@ -90,8 +91,8 @@ func TestSMSWritesJSONLines(t *testing.T) {
 		if l.To != m.To || l.JobID != m.JobID || l.DeliveryID != m.DeliveryID || l.Kind != string(m.Kind) || l.Text != m.Text {
 			t.Errorf("line %d = %+v, want the fields of %+v", i+1, l, m)
 		}
-		if l.Segments != 1 {
-			t.Errorf("line %d: segments = %d, want 1", i+1, l.Segments)
+		if l.Segments != 1 || l.Encoding != "UCS-2" {
+			t.Errorf("line %d: segments = %d %s, want 1 UCS-2", i+1, l.Segments, l.Encoding)
 		}
 		if l.Time.Before(before) || l.Time.Location() != time.UTC {
 			t.Errorf("line %d: time %v, want UTC after %v", i+1, l.Time, before)

@@ -153,7 +153,7 @@ func channels(errs *rowErrors, v string) []outreach.Channel {
 	var out []outreach.Channel
 	for _, item := range splitList(strings.ToLower(v)) {
 		c := outreach.Channel(item)
-		if !c.Valid() {
+		if !c.Valid() || c.Group() { // a chat channel posts to a group, never to one resident
 			errs.add(colChannels, fmt.Errorf("%w %q (want email or sms)", ErrUnknownChannel, item))
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"regexp"
 	"strings"
@@ -20,12 +21,20 @@ const (
 	EnvFrom                = "OUTREACH_SMS_FROM"
 	EnvMessagingServiceSID = "OUTREACH_TWILIO_MESSAGING_SERVICE_SID"
 	EnvAPIURL              = "OUTREACH_TWILIO_API_URL"
+	EnvRate                = "OUTREACH_SMS_RATE"
+	EnvMaxSegments         = "OUTREACH_SMS_MAX_SEGMENTS"
 )
 
 // Defaults.
 const (
 	DefaultAPIURL  = "https://api.twilio.com"
 	DefaultTimeout = 15 * time.Second
+	// DefaultRate is what a Twilio long code takes: one message a second.
+	// Short codes and messaging services take more (OUTREACH_SMS_RATE).
+	DefaultRate = 1.0
+	// DefaultMaxSegments is Twilio's advice: longer texts arrive badly and
+	// cost more than they are worth (UCS-2: 10 segments, 670 characters).
+	DefaultMaxSegments = 10
 )
 
 // Config configures the Twilio SMS channel.
@@ -49,6 +58,18 @@ type Config struct {
 	StatusCallback string
 	// Timeout bounds one request to Twilio; default DefaultTimeout.
 	Timeout time.Duration
+	// Rate is OUTREACH_SMS_RATE, the messages per second this sender may
+	// post, held across every goroutine that shares the Sender (all the
+	// workers of a daemon). Zero means no limit. Several daemons with one
+	// sender number should split the number's rate between them.
+	Rate float64
+	// MaxSegments is OUTREACH_SMS_MAX_SEGMENTS: a text that takes more
+	// segments fails permanently without reaching Twilio. Zero means no
+	// maximum.
+	MaxSegments int
+	// Waited, when set, is told how long each message waited for the rate
+	// limit (zero when it did not wait), for metrics.
+	Waited func(time.Duration) `json:"-"`
 	// Logger receives debug logs with masked phone numbers; default none.
 	Logger *slog.Logger
 }
@@ -122,6 +143,12 @@ func (c Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("SMS timeout %v must not be negative", c.Timeout))
+	}
+	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) {
+		errs = append(errs, fmt.Errorf("%s %v must be a positive number of messages per second (0: no limit)", EnvRate, c.Rate))
+	}
+	if c.MaxSegments < 0 {
+		errs = append(errs, fmt.Errorf("%s %d must not be negative (0: no maximum)", EnvMaxSegments, c.MaxSegments))
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +105,7 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	got := ConfigFromEnv(func(k string) string { return env[k] })
 	want := Config{AccountSID: testSID, AuthToken: testToken, From: "+8610000000000", MessagingServiceSID: testMGSID, APIURL: "http://127.0.0.1:1"}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigFromEnv = %+v, want %+v", got, want)
 	}
 	if err := got.Validate(); err != nil {

@@ -41,10 +41,42 @@
 //	no answer: dial, reset, timeout   temporary  connection
 //	2xx without a message SID         temporary  twilio_bad_response
 //	empty To or Text                  permanent  invalid_message
+//	more segments than MaxSegments    permanent  too_many_segments
+//	rate-limit wait beyond deadline   temporary  rate_limit
+//
+// A 21610 error also sets SendError.Unsubscribed: the resident replied STOP
+// to Twilio, and the daemon records the opt-out.
 //
 // Twilio's JSON error becomes an *APIError (use errors.As) whose message has
 // phone numbers masked with MaskPhone; the token is never part of any error
 // or log line. A timeout after Twilio received the request may still have
 // sent the message, so a retry can duplicate it: that is the window the
 // at-least-once design allows.
+//
+// # Rate and size
+//
+// Carriers and Twilio queue or drop what a sender posts faster than its
+// number takes (a long code about 1 message a second, short codes and
+// messaging services more). Config.Rate (OUTREACH_SMS_RATE) is a token
+// bucket with a burst of one, shared by every Send of the Sender, so it
+// holds across all the workers of a daemon; Config.Waited reports each
+// wait for metrics. The archive shows the wait as the gap between a
+// delivery's queued_at and sent_at.
+//
+// Measure counts the segments a text is sent in: GSM-7 text takes 160
+// characters in one segment and 153 per segment when split, anything else
+// is UCS-2 with 70 and 67 (Chinese text is UCS-2). A text over
+// Config.MaxSegments (OUTREACH_SMS_MAX_SEGMENTS) fails permanently before
+// reaching Twilio. The receipt carries the count and the encoding.
+//
+// # Webhooks
+//
+// Twilio reports on messages it took (queued, sent, delivered,
+// undelivered, failed) by posting to the StatusCallback URL, which New
+// sets per message when Config.StatusCallback is given (the daemon uses
+// OUTREACH_PUBLIC_URL + StatusPath). ParseStatusCallback turns such a post
+// into an outreach.StatusUpdate; ParseInbound and Inbound.Action read an
+// incoming message and its opt-out keywords (STOP, UNSUBSCRIBE, 退订, TD,
+// START, ...). Validator checks the X-Twilio-Signature of both. The HTTP
+// handlers live in package api.
 package sms

@@ -24,7 +24,12 @@ const (
 	ReasonConnection     = "connection"          // network error, timeout, cancelled request
 	ReasonInvalidMessage = "invalid_message"     // nothing to send or no recipient
 	ReasonBadResponse    = "twilio_bad_response" // a success status without a message SID
+	ReasonTooLong        = "too_many_segments"   // more segments than OUTREACH_SMS_MAX_SEGMENTS
+	ReasonRateLimit      = "rate_limit"          // the rate limit's wait would outlast the send's deadline
 )
+
+// codeUnsubscribed is Twilio's error for a recipient who replied STOP.
+const codeUnsubscribed = 21610
 
 // permanentCodes are Twilio error codes that no retry can fix and that get a
 // reason of their own ("twilio_21610"), so that dashboards tell them apart.
@@ -96,6 +101,7 @@ func classify(err error, o outcome, redact func(string) string) *outreach.SendEr
 			se.Code = strconv.Itoa(tre.Code)
 			if permanentCodes[tre.Code] && se.Permanent {
 				se.Reason = "twilio_" + se.Code
+				se.Unsubscribed = tre.Code == codeUnsubscribed
 			}
 		}
 		return se

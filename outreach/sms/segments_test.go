@@ -24,11 +24,13 @@ func TestMeasure(t *testing.T) {
 		{"extension chars count twice", r("€", 80), EncodingGSM7, 160, 1},
 		{"extension chars over the limit", r("€", 81), EncodingGSM7, 162, 2},
 		{"brackets are extension chars", "[Property Office]", EncodingGSM7, 19, 1},
+		{"extension char not split at a boundary", r("a", 152) + "€" + r("a", 152), EncodingGSM7, 306, 3},
 		{"70 Chinese", r("停", 70), EncodingUCS2, 70, 1},
 		{"71 Chinese", r("停", 71), EncodingUCS2, 71, 2},
 		{"134 Chinese", r("停", 134), EncodingUCS2, 134, 2},
 		{"135 Chinese", r("停", 135), EncodingUCS2, 135, 3},
 		{"one emoji makes UCS-2, two units each", r("a", 68) + "🏠", EncodingUCS2, 70, 1},
+		{"emoji not split at a boundary", r("停", 66) + "🏠" + r("停", 66), EncodingUCS2, 134, 3},
 		{"a curly quote makes UCS-2", "It’s fixed", EncodingUCS2, 10, 1},
 		{"mixed", "停水通知 Water off", EncodingUCS2, 14, 1},
 	}
@@ -38,4 +40,19 @@ func TestMeasure(t *testing.T) {
 			t.Errorf("%s: Measure = %+v, want %+v", tt.name, got, want)
 		}
 	}
+}
+
+func FuzzMeasure(f *testing.F) {
+	for _, s := range []string{"", "hello", "停水通知", "€€€", "🏠"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Measure(s)
+		if (got.Segments == 0) != (s == "") || got.Units < got.Segments {
+			t.Fatalf("Measure(%q) = %+v", s, got)
+		}
+		if got.Encoding != EncodingGSM7 && got.Encoding != EncodingUCS2 {
+			t.Fatalf("Measure(%q) encoding %q", s, got.Encoding)
+		}
+	})
 }

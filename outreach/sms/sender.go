@@ -13,6 +13,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 	twilioapi "github.com/twilio/twilio-go/rest/api/v2010"
+	"golang.org/x/time/rate"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -24,6 +25,7 @@ type Sender struct {
 	base      *url.URL // Twilio's base URL, path without a trailing "/"
 	creds     *client.Credentials
 	transport *http.Transport // connection pool shared by every Send
+	limit     *rate.Limiter   // nil: no rate limit
 	log       *slog.Logger
 	closed    atomic.Bool
 }
@@ -48,8 +50,14 @@ func New(cfg Config) (*Sender, error) {
 		transport: newSharedTransport(),
 		log:       cfg.Logger.With("channel", string(outreach.ChannelSMS)),
 	}
+	if cfg.Rate > 0 {
+		// A burst of one: a long code that takes 1/s is not sent 10 at once
+		// after a quiet minute.
+		s.limit = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
+	}
 	s.log.Debug("SMS channel ready", "api", base.Redacted(), "from", cfg.From,
-		"messaging_service_sid", cfg.MessagingServiceSID, "timeout", cfg.Timeout)
+		"messaging_service_sid", cfg.MessagingServiceSID, "timeout", cfg.Timeout,
+		"rate", cfg.Rate, "max_segments", cfg.MaxSegments)
 	return s, nil
 }
 
@@ -57,11 +65,15 @@ func New(cfg Config) (*Sender, error) {
 func (s *Sender) Channel() outreach.Channel { return outreach.ChannelSMS }
 
 // Send asks Twilio to send m.Text to m.To. It returns once Twilio has
-// accepted (queued) the message; delivery is reported later to the status
-// callback. Failures are *outreach.SendError values (see classify).
+// accepted the message, normally with StatusQueued; delivery is reported
+// later to the status callback. The receipt carries the segments and
+// encoding of the text. Failures are *outreach.SendError values (see
+// classify).
 //
-// twilio-go has no context: Send attaches ctx, bounded by Config.Timeout, to
-// the HTTP request in its transport. twilio-go does not retry; the caller does.
+// Send first waits for the rate limit (Config.Rate), as long as ctx
+// allows. twilio-go has no context: Send attaches ctx, bounded by
+// Config.Timeout, to the HTTP request in its transport. twilio-go does not
+// retry; the caller does.
 func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt, error) {
 	if s.closed.Load() {
 		return outreach.Receipt{}, fmt.Errorf("send SMS: %w", ErrClosed)
@@ -69,8 +81,17 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 	if err := checkMessage(m); err != nil {
 		return outreach.Receipt{}, err
 	}
+	size := Measure(m.Text)
+	if s.cfg.MaxSegments > 0 && size.Segments > s.cfg.MaxSegments {
+		return outreach.Receipt{}, &outreach.SendError{Permanent: true, Reason: ReasonTooLong,
+			Err: fmt.Errorf("send SMS: the text takes %d %s segments, more than the maximum of %d (%s)",
+				size.Segments, size.Encoding, s.cfg.MaxSegments, EnvMaxSegments)}
+	}
 	if err := ctx.Err(); err != nil {
 		return outreach.Receipt{}, fmt.Errorf("send SMS: %w", err)
+	}
+	if err := s.wait(ctx); err != nil {
+		return outreach.Receipt{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
@@ -90,11 +111,33 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 	if msg.Status != nil {
 		twilioStatus = *msg.Status
 	}
-	s.debug(ctx, "Twilio accepted SMS", m, "sid", *msg.Sid, "twilio_status", twilioStatus)
+	s.debug(ctx, "Twilio accepted SMS", m, "sid", *msg.Sid, "twilio_status", twilioStatus,
+		"segments", size.Segments, "encoding", size.Encoding)
 	// Twilio answers "queued" (sent from a number) or "accepted" (through a
 	// Messaging Service), sometimes "scheduled"; all mean it has taken the
 	// message. The status callback later reports sent/delivered/undelivered.
-	return outreach.Receipt{ProviderID: *msg.Sid, Status: outreach.StatusSent}, nil
+	st, ok := MapStatus(twilioStatus)
+	if !ok || !st.Accepted() {
+		st = outreach.StatusQueued
+	}
+	return outreach.Receipt{ProviderID: *msg.Sid, Status: st, Segments: size.Segments, Encoding: string(size.Encoding)}, nil
+}
+
+// wait holds the message until the rate limit lets it go. Giving up
+// because ctx would end first is a temporary failure: the job retries.
+func (s *Sender) wait(ctx context.Context) error {
+	if s.limit == nil {
+		return nil
+	}
+	start := time.Now()
+	err := s.limit.Wait(ctx)
+	if s.cfg.Waited != nil {
+		s.cfg.Waited(time.Since(start))
+	}
+	if err != nil {
+		return &outreach.SendError{Reason: ReasonRateLimit, Err: fmt.Errorf("wait for the SMS rate limit (%s): %w", EnvRate, err)}
+	}
+	return nil
 }
 
 // debug logs about m, with its number masked; the masking is skipped when

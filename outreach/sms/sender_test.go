@@ -84,8 +84,11 @@ func TestSendSuccess(t *testing.T) {
 			if want := fmt.Sprintf("SM%032x", 1); rcpt.ProviderID != want {
 				t.Errorf("ProviderID = %q, want %q", rcpt.ProviderID, want)
 			}
-			if rcpt.Status != outreach.StatusSent {
-				t.Errorf("Status = %q, want %q", rcpt.Status, outreach.StatusSent)
+			if rcpt.Status != outreach.StatusQueued {
+				t.Errorf("Status = %q, want %q", rcpt.Status, outreach.StatusQueued)
+			}
+			if rcpt.Segments != 1 || rcpt.Encoding != string(EncodingUCS2) {
+				t.Errorf("Segments, Encoding = %d, %q; want 1, UCS-2", rcpt.Segments, rcpt.Encoding)
 			}
 			want := url.Values{"To": {testTo}, "Body": {testBody}}
 			for k, v := range tt.want {
@@ -182,6 +185,9 @@ func TestSendErrors(t *testing.T) {
 			// The domain helpers read the same answers.
 			if outreach.IsPermanent(err) != tt.wantPermanent || outreach.FailureReason(err) != tt.wantReason || outreach.RetryAfterHint(err) != tt.wantRetryAfter {
 				t.Errorf("IsPermanent/FailureReason/RetryAfterHint = %v/%q/%v", outreach.IsPermanent(err), outreach.FailureReason(err), outreach.RetryAfterHint(err))
+			}
+			if got, want := outreach.IsUnsubscribed(err), tt.code == 21610; got != want {
+				t.Errorf("IsUnsubscribed = %v, want %v", got, want)
 			}
 			if n := len(fake.received()); n != 1 {
 				t.Errorf("Twilio received %d requests, want 1 (twilio-go must not retry)", n)

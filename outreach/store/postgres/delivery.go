@@ -14,7 +14,7 @@ import (
 
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at`
+	created_at, updated_at, sent_at, segments, encoding, queued_at`
 
 // upsertDeliveries writes a whole batch in one statement: each parameter is
 // the array of one column, and unnest turns the arrays back into rows. On
@@ -24,7 +24,8 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 	SELECT * FROM unnest(
 		$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-		$16::integer[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[])
+		$16::integer[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[],
+		$21::integer[], $22::text[], $23::timestamptz[])
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -34,7 +35,8 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		provider_id = excluded.provider_id, error = excluded.error,
 		attempts = excluded.attempts, campaign = excluded.campaign,
 		updated_at = excluded.updated_at,
-		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at)`
+		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
+		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at`
 
 // Record inserts or updates deliveries by ID in one statement, so one
 // round trip and one transaction whatever the batch size. Deliveries with
@@ -90,14 +92,18 @@ func deliveryArrays(ds []outreach.Delivery) []any {
 		return col
 	}
 	attempts := make([]int32, len(ds))
+	segments := make([]int32, len(ds))
 	created := make([]time.Time, len(ds))
 	updated := make([]time.Time, len(ds))
 	sent := make([]*time.Time, len(ds))
+	queued := make([]*time.Time, len(ds))
 	for i, d := range ds {
 		attempts[i] = int32(d.Attempts) // normalize checked the range
+		segments[i] = int32(d.Segments) // and this one
 		created[i] = d.CreatedAt
 		updated[i] = d.UpdatedAt
 		sent[i] = d.SentAt
+		queued[i] = d.QueuedAt
 	}
 	return []any{
 		text(func(d *outreach.Delivery) string { return d.ID }),
@@ -120,15 +126,18 @@ func deliveryArrays(ds []outreach.Delivery) []any {
 		created,
 		updated,
 		sent,
+		segments,
+		text(func(d *outreach.Delivery) string { return d.Encoding }),
+		queued,
 	}
 }
 
-// Accepted returns the set of residents whose delivery of jobID was sent
-// or delivered.
+// Accepted returns the set of residents whose delivery of jobID a provider
+// has taken (an accepted status, or a sent_at).
 func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT resident_id FROM deliveries
-		WHERE job_id = $1 AND status IN ($2, $3)`,
-		jobID, string(outreach.StatusSent), string(outreach.StatusDelivered))
+		WHERE job_id = $1 AND (status = ANY($2) OR sent_at IS NOT NULL)`,
+		jobID, normalize.AcceptedStatuses())
 	if err != nil {
 		return nil, fmt.Errorf("list accepted deliveries: %w", err)
 	}
@@ -170,23 +179,34 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 	return out, nil
 }
 
-func scanDelivery(row pgx.CollectableRow) (outreach.Delivery, error) {
+// scanDelivery reads a row of deliveryColumns, for pgx.AppendRows.
+func scanDelivery(row pgx.CollectableRow) (outreach.Delivery, error) { return scanDeliveryRow(row) }
+
+// scanDeliveryRow reads a row of deliveryColumns, also from QueryRow.
+func scanDeliveryRow(row pgx.Row) (outreach.Delivery, error) {
 	var (
-		d        outreach.Delivery
-		attempts int32
+		d                  outreach.Delivery
+		attempts, segments int32
 	)
 	if err := row.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &attempts, &d.Campaign,
-		&d.CreatedAt, &d.UpdatedAt, &d.SentAt); err != nil {
+		&d.CreatedAt, &d.UpdatedAt, &d.SentAt, &segments, &d.Encoding, &d.QueuedAt); err != nil {
 		return d, err
 	}
 	d.Attempts = int(attempts)
+	d.Segments = int(segments)
 	d.CreatedAt = d.CreatedAt.UTC()
 	d.UpdatedAt = d.UpdatedAt.UTC()
-	if d.SentAt != nil {
-		t := d.SentAt.UTC()
-		d.SentAt = &t
-	}
+	d.SentAt = utcPtr(d.SentAt)
+	d.QueuedAt = utcPtr(d.QueuedAt)
 	return d, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
@@ -12,13 +13,13 @@ import (
 
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at`
+	created_at, updated_at, sent_at, segments, encoding, queued_at`
 
 // upsertDelivery replaces every column of an existing delivery except
 // created_at, which keeps its first value, and sent_at, which keeps its
 // first non-NULL value.
 const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -28,7 +29,8 @@ const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
 		provider_id = excluded.provider_id, error = excluded.error,
 		attempts = excluded.attempts, campaign = excluded.campaign,
 		updated_at = excluded.updated_at,
-		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at)`
+		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
+		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at`
 
 // Record inserts or updates deliveries by ID, all in one transaction. The
 // cost that matters is the commit (an fsync), paid once per call, so
@@ -58,14 +60,11 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 	}
 	defer stmt.Close()
 	for _, d := range ds {
-		var sentAt sql.NullInt64
-		if d.SentAt != nil {
-			sentAt = sql.NullInt64{Int64: micros(*d.SentAt), Valid: true}
-		}
 		if _, err := stmt.ExecContext(ctx, d.ID, d.JobID, d.StreamID, d.ResidentID, string(d.Kind),
 			string(d.Channel), d.Template, d.TemplateVersion, d.Locale, d.Variant, d.Subject, d.Body,
 			string(d.Status), d.ProviderID, d.Error, d.Attempts, d.Campaign,
-			micros(d.CreatedAt), micros(d.UpdatedAt), sentAt); err != nil {
+			micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.SentAt),
+			d.Segments, d.Encoding, nullMicros(d.QueuedAt)); err != nil {
 			return fmt.Errorf("record delivery %q: %w", d.ID, err)
 		}
 	}
@@ -75,12 +74,17 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 	return nil
 }
 
-// Accepted returns the set of residents whose delivery of jobID was sent
-// or delivered.
+// Accepted returns the set of residents whose delivery of jobID a provider
+// has taken (an accepted status, or a sent_at).
 func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
+	statuses := normalize.AcceptedStatuses()
+	args := []any{jobID}
+	for _, st := range statuses {
+		args = append(args, st)
+	}
 	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT resident_id FROM deliveries
-		WHERE job_id = ? AND status IN (?, ?)`,
-		jobID, string(outreach.StatusSent), string(outreach.StatusDelivered))
+		WHERE job_id = ? AND (status IN (?`+strings.Repeat(", ?", len(statuses)-1)+`) OR sent_at IS NOT NULL)`,
+		args...)
 	if err != nil {
 		return nil, fmt.Errorf("list accepted deliveries: %w", err)
 	}
@@ -133,23 +137,36 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 	return out, nil
 }
 
-func scanDelivery(rows *sql.Rows) (outreach.Delivery, error) {
+func scanDelivery(rows interface{ Scan(...any) error }) (outreach.Delivery, error) {
 	var (
 		d                outreach.Delivery
 		created, updated int64
-		sentAt           sql.NullInt64
+		sentAt, queuedAt sql.NullInt64
 	)
 	if err := rows.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &d.Attempts, &d.Campaign,
-		&created, &updated, &sentAt); err != nil {
+		&created, &updated, &sentAt, &d.Segments, &d.Encoding, &queuedAt); err != nil {
 		return d, err
 	}
 	d.CreatedAt = fromMicros(created)
 	d.UpdatedAt = fromMicros(updated)
-	if sentAt.Valid {
-		t := fromMicros(sentAt.Int64)
-		d.SentAt = &t
-	}
+	d.SentAt = fromNullMicros(sentAt)
+	d.QueuedAt = fromNullMicros(queuedAt)
 	return d, nil
+}
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(*t), Valid: true}
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
 }

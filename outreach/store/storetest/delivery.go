@@ -39,17 +39,22 @@ func deliveryDiff(got, want outreach.Delivery) string {
 			diffs = append(diffs, d)
 		}
 	}
-	switch {
-	case got.SentAt == nil && want.SentAt == nil:
-	case got.SentAt == nil || want.SentAt == nil:
-		diffs = append(diffs, fmt.Sprintf("SentAt = %v, want %v", got.SentAt, want.SentAt))
-	default:
-		if d := timeDiff("SentAt", *got.SentAt, *want.SentAt); d != "" {
-			diffs = append(diffs, d)
+	for _, tt := range []struct {
+		name      string
+		got, want *time.Time
+	}{{"SentAt", got.SentAt, want.SentAt}, {"QueuedAt", got.QueuedAt, want.QueuedAt}} {
+		switch {
+		case tt.got == nil && tt.want == nil:
+		case tt.got == nil || tt.want == nil:
+			diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", tt.name, tt.got, tt.want))
+		default:
+			if d := timeDiff(tt.name, *tt.got, *tt.want); d != "" {
+				diffs = append(diffs, d)
+			}
 		}
 	}
-	got.CreatedAt, got.UpdatedAt, got.SentAt = time.Time{}, time.Time{}, nil
-	want.CreatedAt, want.UpdatedAt, want.SentAt = time.Time{}, time.Time{}, nil
+	got.CreatedAt, got.UpdatedAt, got.SentAt, got.QueuedAt = time.Time{}, time.Time{}, nil, nil
+	want.CreatedAt, want.UpdatedAt, want.SentAt, want.QueuedAt = time.Time{}, time.Time{}, nil, nil
 	if !reflect.DeepEqual(got, want) {
 		diffs = append(diffs, fmt.Sprintf("got  %#v\nwant %#v", got, want))
 	}
@@ -80,8 +85,9 @@ func testRecordRoundTrip(t *testing.T, open func(t *testing.T) outreach.Store) {
 		Template: "holiday_greeting", TemplateVersion: "2025.1", Locale: "zh-CN", Variant: "elderly",
 		Subject: "新春快乐", Body: "王先生，新春快乐！\n'quotes' \"and\" ; commas, too",
 		Status: outreach.StatusFailed, ProviderID: "SM123", Error: "permanent failure (twilio_21610, code 21610)",
-		Attempts: 3, Campaign: "spring-2025",
+		Attempts: 3, Campaign: "spring-2025", Segments: 2, Encoding: "UCS-2",
 		CreatedAt: created, UpdatedAt: created.Add(1500 * time.Microsecond), SentAt: ptr(created.Add(time.Millisecond)),
+		QueuedAt: ptr(created.Add(500 * time.Microsecond)),
 	}
 	tests := []struct {
 		name string
@@ -91,6 +97,7 @@ func testRecordRoundTrip(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"every field, times to the microsecond in UTC", full, func() outreach.Delivery {
 			w := full
 			w.CreatedAt, w.UpdatedAt, w.SentAt = stored(full.CreatedAt), stored(full.UpdatedAt), ptr(stored(*full.SentAt))
+			w.QueuedAt = ptr(stored(*full.QueuedAt))
 			return w
 		}()},
 		{"no channel, never sent", outreach.Delivery{
@@ -296,11 +303,20 @@ func testAccepted(t *testing.T, open func(t *testing.T) outreach.Store) {
 	d := func(job, resident string, ch outreach.Channel, st outreach.Status) outreach.Delivery {
 		x := delivery(outreach.DeliveryID(job, resident, ch), job, resident)
 		x.Channel, x.Status = ch, st
+		if !st.Accepted() {
+			x.SentAt = nil // never taken by a provider
+		}
 		return x
 	}
+	// Failed by a provider's later report: it went out, so it counts.
+	failedLater := d("j1", "failed-later", outreach.ChannelSMS, outreach.StatusFailed)
+	failedLater.SentAt = ptr(base)
 	mustRecord(t, s,
 		d("j1", "sent", outreach.ChannelEmail, outreach.StatusSent),
 		d("j1", "delivered", outreach.ChannelSMS, outreach.StatusDelivered),
+		d("j1", "queued", outreach.ChannelSMS, outreach.StatusQueued),
+		d("j1", "undelivered", outreach.ChannelSMS, outreach.StatusUndelivered),
+		failedLater,
 		d("j1", "retrying", outreach.ChannelEmail, outreach.StatusRetrying),
 		d("j1", "failed", outreach.ChannelEmail, outreach.StatusFailed),
 		d("j1", "fell-back", outreach.ChannelEmail, outreach.StatusFailed),
@@ -313,7 +329,8 @@ func testAccepted(t *testing.T, open func(t *testing.T) outreach.Store) {
 		job  string
 		want map[string]bool
 	}{
-		{"j1", map[string]bool{"sent": true, "delivered": true, "fell-back": true, "twice": true}},
+		{"j1", map[string]bool{"sent": true, "delivered": true, "queued": true, "undelivered": true,
+			"failed-later": true, "fell-back": true, "twice": true}},
 		{"j2", map[string]bool{"other-job": true}},
 		{"unknown", map[string]bool{}},
 	}
@@ -355,7 +372,18 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) outreach.Store) {
 		"Residents": func() error {
 			return s.Residents(ctx, outreach.Audience{All: true}, func(outreach.Resident) error { return nil })
 		},
-		"Search": func() error { _, err := s.Search(ctx, outreach.Filter{}); return err },
+		"Search":   func() error { _, err := s.Search(ctx, outreach.Filter{}); return err },
+		"Outcomes": func() error { _, err := s.Outcomes(ctx, "j"); return err },
+		"UpdateStatus": func() error {
+			_, _, err := s.UpdateStatus(ctx, outreach.StatusUpdate{ProviderID: "p", Status: outreach.StatusDelivered})
+			return err
+		},
+		"ResidentsByPhone": func() error { _, err := s.ResidentsByPhone(ctx, "+8613800000000"); return err },
+		"RecordReply": func() error {
+			_, err := s.RecordReply(ctx, outreach.Reply{ID: "SM1", Channel: outreach.ChannelSMS})
+			return err
+		},
+		"Replies": func() error { _, err := s.Replies(ctx, outreach.Filter{}); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, context.Canceled) {

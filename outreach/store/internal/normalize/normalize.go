@@ -41,11 +41,14 @@ func Deliveries(ds []outreach.Delivery, now time.Time) ([]outreach.Delivery, err
 		if d.Attempts < 0 || d.Attempts > math.MaxInt32 {
 			return nil, fmt.Errorf("delivery %d (id %q): attempts %d out of range", i, d.ID, d.Attempts)
 		}
+		if d.Segments < 0 || d.Segments > math.MaxInt32 {
+			return nil, fmt.Errorf("delivery %d (id %q): segments %d out of range", i, d.ID, d.Segments)
+		}
 		texts := []field{
 			{"id", d.ID}, {"job_id", d.JobID}, {"stream_id", d.StreamID},
 			{"resident_id", d.ResidentID}, {"kind", string(d.Kind)}, {"channel", string(d.Channel)},
 			{"template", d.Template}, {"template_version", d.TemplateVersion}, {"locale", d.Locale},
-			{"variant", d.Variant}, {"subject", d.Subject}, {"body", d.Body},
+			{"variant", d.Variant}, {"subject", d.Subject}, {"body", d.Body}, {"encoding", d.Encoding},
 			{"status", string(d.Status)}, {"provider_message_id", d.ProviderID},
 			{"error", d.Error}, {"campaign", d.Campaign},
 		}
@@ -56,10 +59,8 @@ func Deliveries(ds []outreach.Delivery, now time.Time) ([]outreach.Delivery, err
 		}
 		d.CreatedAt = orNow(d.CreatedAt, now)
 		d.UpdatedAt = orNow(d.UpdatedAt, now)
-		if d.SentAt != nil {
-			t := Time(*d.SentAt)
-			d.SentAt = &t
-		}
+		d.QueuedAt = timePtr(d.QueuedAt)
+		d.SentAt = timePtr(d.SentAt)
 		out[i] = d
 	}
 	return out, nil
@@ -112,6 +113,70 @@ func Residents(rs []outreach.Resident, now time.Time) ([]outreach.Resident, erro
 		out[i] = r
 	}
 	return out, nil
+}
+
+// StatusUpdate checks u and puts it in canonical form: a provider id, a
+// known status, a clean error text, and At (now when zero) in canonical form.
+func StatusUpdate(u outreach.StatusUpdate, now time.Time) (outreach.StatusUpdate, error) {
+	switch {
+	case u.ProviderID == "":
+		return u, errors.New("status update: empty provider id")
+	case !u.Status.Valid():
+		return u, fmt.Errorf("status update: unknown status %q", u.Status)
+	}
+	for _, f := range []field{{"provider id", u.ProviderID}, {"error", u.Error}} {
+		if err := checkText(f.value); err != nil {
+			return u, fmt.Errorf("status update: %s: %w", f.name, err)
+		}
+	}
+	u.At = orNow(u.At, Time(now))
+	return u, nil
+}
+
+// Reply checks r and puts it in canonical form: an id and a channel, clean
+// texts, and ReceivedAt (now when zero) in canonical form.
+func Reply(r outreach.Reply, now time.Time) (outreach.Reply, error) {
+	switch {
+	case r.ID == "":
+		return r, errors.New("reply: empty id")
+	case r.Channel == "":
+		return r, fmt.Errorf("reply %q: empty channel", r.ID)
+	}
+	for _, f := range []field{
+		{"id", r.ID}, {"channel", string(r.Channel)}, {"from", r.From}, {"resident_id", r.ResidentID},
+		{"delivery_id", r.DeliveryID}, {"job_id", r.JobID}, {"body", r.Body}, {"action", string(r.Action)},
+	} {
+		if err := checkText(f.value); err != nil {
+			return r, fmt.Errorf("reply %q: field %s: %w", r.ID, f.name, err)
+		}
+	}
+	r.ReceivedAt = orNow(r.ReceivedAt, Time(now))
+	return r, nil
+}
+
+// StageSQL is an SQL expression giving the outreach.Status.Stage of the
+// status in column, the same in SQLite and PostgreSQL, so that "never move
+// a status backwards" is decided inside the UPDATE.
+func StageSQL(column string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + column)
+	for _, st := range outreach.Statuses {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", st, st.Stage())
+	}
+	b.WriteString(" ELSE -1 END")
+	return b.String()
+}
+
+// AcceptedStatuses are the statuses for which Status.Accepted holds, for
+// SQL IN lists.
+func AcceptedStatuses() []string {
+	var out []string
+	for _, st := range outreach.Statuses {
+		if st.Accepted() {
+			out = append(out, string(st))
+		}
+	}
+	return out
 }
 
 // Filter returns f with the default limit applied and its times in
@@ -178,6 +243,14 @@ func checkText(s string) error {
 		return errNUL
 	}
 	return nil
+}
+
+func timePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := Time(*t)
+	return &v
 }
 
 func orNow(t, now time.Time) time.Time {

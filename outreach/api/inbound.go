@@ -1,0 +1,85 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/sms"
+)
+
+// archiveInbound records what an inbound message asks for and archives it.
+// Both steps are idempotent (a provider's retry repeats them harmlessly):
+// an opt-out is a state, and a reply is archived once per message SID.
+func (wh *Webhooks) archiveInbound(ctx context.Context, in sms.Inbound) (outreach.Reply, error) {
+	residents, err := wh.Store.ResidentsByPhone(ctx, in.From)
+	if err != nil {
+		return outreach.Reply{}, fmt.Errorf("find the sender: %w", err)
+	}
+	reply := outreach.Reply{
+		ID: in.SID, Channel: outreach.ChannelSMS, From: in.From, Body: in.Body,
+		Action: in.Action(), ReceivedAt: time.Now().UTC(),
+	}
+	if len(residents) > 0 {
+		reply.ResidentID = residents[0].ID
+	}
+	// The reply answers the latest SMS any of them was sent.
+	var latest outreach.Delivery
+	for _, r := range residents {
+		d, ok, err := wh.latestSMS(ctx, r.ID)
+		if err != nil {
+			return outreach.Reply{}, err
+		}
+		if ok && d.CreatedAt.After(latest.CreatedAt) {
+			latest = d
+		}
+	}
+	if latest.ID != "" {
+		reply.ResidentID, reply.DeliveryID, reply.JobID = latest.ResidentID, latest.ID, latest.JobID
+	}
+	if err := wh.applyOptOut(ctx, residents, reply.Action); err != nil {
+		return outreach.Reply{}, err
+	}
+	if _, err := wh.Store.RecordReply(ctx, reply); err != nil {
+		return outreach.Reply{}, fmt.Errorf("archive the reply: %w", err)
+	}
+	return reply, nil
+}
+
+// latestSMS is the newest SMS a provider took for the resident.
+func (wh *Webhooks) latestSMS(ctx context.Context, residentID string) (outreach.Delivery, bool, error) {
+	ds, err := wh.Store.Search(ctx, outreach.Filter{ResidentID: residentID, Channel: outreach.ChannelSMS, Limit: 20})
+	if err != nil {
+		return outreach.Delivery{}, false, fmt.Errorf("find the latest SMS to the sender: %w", err)
+	}
+	for _, d := range ds {
+		if d.SentAt != nil {
+			return d, true, nil
+		}
+	}
+	return outreach.Delivery{}, false, nil
+}
+
+// applyOptOut records a STOP (or START) for every resident with the number:
+// the number's owner said it, and Twilio itself now blocks the number.
+func (wh *Webhooks) applyOptOut(ctx context.Context, residents []outreach.Resident, action outreach.ReplyAction) error {
+	if action != outreach.ReplyOptOut && action != outreach.ReplyOptIn {
+		return nil
+	}
+	out := action == outreach.ReplyOptOut
+	for _, r := range residents {
+		if err := wh.OptOut(ctx, r.ID, outreach.ChannelSMS, "", out); err != nil {
+			return fmt.Errorf("record the opt-out of %s: %w", r.ID, err)
+		}
+		wh.Metrics.OptOuts.WithLabelValues(string(outreach.ChannelSMS), "reply", direction(out)).Inc()
+	}
+	return nil
+}
+
+func direction(out bool) string {
+	if out {
+		return "out"
+	}
+	return "in"
+}

@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+)
+
+const replyColumns = `id, channel, from_addr, resident_id, delivery_id, job_id, body, action, received_at`
+
+// ResidentsByPhone returns the residents with phone, ordered by id.
+func (s *Store) ResidentsByPhone(ctx context.Context, phone string) ([]outreach.Resident, error) {
+	if phone == "" {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+residentColumns+` FROM residents WHERE phone = $1 ORDER BY id`, phone)
+	if err != nil {
+		return nil, fmt.Errorf("find residents by phone: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanResident)
+	if err != nil {
+		return nil, fmt.Errorf("find residents by phone: %w", err)
+	}
+	return out, nil
+}
+
+// RecordReply archives r unless a reply with its id is archived already.
+func (s *Store) RecordReply(ctx context.Context, r outreach.Reply) (bool, error) {
+	r, err := normalize.Reply(r, s.now())
+	if err != nil {
+		return false, fmt.Errorf("record reply: %w", err)
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO replies (`+replyColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+		r.ID, string(r.Channel), r.From, r.ResidentID, r.DeliveryID, r.JobID, r.Body, string(r.Action), r.ReceivedAt)
+	if err != nil {
+		return false, fmt.Errorf("record reply %q: %w", r.ID, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// Replies returns the replies matching f, newest first.
+func (s *Store) Replies(ctx context.Context, f outreach.Filter) ([]outreach.Reply, error) {
+	f, err := normalize.Filter(f)
+	if err != nil {
+		return nil, fmt.Errorf("search replies: %w", err)
+	}
+	var (
+		conds []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	for _, eq := range []struct{ column, value string }{
+		{"resident_id", f.ResidentID}, {"job_id", f.JobID}, {"channel", string(f.Channel)},
+	} {
+		if eq.value != "" {
+			conds = append(conds, eq.column+" = "+arg(eq.value))
+		}
+	}
+	if !f.Since.IsZero() {
+		conds = append(conds, "received_at >= "+arg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, "received_at < "+arg(f.Until))
+	}
+	query := `SELECT ` + replyColumns + ` FROM replies`
+	if len(conds) > 0 {
+		query += " WHERE " + strings.Join(conds, " AND ")
+	}
+	query += " ORDER BY received_at DESC, id DESC LIMIT " + arg(f.Limit)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search replies: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (outreach.Reply, error) {
+		var r outreach.Reply
+		if err := row.Scan(&r.ID, &r.Channel, &r.From, &r.ResidentID, &r.DeliveryID, &r.JobID,
+			&r.Body, &r.Action, &r.ReceivedAt); err != nil {
+			return r, err
+		}
+		r.ReceivedAt = r.ReceivedAt.UTC()
+		return r, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search replies: %w", err)
+	}
+	return out, nil
+}

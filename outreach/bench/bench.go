@@ -45,6 +45,7 @@ type Options struct {
 // Result is what one run measured. Its JSON form is the last line that
 // `outreach bench` prints.
 type Result struct {
+	RunID          string  `json:"run_id"` // prefix of the stream, resident and job ids the run used
 	Jobs           int     `json:"jobs"`
 	Urgent         int     `json:"urgent"`
 	Replicas       int     `json:"replicas"`

@@ -43,6 +43,9 @@ func TestRunIsExactlyOnceAndCleansUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+	if res.RunID == "" {
+		t.Fatal("result has no run id")
+	}
 	if res.Sent != 305 || res.Failed != 0 || res.Lost != 0 || res.Duplicates != 0 {
 		t.Errorf("result = %+v, want 305 sent, none failed, lost or duplicated", res)
 	}
@@ -69,7 +72,7 @@ func TestRunIsExactlyOnceAndCleansUp(t *testing.T) {
 	opt, _ := redis.ParseURL(redisURL())
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
-	if keys, err := rdb.Keys(context.Background(), "test:bench:jobs:bench-*").Result(); err != nil || len(keys) != 0 {
+	if keys, err := rdb.Keys(context.Background(), "test:bench:jobs:"+res.RunID+"*").Result(); err != nil || len(keys) != 0 {
 		t.Errorf("Redis keys left: %v (%v)", keys, err)
 	}
 }

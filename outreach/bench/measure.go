@@ -72,7 +72,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 	}
 
 	res := Result{
-		Jobs: r.opt.Jobs, Urgent: r.opt.Urgent, Replicas: r.opt.Replicas, Channel: r.opt.Channel,
+		RunID: r.id, Jobs: r.opt.Jobs, Urgent: r.opt.Urgent, Replicas: r.opt.Replicas, Channel: r.opt.Channel,
 		Store: strings.SplitN(r.cfg.DatabaseURL.Reveal(), ":", 2)[0], Seconds: elapsed.Seconds(),
 		PeakRSSMB: peakRSS, GoMaxProcs: gomaxprocs(),
 	}

@@ -19,41 +19,58 @@ const (
 	StatusRetrying Status = "retrying"
 	// StatusFailed: a permanent failure; it will not be retried.
 	StatusFailed Status = "failed"
+	// StatusSuppressed: the policy stage decided not to send (opt-out,
+	// frequency cap, cancelled campaign); Delivery.Policy says why. It is
+	// final: a redelivery of the job does not reconsider it.
+	StatusSuppressed Status = "suppressed"
+	// StatusDeferred: the policy stage put the message off (quiet hours);
+	// it waits in the delayed set and is sent once when due, which turns
+	// the same record into sent (or another outcome).
+	StatusDeferred Status = "deferred"
 )
 
 // Statuses lists every status (to pre-initialize metrics).
-var Statuses = []Status{StatusSent, StatusDelivered, StatusRetrying, StatusFailed}
+var Statuses = []Status{StatusSent, StatusDelivered, StatusRetrying, StatusFailed, StatusSuppressed, StatusDeferred}
 
 // Accepted reports whether a provider has taken the message: such a delivery
 // must never be sent again.
 func (s Status) Accepted() bool { return s == StatusSent || s == StatusDelivered }
 
+// Settled reports whether a redelivery of the job must leave the resident
+// alone: the message was accepted, or the policy suppressed it for good.
+// A deferred delivery is not settled: it is still to be sent.
+func (s Status) Settled() bool { return s.Accepted() || s == StatusSuppressed }
+
 // Final reports whether nothing more will be attempted for the delivery.
-func (s Status) Final() bool { return s.Accepted() || s == StatusFailed }
+func (s Status) Final() bool { return s.Settled() || s == StatusFailed }
 
 // Delivery is one archive record: one job, to one resident, on one channel.
 // Recording a delivery with an ID already in the archive updates that record.
 type Delivery struct {
-	ID              string     `json:"id"`
-	JobID           string     `json:"job_id"`
-	StreamID        string     `json:"stream_id,omitempty"`
-	ResidentID      string     `json:"resident_id"`
-	Kind            Kind       `json:"kind"`
-	Channel         Channel    `json:"channel,omitempty"` // empty when no channel could be used
-	Template        string     `json:"template,omitempty"`
-	TemplateVersion string     `json:"template_version,omitempty"`
-	Locale          string     `json:"locale,omitempty"`
-	Variant         string     `json:"variant,omitempty"`
-	Subject         string     `json:"subject,omitempty"`
-	Body            string     `json:"body,omitempty"` // plain text (email) or SMS text
-	Status          Status     `json:"status"`
-	ProviderID      string     `json:"provider_message_id,omitempty"`
-	Error           string     `json:"error,omitempty"`
-	Attempts        int        `json:"attempts"`
-	Campaign        string     `json:"campaign,omitempty"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-	SentAt          *time.Time `json:"sent_at,omitempty"`
+	ID              string  `json:"id"`
+	JobID           string  `json:"job_id"`
+	StreamID        string  `json:"stream_id,omitempty"`
+	ResidentID      string  `json:"resident_id"`
+	Kind            Kind    `json:"kind"`
+	Channel         Channel `json:"channel,omitempty"` // empty when no channel could be used
+	Template        string  `json:"template,omitempty"`
+	TemplateVersion string  `json:"template_version,omitempty"`
+	Locale          string  `json:"locale,omitempty"`
+	Variant         string  `json:"variant,omitempty"`
+	Subject         string  `json:"subject,omitempty"`
+	Body            string  `json:"body,omitempty"` // plain text (email) or SMS text
+	Status          Status  `json:"status"`
+	ProviderID      string  `json:"provider_message_id,omitempty"`
+	Error           string  `json:"error,omitempty"`
+	Attempts        int     `json:"attempts"`
+	Campaign        string  `json:"campaign,omitempty"`
+	// Policy is the policy decision's reason when one shaped the delivery:
+	// why it was suppressed or deferred, or "urgent_bypass" when an urgent
+	// message went out inside quiet hours (see PolicyReason).
+	Policy    PolicyReason `json:"policy,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	SentAt    *time.Time   `json:"sent_at,omitempty"`
 }
 
 // DeliveryID derives the id of the delivery of job to resident on channel.

@@ -100,6 +100,9 @@ type Job struct {
 	SendAt     *time.Time     `json:"send_at,omitempty"`
 	Priority   Priority       `json:"priority,omitempty"`
 	Campaign   string         `json:"campaign,omitempty"`
+	// FollowUp, when set, is scheduled by the daemon for each resident the
+	// job is sent to (see FollowUp).
+	FollowUp *FollowUp `json:"follow_up,omitempty"`
 }
 
 // DecodeJob parses and validates the JSON of a job. Its errors are
@@ -144,6 +147,11 @@ func (j Job) Validate() error {
 	for _, c := range j.Channels {
 		if !c.Valid() {
 			return Reject(ReasonInvalidJob, fmt.Errorf("unknown channel %q (want email or sms)", c))
+		}
+	}
+	if j.FollowUp != nil {
+		if err := j.FollowUp.validate(); err != nil {
+			return Reject(ReasonInvalidJob, fmt.Errorf(`"follow_up": %w`, err))
 		}
 	}
 	return nil

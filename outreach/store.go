@@ -44,11 +44,14 @@ type Store interface {
 	// first value, and SentAt, which keeps its first non-nil value.
 	Record(ctx context.Context, ds []Delivery) error
 	// Accepted returns the ids of the residents whose delivery of jobID has
-	// a status that is Accepted() (sent or delivered), as a set.
+	// a status that is Settled() (sent, delivered, or suppressed), as a set:
+	// a redelivery of the job must not send to them again.
 	Accepted(ctx context.Context, jobID string) (map[string]bool, error)
 	// Search returns matching deliveries, newest first (CreatedAt, then ID).
 	Search(ctx context.Context, f Filter) ([]Delivery, error)
 
+	// CampaignStore keeps the campaigns.
+	CampaignStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -14,7 +14,7 @@ import (
 
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at`
+	created_at, updated_at, sent_at, policy`
 
 // upsertDeliveries writes a whole batch in one statement: each parameter is
 // the array of one column, and unnest turns the arrays back into rows. On
@@ -24,7 +24,7 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 	SELECT * FROM unnest(
 		$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-		$16::integer[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[])
+		$16::integer[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[], $21::text[])
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -34,7 +34,8 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		provider_id = excluded.provider_id, error = excluded.error,
 		attempts = excluded.attempts, campaign = excluded.campaign,
 		updated_at = excluded.updated_at,
-		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at)`
+		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
+		policy = excluded.policy`
 
 // Record inserts or updates deliveries by ID in one statement, so one
 // round trip and one transaction whatever the batch size. Deliveries with
@@ -120,15 +121,16 @@ func deliveryArrays(ds []outreach.Delivery) []any {
 		created,
 		updated,
 		sent,
+		text(func(d *outreach.Delivery) string { return string(d.Policy) }),
 	}
 }
 
-// Accepted returns the set of residents whose delivery of jobID was sent
-// or delivered.
+// Accepted returns the set of residents whose delivery of jobID is settled:
+// sent, delivered or suppressed.
 func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT resident_id FROM deliveries
-		WHERE job_id = $1 AND status IN ($2, $3)`,
-		jobID, string(outreach.StatusSent), string(outreach.StatusDelivered))
+		WHERE job_id = $1 AND status IN ($2, $3, $4)`,
+		jobID, string(outreach.StatusSent), string(outreach.StatusDelivered), string(outreach.StatusSuppressed))
 	if err != nil {
 		return nil, fmt.Errorf("list accepted deliveries: %w", err)
 	}
@@ -197,7 +199,7 @@ func scanDelivery(row pgx.CollectableRow) (outreach.Delivery, error) {
 	if err := row.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &attempts, &d.Campaign,
-		&d.CreatedAt, &d.UpdatedAt, &d.SentAt); err != nil {
+		&d.CreatedAt, &d.UpdatedAt, &d.SentAt, &d.Policy); err != nil {
 		return d, err
 	}
 	d.Attempts = int(attempts)

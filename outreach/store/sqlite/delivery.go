@@ -12,13 +12,13 @@ import (
 
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at`
+	created_at, updated_at, sent_at, policy`
 
 // upsertDelivery replaces every column of an existing delivery except
 // created_at, which keeps its first value, and sent_at, which keeps its
 // first non-NULL value.
 const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -28,7 +28,8 @@ const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
 		provider_id = excluded.provider_id, error = excluded.error,
 		attempts = excluded.attempts, campaign = excluded.campaign,
 		updated_at = excluded.updated_at,
-		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at)`
+		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
+		policy = excluded.policy`
 
 // Record inserts or updates deliveries by ID, all in one transaction. The
 // cost that matters is the commit (an fsync), paid once per call, so
@@ -65,7 +66,7 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 		if _, err := stmt.ExecContext(ctx, d.ID, d.JobID, d.StreamID, d.ResidentID, string(d.Kind),
 			string(d.Channel), d.Template, d.TemplateVersion, d.Locale, d.Variant, d.Subject, d.Body,
 			string(d.Status), d.ProviderID, d.Error, d.Attempts, d.Campaign,
-			micros(d.CreatedAt), micros(d.UpdatedAt), sentAt); err != nil {
+			micros(d.CreatedAt), micros(d.UpdatedAt), sentAt, string(d.Policy)); err != nil {
 			return fmt.Errorf("record delivery %q: %w", d.ID, err)
 		}
 	}
@@ -75,12 +76,12 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 	return nil
 }
 
-// Accepted returns the set of residents whose delivery of jobID was sent
-// or delivered.
+// Accepted returns the set of residents whose delivery of jobID is settled:
+// sent, delivered or suppressed.
 func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT resident_id FROM deliveries
-		WHERE job_id = ? AND status IN (?, ?)`,
-		jobID, string(outreach.StatusSent), string(outreach.StatusDelivered))
+		WHERE job_id = ? AND status IN (?, ?, ?)`,
+		jobID, string(outreach.StatusSent), string(outreach.StatusDelivered), string(outreach.StatusSuppressed))
 	if err != nil {
 		return nil, fmt.Errorf("list accepted deliveries: %w", err)
 	}
@@ -160,7 +161,7 @@ func scanDelivery(rows *sql.Rows) (outreach.Delivery, error) {
 	if err := rows.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &d.Attempts, &d.Campaign,
-		&created, &updated, &sentAt); err != nil {
+		&created, &updated, &sentAt, &d.Policy); err != nil {
 		return d, err
 	}
 	d.CreatedAt = fromMicros(created)

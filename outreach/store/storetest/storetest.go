@@ -44,6 +44,13 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"SearchFilters", testSearchFilters},
 		{"SearchDefaultLimit", testSearchDefaultLimit},
 		{"SearchNegativeLimit", testSearchNegativeLimit},
+		{"CampaignRoundTrip", testCampaignRoundTrip},
+		{"CampaignErrors", testCampaignErrors},
+		{"CampaignsOrder", testCampaignsOrder},
+		{"DueCampaigns", testDueCampaigns},
+		{"UpdateCampaign", testUpdateCampaign},
+		{"UpdateCampaignConcurrent", testUpdateCampaignConcurrent},
+		{"CampaignStatusCounts", testCampaignStatusCounts},
 		{"CanceledContext", testCanceledContext},
 	}
 	for _, tt := range tests {

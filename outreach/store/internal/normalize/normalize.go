@@ -43,7 +43,7 @@ func Deliveries(ds []outreach.Delivery, now time.Time) ([]outreach.Delivery, err
 			{"template", d.Template}, {"template_version", d.TemplateVersion}, {"locale", d.Locale},
 			{"variant", d.Variant}, {"subject", d.Subject}, {"body", d.Body},
 			{"status", string(d.Status)}, {"provider_message_id", d.ProviderID},
-			{"error", d.Error}, {"campaign", d.Campaign},
+			{"error", d.Error}, {"campaign", d.Campaign}, {"policy", string(d.Policy)},
 		}
 		for _, f := range texts {
 			if err := checkText(f.value); err != nil {

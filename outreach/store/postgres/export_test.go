@@ -1,0 +1,4 @@
+package postgres
+
+// SchemaVersion is the version the migrations bring a schema to.
+var SchemaVersion = len(migrations)

@@ -143,7 +143,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		return fmt.Errorf("create consumer group: %w", err)
 	}
 	d.recorder = newRecorder(d.store, d.logger, 500)
-	d.acker = newAcker(d.q.Ack, d.logger, 500)
+	d.acker = newAcker(d.q.AckRefs, d.logger, 500)
 	go d.recorder.run()
 	go d.acker.run()
 

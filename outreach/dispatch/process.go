@@ -158,7 +158,7 @@ func decode(e queue.Entry) (outreach.Job, error) {
 		return outreach.Job{}, err
 	}
 	if job.ID == "" {
-		job.ID = e.ID
+		job.ID = e.DefaultJobID()
 	}
 	return job, nil
 }
@@ -260,7 +260,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 
 // done acks a finished entry and observes its end-to-end latency.
 func (d *Dispatcher) done(e queue.Entry, job outreach.Job) {
-	d.acker.Ack(e.ID)
+	d.acker.Ack(e.Ref())
 	if t, ok := entryTime(e.ID); ok {
 		d.metrics.JobLatency.WithLabelValues(string(job.Kind)).Observe(time.Since(t).Seconds())
 	}

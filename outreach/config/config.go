@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	ClaimIdle   time.Duration  // OUTREACH_CLAIM_IDLE
 	PhoneRegion string         // OUTREACH_PHONE_REGION
 	TimeZone    *time.Location // OUTREACH_TIMEZONE
+	// Policy is OUTREACH_QUIET_HOURS, OUTREACH_BULK_DAILY_CAP and
+	// OUTREACH_BULK_WEEKLY_CAP.
+	Policy policy.Rules
 	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
 	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
 }
@@ -52,7 +56,9 @@ type Config struct {
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.
-var Vars = []Var{
+var Vars = append(baseVars, policyVars...)
+
+var baseVars = []Var{
 	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream, e.g. redis://127.0.0.1:6379/0"},
 	{"OUTREACH_DATABASE_URL", "sqlite://outreach.db", "archive and residents: sqlite:///path/file.db or postgres://..."},
 	{"OUTREACH_SMTP_URL", "", "smtp://user:pass@host:port?tls=none|starttls|tls (email is off when empty)"},
@@ -138,6 +144,7 @@ func Load(getenv func(string) string) (Config, error) {
 		loc = time.UTC
 	}
 	c.TimeZone = loc
+	c.Policy = loadPolicy(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

@@ -71,7 +71,7 @@ func (j Job) FollowUpJob(residentID string, sentAt time.Time) (Job, bool) {
 		}
 		maps.Copy(data, f.Data)
 	}
-	at := sentAt.Add(time.Duration(f.After)).UTC()
+	at := sentAt.Add(time.Duration(f.After)).UTC().Truncate(time.Second) // stable whatever the clock's precision
 	return Job{
 		ID:         FollowUpID(j.ID, residentID),
 		Kind:       f.Kind,

@@ -80,34 +80,36 @@ func checkSchedulable(e Entry, attempt int) error {
 	return nil
 }
 
-// Delayed is a job to put in the delayed set until At.
+// Delayed is a job to put in the delayed set until At, to come back with
+// Attempt.
 type Delayed struct {
-	Job outreach.Job
-	At  time.Time
+	Job     outreach.Job
+	At      time.Time
+	Attempt int
 }
 
 // ScheduleJobs puts new jobs in the delayed set on behalf of the entry
-// sourceID is the id of (a quiet-hours deferral of one resident, a
-// follow-up), each to come back at its time in the lane of its priority,
-// with attempt. It does not ack anything. Members are derived from sourceID,
-// attempt and the job's JSON, so calling it again with the same jobs (a
-// redelivered entry) only moves their times. Every job is validated first;
-// if one is invalid nothing is scheduled.
-func (c *Consumer) ScheduleJobs(ctx context.Context, sourceID string, attempt int, jobs []Delayed) error {
+// whose id is sourceID (a quiet-hours deferral of one resident, a
+// follow-up), each to come back at its time in the lane of its priority. It
+// does not ack anything. Members are derived from sourceID, the attempt and
+// the job's JSON, so calling it again with the same jobs (a redelivered
+// entry) only moves their times. Every job is validated first; if one is
+// invalid nothing is scheduled.
+func (c *Consumer) ScheduleJobs(ctx context.Context, sourceID string, jobs []Delayed) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	if err := checkSchedulable(Entry{ID: sourceID, HasJob: true}, attempt); err != nil {
-		return err
-	}
 	zs := make([]redis.Z, len(jobs))
 	for i, d := range jobs {
+		if err := checkSchedulable(Entry{ID: sourceID, HasJob: true}, d.Attempt); err != nil {
+			return err
+		}
 		raw, err := encodeJob(d.Job)
 		if err != nil {
 			return fmt.Errorf("schedule job %q: %w", d.Job.ID, err)
 		}
 		lane := string(d.Job.EffectivePriority())
-		zs[i] = redis.Z{Score: float64(d.At.UnixMilli()), Member: encodeMember(sourceID, attempt, lane, raw)}
+		zs[i] = redis.Z{Score: float64(d.At.UnixMilli()), Member: encodeMember(sourceID, d.Attempt, lane, raw)}
 	}
 	if err := c.rdb.ZAdd(ctx, c.keys.Delayed, zs...).Err(); err != nil {
 		return fmt.Errorf("schedule %d jobs from entry %s: %w", len(jobs), sourceID, err)

@@ -93,7 +93,7 @@ func TestScheduleJobs(t *testing.T) {
 		{Job: jobWith("due", outreach.PriorityUrgent), At: now.Add(-time.Second)},
 	}
 	for range 2 {
-		if err := e.c.ScheduleJobs(ctx, "5-0", 0, jobs); err != nil {
+		if err := e.c.ScheduleJobs(ctx, "5-0", jobs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -107,10 +107,10 @@ func TestScheduleJobs(t *testing.T) {
 	if got.Lane != "urgent" || jobID(t, got.Job) != "due" || got.Fields[queue.FieldRetryOf] != "5-0" {
 		t.Errorf("promoted %+v, want job due on the urgent lane from 5-0", got)
 	}
-	if err := e.c.ScheduleJobs(ctx, "6-0", 0, []queue.Delayed{{Job: outreach.Job{ID: "bad"}, At: now}}); err == nil {
+	if err := e.c.ScheduleJobs(ctx, "6-0", []queue.Delayed{{Job: outreach.Job{ID: "bad"}, At: now}}); err == nil {
 		t.Error("ScheduleJobs accepted an invalid job")
 	}
-	if err := e.c.ScheduleJobs(ctx, "6|0", 0, jobs); err == nil {
+	if err := e.c.ScheduleJobs(ctx, "6|0", jobs); err == nil {
 		t.Error("ScheduleJobs accepted a source id with the member separator")
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/metrics"
+	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/queue"
 	"github.com/outreach-dev/outreach/templates"
 )
@@ -65,6 +66,17 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// Now returns the current time (tests).
 	Now func() time.Time
+
+	// Policy and its settings: see policy.go. The zero Rules send
+	// everything at once, uncapped.
+	Policy policy.Rules
+	// Zones resolves residents' time zones (default: UTC for residents
+	// without one).
+	Zones *policy.Zones
+	// CampaignCacheTTL is how long a campaign's state is trusted before it
+	// is read again (default 1s): pausing or cancelling a campaign reaches
+	// its jobs within that time.
+	CampaignCacheTTL time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -84,6 +96,10 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Zones == nil {
+		c.Zones = policy.NewZones(nil)
+	}
+	c.CampaignCacheTTL = cmp.Or(c.CampaignCacheTTL, time.Second)
 	return c
 }
 
@@ -116,6 +132,7 @@ type Dispatcher struct {
 	logger   *slog.Logger
 	recorder *recorder
 	acker    *acker
+	states   *campaignStates
 }
 
 // New checks cfg and builds a Dispatcher.
@@ -132,6 +149,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		senders: cfg.Senders,
 		metrics: cfg.Metrics,
 		logger:  cfg.Logger,
+		states:  newCampaignStates(cfg.Store, cfg.CampaignCacheTTL),
 	}, nil
 }
 
@@ -260,6 +278,11 @@ func (d *Dispatcher) refreshStats(ctx context.Context) {
 	d.metrics.QueuePending.Set(float64(s.Pending))
 	d.metrics.DeadLetterSize.Set(float64(s.Dead))
 	d.metrics.DelayedSize.Set(float64(s.Delayed))
+	for _, l := range s.Lanes {
+		d.metrics.LaneLength.WithLabelValues(l.Name).Set(float64(l.Length))
+		d.metrics.LaneLag.WithLabelValues(l.Name).Set(float64(l.Lag))
+		d.metrics.LanePending.WithLabelValues(l.Name).Set(float64(l.Pending))
+	}
 }
 
 // every runs fn now and then every interval until ctx is done.

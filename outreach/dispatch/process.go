@@ -31,8 +31,9 @@ func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
 }
 
 // process takes one stream entry through the pipeline:
-// decode -> (defer until send_at) -> dedupe -> audience -> per resident
-// (route -> render -> send) -> record -> ack, retry or dead-letter.
+// decode -> (defer until send_at) -> campaign state -> dedupe -> audience ->
+// per resident (policy -> route -> render -> send) -> record -> schedule
+// what waits (deferrals, follow-ups) -> ack, retry or dead-letter.
 func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	job, err := decode(e)
 	if err != nil {
@@ -51,6 +52,11 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		}
 		d.metrics.Deferred.WithLabelValues(string(job.Kind)).Inc()
 		log.Info("job deferred until send_at", "send_at", job.SendAt)
+		return
+	}
+
+	campaign, stop := d.campaignGate(ctx, e, job, log)
+	if stop {
 		return
 	}
 
@@ -96,6 +102,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		retryWhy  string
 		retryHint time.Duration
 		rejectErr error
+		later     []queue.Delayed // deliveries deferred by quiet hours
 	)
 	lockedAt := time.Now()
 	for _, r := range residents {
@@ -109,10 +116,13 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 			log.Info("already sent; not sending again", "resident", r.ID)
 			continue
 		}
-		rec, err := d.deliver(ctx, job, r, e, lastAttempt)
+		rec, err := d.deliverWithPolicy(ctx, job, r, e, lastAttempt, campaign)
 		records = append(records, rec)
+		deferred, isDeferred := asDeferral(err)
 		switch {
 		case err == nil:
+		case isDeferred:
+			later = append(later, deferredJob(job, r, deferred.until, e.Attempt))
 		case isReject(err):
 			rejectErr = err
 		case rec.Status == outreach.StatusRetrying:
@@ -132,6 +142,10 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	}
 	for _, rec := range records {
 		d.metrics.Deliveries.WithLabelValues(string(rec.Channel), string(job.Kind), string(rec.Status)).Inc()
+	}
+	if err := d.scheduleLater(ctx, e, job, later, records, accepted); err != nil {
+		log.Error("schedule deferred deliveries and follow-ups failed; entry stays pending", "err", err)
+		return
 	}
 
 	switch {

@@ -40,6 +40,9 @@ type Metrics struct {
 	DelayedSize    prometheus.Gauge
 	// InFlight is the number of jobs being processed by this daemon.
 	InFlight prometheus.Gauge
+
+	// Policy, lanes and campaigns (see policy.go).
+	PolicyMetrics
 }
 
 // New creates the metrics and registers them with reg.
@@ -113,6 +116,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred,
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 	)
+	m.PolicyMetrics = newPolicyMetrics(reg)
 	m.preinit()
 	return m
 }
@@ -125,7 +129,7 @@ func (m *Metrics) preinit() {
 		m.Duplicates.WithLabelValues(string(k))
 		m.JobLatency.WithLabelValues(string(k))
 		for _, c := range outreach.AllChannels {
-			for _, s := range []outreach.Status{outreach.StatusSent, outreach.StatusFailed, outreach.StatusRetrying} {
+			for _, s := range outreach.Statuses {
 				m.Deliveries.WithLabelValues(string(c), string(k), string(s))
 			}
 		}

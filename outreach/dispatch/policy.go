@@ -1,0 +1,150 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+// deliverWithPolicy is the policy stage in front of deliver (route, render,
+// send). In order:
+//
+//   - a cancelled campaign's delivery is suppressed;
+//   - a resident who opted out of the job's kind is not sent it
+//     (suppressed); channels the resident opted out of are not used, and
+//     when that leaves none the delivery is suppressed;
+//   - inside quiet hours in the resident's time zone a non-urgent message is
+//     deferred to their end (the returned error is a *deferral); an urgent
+//     one goes out and the archive records the bypass;
+//   - a bulk message over the resident's daily or weekly cap is suppressed.
+//
+// Every decision is archived with its reason (Delivery.Policy) and counted.
+// The record of a deferred or capped delivery carries the channel the
+// message would take, so the later send updates the same record.
+func (d *Dispatcher) deliverWithPolicy(ctx context.Context, job outreach.Job, r outreach.Resident, e queue.Entry,
+	lastAttempt bool, campaign outreach.CampaignState) (outreach.Delivery, error) {
+	now := d.cfg.Now()
+	reachable := withoutOptedOutChannels(r)
+	ch, routeErr := route(job, reachable, d.senders)
+
+	switch {
+	case campaign == outreach.CampaignCancelled:
+		return d.suppress(job, r, e, ch, outreach.PolicyCampaignCancelled, fmt.Sprintf("campaign %s was cancelled", job.Campaign)), nil
+	case slices.Contains(r.OptOutKinds, job.Kind):
+		return d.suppress(job, r, e, "", outreach.PolicyOptOutKind, fmt.Sprintf("resident opted out of %s", job.Kind)), nil
+	case routeErr != nil:
+		if _, err := route(job, r, d.senders); err == nil { // reachable but for the opt-outs
+			return d.suppress(job, r, e, "", outreach.PolicyOptOutChannel, fmt.Sprintf("resident opted out of %v", r.OptOutChannels)), nil
+		}
+		return d.deliver(ctx, job, reachable, e, lastAttempt) // archives why no channel works
+	}
+
+	bypass := false
+	zone, err := d.cfg.Zones.Get(r.TimeZone)
+	if err != nil {
+		d.logger.Warn("resident has an unknown time zone; using the default", "resident", r.ID, "err", err)
+	}
+	if q, quiet := d.cfg.Policy.Quiet(job.Kind, zone, now); quiet {
+		if job.EffectivePriority() != outreach.PriorityUrgent {
+			d.metrics.PolicyDecisions.WithLabelValues(string(outreach.DecisionDeferred), string(outreach.PolicyQuietHours)).Inc()
+			note := fmt.Sprintf("deferred until %s (quiet hours %s, %s)", q.Until.Format(time.RFC3339), q.Window, q.Zone)
+			rec := d.policyRecord(job, r, e, ch, outreach.StatusDeferred, outreach.PolicyQuietHours, note)
+			return rec, &deferral{until: q.Until}
+		}
+		bypass = true
+		d.metrics.PolicyDecisions.WithLabelValues(string(outreach.DecisionBypassed), string(outreach.PolicyQuietHours)).Inc()
+	}
+
+	reserved := false
+	if d.cfg.Policy.Capped(job.EffectivePriority()) {
+		id := outreach.DeliveryID(job.ID, r.ID, ch)
+		over, err := d.q.ReserveBulk(ctx, r.ID, id, now, d.cfg.Policy.DailyCap, d.cfg.Policy.WeeklyCap)
+		if err != nil { // Redis trouble: try the job again later
+			rec := d.policyRecord(job, r, e, ch, outreach.StatusRetrying, "", err.Error())
+			return rec, err
+		}
+		if over != "" {
+			return d.suppress(job, r, e, ch, over, fmt.Sprintf("over the bulk %s (%d a day, %d a week)",
+				over, d.cfg.Policy.DailyCap, d.cfg.Policy.WeeklyCap)), nil
+		}
+		reserved = true
+	}
+
+	rec, err := d.deliver(ctx, job, reachable, e, lastAttempt)
+	if bypass {
+		rec.Policy = outreach.PolicyUrgentBypass
+	}
+	if reserved && rec.Status == outreach.StatusFailed { // not sent: give the place back
+		if err := d.q.ReleaseBulk(context.WithoutCancel(ctx), r.ID, rec.ID); err != nil {
+			d.logger.Warn("release frequency cap reservation failed", "resident", r.ID, "err", err)
+		}
+	}
+	return rec, err
+}
+
+// deferral says that a delivery waits, in the delayed set, until a time.
+type deferral struct{ until time.Time }
+
+func (e *deferral) Error() string { return "deferred until " + e.until.Format(time.RFC3339) }
+
+func asDeferral(err error) (*deferral, bool) {
+	var d *deferral
+	ok := errors.As(err, &d)
+	return d, ok
+}
+
+// suppress archives a delivery the policy stage decided not to send.
+func (d *Dispatcher) suppress(job outreach.Job, r outreach.Resident, e queue.Entry, ch outreach.Channel, why outreach.PolicyReason, note string) outreach.Delivery {
+	d.metrics.PolicyDecisions.WithLabelValues(string(outreach.DecisionSuppressed), string(why)).Inc()
+	d.logger.Info("delivery suppressed by policy", "job", job.ID, "resident", r.ID, "reason", why)
+	return d.policyRecord(job, r, e, ch, outreach.StatusSuppressed, why, note)
+}
+
+// policyRecord is the archive record of a delivery that was not sent now.
+func (d *Dispatcher) policyRecord(job outreach.Job, r outreach.Resident, e queue.Entry, ch outreach.Channel,
+	status outreach.Status, why outreach.PolicyReason, note string) outreach.Delivery {
+	now := d.cfg.Now().UTC()
+	return outreach.Delivery{
+		ID:         outreach.DeliveryID(job.ID, r.ID, ch),
+		JobID:      job.ID,
+		StreamID:   e.ID,
+		ResidentID: r.ID,
+		Kind:       job.Kind,
+		Channel:    ch,
+		Locale:     r.Locale,
+		Status:     status,
+		Policy:     why,
+		Error:      note,
+		Attempts:   e.Attempt + 1,
+		Campaign:   job.Campaign,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+}
+
+// withoutOptedOutChannels is r without the contacts of the channels r
+// opted out of, so that routing, whatever its rules, cannot pick them.
+func withoutOptedOutChannels(r outreach.Resident) outreach.Resident {
+	for _, c := range r.OptOutChannels {
+		switch c {
+		case outreach.ChannelEmail:
+			r.Email = ""
+		case outreach.ChannelSMS:
+			r.Phone = ""
+		}
+	}
+	return r
+}
+
+// deferredJob is the copy of job for one resident that waits out quiet
+// hours in the delayed set: same id (so the archive record and the dedupe
+// are the same), the resident alone, no send_at.
+func deferredJob(job outreach.Job, r outreach.Resident, until time.Time, attempt int) queue.Delayed {
+	job.ResidentID, job.Audience, job.SendAt = r.ID, nil, nil
+	return queue.Delayed{Job: job, At: until, Attempt: attempt}
+}

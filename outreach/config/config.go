@@ -47,9 +47,9 @@ type Config struct {
 	TimeZone    *time.Location // OUTREACH_TIMEZONE
 	// Policy is OUTREACH_QUIET_HOURS, OUTREACH_BULK_DAILY_CAP and
 	// OUTREACH_BULK_WEEKLY_CAP.
-	Policy policy.Rules
-	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
-	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
+	Policy    policy.Rules
+	LogLevel  slog.Level // OUTREACH_LOG_LEVEL
+	LogFormat string     // OUTREACH_LOG_FORMAT: json, text or auto
 }
 
 // Var describes one environment variable, for `outreach help` and the README.

@@ -45,11 +45,12 @@ type Config struct {
 	ClaimIdle   time.Duration  // OUTREACH_CLAIM_IDLE
 	PhoneRegion string         // OUTREACH_PHONE_REGION
 	TimeZone    *time.Location // OUTREACH_TIMEZONE
+	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
+	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
+
 	// Policy is OUTREACH_QUIET_HOURS, OUTREACH_BULK_DAILY_CAP and
 	// OUTREACH_BULK_WEEKLY_CAP.
-	Policy    policy.Rules
-	LogLevel  slog.Level // OUTREACH_LOG_LEVEL
-	LogFormat string     // OUTREACH_LOG_FORMAT: json, text or auto
+	Policy policy.Rules
 }
 
 // Var describes one environment variable, for `outreach help` and the README.

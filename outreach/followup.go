@@ -88,12 +88,13 @@ func (j Job) FollowUpJob(residentID string, sentAt time.Time) (Job, bool) {
 // FollowUpID is the id of the follow-up of job jobID for residentID. It is
 // bounded to the 200 characters a job id may have.
 func FollowUpID(jobID, residentID string) string {
-	return boundedID(jobID + ":follow_up:" + residentID)
+	return BoundJobID(jobID + ":follow_up:" + residentID)
 }
 
-// boundedID returns id, or when it is longer than a job id may be, a prefix
-// of it followed by a hash of the whole, so that distinct ids stay distinct.
-func boundedID(id string) string {
+// BoundJobID returns id, or when it is longer than a job id may be (200
+// bytes), a prefix of it followed by a hash of the whole, so that distinct
+// ids stay distinct.
+func BoundJobID(id string) string {
 	const limit = 200
 	if len(id) <= limit {
 		return id

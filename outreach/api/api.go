@@ -1,5 +1,6 @@
 // Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
-// /healthz (the process is up) and /readyz (its dependencies answer).
+// /healthz (the process is up), /readyz (its dependencies answer), and the
+// API under /v1/ (campaigns), which Config.Middleware wraps.
 package api
 
 import (
@@ -26,6 +27,12 @@ type Config struct {
 	// CheckTimeout bounds each readiness check (default 2s).
 	CheckTimeout time.Duration
 	Logger       *slog.Logger
+
+	// Campaigns, when set, serves /v1/campaigns (see campaigns.go).
+	Campaigns Campaigns
+	// Middleware, when set, wraps every /v1/ route (authentication, for
+	// one); the operational endpoints above stay outside it.
+	Middleware func(http.Handler) http.Handler
 }
 
 // NewHandler returns the daemon's HTTP handler.
@@ -54,6 +61,15 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		writeJSON(w, status, results)
 	})
+	if cfg.Campaigns != nil {
+		v1 := http.NewServeMux()
+		campaignRoutes(v1, cfg.Campaigns, cfg.Logger)
+		var h http.Handler = v1
+		if cfg.Middleware != nil {
+			h = cfg.Middleware(h)
+		}
+		mux.Handle("/v1/", h)
+	}
 	return mux
 }
 

@@ -36,6 +36,7 @@ func commands() []command {
 		{"dev", "[--outbox DIR] [--http ADDR]", "run everything on this machine with nothing installed (embedded Redis, SQLite, outbox)", cmdDev},
 		{"enqueue", "--kind K (--resident ID | --audience k=v,...) [--data k=v]... [--id ID]", "put a job on the stream", cmdEnqueue},
 		{"residents", "import FILE.csv", "import residents from CSV (upsert by id)", cmdResidents},
+		{"campaign", "create|list|show|pause|resume|cancel ...", "plan and steer campaigns (run `outreach campaign` for the flags)", cmdCampaign},
 		{"archive", "search [--job ID] [--resident ID] ... [--json]", "search the communication archive", cmdArchive},
 		{"templates", "list", "list the built-in templates", cmdTemplates},
 	}

@@ -23,10 +23,16 @@ const (
 	KindMaintenanceNotice    Kind = "maintenance_notice"
 	KindSatisfactionCallback Kind = "satisfaction_callback"
 	KindFollowUp             Kind = "follow_up"
+	// KindWelcome greets a new resident: move-in information, office
+	// hours, how to reach the office.
+	KindWelcome Kind = "welcome"
+	// KindEscalation tells staff about a complaint or fault that needs
+	// action; its recipients are staff profiles in the resident directory.
+	KindEscalation Kind = "escalation"
 )
 
 // Kinds lists every known kind, in a stable order (for metrics and docs).
-var Kinds = []Kind{KindHolidayGreeting, KindMaintenanceNotice, KindSatisfactionCallback, KindFollowUp}
+var Kinds = []Kind{KindHolidayGreeting, KindMaintenanceNotice, KindSatisfactionCallback, KindFollowUp, KindWelcome, KindEscalation}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -103,6 +109,11 @@ type Job struct {
 	// FollowUp, when set, is scheduled by the daemon for each resident the
 	// job is sent to (see FollowUp).
 	FollowUp *FollowUp `json:"follow_up,omitempty"`
+	// Resident is an inline profile, instead of resident_id or audience,
+	// for services that own their residents' profiles: the job goes to this
+	// resident, who is added to (or replaced in) the directory first. See
+	// ValidateInline.
+	Resident *Resident `json:"resident,omitempty"`
 }
 
 // DecodeJob parses and validates the JSON of a job. Its errors are
@@ -133,10 +144,10 @@ func (j Job) Validate() error {
 		return Reject(ReasonMissingKind, errors.New(`job has no "kind"`))
 	case !j.Kind.Valid():
 		return Reject(ReasonUnknownKind, fmt.Errorf("unknown kind %q (want one of %s)", j.Kind, joinKinds()))
-	case j.ResidentID == "" && j.Audience == nil:
-		return Reject(ReasonInvalidJob, errors.New(`job has neither "resident_id" nor "audience"`))
-	case j.ResidentID != "" && j.Audience != nil:
-		return Reject(ReasonInvalidJob, errors.New(`job has both "resident_id" and "audience"; give one`))
+	case j.targets() == 0:
+		return Reject(ReasonInvalidJob, errors.New(`job has none of "resident_id", "audience" and "resident"; give one`))
+	case j.targets() > 1:
+		return Reject(ReasonInvalidJob, errors.New(`job has more than one of "resident_id", "audience" and "resident"; give one`))
 	case j.Audience != nil && j.Audience.Empty():
 		return Reject(ReasonInvalidJob, errors.New(`"audience" selects nobody; use {"all":true} for everyone`))
 	case !j.Priority.Valid():
@@ -152,6 +163,55 @@ func (j Job) Validate() error {
 	if j.FollowUp != nil {
 		if err := j.FollowUp.validate(); err != nil {
 			return Reject(ReasonInvalidJob, fmt.Errorf(`"follow_up": %w`, err))
+		}
+	}
+	if j.Resident != nil {
+		if err := ValidateInline(*j.Resident); err != nil {
+			return Reject(ReasonInvalidJob, fmt.Errorf(`inline "resident": %w`, err))
+		}
+	}
+	return nil
+}
+
+// targets counts how many of resident_id, audience and resident are set.
+func (j Job) targets() int {
+	n := 0
+	for _, set := range []bool{j.ResidentID != "", j.Audience != nil, j.Resident != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// ValidateInline checks what can be checked of a job's inline resident
+// without the phone and locale data the resident package has: an id (at
+// most 200 bytes), a name, an email or a phone, a phone written with its
+// country code ("+86 138 0013 8000": daemons in different regions must
+// read it alike), and known channels and opt-outs. The dispatcher then
+// validates it fully and normalizes it (phone to E.164) before it is
+// stored or used; what fails there is rejected as invalid_job too.
+func ValidateInline(r Resident) error {
+	switch {
+	case strings.TrimSpace(r.ID) == "":
+		return errors.New(`"id" is required`)
+	case len(r.ID) > 200:
+		return errors.New(`"id" is longer than 200 characters`)
+	case strings.TrimSpace(r.Name) == "":
+		return errors.New(`"name" is required`)
+	case strings.TrimSpace(r.Email) == "" && strings.TrimSpace(r.Phone) == "":
+		return errors.New(`an "email" or a "phone" is required`)
+	case r.Phone != "" && !strings.HasPrefix(strings.TrimSpace(r.Phone), "+"):
+		return errors.New(`"phone" must start with "+" and its country code`)
+	}
+	for _, c := range slices.Concat(r.Channels, r.OptOutChannels) {
+		if !c.Valid() {
+			return fmt.Errorf("unknown channel %q (want email or sms)", c)
+		}
+	}
+	for _, k := range r.OptOutKinds {
+		if !k.Valid() {
+			return fmt.Errorf("unknown kind %q in \"opt_out_kinds\"", k)
 		}
 	}
 	return nil

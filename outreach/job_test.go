@@ -31,6 +31,19 @@ func TestDecodeJob(t *testing.T) {
 		{"bad priority", `{"kind":"follow_up","resident_id":"r1","priority":"asap"}`, ReasonInvalidJob},
 		{"bad channel", `{"kind":"follow_up","resident_id":"r1","channels":["fax"]}`, ReasonInvalidJob},
 		{"long id", `{"id":"` + strings.Repeat("x", 201) + `","kind":"follow_up","resident_id":"r1"}`, ReasonInvalidJob},
+		{"inline resident", `{"kind":"follow_up","resident":{"id":"ext-7","name":"Olivia","email":"o@example.com","locale":"en"},"data":{"topic":"x"}}`, ""},
+		{"inline resident with a phone", `{"kind":"follow_up","resident":{"id":"ext-7","name":"Olivia","phone":"+86 138 0013 8000","channels":["sms"],"opt_out_kinds":["holiday_greeting"]}}`, ""},
+		{"inline resident and resident_id", `{"kind":"follow_up","resident_id":"r1","resident":{"id":"ext-7","name":"O","email":"o@example.com"}}`, ReasonInvalidJob},
+		{"inline resident and audience", `{"kind":"follow_up","audience":{"all":true},"resident":{"id":"ext-7","name":"O","email":"o@example.com"}}`, ReasonInvalidJob},
+		{"inline resident without id", `{"kind":"follow_up","resident":{"name":"O","email":"o@example.com"}}`, ReasonInvalidJob},
+		{"inline resident with a long id", `{"kind":"follow_up","resident":{"id":"` + strings.Repeat("x", 201) + `","name":"O","email":"o@example.com"}}`, ReasonInvalidJob},
+		{"inline resident without name", `{"kind":"follow_up","resident":{"id":"ext-7","email":"o@example.com"}}`, ReasonInvalidJob},
+		{"inline resident without contact", `{"kind":"follow_up","resident":{"id":"ext-7","name":"O"}}`, ReasonInvalidJob},
+		{"inline phone without country code", `{"kind":"follow_up","resident":{"id":"ext-7","name":"O","phone":"138 0013 8000"}}`, ReasonInvalidJob},
+		{"inline unknown channel", `{"kind":"follow_up","resident":{"id":"ext-7","name":"O","email":"o@example.com","channels":["fax"]}}`, ReasonInvalidJob},
+		{"inline unknown opt-out kind", `{"kind":"follow_up","resident":{"id":"ext-7","name":"O","email":"o@example.com","opt_out_kinds":["spam"]}}`, ReasonInvalidJob},
+		{"inline typo in a field", `{"kind":"follow_up","resident":{"id":"ext-7","name":"O","emial":"o@example.com"}}`, ReasonBadJSON},
+		{"inline resident is not an object", `{"kind":"follow_up","resident":"ext-7"}`, ReasonBadJSON},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +83,7 @@ func FuzzDecodeJob(f *testing.F) {
 	f.Add(`{"kind":"follow_up","resident_id":"r1","data":{"topic":"x"}}`)
 	f.Add(`{"kind":"maintenance_notice","audience":{"tags":["elderly"]},"send_at":"2026-12-01T09:00:00Z"}`)
 	f.Add(`{"kind":`)
+	f.Add(`{"kind":"follow_up","resident":{"id":"ext-7","name":"O","phone":"+8613800138000","opt_out_channels":["sms"]}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		job, err := DecodeJob([]byte(s))
 		if err != nil {

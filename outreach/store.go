@@ -15,6 +15,9 @@ type ImportResult struct {
 	Updated int
 }
 
+// ErrUnfiltered is returned when a destructive call would match everything.
+var ErrUnfiltered = errors.New("refusing to act on every record: the filter is empty")
+
 // Filter selects archive records. Zero fields do not filter.
 type Filter struct {
 	JobID      string
@@ -28,16 +31,60 @@ type Filter struct {
 	Limit      int       // 0 means the store's default (1000)
 }
 
+// Empty reports whether f selects every record (Limit aside).
+func (f Filter) Empty() bool {
+	f.Limit = 0
+	return f == Filter{}
+}
+
+// ResidentFilter selects a page of the resident directory for
+// ListResidents. Audience fields combine with AND; All is ignored (an empty
+// audience lists everyone).
+type ResidentFilter struct {
+	Audience Audience
+	// After is the keyset cursor: only ids that sort after it (byte order)
+	// are listed. Pass the last id of a page to get the next page.
+	After string
+	// Limit is the most residents returned; 0 means the store's default
+	// (100). Callers facing the outside bound it (the API allows 1000).
+	Limit int
+}
+
 // Store is the resident directory and the communication archive. SQLite and
 // PostgreSQL implement it with the same behaviour (see store/storetest).
 type Store interface {
 	// UpsertResidents inserts or replaces residents by ID, in one transaction.
+	// Every field is replaced except the opt-outs, which are consent the
+	// resident gave, not profile data a sync or an import owns: the stored
+	// opt-outs are kept and the given ones added. Only SetOptOut(..., false)
+	// and UpdateResident remove an opt-out. Opt-outs are sets: the stores
+	// keep them sorted, without repeats.
 	UpsertResidents(ctx context.Context, rs []Resident) (ImportResult, error)
 	// Resident returns one resident; an unknown id wraps ErrNotFound.
 	Resident(ctx context.Context, id string) (Resident, error)
 	// Residents calls fn for each resident in the audience, ordered by id,
 	// without holding them all in memory. fn's error stops the walk and is returned.
 	Residents(ctx context.Context, a Audience, fn func(Resident) error) error
+	// ListResidents returns one page of the directory, ordered by id: at
+	// most f.Limit residents whose id sorts after f.After. Unlike Residents
+	// an empty audience lists everyone: this is browsing, not sending.
+	ListResidents(ctx context.Context, f ResidentFilter) ([]Resident, error)
+	// UpdateResident changes one resident atomically: it reads the
+	// resident, lets fn change it, and writes it back in one transaction
+	// that no other write to the resident interleaves with. fn's error
+	// aborts the update and is returned (wrapped). fn must not change the
+	// id and must not use the store (SQLite would deadlock); it may run
+	// once. UpdatedAt is set to the time of the call. Unlike an upsert,
+	// the opt-outs fn leaves are stored exactly, so fn can remove one.
+	// An unknown id wraps ErrNotFound.
+	UpdateResident(ctx context.Context, id string, fn func(*Resident) error) (Resident, error)
+	// SetOptOut records (out) or withdraws (!out) one opt-out of a
+	// resident: a channel or a kind, exactly one of them set (see
+	// CheckOptOut). It is one atomic statement, so concurrent calls for
+	// the same resident never lose each other's change, and idempotent:
+	// setting what is already set changes nothing, not even UpdatedAt.
+	// An unknown resident wraps ErrNotFound.
+	SetOptOut(ctx context.Context, residentID string, channel Channel, kind Kind, out bool) error
 
 	// Record inserts or updates deliveries by ID, all in one transaction.
 	// On update every field is replaced except CreatedAt, which keeps the
@@ -49,6 +96,15 @@ type Store interface {
 	Accepted(ctx context.Context, jobID string) (map[string]bool, error)
 	// Search returns matching deliveries, newest first (CreatedAt, then ID).
 	Search(ctx context.Context, f Filter) ([]Delivery, error)
+	// Walk calls fn for every delivery matching f, ordered by ID, without
+	// holding them all in memory (Limit is ignored). fn's error stops the
+	// walk and is returned.
+	Walk(ctx context.Context, f Filter, fn func(Delivery) error) error
+	// DeleteDeliveries removes the deliveries matching f (Limit is ignored)
+	// and says how many. A filter that selects everything is refused.
+	DeleteDeliveries(ctx context.Context, f Filter) (int64, error)
+	// DeleteResidents removes residents by id and says how many existed.
+	DeleteResidents(ctx context.Context, ids []string) (int64, error)
 
 	// CampaignStore keeps the campaigns.
 	CampaignStore

@@ -1,7 +1,9 @@
 package templates
 
 import (
+	"errors"
 	"fmt"
+	"path"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -11,30 +13,31 @@ import (
 // the check does not depend on the clock.
 var sampleTime = time.Date(2026, time.January, 15, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
-// check validates the set as a whole.
+// check validates the set as a whole and reports every problem.
 func (s *Set) check() error {
+	var errs []error
 	for _, name := range s.Names() {
 		t := s.byName[name]
 		if base, variant := baseName(name); variant != "" && s.byName[base] == nil {
-			return fmt.Errorf("template %s: variant of %q, which does not exist", name, base)
+			errs = append(errs, &FileError{Path: name, Err: fmt.Errorf("variant of %q, which does not exist", base)})
+			continue
 		}
 		def, ok := t.locales[DefaultLocale]
 		if !ok {
-			return fmt.Errorf("template %s: no %s folder (the default locale every template needs)", name, DefaultLocale)
+			errs = append(errs, &FileError{Path: name, Err: fmt.Errorf("no %s folder (the default locale every template needs)", DefaultLocale)})
+			continue
 		}
 		for _, loc := range t.localeNames {
 			l := t.locales[loc]
 			for _, ch := range outreach.AllChannels {
 				if l.parts[ch] != nil && def.parts[ch] == nil {
-					return fmt.Errorf("template %s: %s has %s but %s does not (fallback would fail)", name, loc, ch, DefaultLocale)
+					errs = append(errs, &FileError{Path: path.Join(name, DefaultLocale), Err: fmt.Errorf("%s has %s but %s does not (fallback would fail)", loc, ch, DefaultLocale)})
 				}
 			}
-			if err := l.checkSample(); err != nil {
-				return err
-			}
+			errs = append(errs, l.checkSample())
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // checkSample renders every channel of l with its sample, if it has one.
@@ -42,14 +45,21 @@ func (l *localized) checkSample() error {
 	if l.sample == nil {
 		return nil
 	}
+	var errs []error
 	for _, ch := range outreach.AllChannels {
 		if l.parts[ch] == nil {
 			continue
 		}
 		in := Input{Channel: ch, Resident: l.sample.Resident, Data: l.sample.Data, Now: sampleTime}
 		if _, err := l.render(in); err != nil {
-			return fmt.Errorf("render sample: %w", err)
+			what := "render " + fileSample
+			if l.parts[ch].origin != l.sampleFrom {
+				what = fmt.Sprintf("render the %s of %s (this folder has none; add one if the template needs other data)", fileSample, l.sampleFrom)
+			}
+			fe := templateError(path.Join(l.dir, fileSample), fmt.Errorf("%s: %w", what, err))
+			fe.builtin = l.parts[ch].origin == OriginBuiltin && l.sampleFrom != OriginBuiltin
+			errs = append(errs, fe)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -14,6 +14,8 @@ var required = map[outreach.Kind][]string{
 	outreach.KindMaintenanceNotice:    {"title", "area", "start", "end"},
 	outreach.KindSatisfactionCallback: {"service"},
 	outreach.KindFollowUp:             {"topic"},
+	outreach.KindWelcome:              {"office_hours", "contact"},
+	outreach.KindEscalation:           {"issue", "location", "since", "reported_by"},
 }
 
 func TestRequiredListCoversKinds(t *testing.T) {
@@ -118,6 +120,8 @@ func TestOptionalDataMayBeMissing(t *testing.T) {
 		outreach.KindMaintenanceNotice:    {"reason", "contact"},
 		outreach.KindSatisfactionCallback: {"survey_url", "work_order"},
 		outreach.KindFollowUp:             {"resolution", "contact"},
+		outreach.KindWelcome:              {"estate", "move_in", "office_location", "emergency_contact", "notes"},
+		outreach.KindEscalation:           {"reporter_contact", "work_order", "respond_by", "details"},
 	}
 	for kind, keys := range optional {
 		for _, loc := range []string{"zh-CN", "en"} {

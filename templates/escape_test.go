@@ -111,8 +111,12 @@ func TestResidentWithoutNameIsGreetedGenerically(t *testing.T) {
 	t.Parallel()
 	s := builtinSet(t)
 	greeting := map[string]string{"zh-CN": "尊敬的住户，您好", "en": "Dear Resident,"}
+	staff := map[string]string{"zh-CN": "同事，您好", "en": "Hello team,"} // escalations go to staff
 	for _, kind := range outreach.Kinds {
 		for loc, want := range greeting {
+			if kind == outreach.KindEscalation {
+				want = staff[loc]
+			}
 			in := sampleInput(t, s, kind, loc, outreach.ChannelEmail)
 			in.Resident.Name = " "
 			r, err := s.Render(in)

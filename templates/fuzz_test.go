@@ -19,13 +19,19 @@ func FuzzRender(f *testing.F) {
 	if err != nil {
 		f.Fatalf("Builtin: %v", err)
 	}
+	f.Add(uint8(4), "陈桂兰", "阳光花园", "2026-03-01T10:00:00+08:00", "zh-HK", "elderly", true)
+	f.Add(uint8(5), "Tom", "leak", "2026-03-01T07:30:00Z", "en", "new_resident", false)
 	f.Fuzz(func(t *testing.T, kind uint8, name, value, when, locale, variant string, sms bool) {
 		ch := outreach.ChannelEmail
 		if sms {
 			ch = outreach.ChannelSMS
 		}
-		data := map[string]any{"start": when, "end": when, "survey_url": value, "nested": map[string]any{"x": value}}
-		for _, k := range []string{"title", "area", "reason", "contact", "holiday", "message", "service", "work_order", "topic", "resolution"} {
+		data := map[string]any{"survey_url": value, "nested": map[string]any{"x": value}}
+		for _, k := range []string{"start", "end", "since", "move_in", "respond_by"} {
+			data[k] = when
+		}
+		for _, k := range []string{"title", "area", "reason", "contact", "holiday", "message", "service", "work_order", "topic", "resolution",
+			"office_hours", "estate", "office_location", "emergency_contact", "notes", "issue", "location", "reported_by", "reporter_contact", "details"} {
 			data[k] = value
 		}
 		in := Input{
@@ -33,7 +39,7 @@ func FuzzRender(f *testing.F) {
 			Locale:   locale,
 			Variant:  variant,
 			Channel:  ch,
-			Resident: outreach.Resident{Name: name, Attributes: map[string]string{value: name}},
+			Resident: outreach.Resident{Name: name, Attributes: map[string]string{value: name}, TimeZone: value},
 			Data:     data,
 			Now:      testNow,
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -31,12 +32,26 @@ var knownFiles = []string{fileSubject, fileText, fileHTML, fileSMS, fileSample}
 // "maintenance_notice.elderly".
 var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)?$`)
 
+// OriginBuiltin is the Origin of the templates embedded in the binary.
+const OriginBuiltin = "built-in"
+
 // Load reads a template set laid out as described in the package
 // documentation, parses every file, and checks the set: each template has
 // the default locale, with every channel its other locales have; a variant
-// has its base template; each sample renders.
+// has its base template; each sample renders. It reports every problem it
+// finds, each a *FileError with the file and line (see FileErrors).
 func Load(fsys fs.FS) (*Set, error) {
-	s, err := parseSet(fsys)
+	return load(fsys, "")
+}
+
+// LoadDir is Load of a folder on disk; errors carry the files' paths on disk.
+func LoadDir(dir string) (*Set, error) {
+	s, err := load(os.DirFS(dir), dir)
+	return s, rooted(err, dir)
+}
+
+func load(fsys fs.FS, origin string) (*Set, error) {
+	s, err := parseSet(fsys, origin)
 	if err != nil {
 		return nil, err
 	}
@@ -47,20 +62,42 @@ func Load(fsys fs.FS) (*Set, error) {
 }
 
 // Overlay returns a new set: s with the templates of fsys (same layout)
-// added, each locale folder of fsys replacing the same locale of the same
-// template in s. The result is checked like Load's. s is not changed.
+// laid over it. A template or locale that s lacks is added; a locale folder
+// that s has is merged channel by channel: the override's email (subject,
+// text and HTML together) replaces s's email, its SMS replaces s's SMS, and
+// a channel the override does not write stays as it was. Without a
+// sample.json of its own, an overriding folder is checked with the sample
+// of the folder it overrides. The result is checked like Load's, and the
+// errors are reported the same way. s is not changed.
 func (s *Set) Overlay(fsys fs.FS) (*Set, error) {
-	over, err := parseSet(fsys)
+	return s.overlay(fsys, "override")
+}
+
+// OverlayDir is Overlay of a folder on disk (OUTREACH_TEMPLATES_DIR); the
+// templates it brings have the folder as their Origin, and errors carry
+// the files' paths on disk.
+func (s *Set) OverlayDir(dir string) (*Set, error) {
+	out, err := s.overlay(os.DirFS(dir), dir)
+	return out, rooted(err, dir)
+}
+
+func (s *Set) overlay(fsys fs.FS, origin string) (*Set, error) {
+	over, err := parseSet(fsys, origin)
 	if err != nil {
 		return nil, err
 	}
-	merged := &Set{byName: maps.Clone(s.byName)}
+	merged := &Set{byName: maps.Clone(s.byName), fallback: s.fallback}
 	for name, o := range over.byName {
 		t := &named{name: name, locales: map[string]*localized{}}
 		if old, ok := merged.byName[name]; ok {
 			maps.Copy(t.locales, old.locales)
 		}
-		maps.Copy(t.locales, o.locales)
+		for loc, ol := range o.locales {
+			if prev, ok := t.locales[loc]; ok {
+				ol = prev.under(ol)
+			}
+			t.locales[loc] = ol
+		}
 		t.localeNames = slices.Sorted(maps.Keys(t.locales))
 		merged.byName[name] = t
 	}
@@ -70,27 +107,44 @@ func (s *Set) Overlay(fsys fs.FS) (*Set, error) {
 	return merged, nil
 }
 
-func parseSet(fsys fs.FS) (*Set, error) {
+// under returns l with over's channels and sample laid over it.
+func (l *localized) under(over *localized) *localized {
+	m := &localized{name: l.name, locale: l.locale, dir: over.dir, parts: maps.Clone(l.parts), sample: l.sample, sampleFrom: l.sampleFrom}
+	maps.Copy(m.parts, over.parts)
+	if over.sample != nil {
+		m.sample, m.sampleFrom = over.sample, over.sampleFrom
+	}
+	return m
+}
+
+// parseSet reads every template folder of fsys, and reports the problems
+// of all of them.
+func parseSet(fsys fs.FS, origin string) (*Set, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("read template folder: %w", err)
+		return nil, &FileError{Path: ".", Err: fmt.Errorf("read template folder: %w", err)}
 	}
 	s := &Set{byName: map[string]*named{}}
+	var errs []error
 	for _, e := range entries {
 		if skipped(e.Name()) || !e.IsDir() {
 			continue
 		}
 		if !validName.MatchString(e.Name()) {
-			return nil, fmt.Errorf("template folder %q: name must be lower case letters, digits, _ or -, with an optional .variant", e.Name())
+			errs = append(errs, &FileError{Path: e.Name(), Err: errors.New("template folder name must be lower case letters, digits, _ or -, with an optional .variant")})
+			continue
 		}
-		t, err := parseNamed(fsys, e.Name())
-		if err != nil {
-			return nil, err
+		t, err := parseNamed(fsys, e.Name(), origin)
+		errs = append(errs, err)
+		if t != nil {
+			s.byName[t.name] = t
 		}
-		s.byName[t.name] = t
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	if len(s.byName) == 0 {
-		return nil, errors.New("read template folder: no templates found")
+		return nil, &FileError{Path: ".", Err: errors.New("read template folder: no templates found")}
 	}
 	return s, nil
 }
@@ -99,105 +153,120 @@ func skipped(name string) bool {
 	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")
 }
 
-func parseNamed(fsys fs.FS, name string) (*named, error) {
+// parseNamed reads one template folder. It returns what it could read
+// with the problems it found.
+func parseNamed(fsys fs.FS, name, origin string) (*named, error) {
 	entries, err := fs.ReadDir(fsys, name)
 	if err != nil {
-		return nil, fmt.Errorf("read template %s: %w", name, err)
+		return nil, &FileError{Path: name, Err: fmt.Errorf("read template: %w", err)}
 	}
 	t := &named{name: name, locales: map[string]*localized{}}
+	var errs []error
 	for _, e := range entries {
+		p := path.Join(name, e.Name())
 		switch {
 		case skipped(e.Name()):
 			continue
 		case !e.IsDir():
-			return nil, fmt.Errorf("template %s: unexpected file %q (a template folder holds locale folders such as %s/)", name, e.Name(), DefaultLocale)
+			errs = append(errs, &FileError{Path: p, Err: fmt.Errorf("unexpected file (a template folder holds locale folders such as %s/)", DefaultLocale)})
+			continue
 		case !validLocaleDir(e.Name()):
-			return nil, fmt.Errorf("template %s: folder %q is not a locale in canonical form such as zh-CN or en", name, e.Name())
+			errs = append(errs, &FileError{Path: p, Err: errors.New("folder is not a locale in canonical form such as zh-CN or en")})
+			continue
 		}
-		l, err := parseLocalized(fsys, name, e.Name())
+		l, err := parseLocalized(fsys, name, e.Name(), origin)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		t.locales[l.locale] = l
 	}
-	if len(t.locales) == 0 {
-		return nil, fmt.Errorf("template %s: no locale folders", name)
+	if len(t.locales) == 0 && len(errs) == 0 {
+		errs = append(errs, &FileError{Path: name, Err: errors.New("no locale folders")})
 	}
 	t.localeNames = slices.Sorted(maps.Keys(t.locales))
-	return t, nil
+	return t, errors.Join(errs...)
 }
 
-func parseLocalized(fsys fs.FS, name, locale string) (*localized, error) {
+func parseLocalized(fsys fs.FS, name, locale, origin string) (*localized, error) {
 	dir := path.Join(name, locale)
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("read template %s: %w", dir, err)
+		return nil, &FileError{Path: dir, Err: fmt.Errorf("read template: %w", err)}
 	}
 	src := map[string][]byte{}
+	var errs []error
 	for _, e := range entries {
+		p := path.Join(dir, e.Name())
 		switch {
 		case skipped(e.Name()):
 			continue
 		case e.IsDir() || !slices.Contains(knownFiles, e.Name()):
-			return nil, fmt.Errorf("template %s: unexpected %q (known files: %s)", dir, e.Name(), strings.Join(knownFiles, ", "))
+			errs = append(errs, &FileError{Path: p, Err: fmt.Errorf("unexpected file (known files: %s)", strings.Join(knownFiles, ", "))})
+			continue
 		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
-			return nil, fmt.Errorf("read template %s: %w", dir, err)
+			errs = append(errs, &FileError{Path: p, Err: fmt.Errorf("read template: %w", err)})
+			continue
 		}
 		src[e.Name()] = b
 	}
-	l := &localized{name: name, locale: locale, parts: map[outreach.Channel]*part{}}
-	if err := l.parse(dir, src); err != nil {
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	l := &localized{name: name, locale: locale, dir: dir, parts: map[outreach.Channel]*part{}}
+	if err := l.parse(dir, src, origin); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
 // parse builds l's parts and sample from the files of its folder dir.
-func (l *localized) parse(dir string, src map[string][]byte) error {
+func (l *localized) parse(dir string, src map[string][]byte, origin string) error {
 	_, hasSubject := src[fileSubject]
 	_, hasText := src[fileText]
 	_, hasHTML := src[fileHTML]
 	switch {
 	case hasSubject != hasText:
-		return fmt.Errorf("template %s: email needs both %s and %s", dir, fileSubject, fileText)
+		return &FileError{Path: dir, Err: fmt.Errorf("email needs both %s and %s", fileSubject, fileText)}
 	case hasHTML && !hasText:
-		return fmt.Errorf("template %s: %s needs %s and %s", dir, fileHTML, fileSubject, fileText)
+		return &FileError{Path: dir, Err: fmt.Errorf("%s needs %s and %s", fileHTML, fileSubject, fileText)}
 	case !hasText && src[fileSMS] == nil:
-		return fmt.Errorf("template %s: no email (%s, %s) and no SMS (%s)", dir, fileSubject, fileText, fileSMS)
+		return &FileError{Path: dir, Err: fmt.Errorf("no email (%s, %s) and no SMS (%s)", fileSubject, fileText, fileSMS)}
 	}
+	var errs []error
 	if hasText {
-		p := &part{version: version(dir, src, fileSubject, fileText, fileHTML)}
+		p := &part{version: version(dir, src, fileSubject, fileText, fileHTML), origin: origin}
 		var err error
-		if p.subject, err = parseText(dir, fileSubject, src); err != nil {
-			return err
+		if p.tmpl.subject, err = parseText(dir, fileSubject, l.locale, src); err != nil {
+			errs = append(errs, err)
 		}
-		if p.text, err = parseText(dir, fileText, src); err != nil {
-			return err
+		if p.tmpl.text, err = parseText(dir, fileText, l.locale, src); err != nil {
+			errs = append(errs, err)
 		}
 		if hasHTML {
-			if p.html, err = parseHTML(dir, src); err != nil {
-				return err
+			if p.tmpl.html, err = parseHTML(dir, l.locale, src); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		l.parts[outreach.ChannelEmail] = p
 	}
 	if _, ok := src[fileSMS]; ok {
-		t, err := parseText(dir, fileSMS, src)
+		t, err := parseText(dir, fileSMS, l.locale, src)
 		if err != nil {
-			return err
+			errs = append(errs, err)
 		}
-		l.parts[outreach.ChannelSMS] = &part{text: t, version: version(dir, src, fileSMS)}
+		l.parts[outreach.ChannelSMS] = &part{tmpl: parsed{text: t}, version: version(dir, src, fileSMS), origin: origin}
 	}
 	if b, ok := src[fileSample]; ok {
-		smp, err := decodeSample(b)
+		smp, err := decodeSample(path.Join(dir, fileSample), b)
 		if err != nil {
-			return fmt.Errorf("template %s: read %s: %w", dir, fileSample, err)
+			errs = append(errs, err)
 		}
-		l.sample = &smp
+		l.sample, l.sampleFrom = &smp, origin
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // source is a template file's text with Windows line ends made plain.
@@ -205,28 +274,33 @@ func source(src map[string][]byte, file string) string {
 	return strings.ReplaceAll(string(src[file]), "\r\n", "\n")
 }
 
-func parseText(dir, file string, src map[string][]byte) (*texttemplate.Template, error) {
+func parseText(dir, file, locale string, src map[string][]byte) (*texttemplate.Template, error) {
 	name := path.Join(dir, file)
-	t, err := texttemplate.New(name).Option("missingkey=error").Funcs(funcs).Parse(source(src, file))
+	t, err := texttemplate.New(name).Option("missingkey=error").Funcs(funcs(locale, nil)).Parse(source(src, file))
 	if err != nil {
-		return nil, fmt.Errorf("parse template: %w", err)
+		return nil, templateError(name, fmt.Errorf("parse template: %w", err))
 	}
 	return t, nil
 }
 
-func parseHTML(dir string, src map[string][]byte) (*htmltemplate.Template, error) {
+func parseHTML(dir, locale string, src map[string][]byte) (*htmltemplate.Template, error) {
 	name := path.Join(dir, fileHTML)
-	t, err := htmltemplate.New(name).Option("missingkey=error").Funcs(funcs).Parse(source(src, fileHTML))
+	t, err := htmltemplate.New(name).Option("missingkey=error").Funcs(funcs(locale, nil)).Parse(source(src, fileHTML))
 	if err != nil {
-		return nil, fmt.Errorf("parse template: %w", err)
+		return nil, templateError(name, fmt.Errorf("parse template: %w", err))
 	}
 	// html/template escapes a template on its first execution, and an
 	// escaping problem (an action inside an unquoted attribute, say) shows
-	// up only then. Execute once without data to surface it now; the
+	// up only then. Execute a copy once without data to surface it now (the
+	// template itself must stay unexecuted to be cloned per time zone); the
 	// execution errors that follow from the missing data are expected.
+	c, err := t.Clone()
+	if err != nil {
+		return nil, templateError(name, fmt.Errorf("parse template: %w", err))
+	}
 	var escErr *htmltemplate.Error
-	if err := t.Execute(io.Discard, nil); errors.As(err, &escErr) {
-		return nil, fmt.Errorf("parse template: %w", err)
+	if err := c.Execute(io.Discard, nil); errors.As(err, &escErr) {
+		return nil, templateError(name, fmt.Errorf("parse template: %w", err))
 	}
 	return t, nil
 }

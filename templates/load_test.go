@@ -37,12 +37,12 @@ func TestLoadRejects(t *testing.T) {
 		want  string
 	}{
 		{"empty", map[string]string{"README.md": "x"}, "no templates found"},
-		{"bad name", with(map[string]string{"Notice/zh-CN/sms.txt.tmpl": "x"}), `template folder "Notice"`},
-		{"file in template folder", with(map[string]string{"t/notes.txt": "x"}), `unexpected file "notes.txt"`},
-		{"locale not canonical", with(map[string]string{"t/en-gb/sms.txt.tmpl": "x"}), `folder "en-gb" is not a locale`},
-		{"not a locale", with(map[string]string{"t/english/sms.txt.tmpl": "x"}), `folder "english" is not a locale`},
-		{"misspelt file", with(map[string]string{"t/zh-CN/subjet.txt.tmpl": "x"}), `unexpected "subjet.txt.tmpl"`},
-		{"folder in locale", with(map[string]string{"t/zh-CN/x/sms.txt.tmpl": "x"}), `unexpected "x"`},
+		{"bad name", with(map[string]string{"Notice/zh-CN/sms.txt.tmpl": "x"}), `Notice: template folder name must be`},
+		{"file in template folder", with(map[string]string{"t/notes.txt": "x"}), `t/notes.txt: unexpected file`},
+		{"locale not canonical", with(map[string]string{"t/en-gb/sms.txt.tmpl": "x"}), `t/en-gb: folder is not a locale`},
+		{"not a locale", with(map[string]string{"t/english/sms.txt.tmpl": "x"}), `t/english: folder is not a locale`},
+		{"misspelt file", with(map[string]string{"t/zh-CN/subjet.txt.tmpl": "x"}), `t/zh-CN/subjet.txt.tmpl: unexpected file`},
+		{"folder in locale", with(map[string]string{"t/zh-CN/x/sms.txt.tmpl": "x"}), `t/zh-CN/x: unexpected file`},
 		{"subject alone", with(nil, "t/zh-CN/body.txt.tmpl"), "email needs both"},
 		{"html alone", map[string]string{"t/zh-CN/body.html.tmpl": "<p>x</p>", "t/zh-CN/sms.txt.tmpl": "m"}, "body.html.tmpl needs"},
 		{"no channel", map[string]string{"t/zh-CN/sample.json": "{}"}, "no email"},
@@ -53,8 +53,8 @@ func TestLoadRejects(t *testing.T) {
 		{"unknown helper", with(map[string]string{"t/zh-CN/sms.txt.tmpl": `{{money .Data.x}}`}), `function "money" not defined`},
 		{"html parse error", with(map[string]string{"t/zh-CN/body.html.tmpl": "{{end}}"}), "t/zh-CN/body.html.tmpl"},
 		{"html escaping error", with(map[string]string{"t/zh-CN/body.html.tmpl": `{{if .Data.x}}<a href="{{else}}<b>{{end}}x`}), "branches end in different contexts"},
-		{"bad sample", with(map[string]string{"t/zh-CN/sample.json": `{"dataa": {}}`}), "read sample.json"},
-		{"sample fails", with(map[string]string{"t/zh-CN/sms.txt.tmpl": "{{.Data.x}}", "t/zh-CN/sample.json": `{"data": {"y": 1}}`}), `render sample: missing variable "x" in t/zh-CN/sms`},
+		{"bad sample", with(map[string]string{"t/zh-CN/sample.json": `{"dataa": {}}`}), `t/zh-CN/sample.json:1: read sample: json: unknown field "dataa"`},
+		{"sample fails", with(map[string]string{"t/zh-CN/sms.txt.tmpl": "{{.Data.x}}", "t/zh-CN/sample.json": `{"data": {"y": 1}}`}), `t/zh-CN/sms.txt.tmpl:1:7: render sample.json: missing variable "x" in t/zh-CN/sms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,7 +121,7 @@ func TestOverlay(t *testing.T) {
 	base := builtinSet(t)
 	over, err := base.Overlay(mapFS(map[string]string{
 		"maintenance_notice/en/sms.txt.tmpl": "[Acme Homes] {{.Data.title}}",
-		"welcome/zh-CN/sms.txt.tmpl":         "【物业服务中心】欢迎入住，{{.Resident.Name}}！",
+		"parking/zh-CN/sms.txt.tmpl":         "【物业服务中心】{{.Resident.Name}}您好：车位年检请于本月内办理。",
 	}))
 	if err != nil {
 		t.Fatalf("Overlay: %v", err)
@@ -146,17 +146,17 @@ func TestOverlay(t *testing.T) {
 	if a, b := render(over, zh), render(base, zh); a != b {
 		t.Errorf("zh-CN changed by an en override: %+v vs %+v", a, b)
 	}
-	// The en locale no longer has email: it falls back to the default.
+	// The en email is not in the override folder: it stays the built-in one.
 	in.Channel = outreach.ChannelEmail
-	if r := render(over, in); r.Locale != DefaultLocale {
-		t.Errorf("en email after an SMS-only en override rendered in %q, want %q", r.Locale, DefaultLocale)
+	if a, b := render(over, in), render(base, in); a != b {
+		t.Errorf("en email changed by an SMS-only en override: %+v vs %+v", a, b)
 	}
-	r := render(over, Input{Template: "welcome", Channel: outreach.ChannelSMS, Resident: outreach.Resident{Name: "李娜"}})
-	if r.Text != "【物业服务中心】欢迎入住，李娜！" {
+	r := render(over, Input{Template: "parking", Channel: outreach.ChannelSMS, Resident: outreach.Resident{Name: "李娜"}})
+	if r.Text != "【物业服务中心】李娜您好：车位年检请于本月内办理。" {
 		t.Errorf("new template: %q", r.Text)
 	}
 
-	if _, err := base.Overlay(mapFS(map[string]string{"welcome/en/sms.txt.tmpl": "hi"})); err == nil {
+	if _, err := base.Overlay(mapFS(map[string]string{"parking/en/sms.txt.tmpl": "hi"})); err == nil {
 		t.Error("Overlay accepted a new template without the default locale")
 	}
 }
@@ -165,7 +165,7 @@ func TestVariant(t *testing.T) {
 	t.Parallel()
 	base := builtinSet(t)
 	s, err := base.Overlay(mapFS(map[string]string{
-		"maintenance_notice.elderly/zh-CN/sms.txt.tmpl": "【物业服务中心】{{.Resident.Name}}您好：{{.Data.area}}{{.Data.title}}。有困难请找我们帮忙。",
+		"maintenance_notice.gentle/zh-CN/sms.txt.tmpl": "【物业服务中心】{{.Resident.Name}}您好：{{.Data.area}}{{.Data.title}}。有困难请找我们帮忙。",
 	}))
 	if err != nil {
 		t.Fatalf("Overlay: %v", err)
@@ -175,11 +175,11 @@ func TestVariant(t *testing.T) {
 		wantVariant     string
 		wantLocale      string
 	}{
-		{"zh-CN", "elderly", "elderly", "zh-CN"},
-		{"zh", "elderly", "elderly", "zh-CN"},
-		{"en", "elderly", DefaultVariant, "en"}, // the resident's language wins over the variant
-		{"fr", "elderly", "elderly", "zh-CN"},   // default locale: the variant has it
-		{"zh-CN", "new_resident", DefaultVariant, "zh-CN"},
+		{"zh-CN", "gentle", "gentle", "zh-CN"},
+		{"zh", "gentle", "gentle", "zh-CN"},
+		{"en", "gentle", DefaultVariant, "en"}, // the resident's language wins over the variant
+		{"fr", "gentle", "gentle", "zh-CN"},    // default locale: the variant has it
+		{"zh-CN", "brief", DefaultVariant, "zh-CN"},
 		{"zh-CN", "", DefaultVariant, "zh-CN"},
 		{"zh-CN", DefaultVariant, DefaultVariant, "zh-CN"},
 	}
@@ -195,13 +195,13 @@ func TestVariant(t *testing.T) {
 			t.Errorf("%s/%s: rendered %s variant %s in %s, want variant %s in %s",
 				tt.locale, tt.variant, r.Template, r.Variant, r.Locale, tt.wantVariant, tt.wantLocale)
 		}
-		if gentle := strings.Contains(r.Text, "找我们帮忙"); gentle != (tt.wantVariant == "elderly") {
+		if gentle := strings.Contains(r.Text, "找我们帮忙"); gentle != (tt.wantVariant == "gentle") {
 			t.Errorf("%s/%s: text %q", tt.locale, tt.variant, r.Text)
 		}
 	}
 	// The variant has no email: email falls back to the base template.
 	in := sampleInput(t, base, outreach.KindMaintenanceNotice, "zh-CN", outreach.ChannelEmail)
-	in.Variant = "elderly"
+	in.Variant = "gentle"
 	if r, err := s.Render(in); err != nil || r.Variant != DefaultVariant {
 		t.Errorf("email with a variant that has only SMS: %+v, %v", r, err)
 	}

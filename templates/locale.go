@@ -114,17 +114,23 @@ func (t *named) find(step int, tag, lang string, ch outreach.Channel) *localized
 
 // pick chooses the template and locale to render for the requested locale
 // and channel among candidates, which are tried in order at each fallback
-// step (a variant before its base). Nil candidates are skipped.
-func pick(requested string, ch outreach.Channel, candidates ...*named) (*named, *localized) {
-	tag := CanonicalLocale(requested)
-	lang := language(tag)
+// step (a variant before its base). Nil candidates are skipped. At each
+// step the requested locale comes first, then the locales that the
+// configured fallback leads to (see Set.WithLocaleFallback).
+func (s *Set) pick(requested string, ch outreach.Channel, candidates ...*named) (*named, *localized) {
+	chain := s.fallbackChain(CanonicalLocale(requested))
 	for step := range numSteps {
-		for _, t := range candidates {
-			if t == nil {
-				continue
+		for i, tag := range chain {
+			if step == stepDefault && i > 0 {
+				break // the default is one step, not one per locale
 			}
-			if l := t.find(step, tag, lang, ch); l != nil {
-				return t, l
+			for _, t := range candidates {
+				if t == nil {
+					continue
+				}
+				if l := t.find(step, tag, language(tag), ch); l != nil {
+					return t, l
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -23,6 +24,10 @@ type Input struct {
 	Resident outreach.Resident
 	Data     map[string]any // the job's data
 	Now      time.Time      // for date helpers; zero: the current time
+	// DefaultTimeZone is the zone dates and times are shown in for a
+	// resident without a TimeZone of their own (OUTREACH_TIMEZONE). Nil
+	// keeps each time in the UTC offset it was written with.
+	DefaultTimeZone *time.Location
 }
 
 // Rendered is a rendered message and what it was rendered from.
@@ -34,6 +39,7 @@ type Rendered struct {
 	Subject  string // email only
 	Text     string // email plain text, or the SMS text
 	HTML     string // email only; empty when the template has no HTML
+	TimeZone string // the zone times were shown in; empty when they kept their own offsets
 }
 
 // Render renders the message for in. Its errors say why the job cannot be
@@ -41,30 +47,41 @@ type Rendered struct {
 // cannot help. A missing variable is a *MissingVariableError; an unknown
 // kind or template wraps ErrUnknownTemplate.
 func (s *Set) Render(in Input) (Rendered, error) {
-	if !in.Channel.Valid() {
-		return Rendered{}, fmt.Errorf("render: unknown channel %q", in.Channel)
-	}
-	name, err := s.templateName(in)
+	name, l, variant, err := s.resolve(in)
 	if err != nil {
 		return Rendered{}, err
-	}
-	var variant *named
-	if in.Variant != "" && in.Variant != DefaultVariant {
-		variant = s.byName[name+"."+in.Variant]
-	}
-	t, l := pick(in.Locale, in.Channel, variant, s.byName[name])
-	if l == nil {
-		return Rendered{}, fmt.Errorf("render: template %q has no %s version: %w", name, in.Channel, ErrUnknownTemplate)
 	}
 	out, err := l.render(in)
 	if err != nil {
 		return Rendered{}, err
 	}
-	out.Template, out.Variant = name, DefaultVariant
-	if t == variant {
-		out.Variant = in.Variant
-	}
+	out.Template, out.Variant = name, variant
 	return out, nil
+}
+
+// resolve finds the locale folder that renders in: the base template's
+// name, the folder, and the variant it belongs to (DefaultVariant when
+// the base template's own folder renders).
+func (s *Set) resolve(in Input) (name string, l *localized, variant string, err error) {
+	if !in.Channel.Valid() {
+		return "", nil, "", fmt.Errorf("render: unknown channel %q", in.Channel)
+	}
+	if name, err = s.templateName(in); err != nil {
+		return "", nil, "", err
+	}
+	var v *named
+	if in.Variant != "" && in.Variant != DefaultVariant {
+		v = s.byName[name+"."+in.Variant]
+	}
+	t, l := s.pick(in.Locale, in.Channel, v, s.byName[name])
+	if l == nil {
+		return "", nil, "", fmt.Errorf("render: template %q has no %s version: %w", name, in.Channel, ErrUnknownTemplate)
+	}
+	variant = DefaultVariant
+	if t == v {
+		variant = in.Variant
+	}
+	return name, l, variant, nil
 }
 
 // templateName is the name of the base template that in asks for.
@@ -92,35 +109,44 @@ func (s *Set) templateName(in Input) (string, error) {
 func (l *localized) render(in Input) (Rendered, error) {
 	where := l.name + "/" + l.locale + "/" + string(in.Channel)
 	p := l.parts[in.Channel]
+	zone := zoneFor(in)
+	b, err := p.forZone(l.locale, zone)
+	if err != nil {
+		return Rendered{}, fmt.Errorf("render %s: %w", where, err)
+	}
 	data := newData(in, l.locale)
 	out := Rendered{Version: p.version, Locale: l.locale}
-	var b strings.Builder
-	exec := func(e executor, what string) (string, error) {
-		b.Reset()
-		if err := e.Execute(&b, data); err != nil {
+	if zone != nil {
+		out.TimeZone = zone.String()
+	}
+	var buf strings.Builder
+	exec := func(e interface {
+		Execute(io.Writer, any) error
+	}, what string) (string, error) {
+		buf.Reset()
+		if err := e.Execute(&buf, data); err != nil {
 			return "", execError(err, where)
 		}
-		s := strings.TrimSpace(b.String())
+		s := strings.TrimSpace(buf.String())
 		if s == "" {
 			return "", fmt.Errorf("render %s: the %s is empty", where, what)
 		}
 		return s, nil
 	}
-	var err error
 	if in.Channel == outreach.ChannelSMS {
-		out.Text, err = exec(p.text, "text")
+		out.Text, err = exec(b.text, "text")
 		return out, err
 	}
-	if out.Subject, err = exec(p.subject, "subject"); err != nil {
+	if out.Subject, err = exec(b.subject, "subject"); err != nil {
 		return Rendered{}, err
 	}
 	// A subject is one header line: fold any line breaks the data brought in.
 	out.Subject = strings.Join(strings.Fields(out.Subject), " ")
-	if out.Text, err = exec(p.text, "text"); err != nil {
+	if out.Text, err = exec(b.text, "text"); err != nil {
 		return Rendered{}, err
 	}
-	if p.html != nil {
-		if out.HTML, err = exec(p.html, "HTML"); err != nil {
+	if b.html != nil {
+		if out.HTML, err = exec(b.html, "HTML"); err != nil {
 			return Rendered{}, err
 		}
 	}

@@ -28,21 +28,39 @@ func (s *Set) Sample(name, locale string) (Sample, bool) {
 	if !ok || l.sample == nil {
 		return Sample{}, false
 	}
+	return l.sampleCopy(), true
+}
+
+// SampleFor returns a copy of the sample of the folder that would render
+// in (after locale fallback and variant choice), and whether it has one:
+// the data a preview can start from.
+func (s *Set) SampleFor(in Input) (Sample, bool) {
+	_, l, _, err := s.resolve(in)
+	if err != nil || l.sample == nil {
+		return Sample{}, false
+	}
+	return l.sampleCopy(), true
+}
+
+// sampleCopy is a deep enough copy of l's sample for a caller to change.
+func (l *localized) sampleCopy() Sample {
 	smp := *l.sample
 	smp.Resident.Tags = slices.Clone(smp.Resident.Tags)
 	smp.Resident.Channels = slices.Clone(smp.Resident.Channels)
 	smp.Resident.Attributes = maps.Clone(smp.Resident.Attributes)
 	smp.Data = cleanData(smp.Data)
-	return smp, true
+	return smp
 }
 
-func decodeSample(b []byte) (Sample, error) {
+// decodeSample reads the sample.json at path; its errors are *FileError
+// values with the line of the problem.
+func decodeSample(path string, b []byte) (Sample, error) {
 	var smp Sample
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	dec.UseNumber() // as outreach.DecodeJob does, so samples see what jobs see
 	if err := dec.Decode(&smp); err != nil {
-		return Sample{}, fmt.Errorf("decode JSON: %w", err)
+		return Sample{}, jsonError(path, b, dec.InputOffset(), fmt.Errorf("read sample: %w", err))
 	}
 	return smp, nil
 }

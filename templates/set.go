@@ -3,7 +3,6 @@ package templates
 import (
 	"embed"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"slices"
@@ -16,7 +15,8 @@ import (
 // Set is a loaded, validated set of templates. It is immutable and safe for
 // concurrent use.
 type Set struct {
-	byName map[string]*named
+	byName   map[string]*named
+	fallback map[string]string // canonical locale -> the locale to try next; see WithLocaleFallback
 }
 
 // named is one template folder: a kind's template, an override name, or a
@@ -29,24 +29,20 @@ type named struct {
 
 // localized is one locale folder of a template.
 type localized struct {
-	name   string // template folder name
-	locale string
-	parts  map[outreach.Channel]*part
-	sample *Sample
+	name       string // template folder name
+	locale     string
+	dir        string // name/locale, for errors
+	parts      map[outreach.Channel]*part
+	sample     *Sample
+	sampleFrom string // Origin of the sample, which may be that of a folder this one overrides
 }
 
-// part is what renders one channel: subject, text and HTML for email (HTML
-// may be nil), text alone for SMS.
+// part is what renders one channel of a locale folder.
 type part struct {
-	subject executor
-	text    executor
-	html    executor
+	tmpl    parsed   // as parsed; never executed, cloned per time zone
+	zones   sync.Map // zoneKey -> *bound
 	version string
-}
-
-// executor is what text/template and html/template templates have in common.
-type executor interface {
-	Execute(w io.Writer, data any) error
+	origin  string // OriginBuiltin, an override folder, or "" (Load)
 }
 
 //go:embed builtin
@@ -64,7 +60,7 @@ func BuiltinFS() fs.FS {
 
 // builtin loads the embedded set once: it cannot change while the process runs.
 var builtin = sync.OnceValues(func() (*Set, error) {
-	s, err := Load(BuiltinFS())
+	s, err := load(BuiltinFS(), OriginBuiltin)
 	if err != nil {
 		return nil, fmt.Errorf("load built-in templates: %w", err)
 	}
@@ -134,4 +130,33 @@ func (s *Set) Channels(name, locale string) []outreach.Channel {
 func baseName(name string) (base, variant string) {
 	base, variant, _ = strings.Cut(name, ".")
 	return base, variant
+}
+
+// Variants returns the variants written for the named template, sorted:
+// for "maintenance_notice", ["elderly", "new_resident"] when the folders
+// maintenance_notice.elderly and maintenance_notice.new_resident exist.
+func (s *Set) Variants(name string) []string {
+	var out []string
+	for _, n := range s.Names() {
+		if base, variant := baseName(n); base == name && variant != "" {
+			out = append(out, variant)
+		}
+	}
+	return out
+}
+
+// Origin says where the named template's channel in locale comes from:
+// OriginBuiltin, the override folder's path (OverlayDir), "override"
+// (Overlay), or "" for a set from Load; "" too when there is no such
+// template.
+func (s *Set) Origin(name, locale string, ch outreach.Channel) string {
+	t, ok := s.byName[name]
+	if !ok {
+		return ""
+	}
+	l, ok := t.locales[locale]
+	if !ok || l.parts[ch] == nil {
+		return ""
+	}
+	return l.parts[ch].origin
 }

@@ -72,7 +72,9 @@ func cmdDev(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "outreach dev: with one channel configured and the other not, both go to the outbox; configure both or neither")
 	}
 
-	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger, Redis: rdb, Senders: senders})
+	hup, stopHup := hangup()
+	defer stopHup()
+	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger, Redis: rdb, Senders: senders, Hangup: hup})
 	if err != nil {
 		return e.fail("dev", err)
 	}
@@ -89,12 +91,14 @@ outreach dev is running. Ctrl-C to stop.
   Archive:  %s
   Outbox:   %s  (emails as .eml files, SMS in sms.jsonl)
   Metrics:  http://%s/metrics   health: /healthz, /readyz
+  API:      http://%s/v1/residents   (see README.md, "HTTP API")
 
 Try:
   go run ./cmd/outreach archive search
-  redis-cli -u <redis url above> XADD %s '*' job '{"kind":"maintenance_notice","resident_id":"r1001","data":{"title":"Water cut","area":"Building 1","start":"2026-12-02 09:00","end":"2026-12-02 12:00"}}'
+  redis-cli -u <redis url above> XADD %s '*' job '{"kind":"maintenance_notice","resident_id":"r1001","data":{"title":"Water cut","area":"Building 1","start":"2026-12-02T09:00:00+08:00","end":"2026-12-02T12:00:00+08:00","contact":"0755-8888-8888"}}'
+  go run ./cmd/outreach templates preview --kind welcome --resident r1003 --sample
 
-`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Keys.Stream)
+`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), d.Keys.Stream)
 	if err := d.Run(ctx); err != nil {
 		return e.fail("dev", err)
 	}
@@ -126,13 +130,19 @@ func seedDemo(ctx context.Context, d *daemon.Daemon) error {
 		{ID: "r1003", Name: "Emily Carter", Email: "emily.carter@example.com", Locale: "en", Building: "2", Unit: "305", Tags: []string{"new_resident"}},
 		{ID: "r1004", Name: "张伟", Phone: "+8613700137004", Locale: "zh-CN", Building: "2", Unit: "1502", Channels: []outreach.Channel{outreach.ChannelSMS}},
 		{ID: "r1005", Name: "David Chen", Email: "david.chen@example.com", Phone: "+8613600136005", Locale: "en", Building: "3", Unit: "101"},
+		// Staff are in the directory too: escalations go to them.
+		{ID: "s001", Name: "刘工", Email: "engineering@example.com", Locale: "zh-CN", Tags: []string{"staff"}},
 	}
 	if _, err := d.Store.UpsertResidents(ctx, residents); err != nil {
 		return fmt.Errorf("seed demo residents: %w", err)
 	}
 	jobs := []outreach.Job{
 		{ID: "demo-water-cut-b1", Kind: outreach.KindMaintenanceNotice, Audience: &outreach.Audience{Building: "1"},
-			Data: map[string]any{"title": "计划停水", "area": "1号楼", "start": "2026-12-02 09:00", "end": "2026-12-02 12:00", "reason": "更换主水管阀门", "contact": "0755-8888-8888"}},
+			Data: map[string]any{"title": "计划停水", "area": "1号楼", "start": "2026-12-02T09:00:00+08:00", "end": "2026-12-02T12:00:00+08:00", "reason": "更换主水管阀门", "contact": "0755-8888-8888"}},
+		{ID: "demo-welcome-r1003", Kind: outreach.KindWelcome, ResidentID: "r1003",
+			Data: map[string]any{"estate": "Sunrise Gardens", "office_hours": "daily 8:00-20:00", "contact": "0755-8888-8888", "emergency_contact": "0755-8888-9999"}},
+		{ID: "demo-escalation-wo-2031", Kind: outreach.KindEscalation, ResidentID: "s001", Priority: outreach.PriorityUrgent,
+			Data: map[string]any{"issue": "管道漏水", "location": "2号楼车库B区", "since": "2026-12-01T07:30:00+08:00", "reported_by": "2号楼1502室张伟", "work_order": "WO-2031"}},
 		{ID: "demo-new-year-r1003", Kind: outreach.KindHolidayGreeting, ResidentID: "r1003", Priority: outreach.PriorityBulk,
 			Data: map[string]any{"holiday": "New Year"}},
 		{ID: "demo-survey-r1004", Kind: outreach.KindSatisfactionCallback, ResidentID: "r1004",

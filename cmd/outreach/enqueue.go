@@ -33,7 +33,7 @@ func cmdEnqueue(ctx context.Context, e *env, args []string) int {
 	data := keyValues{}
 	var (
 		job      outreach.Job
-		kind     = fs.String("kind", "", "job kind: holiday_greeting, maintenance_notice, satisfaction_callback, follow_up")
+		kind     = fs.String("kind", "", "job kind: holiday_greeting, maintenance_notice, satisfaction_callback, follow_up, welcome, escalation")
 		audience = fs.String("audience", "", "instead of --resident: all, or building=3,unit=1201,tags=elderly;new_resident,locale=en")
 		channels = fs.String("channels", "", "allowed channels in order, e.g. sms,email")
 		sendAt   = fs.String("send-at", "", "RFC 3339 time to send at")

@@ -22,7 +22,9 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	logger := e.logger(cfg)
-	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger})
+	hup, stopHup := hangup()
+	defer stopHup()
+	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger, Hangup: hup})
 	if err != nil {
 		return e.fail("serve", err)
 	}

@@ -1,6 +1,7 @@
 // Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
 // /healthz (the process is up), /readyz (its dependencies answer), and the
-// API under /v1/ (campaigns), which Config.Middleware wraps.
+// JSON API under /v1/ (the resident directory, see residents.go; campaigns,
+// see campaigns.go), which Config.Middleware wraps.
 package api
 
 import (
@@ -14,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/outreach-dev/outreach/outreach"
 )
 
 // Check reports whether one dependency answers.
@@ -27,7 +30,13 @@ type Config struct {
 	// CheckTimeout bounds each readiness check (default 2s).
 	CheckTimeout time.Duration
 	Logger       *slog.Logger
-
+	// Store serves the resident API under /v1/; without it and Campaigns
+	// there is no /v1/ API.
+	Store outreach.Store
+	// PhoneRegion reads phone numbers without a country code in API
+	// requests (OUTREACH_PHONE_REGION); empty accepts only numbers that
+	// carry one.
+	PhoneRegion string
 	// Campaigns, when set, serves /v1/campaigns (see campaigns.go).
 	Campaigns Campaigns
 	// Middleware, when set, wraps every /v1/ route (authentication, for
@@ -61,16 +70,34 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		writeJSON(w, status, results)
 	})
-	if cfg.Campaigns != nil {
-		v1 := http.NewServeMux()
-		campaignRoutes(v1, cfg.Campaigns, cfg.Logger)
-		var h http.Handler = v1
+	if cfg.Store != nil || cfg.Campaigns != nil {
+		// The whole /v1/ API is one handler, so that the authentication of
+		// a later issue (scoped bearer tokens) wraps every route in one
+		// place, here (Config.Middleware, or requireToken(scopes, v1)).
+		// /metrics and the health checks stay outside it.
+		v1 := newV1(cfg)
 		if cfg.Middleware != nil {
-			h = cfg.Middleware(h)
+			v1 = cfg.Middleware(v1)
 		}
-		mux.Handle("/v1/", h)
+		mux.Handle("/v1/", v1)
 	}
 	return mux
+}
+
+// newV1 is the JSON API: every route under /v1/.
+func newV1(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	if cfg.Store != nil {
+		residents{store: cfg.Store, region: cfg.PhoneRegion, logger: cfg.Logger}.register(mux)
+	}
+	if cfg.Campaigns != nil {
+		campaignRoutes(mux, cfg.Campaigns, cfg.Logger)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Responses carry profiles (names, contacts): no cache keeps them.
+		w.Header().Set("Cache-Control", "no-store")
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // runChecks runs every check concurrently; the result is "ok" or the error.

@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -22,9 +20,6 @@ type Campaigns interface {
 	Cancel(ctx context.Context, id string) (outreach.Campaign, error)
 }
 
-// maxBody bounds a request body.
-const maxBody = 1 << 20
-
 // campaignRoutes adds the campaign API to mux:
 //
 //	POST /v1/campaigns                 create (201, the campaign; Location names it)
@@ -34,8 +29,10 @@ const maxBody = 1 << 20
 //	POST /v1/campaigns/{id}/resume
 //	POST /v1/campaigns/{id}/cancel
 //
-// Errors are {"error": "..."} with 400 (a bad request), 404 (no such
-// campaign), 409 (the campaign's state does not allow it) or 500.
+// Bodies are JSON (Content-Type: application/json). Errors are
+// {"error": "..."} with 400 (a bad request, naming the field when it can),
+// 404 (no such campaign), 409 (the campaign's state does not allow it),
+// 413, 415 or 500.
 func campaignRoutes(mux *http.ServeMux, cs Campaigns, logger *slog.Logger) {
 	h := campaignHandler{cs: cs, logger: logger}
 	mux.HandleFunc("POST /v1/campaigns", h.create)
@@ -68,14 +65,8 @@ type createRequest struct {
 
 func (h campaignHandler) create(w http.ResponseWriter, r *http.Request) {
 	var req createRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		h.fail(w, r, fmt.Errorf("%w: read the request body: %w", campaign.ErrInvalid, err))
-		return
-	}
-	if dec.More() {
-		h.fail(w, r, fmt.Errorf("%w: trailing data after the JSON object", campaign.ErrInvalid))
+	if apiErr := decodeBody(w, r, &req); apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
 	c, err := h.cs.Create(r.Context(), outreach.Campaign{
@@ -126,10 +117,7 @@ func (h campaignHandler) change(op func(context.Context, string) (outreach.Campa
 // error goes back to it; an internal one is logged and not shown.
 func (h campaignHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
-	var tooBig *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooBig):
-		status = http.StatusRequestEntityTooLarge
 	case errors.Is(err, campaign.ErrInvalid):
 		status = http.StatusBadRequest
 	case errors.Is(err, outreach.ErrNotFound):
@@ -137,10 +125,10 @@ func (h campaignHandler) fail(w http.ResponseWriter, r *http.Request, err error)
 	case errors.Is(err, campaign.ErrState):
 		status = http.StatusConflict
 	}
-	msg := err.Error()
 	if status == http.StatusInternalServerError {
 		h.logger.Error("campaign request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		msg = "internal error; see the daemon's log"
+		writeError(w, errorf(status, "", "internal error; see the daemon's log"))
+		return
 	}
-	writeJSON(w, status, map[string]string{"error": msg})
+	writeError(w, errorf(status, "", "%s", err.Error()))
 }

@@ -36,6 +36,9 @@ func call(t *testing.T, method, url, body string, out any) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -109,12 +112,12 @@ func TestCampaignAPIRejectsBadRequests(t *testing.T) {
 		name, body, want string
 		status           int
 	}{
-		{"not JSON", `nope`, "read the request body", 400},
+		{"not JSON", `nope`, "invalid JSON", 400},
 		{"unknown field", `{"name":"x","kind":"follow_up","audience":{"all":true},"state":"done"}`, "unknown field", 400},
 		{"trailing data", `{"name":"x","kind":"follow_up","audience":{"all":true}} {}`, "trailing data", 400},
 		{"nobody", `{"name":"x","kind":"follow_up","audience":{}}`, "selects nobody", 400},
 		{"bad cron", `{"name":"x","kind":"follow_up","audience":{"all":true},"schedule":{"every":"sometimes"}}`, "cron expression", 400},
-		{"too big", `{"name":"` + strings.Repeat("x", maxBody) + `"}`, "", 413},
+		{"too big", `{"name":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, "", 413},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,6 +48,13 @@ type Config struct {
 	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
 	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
 
+	// TemplatesDir is an operator's template folder laid over the built-in
+	// set (OUTREACH_TEMPLATES_DIR); empty: the built-in set alone.
+	TemplatesDir string
+	// LocaleFallback maps a locale to the one to try when it has no
+	// template (OUTREACH_LOCALE_FALLBACK), before the built-in rules.
+	LocaleFallback map[string]string
+
 	// Policy is OUTREACH_QUIET_HOURS, OUTREACH_BULK_DAILY_CAP and
 	// OUTREACH_BULK_WEEKLY_CAP.
 	Policy policy.Rules
@@ -71,7 +78,7 @@ var baseVars = []Var{
 	{"OUTREACH_TWILIO_MESSAGING_SERVICE_SID", "", "Twilio messaging service, instead of OUTREACH_SMS_FROM"},
 	{"OUTREACH_TWILIO_API_URL", "https://api.twilio.com", "Twilio API base URL (tests, proxies)"},
 	{"OUTREACH_PUBLIC_URL", "", "public base URL of this daemon (Twilio status callbacks)"},
-	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz"},
+	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz and the /v1/ API"},
 	{"OUTREACH_STREAM", "outreach:jobs", "job stream; dead letters go to <stream>:dead"},
 	{"OUTREACH_GROUP", "outreach", "consumer group shared by all daemons"},
 	{"OUTREACH_CONSUMER", "<hostname>-<pid>", "this daemon's consumer name, unique in the group"},
@@ -80,6 +87,8 @@ var baseVars = []Var{
 	{"OUTREACH_CLAIM_IDLE", "60s", "idle time after which another daemon's pending entries are claimed"},
 	{"OUTREACH_PHONE_REGION", "CN", "default region for phone numbers without a country code"},
 	{"OUTREACH_TIMEZONE", "Asia/Shanghai", "time zone of residents who have none of their own"},
+	{"OUTREACH_TEMPLATES_DIR", "", "folder of templates laid over the built-in set (same layout); reloaded on SIGHUP"},
+	{"OUTREACH_LOCALE_FALLBACK", "", "locale fallback before the built-in rules, e.g. zh-HK=zh-TW,fr=en"},
 	{"OUTREACH_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"OUTREACH_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, JSON otherwise)"},
 }
@@ -145,6 +154,10 @@ func Load(getenv func(string) string) (Config, error) {
 		loc = time.UTC
 	}
 	c.TimeZone = loc
+	c.TemplatesDir = get("OUTREACH_TEMPLATES_DIR", "")
+	if c.LocaleFallback, err = parseLocaleFallback(getenv("OUTREACH_LOCALE_FALLBACK")); err != nil {
+		errs = append(errs, err)
+	}
 	c.Policy = loadPolicy(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))

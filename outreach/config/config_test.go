@@ -46,6 +46,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"OUTREACH_TWILIO_API_URL": "not a url"}, "OUTREACH_TWILIO_API_URL"},
 		{map[string]string{"OUTREACH_PHONE_REGION": "CHN"}, "OUTREACH_PHONE_REGION"},
 		{map[string]string{"OUTREACH_TIMEZONE": "Mars/Olympus"}, "OUTREACH_TIMEZONE"},
+		{map[string]string{"OUTREACH_LOCALE_FALLBACK": "zh-HK"}, "OUTREACH_LOCALE_FALLBACK"},
 	}
 	for _, tt := range tests {
 		_, err := Load(env(tt.env))

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +51,10 @@ type Options struct {
 	SchedulerEvery time.Duration
 	// APIMiddleware wraps the /v1/ routes (see api.Config.Middleware).
 	APIMiddleware func(http.Handler) http.Handler
+	// Hangup, when set, reloads the templates on every value it delivers
+	// while Run runs: the command passes the channel it registered for
+	// SIGHUP with signal.Notify.
+	Hangup <-chan os.Signal
 }
 
 // Daemon is a running outreach daemon. Build it with New, start it with Run.
@@ -61,7 +66,9 @@ type Daemon struct {
 	listener   net.Listener
 	cleanups   []func() error // run in reverse order on the way out
 
-	metrics *metrics.Metrics
+	metrics   *metrics.Metrics
+	templates *templates.Live
+	hangup    <-chan os.Signal
 
 	Store    outreach.Store
 	Redis    redis.UniversalClient
@@ -76,7 +83,7 @@ type Daemon struct {
 // was opened is closed again.
 func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	cfg := opt.Config
-	d := &Daemon{logger: opt.Logger}
+	d := &Daemon{logger: opt.Logger, hangup: opt.Hangup}
 	if d.logger == nil {
 		d.logger = slog.New(slog.DiscardHandler)
 	}
@@ -93,10 +100,10 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	d.Store = st
 	d.cleanups = append(d.cleanups, st.Close)
 
-	tmpl, err := templates.Builtin()
-	if err != nil {
-		return nil, fmt.Errorf("load templates: %w", err)
+	if d.templates, err = templates.NewLive(templateSource(cfg)); err != nil {
+		return nil, fmt.Errorf("load templates (OUTREACH_TEMPLATES_DIR, OUTREACH_LOCALE_FALLBACK): %w", err)
 	}
+	d.logTemplates("templates loaded", d.templates.Current())
 
 	d.Redis = opt.Redis
 	if d.Redis == nil {
@@ -138,8 +145,11 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		MinIdle: cfg.ClaimIdle,
 	})
 	dc := opt.Dispatch
-	dc.Consumer, dc.Store, dc.Templates, dc.Senders, dc.Metrics = consumer, st, tmpl, senders, m
+	dc.Consumer, dc.Store, dc.Templates, dc.Senders, dc.Metrics = consumer, st, d.templates, senders, m
 	dc.Logger = d.logger.With("component", "dispatch")
+	if dc.TimeZone == nil {
+		dc.TimeZone = cfg.TimeZone
+	}
 	dc.Workers = cmp.Or(dc.Workers, cfg.Workers)
 	dc.MaxAttempts = cmp.Or(dc.MaxAttempts, cfg.MaxAttempts)
 	dc.Policy = cfg.Policy
@@ -158,11 +168,14 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 				"redis": func(ctx context.Context) error { return d.Redis.Ping(ctx).Err() },
 				"store": st.Ping,
 			},
-			Logger:     d.logger.With("component", "http"),
-			Campaigns:  d.Campaigns,
-			Middleware: opt.APIMiddleware,
+			Logger:      d.logger.With("component", "http"),
+			Store:       st,
+			PhoneRegion: cfg.PhoneRegion,
+			Campaigns:   d.Campaigns,
+			Middleware:  opt.APIMiddleware,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever
 	}
 	if d.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen on OUTREACH_HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
@@ -227,6 +240,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if d.hangup != nil {
+		go d.reloadOnHangup(runCtx)
+	}
 	dispatchDone := make(chan error, 1)
 	go func() { dispatchDone <- d.dispatcher.Run(runCtx) }()
 	schedulerDone := make(chan struct{})

@@ -85,13 +85,15 @@ type harness struct {
 	keys        queue.Keys
 	smtp        *emailtest.Server
 	twilio      *twilioServer
+	hangup      chan os.Signal // Options.Hangup: a value reloads the templates
 	cancel      context.CancelFunc
 	done        chan error
 }
 
 func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dispatch.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, databaseURL: databaseURL, smtp: emailtest.NewServer(t, emailtest.Options{}), twilio: newTwilioServer(t)}
+	h := &harness{t: t, databaseURL: databaseURL, smtp: emailtest.NewServer(t, emailtest.Options{}), twilio: newTwilioServer(t),
+		hangup: make(chan os.Signal, 1)}
 	stream := "test:" + randomName() + ":jobs"
 	env := map[string]string{
 		"OUTREACH_REDIS_URL":      redisURL(),
@@ -136,7 +138,7 @@ func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dis
 		}
 		h.rdb.Close()
 	})
-	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc})
+	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup})
 	if err != nil {
 		t.Fatalf("daemon.New: %v", err)
 	}

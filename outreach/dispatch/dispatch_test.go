@@ -110,12 +110,26 @@ func (recordFunc) Resident(context.Context, string) (outreach.Resident, error) {
 func (recordFunc) Residents(context.Context, outreach.Audience, func(outreach.Resident) error) error {
 	panic("unused")
 }
+func (recordFunc) ListResidents(context.Context, outreach.ResidentFilter) ([]outreach.Resident, error) {
+	panic("unused")
+}
+func (recordFunc) UpdateResident(context.Context, string, func(*outreach.Resident) error) (outreach.Resident, error) {
+	panic("unused")
+}
+func (recordFunc) SetOptOut(context.Context, string, outreach.Channel, outreach.Kind, bool) error {
+	panic("unused")
+}
 func (recordFunc) Accepted(context.Context, string) (map[string]bool, error) { panic("unused") }
 func (recordFunc) Search(context.Context, outreach.Filter) ([]outreach.Delivery, error) {
 	panic("unused")
 }
-func (recordFunc) Ping(context.Context) error { return nil }
-func (recordFunc) Close() error               { return nil }
+func (recordFunc) Walk(context.Context, outreach.Filter, func(outreach.Delivery) error) error {
+	panic("unused")
+}
+func (recordFunc) DeleteDeliveries(context.Context, outreach.Filter) (int64, error) { panic("unused") }
+func (recordFunc) DeleteResidents(context.Context, []string) (int64, error)         { panic("unused") }
+func (recordFunc) Ping(context.Context) error                                       { return nil }
+func (recordFunc) Close() error                                                     { return nil }
 
 // TestRecorderGroupsConcurrentWrites: deliveries handed over while a write
 // is in progress go out together in the next write.

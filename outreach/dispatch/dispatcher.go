@@ -33,7 +33,7 @@ import (
 type Config struct {
 	Consumer  *queue.Consumer
 	Store     outreach.Store
-	Templates *templates.Set
+	Templates templates.Provider // a *templates.Set, or a *templates.Live that reloads
 	Senders   map[outreach.Channel]outreach.Sender
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
@@ -64,6 +64,9 @@ type Config struct {
 	// after Run's context is cancelled (default 30s). What is not finished
 	// by then stays pending in the group and is claimed later.
 	ShutdownGrace time.Duration
+	// TimeZone is the zone messages show times in for residents without
+	// one of their own (OUTREACH_TIMEZONE); nil keeps times as written.
+	TimeZone *time.Location
 	// Now returns the current time (tests).
 	Now func() time.Time
 
@@ -126,13 +129,18 @@ type Dispatcher struct {
 	cfg      Config
 	q        *queue.Consumer
 	store    outreach.Store
-	tmpl     *templates.Set
+	tmpl     templates.Provider
 	senders  map[outreach.Channel]outreach.Sender
 	metrics  *metrics.Metrics
 	logger   *slog.Logger
 	recorder *recorder
 	acker    *acker
 	states   *campaignStates
+	// inFlight holds the entries (queue.Ref) handed to the workers and not
+	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
+	// entries that take longer than the claim idle time, and the job lock
+	// lets the same entry id through; claim skips these.
+	inFlight sync.Map
 }
 
 // New checks cfg and builds a Dispatcher.
@@ -175,6 +183,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		workers.Go(func() {
 			for e := range work {
 				d.processSafely(workCtx, e)
+				d.inFlight.Delete(e.Ref())
 			}
 		})
 	}
@@ -221,6 +230,7 @@ func (d *Dispatcher) readLoop(ctx context.Context, work chan<- queue.Entry) {
 		}
 		failures = 0
 		for _, e := range entries {
+			d.inFlight.Store(e.Ref(), struct{}{})
 			work <- e // blocks while all workers are busy: the backlog stays in Redis
 		}
 	}
@@ -236,17 +246,23 @@ func (d *Dispatcher) claim(ctx context.Context, work chan<- queue.Entry) {
 			}
 			return
 		}
-		if len(entries) == 0 {
-			return
-		}
-		d.logger.Info("claimed pending entries", "entries", len(entries))
+		handed := 0
 		for _, e := range entries {
+			if _, busy := d.inFlight.LoadOrStore(e.Ref(), struct{}{}); busy {
+				continue // ours, still in progress: not a dead consumer's
+			}
 			select {
 			case work <- e:
+				handed++
 			case <-ctx.Done():
+				d.inFlight.Delete(e.Ref())
 				return
 			}
 		}
+		if handed == 0 {
+			return // nothing idle, or only our own slow entries: the cursor came round
+		}
+		d.logger.Info("claimed pending entries", "entries", handed)
 	}
 }
 

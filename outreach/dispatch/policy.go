@@ -143,8 +143,9 @@ func withoutOptedOutChannels(r outreach.Resident) outreach.Resident {
 
 // deferredJob is the copy of job for one resident that waits out quiet
 // hours in the delayed set: same id (so the archive record and the dedupe
-// are the same), the resident alone, no send_at.
+// are the same), the resident alone by id (an inline profile is in the
+// directory by now), no send_at.
 func deferredJob(job outreach.Job, r outreach.Resident, until time.Time, attempt int) queue.Delayed {
-	job.ResidentID, job.Audience, job.SendAt = r.ID, nil, nil
+	job.ResidentID, job.Audience, job.Resident, job.SendAt = r.ID, nil, nil, nil
 	return queue.Delayed{Job: job, At: until, Attempt: attempt}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/resident"
 	"github.com/outreach-dev/outreach/queue"
 	"github.com/outreach-dev/outreach/templates"
 )
@@ -129,8 +130,13 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 			retryErr, retryWhy = err, outreach.FailureReason(err)
 			retryHint = max(retryHint, outreach.RetryAfterHint(err))
 		}
-		if rejectErr != nil {
-			break // a template error will fail every other resident the same way
+		if isReject(err) && templates.VariantFor(r) == templates.DefaultVariant {
+			// A template error in the default variant fails every other
+			// resident the same way. One in a variant (an elderly
+			// resident's message needs "contact") concerns only residents
+			// of that variant: the others still get the notice, and the
+			// job is dead-lettered after them, naming what is missing.
+			break
 		}
 	}
 
@@ -149,13 +155,16 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	}
 
 	switch {
+	case retryErr != nil && !lastAttempt:
+		// Temporary failures are retried even when another resident's
+		// message cannot be rendered: that error comes back on the retry,
+		// and the job is dead-lettered for it once nothing is left to retry.
+		d.scheduleRetry(ctx, e, job, retryWhy, retryErr, retryHint)
 	case rejectErr != nil:
 		d.deadLetter(ctx, e, rejectErr)
 	case retryErr != nil && lastAttempt:
 		d.deadLetter(ctx, e, outreach.Reject(outreach.ReasonRetriesExhausted,
 			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, retryErr)))
-	case retryErr != nil:
-		d.scheduleRetry(ctx, e, job, retryWhy, retryErr, retryHint)
 	default:
 		d.done(e, job)
 	}
@@ -174,11 +183,41 @@ func decode(e queue.Entry) (outreach.Job, error) {
 	if job.ID == "" {
 		job.ID = e.DefaultJobID()
 	}
+	if job.Resident != nil {
+		// Validated and normalized like a profile given to the API; region
+		// "" because the contract wants the country code in the number.
+		r, err := resident.Check(*job.Resident, "")
+		if err != nil {
+			return outreach.Job{}, outreach.Reject(outreach.ReasonInvalidJob, fmt.Errorf(`inline "resident": %w`, err))
+		}
+		r.UpdatedAt = time.Time{} // the store's clock, not the sender's
+		job.Resident = &r
+	}
 	return job, nil
 }
 
 // audience resolves the residents a job goes to.
+//
+// An inline resident is upserted into the directory first and then read
+// back, rather than used as it came. The service that sent it owns the
+// profile, so the inline fields replace the stored ones; but consent is
+// the resident's and is recorded here (an SMS STOP reply, an unsubscribe
+// link, both by resident id): the upsert keeps the stored opt-outs, and
+// reading back gives the job the resident with them. Stored, the resident
+// is also what the archive's resident_id points to, and later jobs may
+// use resident_id. A retry upserts its copy again; the profile is then as
+// old as that job, until the service's next job or PUT brings it up to date.
 func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach.Resident, error) {
+	if job.Resident != nil {
+		if _, err := d.store.UpsertResidents(ctx, []outreach.Resident{*job.Resident}); err != nil {
+			return nil, fmt.Errorf("store inline resident: %w", err)
+		}
+		r, err := d.store.Resident(ctx, job.Resident.ID)
+		if err != nil {
+			return nil, fmt.Errorf("load inline resident: %w", err)
+		}
+		return []outreach.Resident{r}, nil
+	}
 	if job.ResidentID != "" {
 		r, err := d.store.Resident(ctx, job.ResidentID)
 		if errors.Is(err, outreach.ErrNotFound) {
@@ -227,9 +266,9 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 		return fail(outreach.StatusFailed, err)
 	}
 	rec.Channel = ch
-	out, err := d.tmpl.Render(templates.Input{
-		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Channel: ch,
-		Resident: r, Data: job.Data, Now: now,
+	out, err := d.tmpl.Current().Render(templates.Input{
+		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: templates.VariantFor(r), Channel: ch,
+		Resident: r, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
 	})
 	if err != nil {
 		return fail(outreach.StatusFailed, outreach.Reject(outreach.ReasonTemplateError, fmt.Errorf("render: %w", err)))
@@ -303,12 +342,16 @@ func (d *Dispatcher) retry(ctx context.Context, e queue.Entry, job outreach.Job,
 // reject archives a job that can never be processed and dead-letters it.
 func (d *Dispatcher) reject(ctx context.Context, e queue.Entry, job outreach.Job, cause error) {
 	jobID := cmp.Or(job.ID, e.ID)
+	residentID := job.ResidentID
+	if job.Resident != nil {
+		residentID = job.Resident.ID
+	}
 	now := d.cfg.Now().UTC()
 	rec := outreach.Delivery{
-		ID:         outreach.DeliveryID(jobID, job.ResidentID, ""),
+		ID:         outreach.DeliveryID(jobID, residentID, ""),
 		JobID:      jobID,
 		StreamID:   e.ID,
-		ResidentID: job.ResidentID,
+		ResidentID: residentID,
 		Kind:       job.Kind,
 		Status:     outreach.StatusFailed,
 		Error:      cause.Error(),
@@ -358,6 +401,8 @@ func looseJob(raw []byte) outreach.Job {
 		Kind       any    `json:"kind"`
 		ResidentID any    `json:"resident_id"`
 		Campaign   string `json:"campaign"`
+		// Resident is an inline resident (its id only).
+		Resident struct{ ID any } `json:"resident"`
 	}
 	_ = json.Unmarshal(raw, &j) // best effort: the raw entry is in the dead-letter stream anyway
 	str := func(v any) string {
@@ -366,7 +411,7 @@ func looseJob(raw []byte) outreach.Job {
 		}
 		return ""
 	}
-	return outreach.Job{ID: str(j.ID), Kind: outreach.Kind(str(j.Kind)), ResidentID: str(j.ResidentID), Campaign: j.Campaign}
+	return outreach.Job{ID: str(j.ID), Kind: outreach.Kind(str(j.Kind)), ResidentID: cmp.Or(str(j.ResidentID), str(j.Resident.ID)), Campaign: j.Campaign}
 }
 
 // entryTime is the time a stream entry id was created (its ms part).

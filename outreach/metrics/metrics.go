@@ -31,6 +31,9 @@ type Metrics struct {
 	JobLatency *prometheus.HistogramVec
 	// Deferred counts jobs parked in the delayed set until their send_at.
 	Deferred *prometheus.CounterVec
+	// TemplateReloads counts reloads of the template set (SIGHUP), by
+	// result: success, or failure (the old set keeps serving).
+	TemplateReloads *prometheus.CounterVec
 
 	// Queue gauges, refreshed from Redis periodically.
 	QueueLength    prometheus.Gauge
@@ -86,6 +89,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "outreach_jobs_deferred_total",
 			Help: "Jobs parked in the delayed set until their send_at, by kind.",
 		}, []string{"kind"}),
+		TemplateReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_template_reloads_total",
+			Help: "Reloads of the template set (SIGHUP), by result: success, or failure (the old set keeps serving).",
+		}, []string{"result"}),
 		QueueLength: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "outreach_queue_length",
 			Help: "Entries in the job stream (XLEN).",
@@ -113,7 +120,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(
 		m.JobsReceived, m.Deliveries, m.DeadLetters, m.Retries, m.SendFailures,
-		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred,
+		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred, m.TemplateReloads,
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 	)
 	m.PolicyMetrics = newPolicyMetrics(reg)
@@ -140,4 +147,13 @@ func (m *Metrics) preinit() {
 	for _, c := range outreach.AllChannels {
 		m.SendDuration.WithLabelValues(string(c))
 	}
+	for _, r := range []string{ReloadSuccess, ReloadFailure} {
+		m.TemplateReloads.WithLabelValues(r)
+	}
 }
+
+// The result label values of outreach_template_reloads_total.
+const (
+	ReloadSuccess = "success"
+	ReloadFailure = "failure"
+)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/sms"
 )
 
 // smsSender appends SMS messages to sms.jsonl.
@@ -53,7 +54,7 @@ func (s *smsSender) Send(ctx context.Context, m outreach.Message) (outreach.Rece
 		DeliveryID: m.DeliveryID,
 		Kind:       m.Kind,
 		Text:       m.Text,
-		Segments:   Segments(m.Text),
+		Segments:   sms.Measure(m.Text).Segments,
 	}
 	if err := s.o.appendSMS(line); err != nil {
 		return outreach.Receipt{}, fmt.Errorf("write SMS to outbox: %w", err)

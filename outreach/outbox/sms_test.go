@@ -152,37 +152,3 @@ func TestSMSInvalid(t *testing.T) {
 		t.Errorf("sms.jsonl exists after invalid messages only (%v)", err)
 	}
 }
-
-func TestSegments(t *testing.T) {
-	t.Parallel()
-	repeat := func(s string, n int) string {
-		out := ""
-		for range n {
-			out += s
-		}
-		return out
-	}
-	tests := []struct {
-		name string
-		text string
-		want int
-	}{
-		{"empty", "", 0},
-		{"short GSM", "Water off Tuesday 9-12.", 1},
-		{"160 GSM", repeat("a", 160), 1},
-		{"161 GSM", repeat("a", 161), 2},
-		{"306 GSM", repeat("a", 306), 2},
-		{"307 GSM", repeat("a", 307), 3},
-		{"extension chars count twice", repeat("€", 80), 1},
-		{"extension chars over the limit", repeat("€", 81), 2},
-		{"70 Chinese", repeat("停", 70), 1},
-		{"71 Chinese", repeat("停", 71), 2},
-		{"one emoji makes UCS-2, two units each", repeat("a", 68) + "🏠", 1},
-		{"mixed", "停水通知 Water off", 1},
-	}
-	for _, tt := range tests {
-		if got := outbox.Segments(tt.text); got != tt.want {
-			t.Errorf("%s: Segments = %d, want %d", tt.name, got, tt.want)
-		}
-	}
-}

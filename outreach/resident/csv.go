@@ -1,12 +1,3 @@
-// Package resident reads resident directories for `outreach residents
-// import`: CSV files with a header row
-//
-//	id,name,email,phone,locale,building,unit,tags,channels
-//
-// in any order and any case; only id and name are required, plus one of
-// email and phone. Other columns become Resident.Attributes for templates.
-// Phones are normalized to E.164. Bad rows are reported by line number and
-// left out; good rows are kept. See ParseCSV for the rules.
 package resident
 
 import (
@@ -21,10 +12,11 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// ErrEmptyFile is returned by ParseCSV for a file without a header row.
+// ErrEmptyFile is returned by ParseCSV and ParseXLSX for a file without a
+// header row.
 var ErrEmptyFile = errors.New("empty file: want a header row such as id,name,email,phone")
 
-// Result is what ParseCSV read from a file.
+// Result is what ParseCSV or ParseXLSX read from a file.
 type Result struct {
 	// Residents are the good rows, in file order.
 	Residents []outreach.Resident
@@ -34,10 +26,21 @@ type Result struct {
 	// rows of empty cells (",,,,") are not counted. Every row is either a
 	// resident or has at least one error.
 	Rows int
+	// Encoding is the encoding a CSV file was read in, chosen or detected.
+	Encoding Encoding
+	// Delimiter is the field separator of a CSV file: ',', ';' or '\t'.
+	Delimiter rune
+	// Sheet is the worksheet an XLSX file was read from.
+	Sheet string
 }
 
-// ParseCSV reads a resident file: UTF-8 (with or without a BOM), CRLF or LF
-// line ends, a header row, then one resident per row.
+// ParseCSV reads a resident file: UTF-8 (with or without a BOM), GB18030
+// or GBK (what Excel writes on a Chinese Windows), or UTF-16 with a BOM;
+// see Options.Encoding and EncodingAuto. CRLF or LF line ends, a header
+// row, then one resident per row; fields separated by ",", or by ";" or a
+// tab when the header row uses that instead (Excel's "Unicode text" is
+// tab-separated). The file is read as a stream; only the residents are
+// kept in memory.
 //
 // The error is for a file that cannot be used at all: empty, a header that
 // wraps ErrHeader (no id or name column, neither email nor phone, a name
@@ -57,7 +60,7 @@ type Result struct {
 //   - every other named column with a non-empty cell becomes an attribute
 //     keyed by the header name as written;
 //   - a row with more or fewer cells than the header, broken quoting, or a
-//     cell that is not UTF-8 is an error.
+//     cell that is not text in the file's encoding is an error.
 //
 // Line numbers are physical lines of the file: the header is line 1 and a
 // row whose quoted cell holds a line break counts all its lines.
@@ -66,11 +69,18 @@ func ParseCSV(r io.Reader, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	br := bufio.NewReader(r)
-	if err := skipBOM(br); err != nil {
+	counted := newProgressReader(r, opt.Progress)
+	text, err := newTextReader(counted, opt.Encoding)
+	if err != nil {
+		return Result{}, err
+	}
+	br := bufio.NewReader(text)
+	delim, err := sniffDelimiter(br)
+	if err != nil {
 		return Result{}, err
 	}
 	cr := csv.NewReader(br)
+	cr.Comma = delim
 	cr.FieldsPerRecord = -1 // a row of the wrong width is a row error
 
 	rec, err := cr.Read()
@@ -86,10 +96,12 @@ func ParseCSV(r io.Reader, opt Options) (Result, error) {
 	}
 
 	p := &rowParser{opt: opt, header: h, idLine: make(map[string]int)}
-	var res Result
+	res := Result{Delimiter: delim}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
+			res.Encoding = text.Encoding()
+			counted.finish()
 			return res, nil
 		}
 		var perr *csv.ParseError
@@ -120,21 +132,24 @@ func ParseCSV(r io.Reader, opt Options) (Result, error) {
 	}
 }
 
-// skipBOM drops a UTF-8 byte order mark and refuses UTF-16, which
-// spreadsheets write when asked for "Unicode text".
-func skipBOM(br *bufio.Reader) error {
-	head, err := br.Peek(3)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read residents: %w", err)
+// sniffDelimiter picks the field separator the header row uses most: ','
+// (also when it has none), ';' (CSV from Excel where "," is the decimal
+// mark) or a tab (Excel's "Unicode text").
+func sniffDelimiter(br *bufio.Reader) (rune, error) {
+	head, err := br.Peek(br.Size())
+	if len(head) == 0 && err != nil && !errors.Is(err, io.EOF) {
+		return 0, fmt.Errorf("read residents: %w", err)
 	}
-	switch {
-	case bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")):
-		_, err := br.Discard(3)
-		return err
-	case bytes.HasPrefix(head, []byte("\xFF\xFE")), bytes.HasPrefix(head, []byte("\xFE\xFF")):
-		return errors.New("file is UTF-16: save it as CSV UTF-8")
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
 	}
-	return nil
+	best, most := ',', bytes.Count(head, []byte{','})
+	for _, d := range []rune{';', '\t'} {
+		if n := bytes.Count(head, []byte{byte(d)}); n > most {
+			best, most = d, n
+		}
+	}
+	return best, nil
 }
 
 // blank reports whether every cell of rec is empty, as in the ",,,," rows
@@ -151,10 +166,10 @@ func blank(rec []string) bool {
 // quotingError turns a CSV framing error into the error of the row where it
 // starts, saying how many lines an unbalanced quote swallowed.
 func quotingError(perr *csv.ParseError) RowError {
-	err := fmt.Errorf("broken CSV quoting at column %d: %w", perr.Column, perr.Err)
+	err := fmt.Errorf("%w at column %d: %w", ErrQuoting, perr.Column, perr.Err)
 	if perr.Line != perr.StartLine {
-		err = fmt.Errorf("broken CSV quoting on line %d, column %d (the row spans lines %d-%d): %w",
-			perr.Line, perr.Column, perr.StartLine, perr.Line, perr.Err)
+		err = fmt.Errorf("%w on line %d, column %d (the row spans lines %d-%d): %w",
+			ErrQuoting, perr.Line, perr.Column, perr.StartLine, perr.Line, perr.Err)
 	}
 	return RowError{Line: perr.StartLine, Err: err}
 }

@@ -241,6 +241,7 @@ func TestParseCSVRowRules(t *testing.T) {
 	tests := []struct {
 		name string
 		row  string
+		opt  Options
 		want *outreach.Resident // nil when the row must fail
 		errs []wantErr          // on line 2
 	}{
@@ -282,11 +283,28 @@ func TestParseCSVRowRules(t *testing.T) {
 			errs: []wantErr{{line: 2, field: "column 11", text: "no name in the header"}},
 		},
 		{
-			name: "cell not UTF-8 (a GBK export)",
+			name: "cell not UTF-8 (a GBK export read as UTF-8)",
 			row:  "r1,\xd5\xc5\xce\xb0,anna@example.com,,,,,,,\xb0\xcb,,",
+			opt:  Options{Encoding: EncodingUTF8},
 			errs: []wantErr{
-				{line: 2, field: "name", text: "not valid UTF-8"},
-				{line: 2, field: "Floor", text: "not valid UTF-8"},
+				{line: 2, field: "name", is: ErrEncoding, text: "not valid UTF-8"},
+				{line: 2, field: "Floor", is: ErrEncoding, text: "not valid UTF-8"},
+			},
+		},
+		{
+			name: "the same GBK row detected",
+			row:  "r1,\xd5\xc5\xce\xb0,anna@example.com,,,,,,,\xb0\xcb,,",
+			want: &outreach.Resident{
+				ID: "r1", Name: "张伟", Email: "anna@example.com", Locale: "zh-CN",
+				Attributes: map[string]string{"Floor": "八"},
+			},
+		},
+		{
+			name: "cell with bytes GB18030 cannot read",
+			row:  "r1,\xd5\xc5\xff,anna@example.com,,,,,,,\xb0\xcb,,",
+			opt:  Options{Encoding: EncodingGB18030},
+			errs: []wantErr{
+				{line: 2, field: "name", is: ErrEncoding, text: "U+FFFD"},
 			},
 		},
 		{
@@ -298,7 +316,7 @@ func TestParseCSVRowRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := mustParse(t, csvFile(false, "\n", header, tt.row), Options{})
+			res := mustParse(t, csvFile(false, "\n", header, tt.row), tt.opt)
 			checkErrors(t, res.Errors, tt.errs)
 			switch {
 			case tt.want == nil && len(res.Residents) > 0:
@@ -354,7 +372,7 @@ func TestParseCSVFileErrors(t *testing.T) {
 		{name: "no contact column", data: "id,name,building\nr1,Anna,3\n", is: ErrHeader, text: "email or phone"},
 		{name: "column twice", data: "id,name,Phone,phone\n", is: ErrHeader, text: "columns 3 and 4"},
 		{name: "header not UTF-8", data: "id,name,phone,\xc2\xa5\xb7\n", is: ErrHeader, text: "UTF-8"},
-		{name: "UTF-16", data: "\xFF\xFEi\x00d\x00", text: "UTF-16"},
+		{name: "unknown encoding", data: "id,name,phone\n", opt: Options{Encoding: "latin-1"}, text: "Encoding"},
 		{name: "broken header quoting", data: "id,\"name,phone\n", is: csv.ErrQuote},
 		{name: "unknown region", data: "id,name,phone\n", opt: Options{DefaultRegion: "XX"}, text: "DefaultRegion"},
 		{name: "bad default locale", data: "id,name,phone\n", opt: Options{DefaultLocale: "Chinese"}, text: "DefaultLocale"},

@@ -1,9 +1,13 @@
 package resident
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// ErrInvalidLocale is wrapped by every NormalizeLocale failure.
+var ErrInvalidLocale = errors.New("not a locale like zh-CN or en")
 
 // NormalizeLocale checks a BCP 47 style locale tag and writes it in its
 // canonical case with "-" separators: "zh_cn" becomes "zh-CN", "ZH-hant-tw"
@@ -14,7 +18,7 @@ import (
 func NormalizeLocale(s string) (string, error) {
 	parts := strings.Split(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"), "-")
 	if len(parts) > 3 || !isAlpha(parts[0]) || len(parts[0]) < 2 || len(parts[0]) > 3 {
-		return "", fmt.Errorf("not a locale like zh-CN or en: %q", s)
+		return "", fmt.Errorf("%w: %q", ErrInvalidLocale, s)
 	}
 	out := []string{strings.ToLower(parts[0])}
 	rest := parts[1:]
@@ -30,12 +34,12 @@ func NormalizeLocale(s string) (string, error) {
 		case len(r) == 3 && isDigits(r):
 			out = append(out, r)
 		default:
-			return "", fmt.Errorf("not a locale like zh-CN or en: %q", s)
+			return "", fmt.Errorf("%w: %q", ErrInvalidLocale, s)
 		}
 		rest = rest[1:]
 	}
 	if len(rest) > 0 {
-		return "", fmt.Errorf("not a locale like zh-CN or en: %q", s)
+		return "", fmt.Errorf("%w: %q", ErrInvalidLocale, s)
 	}
 	return strings.Join(out, "-"), nil
 }

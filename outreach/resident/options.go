@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Options tune ParseCSV. The zero value is ready to use.
+// Options tune ParseCSV and ParseXLSX. The zero value is ready to use.
 type Options struct {
 	// DefaultRegion is the ISO 3166 region used to read phone numbers that
 	// have no country code. "CN" when empty.
@@ -14,17 +14,31 @@ type Options struct {
 	// DefaultLocale is the locale of residents whose locale cell is empty.
 	// "zh-CN" when empty.
 	DefaultLocale string
+	// Encoding is the encoding of a CSV file; EncodingAuto (empty) detects
+	// it. A byte order mark in the file wins over it.
+	Encoding Encoding
+	// Sheet is the worksheet ParseXLSX reads; the first visible one when
+	// empty.
+	Sheet string
+	// Progress, when set, is called as the file is read, with done and
+	// total in one unit: bytes of the file for CSV, rows for XLSX; total is
+	// 0 when unknown. It is called often (once per read or row), so it
+	// must be cheap.
+	Progress func(done, total int64)
 }
 
 // withDefaults fills the empty fields and normalizes the others.
 func (o Options) withDefaults() Options {
 	o.DefaultRegion = cmp.Or(strings.ToUpper(strings.TrimSpace(o.DefaultRegion)), "CN")
 	o.DefaultLocale = cmp.Or(strings.TrimSpace(o.DefaultLocale), "zh-CN")
+	if o.Progress == nil {
+		o.Progress = func(done, total int64) {}
+	}
 	return o
 }
 
 // validate checks options that withDefaults has filled, and returns them
-// with the locale in canonical form.
+// with the locale and the encoding in canonical form.
 func (o Options) validate() (Options, error) {
 	if !knownRegion(o.DefaultRegion) {
 		return o, fmt.Errorf("options: DefaultRegion %q is not a region phonenumbers knows", o.DefaultRegion)
@@ -34,5 +48,8 @@ func (o Options) validate() (Options, error) {
 		return o, fmt.Errorf("options: DefaultLocale: %w", err)
 	}
 	o.DefaultLocale = loc
+	if o.Encoding, err = ParseEncoding(string(o.Encoding)); err != nil {
+		return o, fmt.Errorf("options: Encoding: %w", err)
+	}
 	return o, nil
 }

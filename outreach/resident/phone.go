@@ -3,6 +3,7 @@ package resident
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -20,6 +21,7 @@ var ErrInvalidPhone = errors.New("invalid phone number")
 // It accepts local formats ("138 0013 8000", "(0755) 8888 8888"), a country
 // code with "+" or the region's international prefix ("0086 ..." in CN), and
 // full-width digits. It rejects numbers that phonenumbers says are invalid,
+// numbers in scientific notation (Excel's "1.38001E+10", digits lost),
 // numbers containing letters (vanity numbers, "ext. 12", "转 12") and numbers
 // with an extension, which E.164 and SMS cannot carry.
 //
@@ -29,6 +31,11 @@ func NormalizePhone(raw, region string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", fmt.Errorf("%w: empty", ErrInvalidPhone)
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil && strings.ContainsAny(s, "eE") {
+		// What Excel writes for a long number in a narrow column, in CSV.
+		return "", fmt.Errorf("%w: in scientific notation like 1.38E+10, which has lost digits "+
+			"(format the column as text in the spreadsheet and export it again)", ErrInvalidPhone)
 	}
 	if strings.IndexFunc(s, unicode.IsLetter) >= 0 {
 		return "", fmt.Errorf("%w: contains letters", ErrInvalidPhone)

@@ -50,6 +50,8 @@ func TestNormalizePhone(t *testing.T) {
 		{"unassigned country code", "+999 1234 5678", "CN", ""},
 		{"UK number too short", "+44 7911 12345", "CN", ""},
 		{"too long", strings.Repeat("1", 300), "CN", ""},
+		{"Excel scientific notation", "1.38001E+10", "CN", ""},
+		{"scientific notation lower case", "1.3800138e10", "CN", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package resident
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -47,7 +46,7 @@ func (p *rowParser) parse(line int, rec []string) (outreach.Resident, []RowError
 	if p.checkEncoding(errs, rec) {
 		// A file saved as GBK or the like: report the cells once and skip
 		// the checks that would only repeat the problem.
-		if utf8.ValidString(errs.id) {
+		if validText(errs.id) {
 			p.checkID(errs, errs.id)
 		}
 		return outreach.Resident{}, errs.errs
@@ -75,16 +74,28 @@ func (p *rowParser) parse(line int, rec []string) (outreach.Resident, []RowError
 	return r, nil
 }
 
-// checkEncoding reports each cell that is not UTF-8 and whether there was one.
+// checkEncoding reports each cell that is not text and whether there was
+// one: bytes that are not UTF-8 (a file read as UTF-8 that is not), or
+// U+FFFD, which decoders write for bytes they cannot read (a file read as
+// GB18030 that is not, or damaged) and which no real name contains.
 func (p *rowParser) checkEncoding(errs *rowErrors, rec []string) bool {
 	bad := false
 	for i, v := range rec {
-		if !utf8.ValidString(v) {
-			errs.add(p.header.names[i], errors.New("not valid UTF-8 (save the file as UTF-8)"))
+		switch {
+		case !utf8.ValidString(v):
+			errs.add(p.header.names[i], fmt.Errorf("%w: not valid UTF-8 (save the file as UTF-8, or give its encoding)", ErrEncoding))
+			bad = true
+		case strings.ContainsRune(v, utf8.RuneError):
+			errs.add(p.header.names[i], fmt.Errorf("%w: holds U+FFFD, the mark of bytes the file's encoding could not read", ErrEncoding))
 			bad = true
 		}
 	}
 	return bad
+}
+
+// validText reports whether s is UTF-8 without U+FFFD: see checkEncoding.
+func validText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError)
 }
 
 // checkID requires an id that no earlier line used. An id is taken by the
@@ -111,7 +122,7 @@ func (p *rowParser) contacts(errs *rowErrors, email, phone string) (string, stri
 		return "", ""
 	}
 	if email != "" && !ValidEmail(email) {
-		errs.add(colEmail, errors.New("not a valid email address"))
+		errs.add(colEmail, ErrInvalidEmail)
 	}
 	if phone != "" {
 		e164, err := NormalizePhone(phone, p.opt.DefaultRegion)
@@ -143,7 +154,7 @@ func channels(errs *rowErrors, v string) []outreach.Channel {
 	for _, item := range splitList(strings.ToLower(v)) {
 		c := outreach.Channel(item)
 		if !c.Valid() {
-			errs.add(colChannels, fmt.Errorf("unknown channel %q (want email or sms)", item))
+			errs.add(colChannels, fmt.Errorf("%w %q (want email or sms)", ErrUnknownChannel, item))
 			continue
 		}
 		out = append(out, c)
@@ -169,7 +180,7 @@ func (p *rowParser) attributes(errs *rowErrors, rec []string) map[string]string 
 	}
 	for _, i := range p.header.unnamed {
 		if strings.TrimSpace(rec[i]) != "" {
-			errs.add(p.header.names[i], errors.New("has a value but no name in the header"))
+			errs.add(p.header.names[i], ErrUnnamedColumn)
 		}
 	}
 	return attrs

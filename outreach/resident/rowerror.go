@@ -13,7 +13,23 @@ var (
 	ErrDuplicateID = errors.New("duplicate id")
 	// ErrFieldCount: the row does not have as many fields as the header.
 	ErrFieldCount = errors.New("wrong number of fields")
+	// ErrQuoting: the CSV quoting of the row is broken.
+	ErrQuoting = errors.New("broken CSV quoting")
+	// ErrEncoding: a cell is not text in the file's encoding.
+	ErrEncoding = errors.New("bad encoding")
+	// ErrInvalidEmail: the email cell is not an email address.
+	ErrInvalidEmail = errors.New("not a valid email address")
+	// ErrUnknownChannel: the channels cell names a channel that does not exist.
+	ErrUnknownChannel = errors.New("unknown channel")
+	// ErrUnnamedColumn: a cell has a value in a column the header leaves unnamed.
+	ErrUnnamedColumn = errors.New("has a value but no name in the header")
 )
+
+// reasons are the errors Reason knows, each a kind of problem.
+var reasons = []error{
+	ErrRequired, ErrDuplicateID, ErrFieldCount, ErrQuoting, ErrEncoding,
+	ErrInvalidPhone, ErrInvalidEmail, ErrInvalidLocale, ErrUnknownChannel, ErrUnnamedColumn,
+}
 
 // RowError is a problem with one row of the file. The row is left out of
 // Result.Residents; the other rows are kept. A row with several problems
@@ -42,6 +58,18 @@ func (e RowError) Error() string {
 		s += e.Field + ": "
 	}
 	return s + e.Err.Error()
+}
+
+// Reason is the kind of problem, without the details of this row: the
+// message of the sentinel error it wraps ("invalid phone number"), or the
+// whole message when it wraps none. A report groups rows by Field and Reason.
+func (e RowError) Reason() string {
+	for _, r := range reasons {
+		if errors.Is(e.Err, r) {
+			return r.Error()
+		}
+	}
+	return e.Err.Error()
 }
 
 // Unwrap returns the underlying error.

@@ -152,28 +152,9 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	for _, eq := range []struct{ column, value string }{
-		{"job_id", f.JobID}, {"resident_id", f.ResidentID}, {"kind", string(f.Kind)},
-		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
-	} {
-		if eq.value != "" {
-			conds = append(conds, eq.column+" = "+arg(eq.value))
-		}
-	}
-	if !f.Since.IsZero() {
-		conds = append(conds, "created_at >= "+arg(f.Since))
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, "created_at < "+arg(f.Until))
-	}
+	var args []any
+	arg := argAppender(&args)
+	conds := filterConds(f, arg)
 	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
 	if len(conds) > 0 {
 		query += " WHERE " + strings.Join(conds, " AND ")

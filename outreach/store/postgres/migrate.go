@@ -60,7 +60,16 @@ var migrations = [][]string{
 		`CREATE INDEX deliveries_created_at ON deliveries (created_at, id)`,
 		`CREATE INDEX deliveries_campaign ON deliveries (campaign)`,
 	},
-	// 2: campaigns, and the policy decision of each delivery. next_run is
+	// 2: the profile fields policy uses: the resident's time zone ('' is
+	// the daemon's default) and opt-outs, arrays kept sorted (in byte
+	// order: COLLATE "C", as SQLite and Go sort) and without repeats.
+	{
+		`ALTER TABLE residents
+			ADD COLUMN time_zone        text NOT NULL DEFAULT '',
+			ADD COLUMN opt_out_channels text[] COLLATE "C" NOT NULL DEFAULT '{}',
+			ADD COLUMN opt_out_kinds    text[] COLLATE "C" NOT NULL DEFAULT '{}'`,
+	},
+	// 3: campaigns, and the policy decision of each delivery. next_run is
 	// NULL when no occurrence is ahead.
 	{
 		`ALTER TABLE deliveries ADD COLUMN policy text NOT NULL DEFAULT ''`,
@@ -94,7 +103,12 @@ var migrations = [][]string{
 // instead of applying the same migration twice; it also covers CREATE
 // SCHEMA IF NOT EXISTS, which can fail with a unique violation when two
 // sessions run it at once.
-func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (err error) {
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	return migrateTo(ctx, pool, schema, len(migrations))
+}
+
+// migrateTo is migrate up to version (tests start from an old schema).
+func migrateTo(ctx context.Context, pool *pgxpool.Pool, schema string, version int) (err error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate postgres schema: %w", err)
@@ -125,7 +139,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (err error)
 	if current > len(migrations) {
 		return fmt.Errorf("migrate postgres schema: database is at version %d, newer than this program knows (%d)", current, len(migrations))
 	}
-	for v := current + 1; v <= len(migrations); v++ {
+	for v := current + 1; v <= version; v++ {
 		for _, stmt := range migrations[v-1] {
 			if _, err := tx.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("migrate postgres schema to version %d: %w", v, err)

@@ -104,8 +104,8 @@ func TestSearchPathInURL(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()).Scan(&versions); err != nil {
 		t.Fatalf("count migrations in %s: %v", schema, err)
 	}
-	if residents != 1 || versions != postgres.SchemaVersion {
-		t.Errorf("schema %s holds %d residents and %d migrations, want 1 and %d", schema, residents, versions, postgres.SchemaVersion)
+	if residents != 1 || versions != postgres.Versions {
+		t.Errorf("schema %s holds %d residents and %d migrations, want 1 and %d", schema, residents, versions, postgres.Versions)
 	}
 }
 
@@ -180,4 +180,45 @@ func TestOpenCanceled(t *testing.T) {
 
 func BenchmarkRecord(b *testing.B) {
 	storetest.BenchmarkRecord(b, openFresh(b))
+}
+
+// TestUpgradeFromVersion1 opens a schema that the first release created and
+// filled: the migration adds the profile columns, and the residents it had
+// come back with the new fields empty.
+func TestUpgradeFromVersion1(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := freshSchema(t)
+	if err := postgres.MigrateSchemaTo(ctx, databaseURL(), schema, 1); err != nil {
+		t.Fatalf("migrate to version 1: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, withParam(databaseURL(), "search_path="+schema))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO residents (id, name, email, tags, updated_at)
+		VALUES ('r1', 'Ann', 'ann@example.com', '{elderly}', now())`); err != nil {
+		t.Fatalf("insert a version 1 resident: %v", err)
+	}
+	s, err := postgres.OpenSchema(ctx, databaseURL(), schema)
+	if err != nil {
+		t.Fatalf("OpenSchema: %v", err)
+	}
+	defer s.Close()
+	r, err := s.Resident(ctx, "r1")
+	if err != nil {
+		t.Fatalf("Resident: %v", err)
+	}
+	if r.Name != "Ann" || r.Email != "ann@example.com" || len(r.Tags) != 1 ||
+		r.TimeZone != "" || r.OptOutChannels != nil || r.OptOutKinds != nil {
+		t.Errorf("after the upgrade Resident = %+v, want Ann with no time zone or opt-outs", r)
+	}
+	if err := s.SetOptOut(ctx, "r1", outreach.ChannelSMS, "", true); err != nil {
+		t.Errorf("SetOptOut on an upgraded row: %v", err)
+	}
+	var version int
+	if err := conn.QueryRow(ctx, "SELECT max(version) FROM schema_migrations").Scan(&version); err != nil || version != postgres.Versions {
+		t.Errorf("schema version = %d, %v; want %d", version, err, postgres.Versions)
+	}
 }

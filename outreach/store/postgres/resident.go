@@ -15,22 +15,32 @@ import (
 // residentPage is how many residents Residents reads per query.
 const residentPage = 500
 
-const residentColumns = `id, name, email, phone, locale, building, unit, tags, channels, attributes, updated_at`
+const residentColumns = `id, name, email, phone, locale, building, unit, tags, channels, attributes, updated_at,
+	time_zone, opt_out_channels, opt_out_kinds`
 
 // upsertResident reports whether it inserted (true) or updated (false) the
 // row: a freshly inserted row version has no xmax, while ON CONFLICT DO
-// UPDATE leaves its row lock's transaction id there.
+// UPDATE leaves its row lock's transaction id there. The opt-outs of an
+// existing row are merged, not replaced (see outreach.Store), sorted in
+// byte order ("C") as SQLite and Go sort.
 const upsertResident = `INSERT INTO residents (` + residentColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 	ON CONFLICT (id) DO UPDATE SET
 		name = excluded.name, email = excluded.email, phone = excluded.phone,
 		locale = excluded.locale, building = excluded.building, unit = excluded.unit,
 		tags = excluded.tags, channels = excluded.channels,
-		attributes = excluded.attributes, updated_at = excluded.updated_at
+		attributes = excluded.attributes, updated_at = excluded.updated_at,
+		time_zone = excluded.time_zone,
+		opt_out_channels = ARRAY(SELECT x FROM unnest(residents.opt_out_channels || excluded.opt_out_channels) AS x
+			GROUP BY x ORDER BY x COLLATE "C"),
+		opt_out_kinds = ARRAY(SELECT x FROM unnest(residents.opt_out_kinds || excluded.opt_out_kinds) AS x
+			GROUP BY x ORDER BY x COLLATE "C")
 	RETURNING xmax = 0`
 
 // UpsertResidents inserts or replaces residents by ID in one transaction
 // and one round trip (a pipelined batch runs as one implicit transaction).
+// The stored opt-outs are kept and the given ones added (see
+// outreach.Store).
 // The batch behaves as if applied in order: a second row with the same ID
 // counts as an update of the first. A zero UpdatedAt is set to the time
 // of the call.
@@ -50,7 +60,8 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (ou
 			attrs = map[string]string{}
 		}
 		b.Queue(upsertResident, r.ID, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit,
-			nonNil(r.Tags), channelStrings(r.Channels), attrs, r.UpdatedAt)
+			nonNil(r.Tags), textArray(r.Channels), attrs, r.UpdatedAt,
+			r.TimeZone, textArray(r.OptOutChannels), textArray(r.OptOutKinds))
 	}
 	br := s.pool.SendBatch(ctx, b)
 	for _, r := range rs {
@@ -74,6 +85,9 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (ou
 // Resident returns the resident with id; an unknown id wraps
 // outreach.ErrNotFound.
 func (s *Store) Resident(ctx context.Context, id string) (outreach.Resident, error) {
+	if !normalize.ValidText(id) {
+		return outreach.Resident{}, fmt.Errorf("get resident %q: %w", id, outreach.ErrNotFound)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = $1`, id)
 	if err != nil {
 		return outreach.Resident{}, fmt.Errorf("get resident %q: %w", id, err)
@@ -95,7 +109,7 @@ func (s *Store) Residents(ctx context.Context, a outreach.Audience, fn func(outr
 	if a.Empty() {
 		return nil
 	}
-	query, args := audienceQuery(a)
+	query, args := audienceQuery(a, residentPage)
 	after := ""
 	for {
 		args[0] = after
@@ -119,9 +133,30 @@ func (s *Store) Residents(ctx context.Context, a outreach.Audience, fn func(outr
 	}
 }
 
-// audienceQuery is the page query for a. Its first argument, left for the
-// caller to set, is the id after which the page starts.
-func audienceQuery(a outreach.Audience) (string, []any) {
+// ListResidents returns the page of the directory that f selects.
+func (s *Store) ListResidents(ctx context.Context, f outreach.ResidentFilter) ([]outreach.Resident, error) {
+	f, err := normalize.ResidentFilter(f)
+	if err != nil {
+		return nil, fmt.Errorf("list residents: %w", err)
+	}
+	query, args := audienceQuery(f.Audience, f.Limit)
+	args[0] = f.After
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list residents: %w", err)
+	}
+	page, err := pgx.CollectRows(rows, scanResident)
+	if err != nil {
+		return nil, fmt.Errorf("list residents: %w", err)
+	}
+	return page, nil
+}
+
+// audienceQuery is the query for a page of at most limit residents in a.
+// Its first argument, left for the caller to set, is the id after which
+// the page starts. All is not a condition: an empty audience gives every
+// resident.
+func audienceQuery(a outreach.Audience, limit int) (string, []any) {
 	args := []any{""}
 	conds := []string{"id > $1"}
 	arg := func(v any) string {
@@ -139,18 +174,24 @@ func audienceQuery(a outreach.Audience) (string, []any) {
 		conds = append(conds, "tags @> "+arg(a.Tags)+"::text[]")
 	}
 	query := `SELECT ` + residentColumns + ` FROM residents WHERE ` + strings.Join(conds, " AND ") +
-		fmt.Sprintf(" ORDER BY id LIMIT %d", residentPage)
+		fmt.Sprintf(" ORDER BY id LIMIT %d", limit)
 	return query, args
 }
 
 func scanResident(row pgx.CollectableRow) (outreach.Resident, error) {
 	var (
-		r        outreach.Resident
-		channels []string
+		r                               outreach.Resident
+		channels, optChannels, optKinds []string
 	)
 	if err := row.Scan(&r.ID, &r.Name, &r.Email, &r.Phone, &r.Locale, &r.Building, &r.Unit,
-		&r.Tags, &channels, &r.Attributes, &r.UpdatedAt); err != nil {
+		&r.Tags, &channels, &r.Attributes, &r.UpdatedAt, &r.TimeZone, &optChannels, &optKinds); err != nil {
 		return r, err
+	}
+	for _, c := range optChannels {
+		r.OptOutChannels = append(r.OptOutChannels, outreach.Channel(c))
+	}
+	for _, k := range optKinds {
+		r.OptOutKinds = append(r.OptOutKinds, outreach.Kind(k))
 	}
 	if len(r.Tags) == 0 {
 		r.Tags = nil
@@ -174,10 +215,11 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func channelStrings(cs []outreach.Channel) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = string(c)
+// textArray converts channels or kinds for pgx, never nil (see nonNil).
+func textArray[S ~[]E, E ~string](s S) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = string(v)
 	}
 	return out
 }

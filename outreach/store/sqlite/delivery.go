@@ -107,25 +107,7 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
-	var conds []string
-	var args []any
-	for _, eq := range []struct{ column, value string }{
-		{"job_id", f.JobID}, {"resident_id", f.ResidentID}, {"kind", string(f.Kind)},
-		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
-	} {
-		if eq.value != "" {
-			conds = append(conds, eq.column+" = ?")
-			args = append(args, eq.value)
-		}
-	}
-	if !f.Since.IsZero() {
-		conds = append(conds, "created_at >= ?")
-		args = append(args, micros(f.Since))
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, "created_at < ?")
-		args = append(args, micros(f.Until))
-	}
+	conds, args := filterConds(f)
 	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
 	if len(conds) > 0 {
 		query += " WHERE " + strings.Join(conds, " AND ")

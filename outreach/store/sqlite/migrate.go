@@ -60,7 +60,15 @@ var migrations = [][]string{
 		`CREATE INDEX deliveries_created_at ON deliveries (created_at, id)`,
 		`CREATE INDEX deliveries_campaign ON deliveries (campaign)`,
 	},
-	// 2: campaigns, and the policy decision of each delivery. A campaign's
+	// 2: the profile fields policy uses: the resident's time zone ('' is
+	// the daemon's default) and opt-outs, JSON arrays kept sorted and
+	// without repeats (sets).
+	{
+		`ALTER TABLE residents ADD COLUMN time_zone TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE residents ADD COLUMN opt_out_channels TEXT NOT NULL DEFAULT '[]'`,
+		`ALTER TABLE residents ADD COLUMN opt_out_kinds TEXT NOT NULL DEFAULT '[]'`,
+	},
+	// 3: campaigns, and the policy decision of each delivery. A campaign's
 	// audience, data and schedule are JSON objects, its channels a JSON
 	// array; next_run is NULL when no occurrence is ahead.
 	{
@@ -92,7 +100,12 @@ var migrations = [][]string{
 // migrate applies the migrations the database lacks, all in one
 // transaction. BEGIN IMMEDIATE (the write pool's _txlock) makes a second
 // process wait rather than apply the same migration twice.
-func migrate(ctx context.Context, db *sql.DB) (err error) {
+func migrate(ctx context.Context, db *sql.DB) error {
+	return migrateTo(ctx, db, len(migrations))
+}
+
+// migrateTo is migrate up to version (tests start from an old schema).
+func migrateTo(ctx context.Context, db *sql.DB, version int) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate sqlite schema: %w", err)
@@ -115,7 +128,7 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 	if current > len(migrations) {
 		return fmt.Errorf("migrate sqlite schema: database is at version %d, newer than this program knows (%d)", current, len(migrations))
 	}
-	for v := current + 1; v <= len(migrations); v++ {
+	for v := current + 1; v <= version; v++ {
 		for _, stmt := range migrations[v-1] {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("migrate sqlite schema to version %d: %w", v, err)

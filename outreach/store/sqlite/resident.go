@@ -15,12 +15,22 @@ import (
 // residentPage is how many residents Residents reads per query.
 const residentPage = 500
 
-const residentColumns = `id, name, email, phone, locale, building, unit, tags, channels, attributes, updated_at`
+const residentColumns = `id, name, email, phone, locale, building, unit, tags, channels, attributes, updated_at,
+	time_zone, opt_out_channels, opt_out_kinds`
+
+// mergeSet is the SQL for the union of the JSON array in column and the
+// JSON array parameter, sorted, without repeats: the stored opt-outs plus
+// the given ones.
+func mergeSet(column string) string {
+	return `(SELECT json_group_array(value ORDER BY value) FROM (
+		SELECT value FROM json_each(residents.` + column + `) UNION SELECT value FROM json_each(?)))`
+}
 
 // UpsertResidents inserts or replaces residents by ID in one transaction.
-// The batch behaves as if applied in order: a second row with the same ID
-// counts as an update of the first. A zero UpdatedAt is set to the time
-// of the call.
+// The stored opt-outs are kept and the given ones added (see
+// outreach.Store). The batch behaves as if applied in order: a second row
+// with the same ID counts as an update of the first. A zero UpdatedAt is
+// set to the time of the call.
 func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (res outreach.ImportResult, err error) {
 	rs, err = normalize.Residents(rs, s.now())
 	if err != nil {
@@ -43,26 +53,28 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (re
 	// keeps the count exact.
 	update, err := tx.PrepareContext(ctx, `UPDATE residents SET
 		name = ?, email = ?, phone = ?, locale = ?, building = ?, unit = ?,
-		tags = ?, channels = ?, attributes = ?, updated_at = ?
+		tags = ?, channels = ?, attributes = ?, updated_at = ?, time_zone = ?,
+		opt_out_channels = `+mergeSet("opt_out_channels")+`,
+		opt_out_kinds = `+mergeSet("opt_out_kinds")+`
 		WHERE id = ?`)
 	if err != nil {
 		return res, fmt.Errorf("upsert residents: prepare update: %w", err)
 	}
 	defer update.Close()
 	insert, err := tx.PrepareContext(ctx, `INSERT INTO residents (`+residentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return res, fmt.Errorf("upsert residents: prepare insert: %w", err)
 	}
 	defer insert.Close()
 
 	for _, r := range rs {
-		tags, channels, attrs, err := encodeResidentLists(r)
+		l, err := encodeResidentLists(r)
 		if err != nil {
 			return res, fmt.Errorf("upsert residents: %w", err)
 		}
 		upd, err := update.ExecContext(ctx, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit,
-			tags, channels, attrs, micros(r.UpdatedAt), r.ID)
+			l.tags, l.channels, l.attrs, micros(r.UpdatedAt), r.TimeZone, l.optOutChannels, l.optOutKinds, r.ID)
 		if err != nil {
 			return res, fmt.Errorf("upsert residents: update %q: %w", r.ID, err)
 		}
@@ -75,7 +87,7 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (re
 			continue
 		}
 		if _, err := insert.ExecContext(ctx, r.ID, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit,
-			tags, channels, attrs, micros(r.UpdatedAt)); err != nil {
+			l.tags, l.channels, l.attrs, micros(r.UpdatedAt), r.TimeZone, l.optOutChannels, l.optOutKinds); err != nil {
 			return res, fmt.Errorf("upsert residents: insert %q: %w", r.ID, err)
 		}
 		res.Added++
@@ -89,6 +101,9 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (re
 // Resident returns the resident with id; an unknown id wraps
 // outreach.ErrNotFound.
 func (s *Store) Resident(ctx context.Context, id string) (outreach.Resident, error) {
+	if !normalize.ValidText(id) {
+		return outreach.Resident{}, fmt.Errorf("get resident %q: %w", id, outreach.ErrNotFound)
+	}
 	row := s.read.QueryRowContext(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = ?`, id)
 	r, err := scanResident(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -107,7 +122,7 @@ func (s *Store) Residents(ctx context.Context, a outreach.Audience, fn func(outr
 	if a.Empty() {
 		return nil
 	}
-	query, args := audienceQuery(a)
+	query, args := audienceQuery(a, residentPage)
 	after := ""
 	for {
 		page, err := s.residentPage(ctx, query, append([]any{after}, args...))
@@ -126,9 +141,20 @@ func (s *Store) Residents(ctx context.Context, a outreach.Audience, fn func(outr
 	}
 }
 
-// audienceQuery is the page query for a; its first argument is the id
-// after which the page starts, followed by args.
-func audienceQuery(a outreach.Audience) (string, []any) {
+// ListResidents returns the page of the directory that f selects.
+func (s *Store) ListResidents(ctx context.Context, f outreach.ResidentFilter) ([]outreach.Resident, error) {
+	f, err := normalize.ResidentFilter(f)
+	if err != nil {
+		return nil, fmt.Errorf("list residents: %w", err)
+	}
+	query, args := audienceQuery(f.Audience, f.Limit)
+	return s.residentPage(ctx, query, append([]any{f.After}, args...))
+}
+
+// audienceQuery is the query for a page of at most limit residents in a;
+// its first argument is the id after which the page starts, followed by
+// args. All is not a condition: an empty audience gives every resident.
+func audienceQuery(a outreach.Audience, limit int) (string, []any) {
 	var conds []string
 	var args []any
 	for _, f := range []struct{ column, value string }{
@@ -145,7 +171,7 @@ func audienceQuery(a outreach.Audience) (string, []any) {
 	}
 	query := `SELECT ` + residentColumns + ` FROM residents WHERE ` +
 		strings.Join(append([]string{"id > ?"}, conds...), " AND ") +
-		fmt.Sprintf(" ORDER BY id LIMIT %d", residentPage)
+		fmt.Sprintf(" ORDER BY id LIMIT %d", limit)
 	return query, args
 }
 
@@ -155,7 +181,7 @@ func (s *Store) residentPage(ctx context.Context, query string, args []any) ([]o
 		return nil, fmt.Errorf("list residents: %w", err)
 	}
 	defer rows.Close()
-	page := make([]outreach.Resident, 0, residentPage)
+	var page []outreach.Resident
 	for rows.Next() {
 		r, err := scanResident(rows)
 		if err != nil {
@@ -173,11 +199,24 @@ func scanResident(row interface{ Scan(...any) error }) (outreach.Resident, error
 	var (
 		r                     outreach.Resident
 		tags, channels, attrs string
+		optChannels, optKinds string
 		updated               int64
 	)
 	if err := row.Scan(&r.ID, &r.Name, &r.Email, &r.Phone, &r.Locale, &r.Building, &r.Unit,
-		&tags, &channels, &attrs, &updated); err != nil {
+		&tags, &channels, &attrs, &updated, &r.TimeZone, &optChannels, &optKinds); err != nil {
 		return r, err
+	}
+	if err := json.Unmarshal([]byte(optChannels), &r.OptOutChannels); err != nil {
+		return r, fmt.Errorf("decode opt_out_channels of %q: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(optKinds), &r.OptOutKinds); err != nil {
+		return r, fmt.Errorf("decode opt_out_kinds of %q: %w", r.ID, err)
+	}
+	if len(r.OptOutChannels) == 0 {
+		r.OptOutChannels = nil
+	}
+	if len(r.OptOutKinds) == 0 {
+		r.OptOutKinds = nil
 	}
 	if err := json.Unmarshal([]byte(tags), &r.Tags); err != nil {
 		return r, fmt.Errorf("decode tags of %q: %w", r.ID, err)
@@ -201,26 +240,38 @@ func scanResident(row interface{ Scan(...any) error }) (outreach.Resident, error
 	return r, nil
 }
 
-// encodeResidentLists gives the JSON texts of r's tags, channels and
-// attributes; empty ones are "[]" and "{}", never "null".
-func encodeResidentLists(r outreach.Resident) (tags, channels, attrs string, err error) {
-	t, err := json.Marshal(nonNil(r.Tags))
-	if err != nil {
-		return "", "", "", fmt.Errorf("encode tags of %q: %w", r.ID, err)
-	}
-	c, err := json.Marshal(nonNil(r.Channels))
-	if err != nil {
-		return "", "", "", fmt.Errorf("encode channels of %q: %w", r.ID, err)
-	}
+// residentLists are the JSON texts of a resident's list columns.
+type residentLists struct {
+	tags, channels, attrs       string
+	optOutChannels, optOutKinds string
+}
+
+// encodeResidentLists gives the JSON texts of r's lists and attributes;
+// empty ones are "[]" and "{}", never "null".
+func encodeResidentLists(r outreach.Resident) (residentLists, error) {
+	var l residentLists
 	attributes := r.Attributes
 	if attributes == nil {
 		attributes = map[string]string{}
 	}
-	a, err := json.Marshal(attributes)
-	if err != nil {
-		return "", "", "", fmt.Errorf("encode attributes of %q: %w", r.ID, err)
+	for _, c := range []struct {
+		name string
+		v    any
+		dst  *string
+	}{
+		{"tags", nonNil(r.Tags), &l.tags},
+		{"channels", nonNil(r.Channels), &l.channels},
+		{"attributes", attributes, &l.attrs},
+		{"opt_out_channels", nonNil(r.OptOutChannels), &l.optOutChannels},
+		{"opt_out_kinds", nonNil(r.OptOutKinds), &l.optOutKinds},
+	} {
+		b, err := json.Marshal(c.v)
+		if err != nil {
+			return l, fmt.Errorf("encode %s of %q: %w", c.name, r.ID, err)
+		}
+		*c.dst = string(b)
 	}
-	return string(t), string(c), string(a), nil
+	return l, nil
 }
 
 func nonNil[S ~[]E, E any](s S) S {

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -188,6 +189,47 @@ func TestOpenCanceled(t *testing.T) {
 			s.Close()
 		}
 		t.Fatalf("Open with a canceled context: error = %v, want context.Canceled", err)
+	}
+}
+
+// TestUpgradeFromVersion1 opens a file that the first release created and
+// filled: the migration adds the profile columns, and the residents it had
+// come back with the new fields empty.
+func TestUpgradeFromVersion1(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "outreach.db")
+	if err := sqlite.MigrateTo(ctx, path, 1); err != nil {
+		t.Fatalf("migrate to version 1: %v", err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `INSERT INTO residents (id, name, email, tags, updated_at)
+		VALUES ('r1', 'Ann', 'ann@example.com', '["elderly"]', 0)`); err != nil {
+		t.Fatalf("insert a version 1 resident: %v", err)
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	r, err := s.Resident(ctx, "r1")
+	if err != nil {
+		t.Fatalf("Resident: %v", err)
+	}
+	if r.Name != "Ann" || r.Email != "ann@example.com" || len(r.Tags) != 1 ||
+		r.TimeZone != "" || r.OptOutChannels != nil || r.OptOutKinds != nil {
+		t.Errorf("after the upgrade Resident = %+v, want Ann with no time zone or opt-outs", r)
+	}
+	if err := s.SetOptOut(ctx, "r1", outreach.ChannelSMS, "", true); err != nil {
+		t.Errorf("SetOptOut on an upgraded row: %v", err)
+	}
+	var version int
+	if err := db.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&version); err != nil || version != sqlite.Versions {
+		t.Errorf("schema version = %d, %v; want %d", version, err, sqlite.Versions)
 	}
 }
 

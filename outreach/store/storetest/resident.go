@@ -64,6 +64,11 @@ func testResidentRoundTrip(t *testing.T, open func(t *testing.T) outreach.Store)
 		Channels:   []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail},
 		Attributes: map[string]string{"move_in": "2024-12-01", "pet": "猫", "quote": `"x"`},
 		UpdatedAt:  time.Date(2025, 2, 3, 4, 5, 6, 123456789, shanghai),
+		TimeZone:   "America/New_York",
+		// Opt-outs are sets: given in any order, with repeats, they come
+		// back sorted in byte order without repeats.
+		OptOutChannels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail, outreach.ChannelSMS},
+		OptOutKinds:    []outreach.Kind{outreach.KindMaintenanceNotice, outreach.KindHolidayGreeting},
 	}
 	tests := []struct {
 		name string
@@ -73,11 +78,14 @@ func testResidentRoundTrip(t *testing.T, open func(t *testing.T) outreach.Store)
 		{"every field", full, func() outreach.Resident {
 			w := full
 			w.UpdatedAt = stored(full.UpdatedAt)
+			w.OptOutChannels = []outreach.Channel{outreach.ChannelEmail, outreach.ChannelSMS}
+			w.OptOutKinds = []outreach.Kind{outreach.KindHolidayGreeting, outreach.KindMaintenanceNotice}
 			return w
 		}()},
 		{"only an id", outreach.Resident{ID: "r-002", UpdatedAt: base}, outreach.Resident{ID: "r-002", UpdatedAt: base}},
 		{"empty lists come back nil", outreach.Resident{
 			ID: "r-003", Tags: []string{}, Channels: []outreach.Channel{}, Attributes: map[string]string{}, UpdatedAt: base,
+			OptOutChannels: []outreach.Channel{}, OptOutKinds: []outreach.Kind{},
 		}, outreach.Resident{ID: "r-003", UpdatedAt: base}},
 	}
 	for _, tt := range tests {
@@ -114,7 +122,8 @@ func testResidentReplaced(t *testing.T, open func(t *testing.T) outreach.Store) 
 	first := outreach.Resident{
 		ID: "r1", Name: "Old", Email: "old@example.com", Phone: "+8613800000000", Locale: "en",
 		Building: "1", Unit: "101", Tags: []string{"vip"}, Channels: []outreach.Channel{outreach.ChannelEmail},
-		Attributes: map[string]string{"a": "1"}, UpdatedAt: base,
+		Attributes: map[string]string{"a": "1"}, UpdatedAt: base, TimeZone: "Asia/Tokyo",
+		OptOutChannels: []outreach.Channel{outreach.ChannelSMS}, OptOutKinds: []outreach.Kind{outreach.KindHolidayGreeting},
 	}
 	second := outreach.Resident{ID: "r1", Name: "New", Building: "2", UpdatedAt: base.Add(time.Hour)}
 	mustUpsert(t, s, first)
@@ -123,18 +132,30 @@ func testResidentReplaced(t *testing.T, open func(t *testing.T) outreach.Store) 
 	if err != nil {
 		t.Fatalf("Resident: %v", err)
 	}
-	if d := residentDiff(got, second); d != "" {
-		t.Errorf("every field must be replaced:\n%s", d)
+	want := second
+	want.OptOutChannels, want.OptOutKinds = first.OptOutChannels, first.OptOutKinds
+	if d := residentDiff(got, want); d != "" {
+		t.Errorf("every field but the opt-outs must be replaced:\n%s", d)
 	}
 }
 
 func testResidentNotFound(t *testing.T, open func(t *testing.T) outreach.Store) {
 	s := open(t)
 	mustUpsert(t, s, resident("known"))
-	for _, id := range []string{"unknown", "", "KNOWN", "known "} {
+	// Ids no resident can have (UpsertResidents refuses them) are simply
+	// not found, whatever the database thinks of their bytes.
+	for _, id := range []string{"unknown", "", "KNOWN", "known ", "known\x00", "\xff\xfe"} {
 		_, err := s.Resident(t.Context(), id)
 		if !errors.Is(err, outreach.ErrNotFound) {
 			t.Errorf("Resident(%q) error = %v, want one wrapping outreach.ErrNotFound", id, err)
+		}
+		err = s.SetOptOut(t.Context(), id, outreach.ChannelSMS, "", true)
+		if !errors.Is(err, outreach.ErrNotFound) {
+			t.Errorf("SetOptOut(%q) error = %v, want one wrapping outreach.ErrNotFound", id, err)
+		}
+		_, err = s.UpdateResident(t.Context(), id, func(*outreach.Resident) error { return nil })
+		if !errors.Is(err, outreach.ErrNotFound) {
+			t.Errorf("UpdateResident(%q) error = %v, want one wrapping outreach.ErrNotFound", id, err)
 		}
 	}
 }
@@ -148,6 +169,8 @@ func testUpsertResidentsRejects(t *testing.T, open func(t *testing.T) outreach.S
 		{"invalid UTF-8 name", outreach.Resident{ID: "bad", Name: "\xff\xfe"}},
 		{"NUL in a tag", outreach.Resident{ID: "bad", Tags: []string{"a\x00b"}}},
 		{"invalid UTF-8 attribute", outreach.Resident{ID: "bad", Attributes: map[string]string{"k": "\xc3"}}},
+		{"NUL in the time zone", outreach.Resident{ID: "bad", TimeZone: "Asia/\x00"}},
+		{"invalid UTF-8 opt-out kind", outreach.Resident{ID: "bad", OptOutKinds: []outreach.Kind{"\xff"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,6 +34,16 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"ResidentsOrderAndPages", testResidentsOrderAndPages},
 		{"ResidentsStopsOnError", testResidentsStopsOnError},
 		{"ResidentsCallbackUsesStore", testResidentsCallbackUsesStore},
+		{"UpsertKeepsOptOuts", testUpsertKeepsOptOuts},
+		{"SetOptOut", testSetOptOut},
+		{"SetOptOutErrors", testSetOptOutErrors},
+		{"SetOptOutConcurrent", testSetOptOutConcurrent},
+		{"UpdateResident", testUpdateResident},
+		{"UpdateResidentErrors", testUpdateResidentErrors},
+		{"UpdateResidentConcurrent", testUpdateResidentConcurrent},
+		{"ListResidentsPages", testListResidentsPages},
+		{"ListResidentsMatchesAudience", testListResidentsMatchesAudience},
+		{"ListResidentsLimits", testListResidentsLimits},
 		{"RecordRoundTrip", testRecordRoundTrip},
 		{"RecordUpdates", testRecordUpdates},
 		{"RecordRejects", testRecordRejects},
@@ -52,6 +62,10 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"UpdateCampaignConcurrent", testUpdateCampaignConcurrent},
 		{"CampaignStatusCounts", testCampaignStatusCounts},
 		{"CanceledContext", testCanceledContext},
+		{"WalkVisitsEachOnceInOrder", testWalkVisitsEachOnceInOrder},
+		{"WalkStopsOnError", testWalkStopsOnError},
+		{"DeleteDeliveries", testDeleteDeliveries},
+		{"DeleteResidents", testDeleteResidents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,6 +19,10 @@ import (
 // sets no limit.
 const DefaultLimit = 1000
 
+// DefaultResidentLimit is the number of residents ListResidents returns when
+// the filter sets no limit.
+const DefaultResidentLimit = 100
+
 // Time is t as the stores keep it: UTC, truncated to the microsecond (the
 // resolution of a PostgreSQL timestamptz; SQLite stores the same integer).
 func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
@@ -62,8 +66,9 @@ func Deliveries(ds []outreach.Delivery, now time.Time) ([]outreach.Delivery, err
 }
 
 // Residents returns a normalized copy of rs: texts are checked as for
-// Deliveries, a zero UpdatedAt becomes now, and empty tags, channels and
-// attributes become nil (which is what the stores give back for them).
+// Deliveries, a zero UpdatedAt becomes now, opt-outs become sorted sets
+// (no repeats), and empty lists and attributes become nil (which is what
+// the stores give back for them).
 func Residents(rs []outreach.Resident, now time.Time) ([]outreach.Resident, error) {
 	now = Time(now)
 	out := make([]outreach.Resident, len(rs))
@@ -74,12 +79,19 @@ func Residents(rs []outreach.Resident, now time.Time) ([]outreach.Resident, erro
 		texts := []field{
 			{"id", r.ID}, {"name", r.Name}, {"email", r.Email}, {"phone", r.Phone},
 			{"locale", r.Locale}, {"building", r.Building}, {"unit", r.Unit},
+			{"time_zone", r.TimeZone},
 		}
 		for _, t := range r.Tags {
 			texts = append(texts, field{"tags", t})
 		}
 		for _, c := range r.Channels {
 			texts = append(texts, field{"channels", string(c)})
+		}
+		for _, c := range r.OptOutChannels {
+			texts = append(texts, field{"opt_out_channels", string(c)})
+		}
+		for _, k := range r.OptOutKinds {
+			texts = append(texts, field{"opt_out_kinds", string(k)})
 		}
 		for k, v := range r.Attributes {
 			texts = append(texts, field{"attributes", k}, field{"attributes", v})
@@ -91,6 +103,8 @@ func Residents(rs []outreach.Resident, now time.Time) ([]outreach.Resident, erro
 		}
 		r.Tags = nilIfEmpty(slices.Clone(r.Tags))
 		r.Channels = nilIfEmpty(slices.Clone(r.Channels))
+		r.OptOutChannels = set(r.OptOutChannels)
+		r.OptOutKinds = set(r.OptOutKinds)
 		if len(r.Attributes) == 0 {
 			r.Attributes = nil
 		}
@@ -118,6 +132,36 @@ func Filter(f outreach.Filter) (outreach.Filter, error) {
 	return f, nil
 }
 
+// ResidentFilter returns f with the default limit applied. A negative
+// limit is an error, and so is text that no store can hold (a stored value
+// could never match it; PostgreSQL would refuse the query).
+func ResidentFilter(f outreach.ResidentFilter) (outreach.ResidentFilter, error) {
+	switch {
+	case f.Limit < 0:
+		return f, fmt.Errorf("invalid resident list limit %d", f.Limit)
+	case f.Limit == 0:
+		f.Limit = DefaultResidentLimit
+	}
+	texts := []field{
+		{"after", f.After}, {"building", f.Audience.Building}, {"unit", f.Audience.Unit}, {"locale", f.Audience.Locale},
+	}
+	for _, t := range f.Audience.Tags {
+		texts = append(texts, field{"tags", t})
+	}
+	for _, t := range texts {
+		if err := checkText(t.value); err != nil {
+			return f, fmt.Errorf("resident list filter %s: %w", t.name, err)
+		}
+	}
+	return f, nil
+}
+
+// ValidText reports whether a store can hold s: valid UTF-8 without NUL.
+// A lookup by an id that is not valid text finds nothing (no stored id is
+// such text); the stores check it first, because PostgreSQL would fail the
+// query rather than find nothing.
+func ValidText(s string) bool { return checkText(s) == nil }
+
 // field is a named text of a record, checked by checkText.
 type field struct{ name, value string }
 
@@ -141,6 +185,14 @@ func orNow(t, now time.Time) time.Time {
 		return now
 	}
 	return Time(t)
+}
+
+// set is s sorted in byte order without repeats, nil when empty; s is not
+// modified.
+func set[S ~[]E, E ~string](s S) S {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return nilIfEmpty(slices.Compact(out))
 }
 
 func nilIfEmpty[S ~[]E, E any](s S) S {

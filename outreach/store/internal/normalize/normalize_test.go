@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,7 +28,8 @@ func TestDeliveriesLeavesInputAlone(t *testing.T) {
 }
 
 func TestResidentsLeavesInputAlone(t *testing.T) {
-	in := []outreach.Resident{{ID: "r", Tags: []string{"a"}}}
+	in := []outreach.Resident{{ID: "r", Tags: []string{"a"},
+		OptOutKinds: []outreach.Kind{outreach.KindFollowUp, outreach.KindHolidayGreeting, outreach.KindFollowUp}}}
 	out, err := Residents(in, time.Now())
 	if err != nil {
 		t.Fatalf("Residents: %v", err)
@@ -35,6 +37,12 @@ func TestResidentsLeavesInputAlone(t *testing.T) {
 	out[0].Tags[0] = "changed"
 	if in[0].Tags[0] != "a" {
 		t.Error("Residents returned tags that share the caller's array")
+	}
+	if want := []outreach.Kind{outreach.KindFollowUp, outreach.KindHolidayGreeting, outreach.KindFollowUp}; !slices.Equal(in[0].OptOutKinds, want) {
+		t.Errorf("Residents sorted the caller's opt-outs in place: %q", in[0].OptOutKinds)
+	}
+	if want := []outreach.Kind{outreach.KindFollowUp, outreach.KindHolidayGreeting}; !slices.Equal(out[0].OptOutKinds, want) {
+		t.Errorf("normalized opt-outs = %q, want the sorted set %q", out[0].OptOutKinds, want)
 	}
 }
 

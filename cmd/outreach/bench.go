@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"text/tabwriter"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach/bench"
+)
+
+func cmdBench(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var opt bench.Options
+	fs.IntVar(&opt.Jobs, "jobs", 50000, "bulk jobs to send")
+	fs.StringVar(&opt.Channel, "channel", "email", "email, sms or mix")
+	fs.IntVar(&opt.Urgent, "urgent", 0, "urgent jobs injected (50ms apart) while the bulk drains")
+	fs.IntVar(&opt.Replicas, "replicas", 1, "daemons sharing the consumer group")
+	fs.IntVar(&opt.Residents, "residents", 0, "residents the jobs cycle through (default min(jobs, 1000))")
+	fs.BoolVar(&opt.Prefill, "prefill", false, "enqueue every job before the daemons start (a backlog)")
+	fs.DurationVar(&opt.Timeout, "timeout", 30*time.Minute, "give up after this long")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	if ok, status := e.parseFlags(fs, args); !ok {
+		return status
+	}
+	cfg, ok := e.loadConfig()
+	if !ok {
+		return 2
+	}
+	opt.Config, opt.Progress = cfg, e.stderr
+	cfg.LogLevel = max(cfg.LogLevel, 4) // warnings and errors only: the bench prints its own progress
+	opt.Logger = e.logger(cfg)
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return e.fail("bench", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return e.fail("bench", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := bench.Run(ctx, opt)
+	if err != nil {
+		return e.fail("bench", err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"jobs", fmt.Sprintf("%d bulk + %d urgent, channel %s, %d replica(s), archive %s", res.Jobs, res.Urgent, res.Channel, res.Replicas, res.Store)},
+		{"elapsed", fmt.Sprintf("%.2fs", res.Seconds)},
+		{"throughput", fmt.Sprintf("%.0f jobs/s", res.ThroughputPerS)},
+		{"latency p50 / p99", fmt.Sprintf("%.1f ms / %.1f ms (enqueue to archived)", res.P50ms, res.P99ms)},
+		{"urgent p99", fmt.Sprintf("%.1f ms", res.UrgentP99ms)},
+		{"peak RSS", fmt.Sprintf("%.1f MB", res.PeakRSSMB)},
+		{"sent / failed", fmt.Sprintf("%d / %d", res.Sent, res.Failed)},
+		{"lost / duplicates", fmt.Sprintf("%d / %d", res.Lost, res.Duplicates)},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	_ = tw.Flush()
+	line, _ := json.Marshal(res)
+	fmt.Fprintln(e.stdout, string(line))
+	if res.Lost > 0 || res.Duplicates > 0 {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/outreach-dev/outreach/outreach/resident"
+	"github.com/outreach-dev/outreach/outreach/store"
+)
+
+const importUsage = "usage: outreach residents import FILE [--encoding auto|utf-8|gb18030|gbk|utf-16] [--sheet NAME] [--region CN] [--dry-run]"
+
+// cmdResidentsImport is `outreach residents import FILE`: read a CSV or
+// XLSX file of residents, report its bad rows, upsert the good ones by id.
+// The exit status is importAllGood, importSomeBad or importNothing.
+func cmdResidentsImport(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("residents import", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, importUsage)
+		fs.PrintDefaults()
+	}
+	region := fs.String("region", "", "phone region for numbers without a country code (default OUTREACH_PHONE_REGION, CN)")
+	encoding := fs.String("encoding", "auto", "encoding of a CSV file: auto, utf-8, gb18030, gbk or utf-16")
+	sheet := fs.String("sheet", "", "worksheet of an XLSX file (default: the first visible one)")
+	dryRun := fs.Bool("dry-run", false, "check the file and report, without writing anything")
+	path, status, ok := parseFileArg(fs, args)
+	if !ok {
+		return status
+	}
+	enc, err := resident.ParseEncoding(*encoding)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "outreach residents import: --encoding: %v\n", err)
+		return importNothing
+	}
+	cfg, ok := e.loadConfig()
+	if !ok {
+		return importNothing
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "outreach residents import: %v\n", err)
+		return importNothing
+	}
+	defer f.Close()
+	in, head, err := sniff(f)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "outreach residents import: %s: %v\n", path, err)
+		return importNothing
+	}
+	format, err := resident.DetectFormat(path, head)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "outreach residents import: %s: %v\n", path, err)
+		return importNothing
+	}
+	switch {
+	case format == resident.FormatXLSX && enc != resident.EncodingAuto:
+		fmt.Fprintf(e.stderr, "outreach residents import: %s is an XLSX workbook: --encoding is for CSV files\n", path)
+		return importNothing
+	case format == resident.FormatCSV && *sheet != "":
+		fmt.Fprintf(e.stderr, "outreach residents import: %s is a CSV file: --sheet is for XLSX workbooks\n", path)
+		return importNothing
+	}
+
+	unit := unitBytes
+	if format == resident.FormatXLSX {
+		unit = unitRows
+	}
+	bar := newProgressBar(e.stderr, "reading "+filepath.Base(path), unit)
+	opt := resident.Options{DefaultRegion: *region, Encoding: enc, Sheet: *sheet, Progress: bar.Update}
+	if opt.DefaultRegion == "" {
+		opt.DefaultRegion = cfg.PhoneRegion
+	}
+	var res resident.Result
+	if format == resident.FormatXLSX {
+		res, err = resident.ParseXLSX(in, opt)
+	} else {
+		res, err = resident.ParseCSV(in, opt)
+	}
+	bar.Done()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "outreach residents import: %s: %v\n", path, err)
+		return importNothing
+	}
+
+	report := importReport{path: path, format: format, res: res, chosen: enc, dryRun: *dryRun}
+	report.writeProblems(e.stderr)
+	if len(res.Residents) > 0 && !*dryRun {
+		bar.Status(fmt.Sprintf("writing %s residents", thousands(int64(len(res.Residents)))))
+		err := upsert(ctx, cfg.DatabaseURL.Reveal(), &report)
+		bar.Done()
+		if err != nil {
+			// The summary then says the good rows were not written.
+			fmt.Fprintf(e.stderr, "outreach residents import: %v\n", err)
+		}
+	}
+	report.writeSummary(e.stdout)
+	return report.status()
+}
+
+// upsert writes the good rows of the report in one transaction.
+func upsert(ctx context.Context, databaseURL string, report *importReport) error {
+	st, err := store.Open(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.UpsertResidents(ctx, report.res.Residents)
+	if err != nil {
+		return fmt.Errorf("write residents: %w", err)
+	}
+	report.written = &n
+	return nil
+}
+
+// parseFileArg parses flags that may come before and after the one FILE
+// argument, as in `import residents.csv --dry-run`.
+func parseFileArg(fs *flag.FlagSet, args []string) (path string, status int, ok bool) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", 0, false
+			}
+			return "", importNothing, false
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return "", importNothing, false
+	}
+	return files[0], 0, true
+}
+
+// sniff returns the first bytes of f for resident.DetectFormat, and a
+// reader of the whole file. For a regular file that is f itself, so that
+// the parsers can see its size for the progress bar; a pipe is read
+// through the bytes sniffed.
+func sniff(f *os.File) (io.Reader, []byte, error) {
+	head := make([]byte, resident.SniffLen)
+	n, err := f.ReadAt(head, 0)
+	if err == nil || errors.Is(err, io.EOF) {
+		return f, head[:n], nil
+	}
+	n, err = io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, nil, fmt.Errorf("read: %w", err)
+	}
+	return io.MultiReader(bytes.NewReader(head[:n]), f), head[:n], nil
+}

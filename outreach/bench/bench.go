@@ -1,0 +1,231 @@
+// Package bench measures the daemon the way an SRE sizing it would: it
+// creates its own residents, enqueues jobs on a stream of its own, runs the
+// real daemon pipeline (one or more replicas on one consumer group) until
+// every job is archived, checks the archive for exactly-once delivery, and
+// reports throughput, latency and memory. It removes what it created.
+package bench
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/daemon"
+	"github.com/outreach-dev/outreach/outreach/store"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+// Options say what to measure. Config is the same as `outreach serve` takes.
+type Options struct {
+	Config    config.Config
+	Jobs      int    // bulk jobs (default 50000)
+	Channel   string // email, sms or mix (default email)
+	Urgent    int    // urgent jobs injected while the bulk drains
+	Replicas  int    // daemons sharing the consumer group (default 1)
+	Residents int    // residents the jobs cycle through (default min(Jobs, 1000))
+	// Prefill enqueues every job before the daemons start, to measure a
+	// daemon facing a backlog (memory must not grow with it).
+	Prefill bool
+	Timeout time.Duration // give up after this long (default 30m)
+	Logger  *slog.Logger  // the daemons' log (default: discarded)
+	// Progress receives a line every few seconds (may be nil).
+	Progress io.Writer
+}
+
+// Result is what one run measured. Its JSON form is the last line that
+// `outreach bench` prints.
+type Result struct {
+	Jobs           int     `json:"jobs"`
+	Urgent         int     `json:"urgent"`
+	Replicas       int     `json:"replicas"`
+	Channel        string  `json:"channel"`
+	Store          string  `json:"store"`
+	Seconds        float64 `json:"seconds"`
+	ThroughputPerS float64 `json:"throughput_per_s"`
+	P50ms          float64 `json:"p50_ms"`
+	P99ms          float64 `json:"p99_ms"`
+	UrgentP99ms    float64 `json:"urgent_p99_ms"`
+	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	Sent           int     `json:"sent"`
+	Failed         int     `json:"failed"`
+	Lost           int     `json:"lost"`
+	Duplicates     int     `json:"duplicates"`
+	GoMaxProcs     int     `json:"gomaxprocs"`
+}
+
+func (o Options) withDefaults() Options {
+	o.Jobs = cmp.Or(o.Jobs, 50000)
+	o.Channel = cmp.Or(o.Channel, "email")
+	o.Replicas = cmp.Or(o.Replicas, 1)
+	o.Residents = cmp.Or(o.Residents, min(o.Jobs, 1000))
+	o.Timeout = cmp.Or(o.Timeout, 30*time.Minute)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Jobs < 1 || o.Urgent < 0 || o.Replicas < 1 || o.Residents < 1:
+		return errors.New("bench: --jobs, --replicas and residents must be positive, --urgent not negative")
+	case o.Channel != "email" && o.Channel != "sms" && o.Channel != "mix":
+		return fmt.Errorf("bench: --channel %q: want email, sms or mix", o.Channel)
+	case o.Config.RedisURL == "":
+		return errors.New("OUTREACH_REDIS_URL: required (e.g. redis://127.0.0.1:6379/0)")
+	case o.Channel != "sms" && !o.Config.EmailEnabled():
+		return errors.New("OUTREACH_SMTP_URL and OUTREACH_EMAIL_FROM: required for --channel email or mix (e.g. smtp://127.0.0.1:2525?tls=none against smtp-sink)")
+	}
+	return nil
+}
+
+// run is one benchmark in progress.
+type run struct {
+	opt     Options
+	id      string // prefix of everything the run creates
+	cfg     config.Config
+	rdb     *redis.Client
+	store   outreach.Store
+	keys    queue.Keys
+	daemons []*daemon.Daemon
+	twilio  *twilioStandIn
+}
+
+// Run performs one benchmark.
+func Run(ctx context.Context, opt Options) (Result, error) {
+	opt = opt.withDefaults()
+	if err := opt.validate(); err != nil {
+		return Result{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	r := &run{opt: opt, id: "bench-" + hex.EncodeToString(b)}
+	defer r.cleanup()
+	if err := r.setUp(ctx); err != nil {
+		return Result{}, err
+	}
+	return r.measure(ctx)
+}
+
+func (r *run) setUp(ctx context.Context) error {
+	r.cfg = r.opt.Config
+	r.cfg.Stream = r.cfg.Stream + ":" + r.id // a stream of its own; a hash tag in the name is kept
+	r.cfg.HTTPAddr = "127.0.0.1:0"
+	if r.opt.Channel != "email" && !r.cfg.SMSEnabled() {
+		r.twilio = newTwilioStandIn()
+		r.cfg.TwilioAccountSID, r.cfg.TwilioAuthToken = r.twilio.sid, outreach.Secret(r.twilio.token)
+		r.cfg.TwilioAPIURL, r.cfg.SMSFrom = r.twilio.URL, "+15005550006"
+	}
+	r.keys = queue.NewKeys(r.cfg.Stream, r.cfg.Group)
+
+	ropt, err := redis.ParseURL(r.cfg.RedisURL.Reveal())
+	if err != nil {
+		return errors.New("OUTREACH_REDIS_URL: not a valid redis:// URL")
+	}
+	r.rdb = redis.NewClient(ropt)
+	if r.store, err = store.Open(ctx, r.cfg.DatabaseURL.Reveal()); err != nil {
+		return fmt.Errorf("open archive: %w", err)
+	}
+	if err := r.createResidents(ctx); err != nil {
+		return err
+	}
+	for i := range r.opt.Replicas {
+		cfg := r.cfg
+		cfg.Consumer = fmt.Sprintf("%s-%d", r.id, i)
+		d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: r.opt.Logger.With("replica", i)})
+		if err != nil {
+			return fmt.Errorf("start replica %d: %w", i, err)
+		}
+		r.daemons = append(r.daemons, d)
+	}
+	return nil
+}
+
+func (r *run) residentID(i int) string { return fmt.Sprintf("%s-r%05d", r.id, i%r.opt.Residents) }
+
+func (r *run) createResidents(ctx context.Context) error {
+	var batch []outreach.Resident
+	for i := range r.opt.Residents {
+		res := outreach.Resident{
+			ID: r.residentID(i), Name: fmt.Sprintf("Bench Resident %d", i), Locale: "en",
+			Email: fmt.Sprintf("r%05d@bench.invalid", i), Phone: fmt.Sprintf("+1202555%04d", i%10000),
+		}
+		switch {
+		case r.opt.Channel == "sms", r.opt.Channel == "mix" && i%2 == 1:
+			res.Channels = []outreach.Channel{outreach.ChannelSMS}
+		default:
+			res.Channels = []outreach.Channel{outreach.ChannelEmail}
+		}
+		batch = append(batch, res)
+		if len(batch) == 1000 || i == r.opt.Residents-1 {
+			if _, err := r.store.UpsertResidents(ctx, batch); err != nil {
+				return fmt.Errorf("create bench residents: %w", err)
+			}
+			batch = batch[:0]
+		}
+	}
+	return nil
+}
+
+func (r *run) job(i int, urgent bool) outreach.Job {
+	j := outreach.Job{
+		ID: fmt.Sprintf("%s-j%07d", r.id, i), Kind: outreach.KindMaintenanceNotice,
+		ResidentID: r.residentID(i), Priority: outreach.PriorityBulk, Campaign: r.id,
+		Data: map[string]any{"title": "Planned water cut", "area": "Building 3", "start": "2026-12-02 09:00", "end": "2026-12-02 12:00"},
+	}
+	if urgent {
+		j.ID = fmt.Sprintf("%s-u%07d", r.id, i)
+		j.Priority, j.Campaign = outreach.PriorityUrgent, r.id+"-urgent"
+		j.Data["title"] = "Lift fault"
+	}
+	return j
+}
+
+// cleanup removes the run's stream keys, residents and archive records.
+func (r *run) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if r.rdb != nil {
+		r.rdb.Del(ctx, r.keys.Stream, r.keys.Dead, r.keys.Delayed)
+		r.deleteLocks(ctx)
+		_ = r.rdb.Close()
+	}
+	if r.store != nil {
+		for _, campaign := range []string{r.id, r.id + "-urgent"} {
+			_, _ = r.store.DeleteDeliveries(ctx, outreach.Filter{Campaign: campaign})
+		}
+		ids := make([]string, r.opt.Residents)
+		for i := range ids {
+			ids[i] = r.residentID(i)
+		}
+		_, _ = r.store.DeleteResidents(ctx, ids)
+		_ = r.store.Close()
+	}
+	if r.twilio != nil {
+		r.twilio.Close()
+	}
+}
+
+// deleteLocks removes job locks the run may have left (they expire anyway).
+func (r *run) deleteLocks(ctx context.Context) {
+	iter := r.rdb.Scan(ctx, 0, r.keys.LockPrefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		r.rdb.Del(ctx, iter.Val())
+	}
+}

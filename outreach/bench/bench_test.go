@@ -1,0 +1,89 @@
+package bench_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/bench"
+	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/email/emailtest"
+	"github.com/outreach-dev/outreach/outreach/store"
+)
+
+func redisURL() string {
+	if u := os.Getenv("OUTREACH_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+// TestRunIsExactlyOnceAndCleansUp runs a small benchmark through two
+// replicas, with email and SMS, and checks what it reports and leaves.
+func TestRunIsExactlyOnceAndCleansUp(t *testing.T) {
+	t.Parallel()
+	smtp := emailtest.NewServer(t, emailtest.Options{Discard: true})
+	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "bench.db")
+	env := map[string]string{
+		"OUTREACH_REDIS_URL":    redisURL(),
+		"OUTREACH_DATABASE_URL": dbURL,
+		"OUTREACH_SMTP_URL":     smtp.URL(),
+		"OUTREACH_EMAIL_FROM":   "office@example.com",
+		"OUTREACH_STREAM":       "test:bench:jobs",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bench.Run(t.Context(), bench.Options{Config: cfg, Jobs: 300, Urgent: 5, Replicas: 2, Channel: "mix", Residents: 50})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Sent != 305 || res.Failed != 0 || res.Lost != 0 || res.Duplicates != 0 {
+		t.Errorf("result = %+v, want 305 sent, none failed, lost or duplicated", res)
+	}
+	if res.ThroughputPerS <= 0 || res.P99ms < res.P50ms || res.PeakRSSMB <= 0 || res.Replicas != 2 || res.Store != "sqlite" {
+		t.Errorf("implausible figures: %+v", res)
+	}
+	if got := smtp.Received(); got < 150 || got > 155 {
+		t.Errorf("SMTP server received %d emails, want about half of 305 (mix)", got)
+	}
+
+	// Nothing is left behind: residents, archive records, stream keys.
+	st, err := store.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n := 0
+	if err := st.Residents(context.Background(), outreach.Audience{All: true}, func(outreach.Resident) error { n++; return nil }); err != nil || n != 0 {
+		t.Errorf("%d residents left (%v)", n, err)
+	}
+	if ds, err := st.Search(context.Background(), outreach.Filter{}); err != nil || len(ds) != 0 {
+		t.Errorf("%d archive records left (%v)", len(ds), err)
+	}
+	opt, _ := redis.ParseURL(redisURL())
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	if keys, err := rdb.Keys(context.Background(), "test:bench:jobs:bench-*").Result(); err != nil || len(keys) != 0 {
+		t.Errorf("Redis keys left: %v (%v)", keys, err)
+	}
+}
+
+func TestRunRefusesBadOptions(t *testing.T) {
+	t.Parallel()
+	cfg, _ := config.Load(func(k string) string { return map[string]string{"OUTREACH_REDIS_URL": redisURL()}[k] })
+	for _, opt := range []bench.Options{
+		{Config: cfg, Channel: "fax"},
+		{Config: cfg, Channel: "email"}, // no SMTP configured
+		{Config: config.Config{}, Channel: "sms"},
+	} {
+		if _, err := bench.Run(t.Context(), opt); err == nil {
+			t.Errorf("Run(%+v) succeeded, want an error", opt.Channel)
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+// measure enqueues, runs the daemons until everything is done, and checks
+// the archive.
+func (r *run) measure(ctx context.Context) (Result, error) {
+	producer := queue.NewProducer(r.rdb, r.keys)
+	if r.opt.Prefill {
+		fmt.Fprintf(r.opt.Progress, "prefilling %d jobs...\n", r.opt.Jobs)
+		if err := r.enqueueBulk(ctx, producer); err != nil {
+			return Result{}, err
+		}
+	}
+
+	start := time.Now()
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	var daemons sync.WaitGroup
+	runErrs := make(chan error, len(r.daemons))
+	for _, d := range r.daemons {
+		daemons.Go(func() { runErrs <- d.Run(runCtx) })
+	}
+	stopDaemons := func() error {
+		stop()
+		daemons.Wait()
+		close(runErrs)
+		var errs []error
+		for err := range runErrs {
+			errs = append(errs, err)
+		}
+		r.daemons = nil // Run closed them
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if r.daemons != nil {
+			_ = stopDaemons()
+		}
+	}()
+
+	if !r.opt.Prefill {
+		if err := r.enqueueBulk(ctx, producer); err != nil {
+			return Result{}, err
+		}
+	}
+	urgentDone := make(chan error, 1)
+	go func() { urgentDone <- r.injectUrgent(ctx, producer) }()
+	if err := <-urgentDone; err != nil {
+		return Result{}, err
+	}
+	if err := r.waitSettled(ctx, start); err != nil {
+		return Result{}, err
+	}
+	elapsed := time.Since(start)
+	peakRSS := peakRSSMB()
+	sends := r.sends()
+	if err := stopDaemons(); err != nil {
+		return Result{}, fmt.Errorf("stop daemons: %w", err)
+	}
+
+	res := Result{
+		Jobs: r.opt.Jobs, Urgent: r.opt.Urgent, Replicas: r.opt.Replicas, Channel: r.opt.Channel,
+		Store: strings.SplitN(r.cfg.DatabaseURL.Reveal(), ":", 2)[0], Seconds: elapsed.Seconds(),
+		PeakRSSMB: peakRSS, GoMaxProcs: gomaxprocs(),
+	}
+	if err := r.check(ctx, &res, sends); err != nil {
+		return res, err
+	}
+	res.ThroughputPerS = float64(res.Sent+res.Failed) / elapsed.Seconds()
+	return res, nil
+}
+
+func (r *run) enqueueBulk(ctx context.Context, p *queue.Producer) error {
+	const chunk = 1000
+	jobs := make([]outreach.Job, 0, chunk)
+	for i := range r.opt.Jobs {
+		jobs = append(jobs, r.job(i, false))
+		if len(jobs) == chunk || i == r.opt.Jobs-1 {
+			if _, err := p.EnqueueBatch(ctx, jobs); err != nil {
+				return fmt.Errorf("enqueue bench jobs: %w", err)
+			}
+			jobs = jobs[:0]
+		}
+	}
+	return nil
+}
+
+// injectUrgent adds the urgent jobs one at a time, 50ms apart, while the
+// bulk backlog drains: the wait of each is what urgent_p99_ms measures.
+func (r *run) injectUrgent(ctx context.Context, p *queue.Producer) error {
+	for i := range r.opt.Urgent {
+		if _, err := p.Enqueue(ctx, r.job(i, true)); err != nil {
+			return fmt.Errorf("enqueue urgent job: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// waitSettled polls until the group has read and acked everything and no
+// retry is waiting.
+func (r *run) waitSettled(ctx context.Context, start time.Time) error {
+	observer := queue.NewConsumer(r.rdb, r.keys, queue.ConsumerOptions{Name: r.id + "-observer"})
+	lastReport := time.Now()
+	for {
+		s, err := observer.Stats(ctx)
+		if err == nil && s.Lag == 0 && s.Pending == 0 && s.Delayed == 0 && s.Length > 0 {
+			return nil
+		}
+		if time.Since(lastReport) >= 2*time.Second {
+			lastReport = time.Now()
+			fmt.Fprintf(r.opt.Progress, "%6.1fs  sent %d  lag %d  pending %d  delayed %d  dead %d  rss %.0f MB\n",
+				time.Since(start).Seconds(), int(r.sends()), s.Lag, s.Pending, s.Delayed, s.Dead, peakRSSMB())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the run to finish: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// sends adds up the deliveries the daemons counted as sent: more than the
+// archive holds means something was sent twice.
+func (r *run) sends() float64 {
+	var total float64
+	for _, d := range r.daemons {
+		for _, c := range outreach.AllChannels {
+			var m dto.Metric
+			if err := d.Metrics().Deliveries.WithLabelValues(string(c), string(outreach.KindMaintenanceNotice), string(outreach.StatusSent)).Write(&m); err == nil {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
+}
+
+// check walks the archive: every job must be there once, sent.
+func (r *run) check(ctx context.Context, res *Result, sends float64) error {
+	var bulk, urgent []float64
+	seen := make(map[string]bool, r.opt.Jobs+r.opt.Urgent)
+	for _, campaign := range []string{r.id, r.id + "-urgent"} {
+		err := r.store.Walk(ctx, outreach.Filter{Campaign: campaign}, func(d outreach.Delivery) error {
+			seen[d.JobID] = true
+			switch d.Status {
+			case outreach.StatusSent, outreach.StatusDelivered:
+				res.Sent++
+			default:
+				res.Failed++
+				return nil
+			}
+			enq, ok := streamTime(d.StreamID)
+			if !ok {
+				return nil
+			}
+			ms := float64(d.UpdatedAt.Sub(enq)) / float64(time.Millisecond)
+			if campaign == r.id {
+				bulk = append(bulk, ms)
+			} else {
+				urgent = append(urgent, ms)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("check archive: %w", err)
+		}
+	}
+	res.Lost = r.opt.Jobs + r.opt.Urgent - len(seen)
+	res.Duplicates = max(0, int(sends)-res.Sent)
+	all := append(slices.Clone(bulk), urgent...)
+	res.P50ms, res.P99ms = percentile(all, 50), percentile(all, 99)
+	res.UrgentP99ms = percentile(urgent, 99)
+	return nil
+}
+
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	i := int(float64(len(xs)-1) * p / 100)
+	return float64(int(xs[i]*10)) / 10
+}
+
+// streamTime is when a stream entry id was created (its ms part).
+func streamTime(id string) (time.Time, bool) {
+	ms, _, ok := strings.Cut(id, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(n), true
+}

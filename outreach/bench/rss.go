@@ -1,0 +1,32 @@
+package bench
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// peakRSSMB is the process's peak resident set (VmHWM) in MiB, 0 where
+// /proc is not available. It covers the daemons and the benchmark's own
+// bookkeeping, which is small next to them.
+func peakRSSMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err == nil {
+				return float64(int(kb/1024*10)) / 10
+			}
+		}
+	}
+	return 0
+}
+
+func gomaxprocs() int { return runtime.GOMAXPROCS(0) }

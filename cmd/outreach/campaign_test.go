@@ -163,8 +163,8 @@ func TestCampaignCommands(t *testing.T) {
 		{[]string{"show"}, 2, ""},
 		{[]string{"explode", id}, 2, ""},
 		{[]string{"pause", id, "--json"}, 2, ""},
-		{[]string{"create", "--name", "x", "--kind", "follow_up"}, 2, ""},                                     // no audience
-		{[]string{"create", "--name", "x", "--kind", "follow_up", "--audience", "floor=3"}, 2, ""},            // unknown selector
+		{[]string{"create", "--name", "x", "--kind", "follow_up"}, 2, ""},                          // no audience
+		{[]string{"create", "--name", "x", "--kind", "follow_up", "--audience", "floor=3"}, 2, ""}, // unknown selector
 		{[]string{"create", "--name", "x", "--kind", "follow_up", "--audience", "all", "--at", "soon"}, 2, ""}, // bad time
 		{[]string{"create", "--name", "x", "--kind", "follow_up", "--audience", "all", "--local-time", "09:00"}, 1, ""},
 	}

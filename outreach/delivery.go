@@ -30,10 +30,18 @@ const (
 	StatusRetrying Status = "retrying"
 	// StatusFailed: a permanent failure; it will not be retried.
 	StatusFailed Status = "failed"
+	// StatusSuppressed: the policy stage decided not to send (opt-out,
+	// frequency cap, cancelled campaign); Delivery.Policy says why. It is
+	// final: a redelivery of the job does not reconsider it.
+	StatusSuppressed Status = "suppressed"
+	// StatusDeferred: the policy stage put the message off (quiet hours);
+	// it waits in the delayed set and is sent once when due, which turns
+	// the same record into sent (or another outcome).
+	StatusDeferred Status = "deferred"
 )
 
 // Statuses lists every status (to pre-initialize metrics).
-var Statuses = []Status{StatusQueued, StatusSent, StatusDelivered, StatusUndelivered, StatusRetrying, StatusFailed}
+var Statuses = []Status{StatusQueued, StatusSent, StatusDelivered, StatusUndelivered, StatusRetrying, StatusFailed, StatusSuppressed, StatusDeferred}
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool { return s.Stage() >= 0 }
@@ -48,21 +56,27 @@ func (s Status) Accepted() bool {
 	return false
 }
 
-// Final reports whether nothing more will be attempted for the delivery.
-func (s Status) Final() bool { return s.Accepted() || s == StatusFailed }
+// Settled reports whether a redelivery of the job must leave the resident
+// alone: the message was accepted, or the policy suppressed it for good.
+// A deferred delivery is not settled: it is still to be sent.
+func (s Status) Settled() bool { return s.Accepted() || s == StatusSuppressed }
 
-// Stage orders statuses along a delivery's life: retrying 0, queued 1,
-// sent 2, and the outcomes delivered, undelivered and failed 3. An unknown
+// Final reports whether nothing more will be attempted for the delivery.
+func (s Status) Final() bool { return s.Settled() || s == StatusFailed }
+
+// Stage orders statuses along a delivery's life: retrying and deferred 0,
+// queued 1, sent 2, and the outcomes delivered, undelivered, failed and
+// suppressed 3. An unknown
 // status is -1.
 func (s Status) Stage() int {
 	switch s {
-	case StatusRetrying:
+	case StatusRetrying, StatusDeferred:
 		return 0
 	case StatusQueued:
 		return 1
 	case StatusSent:
 		return 2
-	case StatusDelivered, StatusUndelivered, StatusFailed:
+	case StatusDelivered, StatusUndelivered, StatusFailed, StatusSuppressed:
 		return 3
 	}
 	return -1
@@ -77,27 +91,31 @@ func (s Status) Advances(next Status) bool { return next.Stage() > s.Stage() }
 // Delivery is one archive record: one job, to one resident, on one channel.
 // Recording a delivery with an ID already in the archive updates that record.
 type Delivery struct {
-	ID              string    `json:"id"`
-	JobID           string    `json:"job_id"`
-	StreamID        string    `json:"stream_id,omitempty"`
-	ResidentID      string    `json:"resident_id"`
-	Kind            Kind      `json:"kind"`
-	Channel         Channel   `json:"channel,omitempty"` // empty when no channel could be used
-	Template        string    `json:"template,omitempty"`
-	TemplateVersion string    `json:"template_version,omitempty"`
-	Locale          string    `json:"locale,omitempty"`
-	Variant         string    `json:"variant,omitempty"`
-	Subject         string    `json:"subject,omitempty"`
-	Body            string    `json:"body,omitempty"`     // plain text (email) or SMS text
-	Segments        int       `json:"segments,omitempty"` // SMS parts the text took
-	Encoding        string    `json:"encoding,omitempty"` // SMS encoding: GSM-7 or UCS-2
-	Status          Status    `json:"status"`
-	ProviderID      string    `json:"provider_message_id,omitempty"`
-	Error           string    `json:"error,omitempty"`
-	Attempts        int       `json:"attempts"`
-	Campaign        string    `json:"campaign,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID              string  `json:"id"`
+	JobID           string  `json:"job_id"`
+	StreamID        string  `json:"stream_id,omitempty"`
+	ResidentID      string  `json:"resident_id"`
+	Kind            Kind    `json:"kind"`
+	Channel         Channel `json:"channel,omitempty"` // empty when no channel could be used
+	Template        string  `json:"template,omitempty"`
+	TemplateVersion string  `json:"template_version,omitempty"`
+	Locale          string  `json:"locale,omitempty"`
+	Variant         string  `json:"variant,omitempty"`
+	Subject         string  `json:"subject,omitempty"`
+	Body            string  `json:"body,omitempty"`     // plain text (email) or SMS text
+	Segments        int     `json:"segments,omitempty"` // SMS parts the text took
+	Encoding        string  `json:"encoding,omitempty"` // SMS encoding: GSM-7 or UCS-2
+	Status          Status  `json:"status"`
+	ProviderID      string  `json:"provider_message_id,omitempty"`
+	Error           string  `json:"error,omitempty"`
+	Attempts        int     `json:"attempts"`
+	Campaign        string  `json:"campaign,omitempty"`
+	// Policy is the policy decision's reason when one shaped the delivery:
+	// why it was suppressed or deferred, or "urgent_bypass" when an urgent
+	// message went out inside quiet hours (see PolicyReason).
+	Policy    PolicyReason `json:"policy,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 	// QueuedAt is when the message was ready to go to the provider; SentAt
 	// is when the provider took it. The gap is the wait for the channel
 	// (a free SMTP connection, the SMS rate limit).

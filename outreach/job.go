@@ -106,6 +106,9 @@ type Job struct {
 	SendAt     *time.Time     `json:"send_at,omitempty"`
 	Priority   Priority       `json:"priority,omitempty"`
 	Campaign   string         `json:"campaign,omitempty"`
+	// FollowUp, when set, is scheduled by the daemon for each resident the
+	// job is sent to (see FollowUp).
+	FollowUp *FollowUp `json:"follow_up,omitempty"`
 	// Resident is an inline profile, instead of resident_id or audience,
 	// for services that own their residents' profiles: the job goes to this
 	// resident, who is added to (or replaced in) the directory first. See
@@ -155,6 +158,11 @@ func (j Job) Validate() error {
 	for _, c := range j.Channels {
 		if !c.Valid() {
 			return Reject(ReasonInvalidJob, fmt.Errorf("unknown channel %q (want one of %s)", c, joinChannels()))
+		}
+	}
+	if j.FollowUp != nil {
+		if err := j.FollowUp.validate(); err != nil {
+			return Reject(ReasonInvalidJob, fmt.Errorf(`"follow_up": %w`, err))
 		}
 	}
 	if j.Resident != nil {

@@ -113,10 +113,11 @@ type Store interface {
 	// On update every field is replaced except CreatedAt, which keeps the
 	// first value, and SentAt, which keeps its first non-nil value.
 	Record(ctx context.Context, ds []Delivery) error
-	// Accepted returns the ids of the residents whose delivery of jobID a
-	// provider has taken, as a set: its status is Accepted() (queued, sent,
-	// delivered, undelivered) or it has a SentAt (a later report may have
-	// failed it, but it went out).
+	// Accepted returns the ids of the residents whose delivery of jobID
+	// must not be sent again, as a set: a provider has taken it (its status
+	// is Accepted(): queued, sent, delivered, undelivered, or it has a
+	// SentAt: a later report may have failed it, but it went out), or the
+	// policy suppressed it for good (StatusSuppressed).
 	Accepted(ctx context.Context, jobID string) (map[string]bool, error)
 	// Outcomes lists where every delivery of jobID stands, by resident and
 	// channel, in no particular order.
@@ -151,6 +152,8 @@ type Store interface {
 	// Limit apply.
 	Replies(ctx context.Context, f Filter) ([]Reply, error)
 
+	// CampaignStore keeps the campaigns.
+	CampaignStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,13 +72,13 @@ type Consumer struct {
 	keys Keys
 	opt  ConsumerOptions
 
-	mu     sync.Mutex
-	cursor string // XAUTOCLAIM start id of the next Claim sweep
+	mu      sync.Mutex
+	cursors map[string]string // per lane: XAUTOCLAIM start id of the next Claim sweep
 }
 
-// NewConsumer returns a consumer of keys.Group on keys.Stream.
+// NewConsumer returns a consumer of keys.Group on the lanes of keys.
 func NewConsumer(rdb redis.UniversalClient, keys Keys, opt ConsumerOptions) *Consumer {
-	return &Consumer{rdb: rdb, keys: keys, opt: opt.withDefaults(), cursor: "0-0"}
+	return &Consumer{rdb: rdb, keys: keys, opt: opt.withDefaults(), cursors: map[string]string{}}
 }
 
 // Name is the consumer's name in the group.
@@ -86,8 +87,9 @@ func (c *Consumer) Name() string { return c.opt.Name }
 // Keys are the keys the consumer works on.
 func (c *Consumer) Keys() Keys { return c.keys }
 
-// EnsureGroup creates the consumer group (and the stream if missing). A group
-// that exists already is fine and is left as it is.
+// EnsureGroup creates the consumer group on every lane (and the lanes'
+// streams if missing). A group that exists already is fine and is left as
+// it is.
 //
 // A new group starts at id "0", not "$": jobs XADDed before any daemon ever
 // ran, or while the stream was recreated without its group (see Read), are
@@ -98,20 +100,26 @@ func (c *Consumer) Keys() Keys { return c.keys }
 // On a Redis Cluster client it fails unless the keys share one hash slot.
 func (c *Consumer) EnsureGroup(ctx context.Context) error {
 	if _, ok := c.rdb.(*redis.ClusterClient); ok && !c.keys.SameSlot() {
-		return fmt.Errorf("check keys for Redis Cluster: stream %q, %q and %q need one hash tag, e.g. \"{outreach}:jobs\"",
-			c.keys.Stream, c.keys.Dead, c.keys.Delayed)
+		return fmt.Errorf("check keys for Redis Cluster: stream %q and the keys derived from it need one hash tag, e.g. \"{outreach}:jobs\"",
+			c.keys.Stream)
 	}
-	err := c.rdb.XGroupCreateMkStream(ctx, c.keys.Stream, c.keys.Group, "0").Err()
-	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
-		return fmt.Errorf("create consumer group %s on %s: %w", c.keys.Group, c.keys.Stream, err)
+	for _, stream := range c.keys.Lanes() {
+		err := c.rdb.XGroupCreateMkStream(ctx, stream, c.keys.Group, "0").Err()
+		if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
+			return fmt.Errorf("create consumer group %s on %s: %w", c.keys.Group, stream, err)
+		}
 	}
 	return nil
 }
 
-// Read returns up to Count new entries (XREADGROUP ... >), waiting at most
-// Block for them; it returns nil, nil when none came. If the group is gone
-// (the stream key was deleted, or Redis restarted without its data) it
-// re-creates it and tries once more.
+// Read returns up to Count new entries (XREADGROUP ... >) of the most urgent
+// lane that has any: it looks at the urgent lane, then the normal one, then
+// the bulk one, without waiting, and returns the first entries it finds; so
+// however many bulk jobs are waiting, an urgent one is the next read. When
+// every lane is empty it waits at most Block for an entry on any of them, and
+// returns nil, nil when none came. If the group is gone (a stream key was
+// deleted, or Redis restarted without its data) it re-creates it and tries
+// once more.
 //
 // Read checks ctx before it asks Redis, but cannot interrupt a blocking
 // read: after ctx is cancelled it returns within one Block. Entries it
@@ -134,78 +142,163 @@ func (c *Consumer) read(ctx context.Context) ([]Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	streams, err := c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+	lanes := c.keys.Lanes()
+	for _, stream := range lanes {
+		entries, err := c.readGroup(ctx, []string{stream}, -1) // -1: no BLOCK, answer at once
+		if len(entries) > 0 || err != nil {
+			return entries, err
+		}
+	}
+	return c.readGroup(ctx, lanes, c.opt.Block)
+}
+
+// readGroup is one XREADGROUP on streams; block < 0 does not wait.
+// Entries come in the order of streams.
+func (c *Consumer) readGroup(ctx context.Context, streams []string, block time.Duration) ([]Entry, error) {
+	args := make([]string, 0, 2*len(streams))
+	args = append(args, streams...)
+	for range streams {
+		args = append(args, ">")
+	}
+	got, err := c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group:    c.keys.Group,
 		Consumer: c.opt.Name,
-		Streams:  []string{c.keys.Stream, ">"},
+		Streams:  args,
 		Count:    int64(c.opt.Count),
-		Block:    c.opt.Block,
+		Block:    block,
 	}).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read group %s on %s: %w", c.keys.Group, c.keys.Stream, err)
+		return nil, fmt.Errorf("read group %s on %s: %w", c.keys.Group, strings.Join(streams, ", "), err)
 	}
 	var entries []Entry
-	for _, s := range streams {
-		got, _ := entriesFrom(s.Messages) // ">" never delivers deleted entries
-		entries = append(entries, got...)
+	for _, stream := range streams { // the reply's order is Redis's; keep the lanes' order
+		for _, s := range got {
+			if s.Stream == stream {
+				es, _ := c.entriesFrom(stream, s.Messages) // ">" never delivers deleted entries
+				entries = append(entries, es...)
+			}
+		}
 	}
 	return entries, nil
 }
 
 // Claim takes over up to Count entries that other consumers (typically a dead
-// daemon) have left pending for at least MinIdle, in one XAUTOCLAIM step.
-// Successive calls sweep the pending list from a cursor kept in the consumer
-// and start over once it is through. Entries that were deleted from the stream
-// while pending are acked so that they do not stay pending forever; they are
-// not returned; if that cleanup fails, the claimed entries come back with
-// the error and are this consumer's to settle. A lost group is re-created
-// (with nothing pending).
+// daemon) have left pending for at least MinIdle, in one XAUTOCLAIM step per
+// lane, urgent lane first: it returns the first lane's entries it finds.
+// Successive calls sweep each lane's pending list from a cursor kept in the
+// consumer and start over once it is through. Entries that were deleted
+// from the stream while pending are acked so that they do not stay pending
+// forever; they are not returned; if that cleanup fails, the claimed entries
+// come back with the error and are this consumer's to settle. A lost group
+// is re-created (with nothing pending).
 func (c *Consumer) Claim(ctx context.Context) ([]Entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for _, stream := range c.keys.Lanes() {
+		entries, err := c.claim(ctx, stream)
+		if len(entries) > 0 || err != nil {
+			return entries, err
+		}
+	}
+	return nil, nil
+}
+
+func (c *Consumer) claim(ctx context.Context, stream string) ([]Entry, error) {
 	msgs, next, deleted, err := c.rdb.XAutoClaimWithDeleted(ctx, &redis.XAutoClaimArgs{
-		Stream:   c.keys.Stream,
+		Stream:   stream,
 		Group:    c.keys.Group,
 		Consumer: c.opt.Name,
 		MinIdle:  c.opt.MinIdle,
-		Start:    c.cursor,
+		Start:    cmp.Or(c.cursors[stream], "0-0"),
 		Count:    int64(c.opt.Count),
 	}).Result()
 	if isNoGroup(err) {
-		c.cursor = "0-0"
+		clear(c.cursors)
 		if err := c.EnsureGroup(ctx); err != nil {
 			return nil, fmt.Errorf("recover lost consumer group: %w", err)
 		}
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("claim idle entries of group %s on %s: %w", c.keys.Group, c.keys.Stream, err)
+		return nil, fmt.Errorf("claim idle entries of group %s on %s: %w", c.keys.Group, stream, err)
 	}
-	c.cursor = cmp.Or(next, "0-0")
-	entries, gone := entriesFrom(msgs) // Redis 6.2 returns deleted entries with nil fields
+	c.cursors[stream] = cmp.Or(next, "0-0")
+	entries, gone := c.entriesFrom(stream, msgs) // Redis 6.2 returns deleted entries with nil fields
 	// Redis 7 has already dropped the deleted ids from the pending list; the
 	// ack is for 6.2, and harmless on 7.
 	if gone = append(gone, deleted...); len(gone) > 0 {
-		if err := c.Ack(ctx, gone...); err != nil {
+		if err := c.ackOn(ctx, stream, gone...); err != nil {
 			return entries, fmt.Errorf("clean up deleted entries: %w", err)
 		}
 	}
 	return entries, nil
 }
 
-// Ack acknowledges entries (one XACK for all ids): they leave the pending list.
-// Acking an id that is not pending is a no-op.
+// Ack acknowledges entries of the normal lane (one XACK for all ids): they
+// leave the pending list. Acking an id that is not pending is a no-op. Use
+// AckRefs for entries of any lane.
 func (c *Consumer) Ack(ctx context.Context, ids ...string) error {
+	return c.ackOn(ctx, c.keys.Stream, ids...)
+}
+
+// AckRefs acknowledges entries of any lanes, with one XACK per lane in one
+// pipeline.
+func (c *Consumer) AckRefs(ctx context.Context, refs ...Ref) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	byStream := map[string][]string{}
+	for _, r := range refs {
+		s := c.streamOf(r.Stream)
+		byStream[s] = append(byStream[s], r.ID)
+	}
+	if len(byStream) == 1 {
+		for s, ids := range byStream {
+			return c.ackOn(ctx, s, ids...)
+		}
+	}
+	_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for s, ids := range byStream {
+			pipe.XAck(ctx, s, c.keys.Group, ids...)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ack %d entries: %w", len(refs), err)
+	}
+	return nil
+}
+
+func (c *Consumer) ackOn(ctx context.Context, stream string, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := c.rdb.XAck(ctx, c.keys.Stream, c.keys.Group, ids...).Err(); err != nil {
-		return fmt.Errorf("ack %d entries on %s: %w", len(ids), c.keys.Stream, err)
+	if err := c.rdb.XAck(ctx, stream, c.keys.Group, ids...).Err(); err != nil {
+		return fmt.Errorf("ack %d entries on %s: %w", len(ids), stream, err)
 	}
 	return nil
+}
+
+// streamOf is the stream an entry was read from: Keys.Stream when unset.
+func (c *Consumer) streamOf(stream string) string { return cmp.Or(stream, c.keys.Stream) }
+
+// entriesFrom converts messages read from stream, dropping the ones whose
+// entry was deleted from the stream (nil values) and returning their ids apart.
+func (c *Consumer) entriesFrom(stream string, msgs []redis.XMessage) (entries []Entry, deleted []string) {
+	lane := c.keys.LaneName(stream)
+	for _, m := range msgs {
+		if m.Values == nil {
+			deleted = append(deleted, m.ID)
+			continue
+		}
+		e := entryFrom(m)
+		e.Stream, e.Lane = stream, lane
+		entries = append(entries, e)
+	}
+	return entries, deleted
 }
 
 func isNoGroup(err error) bool { return err != nil && redis.HasErrorPrefix(err, "NOGROUP") }

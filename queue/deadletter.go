@@ -14,17 +14,19 @@ import (
 
 // deadFields are the fields DeadLetter adds; an original field with one of
 // these names is kept as "original_<name>".
-var deadFields = []string{FieldReason, FieldError, FieldSourceID, FieldConsumer, FieldFailedAt}
+var deadFields = []string{FieldReason, FieldError, FieldSourceID, FieldSourceStream, FieldConsumer, FieldFailedAt}
 
 // DeadLetter moves e to the dead-letter stream: it adds e's fields verbatim,
 // plus reason, error (cause's text, empty when cause is nil), source_id (e.ID),
-// consumer and failed_at (RFC 3339, UTC), and acks e, both in one MULTI/EXEC.
+// source_stream (the lane's stream), consumer and failed_at (RFC 3339, UTC),
+// and acks e, both in one MULTI/EXEC.
 // cause's text is stored as is: it must not carry secrets or contact details.
 func (c *Consumer) DeadLetter(ctx context.Context, e Entry, reason outreach.Reason, cause error) error {
-	values := deadValues(e, reason, cause, c.opt.Name, time.Now())
+	stream := c.streamOf(e.Stream)
+	values := deadValues(e, stream, reason, cause, c.opt.Name, time.Now())
 	_, err := c.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.XAdd(ctx, &redis.XAddArgs{Stream: c.keys.Dead, ID: "*", Values: values})
-		pipe.XAck(ctx, c.keys.Stream, c.keys.Group, e.ID)
+		pipe.XAck(ctx, stream, c.keys.Group, e.ID)
 		return nil
 	})
 	if err != nil {
@@ -35,7 +37,7 @@ func (c *Consumer) DeadLetter(ctx context.Context, e Entry, reason outreach.Reas
 
 // deadValues lists the dead-letter entry's fields: the original ones in name
 // order, then the dead-letter ones.
-func deadValues(e Entry, reason outreach.Reason, cause error, consumer string, now time.Time) []any {
+func deadValues(e Entry, stream string, reason outreach.Reason, cause error, consumer string, now time.Time) []any {
 	fields := e.Fields
 	if e.HasJob && fields[FieldJob] == "" && len(e.Job) > 0 { // an Entry built by hand
 		fields = maps.Clone(fields)
@@ -60,6 +62,7 @@ func deadValues(e Entry, reason outreach.Reason, cause error, consumer string, n
 		FieldReason, string(reason),
 		FieldError, errText,
 		FieldSourceID, e.ID,
+		FieldSourceStream, stream,
 		FieldConsumer, consumer,
 		FieldFailedAt, now.UTC().Format(time.RFC3339),
 	)

@@ -44,6 +44,7 @@ func TestDeadLetterKeepsFieldsAndAcks(t *testing.T) {
 		"reason":          "unknown_kind",
 		"error":           `unknown kind "party"`,
 		"source_id":       sid,
+		"source_stream":   e.keys.Stream,
 		"consumer":        "daemon-7",
 	}
 	for k, v := range want {

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,36 +13,53 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// A delayed member is "<source id>|<attempt>|<job JSON>". The source id and
-// the attempt make it unique per (entry, attempt): two schedules never
+// A delayed member is "<source id>|<attempt>[:<lane>]|<job JSON>". The source
+// id and the attempt make it unique per (entry, attempt): two schedules never
 // collapse into one, and scheduling the same entry and attempt again only
-// moves its time. Stream ids and numbers hold no "|", so the first two split
-// it unambiguously whatever the job holds.
+// moves its time. The lane ("urgent" or "bulk"; none for the normal lane) is
+// where PromoteDue puts the job back. Stream ids, numbers and lane names hold
+// no "|", so the first two split it unambiguously whatever the job holds.
 const memberSep = "|"
 
-func encodeMember(sourceID string, attempt int, job []byte) string {
-	return sourceID + memberSep + strconv.Itoa(attempt) + memberSep + string(job)
+func encodeMember(sourceID string, attempt int, lane string, job []byte) string {
+	a := strconv.Itoa(attempt)
+	if lane != "" && lane != string(outreach.PriorityNormal) {
+		a += ":" + lane
+	}
+	return sourceID + memberSep + a + memberSep + string(job)
 }
 
-// Schedule puts e's job in the delayed set, to come back on the stream at
-// `at` with the given attempt (see PromoteDue), and acks e, both in one
-// MULTI/EXEC. Use it for retries (attempt e.Attempt+1) and for jobs whose
-// send_at is ahead (attempt e.Attempt). Calling it again for the same entry
-// and attempt is harmless: the member is the same, only its time is updated.
-// An entry without a job cannot be scheduled: dead-letter it instead.
-func (c *Consumer) Schedule(ctx context.Context, e Entry, at time.Time, attempt int) error {
-	switch {
-	case !e.HasJob:
-		return fmt.Errorf("schedule entry %s: it has no %q field", e.ID, FieldJob)
-	case attempt < 0:
-		return fmt.Errorf("schedule entry %s: negative attempt %d", e.ID, attempt)
-	case e.ID == "" || strings.Contains(e.ID, memberSep):
-		return fmt.Errorf("schedule entry: invalid stream id %q", e.ID)
+// laneOf is the lane name of a job's JSON: its priority, normal when it
+// has none or cannot be read (the stream it goes to will dead-letter it).
+func laneOf(job []byte) string {
+	var j struct {
+		Priority outreach.Priority `json:"priority"`
 	}
-	member := encodeMember(e.ID, attempt, e.Job)
+	if json.Unmarshal(job, &j) != nil {
+		return string(outreach.PriorityNormal)
+	}
+	switch j.Priority {
+	case outreach.PriorityUrgent, outreach.PriorityBulk:
+		return string(j.Priority)
+	}
+	return string(outreach.PriorityNormal)
+}
+
+// Schedule puts e's job in the delayed set, to come back at `at` with the
+// given attempt (see PromoteDue) in the lane of the job's priority, and
+// acks e, both in one MULTI/EXEC. Use it for retries (attempt e.Attempt+1)
+// and for jobs whose send_at is ahead (attempt e.Attempt). Calling it again
+// for the same entry and attempt is harmless: the member is the same, only
+// its time is updated. An entry without a job cannot be scheduled:
+// dead-letter it instead.
+func (c *Consumer) Schedule(ctx context.Context, e Entry, at time.Time, attempt int) error {
+	if err := checkSchedulable(e, attempt); err != nil {
+		return err
+	}
+	member := encodeMember(e.ID, attempt, laneOf(e.Job), e.Job)
 	_, err := c.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.ZAdd(ctx, c.keys.Delayed, redis.Z{Score: float64(at.UnixMilli()), Member: member})
-		pipe.XAck(ctx, c.keys.Stream, c.keys.Group, e.ID)
+		pipe.XAck(ctx, c.streamOf(e.Stream), c.keys.Group, e.ID)
 		return nil
 	})
 	if err != nil {
@@ -50,22 +68,76 @@ func (c *Consumer) Schedule(ctx context.Context, e Entry, at time.Time, attempt 
 	return nil
 }
 
-// promoteScript moves due members from the delayed set to the stream.
-// KEYS: delayed, stream, dead. ARGV: now (unix ms), limit, reason and
-// failed_at for malformed members. It parses members as encodeMember writes
-// them. A script runs atomically, so several
+func checkSchedulable(e Entry, attempt int) error {
+	switch {
+	case !e.HasJob:
+		return fmt.Errorf("schedule entry %s: it has no %q field", e.ID, FieldJob)
+	case attempt < 0:
+		return fmt.Errorf("schedule entry %s: negative attempt %d", e.ID, attempt)
+	case e.ID == "" || strings.Contains(e.ID, memberSep):
+		return fmt.Errorf("schedule entry: invalid stream id %q", e.ID)
+	}
+	return nil
+}
+
+// Delayed is a job to put in the delayed set until At, to come back with
+// Attempt.
+type Delayed struct {
+	Job     outreach.Job
+	At      time.Time
+	Attempt int
+}
+
+// ScheduleJobs puts new jobs in the delayed set on behalf of the entry
+// whose id is sourceID (a quiet-hours deferral of one resident, a
+// follow-up), each to come back at its time in the lane of its priority. It
+// does not ack anything. Members are derived from sourceID, the attempt and
+// the job's JSON, so calling it again with the same jobs (a redelivered
+// entry) only moves their times. Every job is validated first; if one is
+// invalid nothing is scheduled.
+func (c *Consumer) ScheduleJobs(ctx context.Context, sourceID string, jobs []Delayed) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	zs := make([]redis.Z, len(jobs))
+	for i, d := range jobs {
+		if err := checkSchedulable(Entry{ID: sourceID, HasJob: true}, d.Attempt); err != nil {
+			return err
+		}
+		raw, err := encodeJob(d.Job)
+		if err != nil {
+			return fmt.Errorf("schedule job %q: %w", d.Job.ID, err)
+		}
+		lane := string(d.Job.EffectivePriority())
+		zs[i] = redis.Z{Score: float64(d.At.UnixMilli()), Member: encodeMember(sourceID, d.Attempt, lane, raw)}
+	}
+	if err := c.rdb.ZAdd(ctx, c.keys.Delayed, zs...).Err(); err != nil {
+		return fmt.Errorf("schedule %d jobs from entry %s: %w", len(jobs), sourceID, err)
+	}
+	return nil
+}
+
+// promoteScript moves due members from the delayed set to the lanes.
+// KEYS: delayed, stream, dead, urgent, bulk. ARGV: now (unix ms), limit,
+// reason and failed_at for malformed members. It parses members as
+// encodeMember writes them (members written before lanes existed have no
+// lane and go to the normal lane). A script runs atomically, so several
 // daemons promoting at once never move a member twice. A member that does
 // not parse goes to the dead-letter stream rather than blocking the set.
-// It returns the number of members put back on the stream.
+// It returns the number of members put back on a lane.
 var promoteScript = redis.NewScript(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local lanes = {urgent = KEYS[4], bulk = KEYS[5]}
 local moved = 0
 for _, m in ipairs(due) do
   local a = string.find(m, '|', 1, true)
   local b = a and string.find(m, '|', a + 1, true)
-  local attempt = b and string.sub(m, a + 1, b - 1)
-  if attempt and string.match(attempt, '^%d+$') then
-    redis.call('XADD', KEYS[2], '*',
+  local attempt, lane
+  if b then
+    attempt, lane = string.match(string.sub(m, a + 1, b - 1), '^(%d+):?(%a*)$')
+  end
+  if attempt then
+    redis.call('XADD', lanes[lane] or KEYS[2], '*',
       'job', string.sub(m, b + 1), 'attempt', attempt, 'retry_of', string.sub(m, 1, a - 1))
     moved = moved + 1
   else
@@ -78,7 +150,7 @@ return moved
 `)
 
 // PromoteDue moves up to limit members whose time is at or before now from
-// the delayed set back to the stream, as entries with the job, its attempt
+// the delayed set back to their lanes, as entries with the job, its attempt
 // and retry_of (the id they were scheduled from), in one atomic Lua script:
 // safe to run from several daemons at once. limit <= 0 means Count. It
 // returns how many it moved; when that is limit, more may be due.
@@ -87,7 +159,7 @@ func (c *Consumer) PromoteDue(ctx context.Context, now time.Time, limit int) (in
 		limit = c.opt.Count
 	}
 	n, err := promoteScript.Run(ctx, c.rdb,
-		[]string{c.keys.Delayed, c.keys.Stream, c.keys.Dead},
+		[]string{c.keys.Delayed, c.keys.Stream, c.keys.Dead, c.keys.Urgent, c.keys.Bulk},
 		now.UnixMilli(), limit, string(outreach.ReasonInvalidJob), now.UTC().Format(time.RFC3339),
 	).Int()
 	if err != nil {

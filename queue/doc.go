@@ -6,9 +6,21 @@
 //
 // Every key name comes from [Keys] (see [NewKeys]): the stream
 // (default "outreach:jobs"), the dead-letter stream (stream+":dead") and the
-// delayed sorted set (stream+":delayed"). Other services enqueue with
+// delayed sorted set (stream+":delayed"), among others. Other services enqueue with
 //
 //	XADD outreach:jobs * job <JSON>
+//
+// # Priority lanes
+//
+// Jobs travel in three lanes, one stream each: urgent (stream+":urgent"),
+// normal (the stream itself) and bulk (stream+":bulk"). A [Producer] puts
+// each job in the lane of its priority; other services may XADD to any lane
+// (the main stream stays the contract). [Consumer.Read] looks at the lanes in
+// that order and returns entries of the first one that has any, so an urgent
+// job is read next however many bulk jobs wait; the delayed set remembers
+// each job's lane and [Consumer.PromoteDue] puts it back there. Entries carry
+// their lane ([Entry.Stream], [Entry.Lane]); settle them with
+// [Consumer.AckRefs], Schedule or DeadLetter, which act on that lane.
 //
 // # How the calls fit
 //
@@ -26,7 +38,7 @@
 //	        //                                 (or DeadLetter with retries_exhausted)
 //	        // done (sent, or already sent) -> collect e.ID
 //	    }
-//	    c.Ack(ctx, doneIDs...)               // one XACK for the batch
+//	    c.AckRefs(ctx, doneRefs...)          // one XACK per lane for the batch
 //	}
 //
 // DeadLetter and Schedule ack the entry themselves, in the same MULTI/EXEC as
@@ -47,11 +59,12 @@
 //
 // # Redis Cluster
 //
-// DeadLetter and Schedule are MULTI/EXEC over two keys and PromoteDue is a Lua
-// script over three; in Redis Cluster all keys of one such call must live in
-// one hash slot. Give the stream a hash tag, e.g. "{outreach}:jobs": the dead
-// and delayed keys are built from the stream name, so they carry the same tag
-// ("{outreach}:jobs:dead", "{outreach}:jobs:delayed") and the same slot.
+// DeadLetter, Schedule and Hold are MULTI/EXEC over several keys and
+// PromoteDue and ReleaseHeld are Lua scripts over several; in Redis Cluster
+// all keys of one such call must live in one hash slot. Give the stream a
+// hash tag, e.g. "{outreach}:jobs": every other key is built from the stream
+// name, so it carries the same tag ("{outreach}:jobs:dead",
+// "{outreach}:jobs:urgent", ...) and the same slot.
 // [Keys.SameSlot] reports whether that holds, and [Consumer.EnsureGroup]
 // refuses to start on a cluster client when it does not.
 package queue

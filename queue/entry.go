@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
 )
 
 // Field names of stream entries. FieldJob is the contract with other
@@ -20,17 +22,38 @@ const (
 	FieldSourceID = "source_id"
 	FieldConsumer = "consumer"
 	FieldFailedAt = "failed_at"
-	FieldMember   = "member" // the raw member of a malformed delayed entry (see PromoteDue)
+	// FieldSourceStream is the lane (stream) a dead-lettered entry was in.
+	FieldSourceStream = "source_stream"
+	FieldMember       = "member" // the raw member of a malformed delayed entry (see PromoteDue)
 )
 
 // Entry is one stream entry as read by a Consumer.
 type Entry struct {
-	ID      string            // stream entry id
+	ID      string            // stream entry id, unique within its stream
+	Stream  string            // the lane's stream it was read from; "" means Keys.Stream
+	Lane    string            // the lane's name: "urgent", "normal" or "bulk"
 	Job     []byte            // the raw "job" field; nil when missing
 	HasJob  bool              // whether the entry has a "job" field
 	Attempt int               // 0 for the first delivery from the producer; retries carry "attempt"
 	Fields  map[string]string // every field as stored (for dead-lettering verbatim)
 }
+
+// Ref names the entry for Consumer.AckRefs.
+func (e Entry) Ref() Ref { return Ref{Stream: e.Stream, ID: e.ID} }
+
+// DefaultJobID is the id of a job that came without one: the entry id,
+// prefixed with the lane's name outside the normal lane (stream ids are
+// unique per stream only, and the lanes are three streams).
+func (e Entry) DefaultJobID() string {
+	if e.Lane == "" || e.Lane == string(outreach.PriorityNormal) {
+		return e.ID
+	}
+	return e.Lane + ":" + e.ID
+}
+
+// Ref names one stream entry: its stream and its id. An empty Stream
+// means Keys.Stream.
+type Ref struct{ Stream, ID string }
 
 // entryFrom converts a go-redis message. A malformed or negative "attempt"
 // (written by someone else) counts as 0; it is kept verbatim in Fields.
@@ -50,17 +73,4 @@ func entryFrom(m redis.XMessage) Entry {
 		e.Attempt = a
 	}
 	return e
-}
-
-// entriesFrom converts messages, dropping the ones whose entry was deleted
-// from the stream (nil values) and returning their ids apart.
-func entriesFrom(msgs []redis.XMessage) (entries []Entry, deleted []string) {
-	for _, m := range msgs {
-		if m.Values == nil {
-			deleted = append(deleted, m.ID)
-			continue
-		}
-		entries = append(entries, entryFrom(m))
-	}
-	return entries, deleted
 }

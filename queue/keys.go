@@ -1,6 +1,10 @@
 package queue
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
 
 // Default names used when NewKeys is given empty ones.
 const (
@@ -9,23 +13,81 @@ const (
 )
 
 // Keys are every Redis name the queue uses, built in one place.
+//
+// Jobs travel in three lanes, one stream each, read in strict priority
+// order (see Consumer.Read): Urgent, then Stream, then Bulk. Stream is the
+// contract with other services (`XADD outreach:jobs * job <JSON>`) and
+// carries normal jobs; a Producer puts urgent and bulk jobs in their own
+// lanes, so a campaign of 50 000 greetings never stands in front of a lift
+// fault notice.
 type Keys struct {
-	Stream  string // the job stream other services XADD to
-	Group   string // the consumer group (a name inside Stream, not a key)
+	Stream  string // the normal lane: the job stream other services XADD to
+	Urgent  string // the urgent lane, read before everything else
+	Bulk    string // the bulk lane (campaigns), read when the others are empty
+	Group   string // the consumer group (a name inside each lane, not a key)
 	Dead    string // the dead-letter stream
-	Delayed string // the sorted set of retries waiting for their time
+	Delayed string // the sorted set of jobs waiting for their time (retries, send_at, quiet hours)
 	// LockPrefix starts the keys that mark a job id as being processed
 	// (see Consumer.Lock); the job id follows it.
 	LockPrefix string
+	// HeldPrefix starts the sorted sets of the jobs of paused campaigns
+	// (the campaign id follows it); HeldIndex is the set of campaign ids
+	// that have held jobs.
+	HeldPrefix string
+	HeldIndex  string
+	// CapPrefix starts the per-resident sorted sets of bulk messages sent
+	// recently (the frequency cap); the resident id follows it.
+	CapPrefix string
+	// LeasePrefix starts the keys of leases (see Consumer.Lease).
+	LeasePrefix string
 }
 
 // Lock is the key that marks jobID as being processed.
 func (k Keys) Lock(jobID string) string { return k.LockPrefix + jobID }
 
+// Held is the sorted set of the held jobs of a campaign.
+func (k Keys) Held(campaignID string) string { return k.HeldPrefix + campaignID }
+
+// Cap is the sorted set of the bulk messages recently sent to a resident.
+func (k Keys) Cap(residentID string) string { return k.CapPrefix + residentID }
+
+// Lease is the key of the lease called name.
+func (k Keys) Lease(name string) string { return k.LeasePrefix + name }
+
+// Lanes are the lanes' streams in the order they are read.
+func (k Keys) Lanes() []string { return []string{k.Urgent, k.Stream, k.Bulk} }
+
+// Lane is the stream that jobs of priority p travel in.
+func (k Keys) Lane(p outreach.Priority) string {
+	switch p {
+	case outreach.PriorityUrgent:
+		return k.Urgent
+	case outreach.PriorityBulk:
+		return k.Bulk
+	}
+	return k.Stream
+}
+
+// LaneName names the lane of stream for logs and metrics: "urgent",
+// "normal" or "bulk" ("normal" for a stream that is no lane).
+func (k Keys) LaneName(stream string) string {
+	switch stream {
+	case k.Urgent:
+		return string(outreach.PriorityUrgent)
+	case k.Bulk:
+		return string(outreach.PriorityBulk)
+	}
+	return string(outreach.PriorityNormal)
+}
+
+// LaneNames are the lanes' names in the order they are read.
+var LaneNames = []string{string(outreach.PriorityUrgent), string(outreach.PriorityNormal), string(outreach.PriorityBulk)}
+
 // NewKeys derives the keys from a stream and a group name; empty names take
-// DefaultStream and DefaultGroup. Dead is stream+":dead" and Delayed is
-// stream+":delayed", so a stream with a hash tag ("{outreach}:jobs") puts every
-// key in one Redis Cluster slot.
+// DefaultStream and DefaultGroup. Every other key is the stream's name plus
+// a suffix (":urgent", ":bulk", ":dead", ":delayed", ":lock:", ":held", ...),
+// so a stream with a hash tag ("{outreach}:jobs") puts every key in one
+// Redis Cluster slot.
 func NewKeys(stream, group string) Keys {
 	if stream == "" {
 		stream = DefaultStream
@@ -35,25 +97,32 @@ func NewKeys(stream, group string) Keys {
 	}
 	return Keys{
 		Stream:  stream,
+		Urgent:  stream + ":urgent",
+		Bulk:    stream + ":bulk",
 		Group:   group,
 		Dead:    stream + ":dead",
 		Delayed: stream + ":delayed",
-		// Lock keys carry the stream's hash tag too, but are only ever
-		// used alone, so Cluster needs nothing of them.
-		LockPrefix: stream + ":lock:",
+		// Lock, cap and lease keys carry the stream's hash tag too, but
+		// are only ever used alone, so Cluster needs nothing of them.
+		LockPrefix:  stream + ":lock:",
+		HeldPrefix:  stream + ":held:",
+		HeldIndex:   stream + ":held",
+		CapPrefix:   stream + ":cap:",
+		LeasePrefix: stream + ":lease:",
 	}
 }
 
-// SameSlot reports whether Stream, Dead and Delayed hash to the same Redis
-// Cluster slot because they share one hash tag (the part between the first
-// "{" and the next "}"), which the multi-key MULTI/EXEC and Lua calls need in
-// a cluster. Without tags it is false even if the slots happen to coincide.
+// SameSlot reports whether the lanes, Dead, Delayed and the held sets hash
+// to the same Redis Cluster slot because they share one hash tag (the part
+// between the first "{" and the next "}"), which the multi-key MULTI/EXEC
+// and Lua calls need in a cluster. Without tags it is false even if the
+// slots happen to coincide.
 func (k Keys) SameSlot() bool {
 	tag, ok := hashTag(k.Stream)
 	if !ok {
 		return false
 	}
-	for _, key := range []string{k.Dead, k.Delayed} {
+	for _, key := range []string{k.Urgent, k.Bulk, k.Dead, k.Delayed, k.HeldPrefix, k.HeldIndex} {
 		if t, ok := hashTag(key); !ok || t != tag {
 			return false
 		}

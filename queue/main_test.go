@@ -47,12 +47,30 @@ func newKeys(t testing.TB, rdb redis.UniversalClient) queue.Keys {
 	_, _ = rand.Read(b)
 	name := strings.NewReplacer("{", "_", "}", "_").Replace(t.Name())
 	keys := queue.NewKeys(fmt.Sprintf("{test:%s:%s}:jobs", name, hex.EncodeToString(b)), "g")
-	t.Cleanup(func() {
-		if err := rdb.Del(context.Background(), keys.Stream, keys.Dead, keys.Delayed).Err(); err != nil {
-			t.Errorf("delete test keys: %v", err)
-		}
-	})
+	t.Cleanup(func() { deleteKeys(t, rdb, keys.Stream) })
 	return keys
+}
+
+// deleteKeys deletes every key whose name starts with prefix: a test's
+// lanes, dead-letter stream, delayed, held, cap, lock and lease keys.
+func deleteKeys(t testing.TB, rdb redis.UniversalClient, prefix string) {
+	t.Helper()
+	ctx := context.Background()
+	pattern := strings.NewReplacer("*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`).Replace(prefix) + "*"
+	var names []string
+	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
+	for iter.Next(ctx) {
+		names = append(names, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("list test keys: %v", err)
+		return
+	}
+	for _, name := range names { // one by one: in a cluster they may live in several slots
+		if err := rdb.Del(ctx, name).Err(); err != nil {
+			t.Errorf("delete test key %s: %v", name, err)
+		}
+	}
 }
 
 // env is one test's Redis, keys, producer and consumer.

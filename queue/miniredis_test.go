@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -65,5 +66,65 @@ func TestMiniredis(t *testing.T) {
 	}
 	if n := e.pending(t); n != 0 {
 		t.Errorf("pending = %d, want 0", n)
+	}
+}
+
+// TestMiniredisLanes runs the lanes, the held sets, the frequency cap and
+// leases against miniredis, which `outreach dev` uses.
+func TestMiniredisLanes(t *testing.T) {
+	t.Parallel()
+	srv := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	e := newEnvOn(t, rdb, queue.NewKeys("", ""), queue.ConsumerOptions{Count: 10})
+	ctx := t.Context()
+
+	if _, err := e.p.EnqueueBatch(ctx, []outreach.Job{jobWith("b", outreach.PriorityBulk), jobWith("n", ""), jobWith("u", outreach.PriorityUrgent)}); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for range 3 {
+		got := readN(t, e.c, 1)
+		order = append(order, jobID(t, got[0].Job))
+		switch got[0].Lane {
+		case "urgent":
+			if err := e.c.Schedule(ctx, got[0], time.Now().Add(-time.Second), 1); err != nil {
+				t.Fatal(err)
+			}
+		case "bulk":
+			if err := e.c.Hold(ctx, got[0], "c1"); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			if err := e.c.AckRefs(ctx, got[0].Ref()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if fmt.Sprint(order) != "[u n b]" {
+		t.Errorf("read order %v, want [u n b]", order)
+	}
+	if n, err := e.c.ReleaseHeld(ctx, "c1", time.Now().Add(-time.Second), 0); err != nil || n != 1 {
+		t.Fatalf("ReleaseHeld = %d, %v; want 1", n, err)
+	}
+	if n, err := e.c.PromoteDue(ctx, time.Now(), 10); err != nil || n != 2 {
+		t.Fatalf("PromoteDue = %d, %v; want 2", n, err)
+	}
+	first := readN(t, e.c, 1)[0]
+	second := readN(t, e.c, 1)[0]
+	if first.Lane != "urgent" || second.Lane != "bulk" {
+		t.Errorf("promoted to lanes %s, %s; want urgent, bulk", first.Lane, second.Lane)
+	}
+	if got, err := e.c.ReserveBulk(ctx, "r", "m1", time.Now(), 1, 0); err != nil || got != "" {
+		t.Errorf("ReserveBulk = %q, %v", got, err)
+	}
+	if got, err := e.c.ReserveBulk(ctx, "r", "m2", time.Now(), 1, 0); err != nil || got != outreach.PolicyDailyCap {
+		t.Errorf("ReserveBulk over the cap = %q, %v", got, err)
+	}
+	if ok, err := e.c.Lease(ctx, "x", time.Minute); err != nil || !ok {
+		t.Errorf("Lease = %v, %v", ok, err)
+	}
+	if _, err := e.c.Stats(ctx); err != nil {
+		t.Errorf("Stats: %v", err)
 	}
 }

@@ -11,18 +11,20 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// Producer enqueues jobs on the stream. It is safe for concurrent use.
+// Producer enqueues jobs in the lane of their priority: urgent jobs on
+// Keys.Urgent, bulk ones on Keys.Bulk, the others on Keys.Stream. It is
+// safe for concurrent use.
 type Producer struct {
 	rdb  redis.UniversalClient
 	keys Keys
 }
 
-// NewProducer returns a producer that writes to keys.Stream.
+// NewProducer returns a producer that writes to the lanes of keys.
 func NewProducer(rdb redis.UniversalClient, keys Keys) *Producer {
 	return &Producer{rdb: rdb, keys: keys}
 }
 
-// Enqueue validates job and adds it to the stream as `XADD stream * job <JSON>`.
+// Enqueue validates job and adds it to its lane as `XADD lane * job <JSON>`.
 // An invalid job is not enqueued; its error wraps the *outreach.RejectError.
 //
 // The client may retry an XADD whose reply was lost, so one call can add two
@@ -32,15 +34,16 @@ func (p *Producer) Enqueue(ctx context.Context, job outreach.Job) (streamID stri
 	if err != nil {
 		return "", err
 	}
-	id, err := p.rdb.XAdd(ctx, p.xaddArgs(raw)).Result()
+	stream := p.keys.Lane(job.EffectivePriority())
+	id, err := p.rdb.XAdd(ctx, xaddArgs(stream, raw)).Result()
 	if err != nil {
-		return "", fmt.Errorf("enqueue job on %s: %w", p.keys.Stream, err)
+		return "", fmt.Errorf("enqueue job on %s: %w", stream, err)
 	}
 	return id, nil
 }
 
-// EnqueueBatch validates every job, then adds them all in one pipeline and
-// returns their stream ids in order. If any job is invalid nothing is
+// EnqueueBatch validates every job, then adds them all, each to its lane, in
+// one pipeline and returns their stream ids in order. If any job is invalid nothing is
 // enqueued. If Redis fails part way, the ids of the entries that were added
 // are returned with the error ("" for the others), so the caller can retry
 // only what failed.
@@ -59,7 +62,7 @@ func (p *Producer) EnqueueBatch(ctx context.Context, jobs []outreach.Job) ([]str
 	cmds := make([]*redis.StringCmd, len(raws))
 	_, err := p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, raw := range raws {
-			cmds[i] = pipe.XAdd(ctx, p.xaddArgs(raw))
+			cmds[i] = pipe.XAdd(ctx, xaddArgs(p.keys.Lane(jobs[i].EffectivePriority()), raw))
 		}
 		return nil
 	})
@@ -68,13 +71,13 @@ func (p *Producer) EnqueueBatch(ctx context.Context, jobs []outreach.Job) ([]str
 		ids[i] = cmd.Val()
 	}
 	if err != nil {
-		return ids, fmt.Errorf("enqueue %d jobs on %s: %w", len(jobs), p.keys.Stream, err)
+		return ids, fmt.Errorf("enqueue %d jobs: %w", len(jobs), err)
 	}
 	return ids, nil
 }
 
-func (p *Producer) xaddArgs(raw []byte) *redis.XAddArgs {
-	return &redis.XAddArgs{Stream: p.keys.Stream, ID: "*", Values: []any{FieldJob, raw}}
+func xaddArgs(stream string, raw []byte) *redis.XAddArgs {
+	return &redis.XAddArgs{Stream: stream, ID: "*", Values: []any{FieldJob, raw}}
 }
 
 // encodeJob validates job and encodes it as compact JSON. HTML characters are

@@ -7,13 +7,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Stats are the queue's gauges.
+// Stats are the queue's gauges. Length, Lag and Pending are the sums over
+// the lanes; Lanes has them per lane, in the order the lanes are read.
 type Stats struct {
-	Length  int64 // entries in the stream (XLEN), read or not
-	Lag     int64 // entries not yet delivered to the group
-	Pending int64 // entries delivered to the group and not yet acked
-	Dead    int64 // entries in the dead-letter stream
-	Delayed int64 // retries waiting in the delayed set
+	Length  int64        // entries in the lanes (XLEN), read or not
+	Lag     int64        // entries not yet delivered to the group
+	Pending int64        // entries delivered to the group and not yet acked
+	Dead    int64        // entries in the dead-letter stream
+	Delayed int64        // jobs waiting in the delayed set
+	Lanes   [3]LaneStats // urgent, normal, bulk: the order they are read in
+}
+
+// LaneStats are the gauges of one lane.
+type LaneStats struct {
+	Name                 string // "urgent", "normal" or "bulk"
+	Length, Lag, Pending int64
 }
 
 // lagScanCap bounds the fallback count of undelivered entries.
@@ -25,7 +33,8 @@ var countAfterScript = redis.NewScript(`
 return #redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
 `)
 
-// Stats reads the gauges in one pipeline (XLEN, XINFO GROUPS, XLEN, ZCARD).
+// Stats reads the gauges in one pipeline (XLEN and XINFO GROUPS per lane,
+// XLEN, ZCARD).
 //
 // Lag comes from XINFO GROUPS. Redis reports it as nil when it cannot tell
 // (entries deleted after the group's last-delivered id, Redis 7+), and older
@@ -33,61 +42,81 @@ return #redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
 // the last-delivered id itself, exactly up to 10000 and as 10000 beyond
 // (a lower bound). A missing group means nothing was delivered: Lag = Length.
 func (c *Consumer) Stats(ctx context.Context) (Stats, error) {
+	lanes := c.keys.Lanes()
 	var (
-		length, dead *redis.IntCmd
-		groups       *redis.XInfoGroupsCmd
-		delayed      *redis.IntCmd
+		lengths = make([]*redis.IntCmd, len(lanes))
+		groups  = make([]*redis.XInfoGroupsCmd, len(lanes))
+		dead    *redis.IntCmd
+		delayed *redis.IntCmd
 	)
 	_, _ = c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		length = pipe.XLen(ctx, c.keys.Stream)
-		groups = pipe.XInfoGroups(ctx, c.keys.Stream)
+		for i, stream := range lanes {
+			lengths[i] = pipe.XLen(ctx, stream)
+			groups[i] = pipe.XInfoGroups(ctx, stream)
+		}
 		dead = pipe.XLen(ctx, c.keys.Dead)
 		delayed = pipe.ZCard(ctx, c.keys.Delayed)
 		return nil
 	}) // each command's error is checked below
 	var s Stats
 	var err error
-	if s.Length, err = length.Result(); err != nil {
-		return Stats{}, fmt.Errorf("read length of %s: %w", c.keys.Stream, err)
-	}
 	if s.Dead, err = dead.Result(); err != nil {
 		return Stats{}, fmt.Errorf("read length of %s: %w", c.keys.Dead, err)
 	}
 	if s.Delayed, err = delayed.Result(); err != nil {
 		return Stats{}, fmt.Errorf("read size of %s: %w", c.keys.Delayed, err)
 	}
-	infos, err := groups.Result()
-	if err != nil && !redis.HasErrorPrefix(err, "no such key") { // no stream yet
-		return Stats{}, fmt.Errorf("read groups of %s: %w", c.keys.Stream, err)
-	}
-	s.Lag = s.Length // no group (or no stream): nothing delivered
-	for _, g := range infos {
-		if g.Name != c.keys.Group {
-			continue
+	for i, stream := range lanes {
+		l, err := c.laneStats(ctx, stream, lengths[i], groups[i])
+		if err != nil {
+			return Stats{}, err
 		}
-		s.Pending = g.Pending
-		s.Lag = g.Lag
-		// No lag field (Redis 6.2) leaves Lag and EntriesRead at 0, which on
-		// Redis 7 only happens for an empty stream.
-		unknown := g.Lag < 0 || (g.Lag == 0 && g.EntriesRead == 0 && s.Length > 0)
-		if unknown {
-			if s.Lag, err = c.countAfter(ctx, g.LastDeliveredID); err != nil {
-				return Stats{}, err
-			}
-		}
+		s.Lanes[i] = l
+		s.Length += l.Length
+		s.Lag += l.Lag
+		s.Pending += l.Pending
 	}
 	return s, nil
 }
 
-// countAfter counts the stream entries after id, up to lagScanCap.
-func (c *Consumer) countAfter(ctx context.Context, id string) (int64, error) {
+func (c *Consumer) laneStats(ctx context.Context, stream string, length *redis.IntCmd, groups *redis.XInfoGroupsCmd) (LaneStats, error) {
+	l := LaneStats{Name: c.keys.LaneName(stream)}
+	var err error
+	if l.Length, err = length.Result(); err != nil {
+		return l, fmt.Errorf("read length of %s: %w", stream, err)
+	}
+	infos, err := groups.Result()
+	if err != nil && !redis.HasErrorPrefix(err, "no such key") { // no stream yet
+		return l, fmt.Errorf("read groups of %s: %w", stream, err)
+	}
+	l.Lag = l.Length // no group (or no stream): nothing delivered
+	for _, g := range infos {
+		if g.Name != c.keys.Group {
+			continue
+		}
+		l.Pending = g.Pending
+		l.Lag = g.Lag
+		// No lag field (Redis 6.2) leaves Lag and EntriesRead at 0, which on
+		// Redis 7 only happens for an empty stream.
+		unknown := g.Lag < 0 || (g.Lag == 0 && g.EntriesRead == 0 && l.Length > 0)
+		if unknown {
+			if l.Lag, err = c.countAfter(ctx, stream, g.LastDeliveredID); err != nil {
+				return l, err
+			}
+		}
+	}
+	return l, nil
+}
+
+// countAfter counts the entries of stream after id, up to lagScanCap.
+func (c *Consumer) countAfter(ctx context.Context, stream, id string) (int64, error) {
 	start := "(" + id
 	if id == "" || id == "0-0" {
 		start = "-"
 	}
-	n, err := countAfterScript.Run(ctx, c.rdb, []string{c.keys.Stream}, start, lagScanCap).Int64()
+	n, err := countAfterScript.Run(ctx, c.rdb, []string{stream}, start, lagScanCap).Int64()
 	if err != nil {
-		return 0, fmt.Errorf("count undelivered entries of %s: %w", c.keys.Stream, err)
+		return 0, fmt.Errorf("count undelivered entries of %s: %w", stream, err)
 	}
 	return n, nil
 }

@@ -14,7 +14,7 @@ func TestStatsAfterKnownSequence(t *testing.T) {
 	e := newEnv(t, queue.ConsumerOptions{Count: 5})
 	ctx := t.Context()
 
-	if got, err := e.c.Stats(ctx); err != nil || got != (queue.Stats{}) {
+	if got, err := e.c.Stats(ctx); err != nil || totals(got) != (queue.Stats{}) {
 		t.Errorf("Stats of a new queue = %+v, %v; want zeros", got, err)
 	}
 	e.enqueue(t, "s", 10)
@@ -33,7 +33,7 @@ func TestStatsAfterKnownSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := queue.Stats{Length: 10, Lag: 5, Pending: 1, Dead: 1, Delayed: 1}
-	if got != want {
+	if totals(got) != want {
 		t.Errorf("Stats = %+v, want %+v", got, want)
 	}
 }
@@ -75,7 +75,49 @@ func TestStatsWithoutGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (queue.Stats{Length: 1, Lag: 1}); got != want {
+	if want := (queue.Stats{Length: 1, Lag: 1}); totals(got) != want {
 		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
+}
+
+// totals is s without the per-lane figures, for comparison.
+func totals(s queue.Stats) queue.Stats {
+	s.Lanes = [3]queue.LaneStats{}
+	return s
+}
+
+// TestStatsPerLane: each lane has its own figures, in read order, and the
+// totals add them up.
+func TestStatsPerLane(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, queue.ConsumerOptions{Count: 100})
+	ctx := t.Context()
+	job := func(id string, p outreach.Priority) outreach.Job {
+		j := testJob(id)
+		j.Priority = p
+		return j
+	}
+	if _, err := e.p.EnqueueBatch(ctx, []outreach.Job{
+		job("u1", outreach.PriorityUrgent),
+		job("n1", ""), job("n2", outreach.PriorityNormal),
+		job("b1", outreach.PriorityBulk), job("b2", outreach.PriorityBulk), job("b3", outreach.PriorityBulk),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	readN(t, e.c, 1) // the urgent lane: 1 pending
+	got, err := e.c.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [3]queue.LaneStats{
+		{Name: "urgent", Length: 1, Lag: 0, Pending: 1},
+		{Name: "normal", Length: 2, Lag: 2},
+		{Name: "bulk", Length: 3, Lag: 3},
+	}
+	if got.Lanes != want {
+		t.Errorf("Stats.Lanes = %+v, want %+v", got.Lanes, want)
+	}
+	if got.Length != 6 || got.Lag != 5 || got.Pending != 1 {
+		t.Errorf("Stats totals = %+v, want Length 6, Lag 5, Pending 1", totals(got))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/daemon"
 	"github.com/outreach-dev/outreach/outreach/outbox"
+	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/queue"
 )
 
@@ -34,6 +35,9 @@ func cmdDev(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	logger := e.logger(cfg)
+	if e.getenv("OUTREACH_QUIET_HOURS") == "" {
+		cfg.Policy.QuietHours = policy.QuietHours{} // the demo sends at any hour; set it to see quiet hours at work
+	}
 	if e.getenv("OUTREACH_HTTP_ADDR") == "" {
 		cfg.HTTPAddr = freeAddr(*httpAddr)
 	}

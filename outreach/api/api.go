@@ -1,7 +1,8 @@
 // Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
 // /healthz (the process is up), /readyz (its dependencies answer), the
-// JSON API under /v1/ (the resident directory, see residents.go), and the
-// webhooks of providers and mail clients (see Webhooks).
+// JSON API under /v1/ (the resident directory, see residents.go; campaigns,
+// see campaigns.go), which Config.Middleware wraps, and the webhooks of
+// providers and mail clients (see Webhooks).
 package api
 
 import (
@@ -30,7 +31,8 @@ type Config struct {
 	// CheckTimeout bounds each readiness check (default 2s).
 	CheckTimeout time.Duration
 	Logger       *slog.Logger
-	// Store serves the /v1/ API; without it there is none.
+	// Store serves the resident API under /v1/; without it and Campaigns
+	// there is no /v1/ API.
 	Store outreach.Store
 	// PhoneRegion reads phone numbers without a country code in API
 	// requests (OUTREACH_PHONE_REGION); empty accepts only numbers that
@@ -39,6 +41,11 @@ type Config struct {
 	// Webhooks, when set, serves the Twilio webhooks and the unsubscribe
 	// endpoint that it configures.
 	Webhooks *Webhooks
+	// Campaigns, when set, serves /v1/campaigns (see campaigns.go).
+	Campaigns Campaigns
+	// Middleware, when set, wraps every /v1/ route (authentication, for
+	// one); the operational endpoints above stay outside it.
+	Middleware func(http.Handler) http.Handler
 }
 
 // NewHandler returns the daemon's HTTP handler.
@@ -67,12 +74,16 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		writeJSON(w, status, results)
 	})
-	if cfg.Store != nil {
+	if cfg.Store != nil || cfg.Campaigns != nil {
 		// The whole /v1/ API is one handler, so that the authentication of
 		// a later issue (scoped bearer tokens) wraps every route in one
-		// place, here: mux.Handle("/v1/", requireToken(scopes, v1)).
+		// place, here (Config.Middleware, or requireToken(scopes, v1)).
 		// /metrics and the health checks stay outside it.
-		mux.Handle("/v1/", newV1(cfg))
+		v1 := newV1(cfg)
+		if cfg.Middleware != nil {
+			v1 = cfg.Middleware(v1)
+		}
+		mux.Handle("/v1/", v1)
 	}
 	if cfg.Webhooks != nil {
 		cfg.Webhooks.register(mux, cfg.Logger)
@@ -83,7 +94,12 @@ func NewHandler(cfg Config) http.Handler {
 // newV1 is the JSON API: every route under /v1/.
 func newV1(cfg Config) http.Handler {
 	mux := http.NewServeMux()
-	residents{store: cfg.Store, region: cfg.PhoneRegion, logger: cfg.Logger}.register(mux)
+	if cfg.Store != nil {
+		residents{store: cfg.Store, region: cfg.PhoneRegion, logger: cfg.Logger}.register(mux)
+	}
+	if cfg.Campaigns != nil {
+		campaignRoutes(mux, cfg.Campaigns, cfg.Logger)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Responses carry profiles (names, contacts): no cache keeps them.
 		w.Header().Set("Cache-Control", "no-store")

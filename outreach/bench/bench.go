@@ -21,6 +21,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/daemon"
+	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/outreach/store"
 	"github.com/outreach-dev/outreach/queue"
 )
@@ -128,6 +129,9 @@ func (r *run) setUp(ctx context.Context) error {
 	r.cfg = r.opt.Config
 	r.cfg.Stream = r.cfg.Stream + ":" + r.id // a stream of its own; a hash tag in the name is kept
 	r.cfg.HTTPAddr = "127.0.0.1:0"
+	// The bench measures the pipeline: quiet hours and frequency caps would
+	// hold back or suppress its bulk jobs depending on the hour.
+	r.cfg.Policy = policy.Rules{}
 	if r.opt.Channel != "email" && !r.cfg.SMSEnabled() {
 		r.twilio = newTwilioStandIn()
 		r.cfg.TwilioAccountSID, r.cfg.TwilioAuthToken = r.twilio.sid, outreach.Secret(r.twilio.token)
@@ -204,8 +208,7 @@ func (r *run) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if r.rdb != nil {
-		r.rdb.Del(ctx, r.keys.Stream, r.keys.Dead, r.keys.Delayed)
-		r.deleteLocks(ctx)
+		r.deleteKeys(ctx)
 		_ = r.rdb.Close()
 	}
 	if r.store != nil {
@@ -224,9 +227,11 @@ func (r *run) cleanup() {
 	}
 }
 
-// deleteLocks removes job locks the run may have left (they expire anyway).
-func (r *run) deleteLocks(ctx context.Context) {
-	iter := r.rdb.Scan(ctx, 0, r.keys.LockPrefix+"*", 1000).Iterator()
+// deleteKeys removes the run's keys: its lanes, dead letters, delayed set,
+// and the job locks and cap sets it may have left (they expire anyway).
+// Every one of them starts with the run's own stream name.
+func (r *run) deleteKeys(ctx context.Context) {
+	iter := r.rdb.Scan(ctx, 0, r.keys.Stream+"*", 1000).Iterator()
 	for iter.Next(ctx) {
 		r.rdb.Del(ctx, iter.Val())
 	}

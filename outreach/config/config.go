@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -56,13 +57,19 @@ type Config struct {
 	// LocaleFallback maps a locale to the one to try when it has no
 	// template (OUTREACH_LOCALE_FALLBACK), before the built-in rules.
 	LocaleFallback map[string]string
+
+	// Policy is OUTREACH_QUIET_HOURS, OUTREACH_BULK_DAILY_CAP and
+	// OUTREACH_BULK_WEEKLY_CAP.
+	Policy policy.Rules
 }
 
 // Var describes one environment variable, for `outreach help` and the README.
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.
-var Vars = []Var{
+var Vars = append(baseVars, policyVars...)
+
+var baseVars = []Var{
 	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream, e.g. redis://127.0.0.1:6379/0"},
 	{"OUTREACH_DATABASE_URL", "sqlite://outreach.db", "archive and residents: sqlite:///path/file.db or postgres://..."},
 	{"OUTREACH_SMTP_URL", "", "smtp://user:pass@host:port?tls=none|starttls|tls (email is off when empty)"},
@@ -163,6 +170,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.LocaleFallback, err = parseLocaleFallback(getenv("OUTREACH_LOCALE_FALLBACK")); err != nil {
 		errs = append(errs, err)
 	}
+	c.Policy = loadPolicy(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

@@ -21,10 +21,12 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/api"
+	"github.com/outreach-dev/outreach/outreach/campaign"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
 	"github.com/outreach-dev/outreach/outreach/email"
 	"github.com/outreach-dev/outreach/outreach/metrics"
+	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/outreach/sms"
 	"github.com/outreach-dev/outreach/outreach/store"
 	"github.com/outreach-dev/outreach/outreach/unsubscribe"
@@ -44,8 +46,14 @@ type Options struct {
 	// outbox). The daemon closes them.
 	Senders map[outreach.Channel]outreach.Sender
 	// Dispatch overrides pipeline settings (tests); Consumer, Store,
-	// Templates, Senders, Metrics and Logger are filled in by New.
+	// Templates, Senders, Metrics, Logger and Policy are filled in by New
+	// (Policy from Config.Policy), and Zones from Config.TimeZone unless
+	// set. Its Now drives the campaign scheduler too.
 	Dispatch dispatch.Config
+	// SchedulerEvery is the campaign scheduler's tick (default 1s).
+	SchedulerEvery time.Duration
+	// APIMiddleware wraps the /v1/ routes (see api.Config.Middleware).
+	APIMiddleware func(http.Handler) http.Handler
 	// Hangup, when set, reloads the templates on every value it delivers
 	// while Run runs: the command passes the channel it registered for
 	// SIGHUP with signal.Notify.
@@ -56,6 +64,7 @@ type Options struct {
 type Daemon struct {
 	logger     *slog.Logger
 	dispatcher *dispatch.Dispatcher
+	scheduler  *campaign.Scheduler
 	http       *http.Server
 	listener   net.Listener
 	cleanups   []func() error // run in reverse order on the way out
@@ -68,6 +77,8 @@ type Daemon struct {
 	Redis    redis.UniversalClient
 	Keys     queue.Keys
 	Registry *prometheus.Registry
+	// Campaigns creates and steers campaigns (the HTTP API uses it too).
+	Campaigns *campaign.Service
 }
 
 // New builds every part of the daemon and opens its connections, so that a
@@ -150,6 +161,10 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	dc.Workers = cmp.Or(dc.Workers, cfg.Workers)
 	dc.MaxAttempts = cmp.Or(dc.MaxAttempts, cfg.MaxAttempts)
+	dc.Policy = cfg.Policy
+	if dc.Zones == nil {
+		dc.Zones = policy.NewZones(cfg.TimeZone)
+	}
 	dc.UrgentAllChannels = dc.UrgentAllChannels || cfg.Delivery.UrgentAllChannels
 	dc.SendTimeout = sendTimeout(cfg, dc)
 	if signer != nil {
@@ -158,6 +173,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	if d.dispatcher, err = dispatch.New(dc); err != nil {
 		return nil, err
 	}
+	d.buildCampaigns(opt, consumer, dc.Zones, cfg.TimeZone)
 
 	d.http = &http.Server{
 		Handler: api.NewHandler(api.Config{
@@ -170,6 +186,8 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Store:       st,
 			PhoneRegion: cfg.PhoneRegion,
 			Webhooks:    webhooks(cfg, st, m, signer),
+			Campaigns:   d.Campaigns,
+			Middleware:  opt.APIMiddleware,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever
@@ -297,6 +315,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	dispatchDone := make(chan error, 1)
 	go func() { dispatchDone <- d.dispatcher.Run(runCtx) }()
+	schedulerDone := make(chan struct{})
+	go func() { d.scheduler.Run(runCtx); close(schedulerDone) }()
 
 	var err error
 	select {
@@ -309,6 +329,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		err = <-dispatchDone
 	}
+	cancel()
+	<-schedulerDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

@@ -4,30 +4,32 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/outreach-dev/outreach/queue"
 )
 
-// acker acknowledges stream entries in batches: one XACK for all the ids
-// that finished since the last one. An ack that fails only leaves the entry
+// acker acknowledges stream entries in batches: one XACK per lane for all
+// the entries that finished since the last one. An ack that fails only leaves the entry
 // pending; it is claimed again later and deduplicated by job id, so acks are
 // fire-and-forget for the workers.
 type acker struct {
-	ack      func(ctx context.Context, ids ...string) error
+	ack      func(ctx context.Context, refs ...queue.Ref) error
 	logger   *slog.Logger
 	maxBatch int
-	in       chan string
+	in       chan queue.Ref
 	done     chan struct{}
 }
 
-func newAcker(ack func(ctx context.Context, ids ...string) error, logger *slog.Logger, maxBatch int) *acker {
-	return &acker{ack: ack, logger: logger, maxBatch: maxBatch, in: make(chan string, maxBatch), done: make(chan struct{})}
+func newAcker(ack func(ctx context.Context, refs ...queue.Ref) error, logger *slog.Logger, maxBatch int) *acker {
+	return &acker{ack: ack, logger: logger, maxBatch: maxBatch, in: make(chan queue.Ref, maxBatch), done: make(chan struct{})}
 }
 
-// Ack queues id for acknowledgement.
-func (a *acker) Ack(id string) { a.in <- id }
+// Ack queues ref for acknowledgement.
+func (a *acker) Ack(ref queue.Ref) { a.in <- ref }
 
 func (a *acker) run() {
 	defer close(a.done)
-	ids := make([]string, 0, a.maxBatch)
+	ids := make([]queue.Ref, 0, a.maxBatch)
 	for id := range a.in {
 		ids = gather(a.in, id, a.maxBatch, ids)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/metrics"
+	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/queue"
 	"github.com/outreach-dev/outreach/templates"
 )
@@ -76,6 +77,17 @@ type Config struct {
 	TimeZone *time.Location
 	// Now returns the current time (tests).
 	Now func() time.Time
+
+	// Policy and its settings: see policy.go. The zero Rules send
+	// everything at once, uncapped.
+	Policy policy.Rules
+	// Zones resolves residents' time zones (default: UTC for residents
+	// without one).
+	Zones *policy.Zones
+	// CampaignCacheTTL is how long a campaign's state is trusted before it
+	// is read again (default 1s): pausing or cancelling a campaign reaches
+	// its jobs within that time.
+	CampaignCacheTTL time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -95,6 +107,10 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Zones == nil {
+		c.Zones = policy.NewZones(nil)
+	}
+	c.CampaignCacheTTL = cmp.Or(c.CampaignCacheTTL, time.Second)
 	return c
 }
 
@@ -127,7 +143,8 @@ type Dispatcher struct {
 	logger   *slog.Logger
 	recorder *recorder
 	acker    *acker
-	// inFlight holds the ids of the entries handed to the workers and not
+	states   *campaignStates
+	// inFlight holds the entries (queue.Ref) handed to the workers and not
 	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
 	// entries that take longer than the claim idle time, and the job lock
 	// lets the same entry id through; claim skips these.
@@ -148,6 +165,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		senders: cfg.Senders,
 		metrics: cfg.Metrics,
 		logger:  cfg.Logger,
+		states:  newCampaignStates(cfg.Store, cfg.CampaignCacheTTL),
 	}, nil
 }
 
@@ -159,7 +177,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		return fmt.Errorf("create consumer group: %w", err)
 	}
 	d.recorder = newRecorder(d.store, d.logger, 500)
-	d.acker = newAcker(d.q.Ack, d.logger, 500)
+	d.acker = newAcker(d.q.AckRefs, d.logger, 500)
 	go d.recorder.run()
 	go d.acker.run()
 
@@ -173,7 +191,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		workers.Go(func() {
 			for e := range work {
 				d.processSafely(workCtx, e)
-				d.inFlight.Delete(e.ID)
+				d.inFlight.Delete(e.Ref())
 			}
 		})
 	}
@@ -220,7 +238,7 @@ func (d *Dispatcher) readLoop(ctx context.Context, work chan<- queue.Entry) {
 		}
 		failures = 0
 		for _, e := range entries {
-			d.inFlight.Store(e.ID, struct{}{})
+			d.inFlight.Store(e.Ref(), struct{}{})
 			work <- e // blocks while all workers are busy: the backlog stays in Redis
 		}
 	}
@@ -238,14 +256,14 @@ func (d *Dispatcher) claim(ctx context.Context, work chan<- queue.Entry) {
 		}
 		handed := 0
 		for _, e := range entries {
-			if _, busy := d.inFlight.LoadOrStore(e.ID, struct{}{}); busy {
+			if _, busy := d.inFlight.LoadOrStore(e.Ref(), struct{}{}); busy {
 				continue // ours, still in progress: not a dead consumer's
 			}
 			select {
 			case work <- e:
 				handed++
 			case <-ctx.Done():
-				d.inFlight.Delete(e.ID)
+				d.inFlight.Delete(e.Ref())
 				return
 			}
 		}
@@ -284,6 +302,11 @@ func (d *Dispatcher) refreshStats(ctx context.Context) {
 	d.metrics.QueuePending.Set(float64(s.Pending))
 	d.metrics.DeadLetterSize.Set(float64(s.Dead))
 	d.metrics.DelayedSize.Set(float64(s.Delayed))
+	for _, l := range s.Lanes {
+		d.metrics.LaneLength.WithLabelValues(l.Name).Set(float64(l.Length))
+		d.metrics.LaneLag.WithLabelValues(l.Name).Set(float64(l.Lag))
+		d.metrics.LanePending.WithLabelValues(l.Name).Set(float64(l.Pending))
+	}
 }
 
 // every runs fn now and then every interval until ctx is done.

@@ -32,8 +32,9 @@ func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
 }
 
 // process takes one stream entry through the pipeline:
-// decode -> (defer until send_at) -> dedupe -> audience -> per resident
-// (route -> render -> send) -> record -> ack, retry or dead-letter.
+// decode -> (defer until send_at) -> campaign state -> dedupe -> audience ->
+// per resident (policy -> route -> render -> send) -> record -> schedule
+// what waits (deferrals, follow-ups) -> ack, retry or dead-letter.
 func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	job, err := decode(e)
 	if err != nil {
@@ -52,6 +53,11 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		}
 		d.metrics.Deferred.WithLabelValues(string(job.Kind)).Inc()
 		log.Info("job deferred until send_at", "send_at", job.SendAt)
+		return
+	}
+
+	campaign, stop := d.campaignGate(ctx, e, job, log)
+	if stop {
 		return
 	}
 
@@ -97,6 +103,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		retryWhy  string
 		retryHint time.Duration
 		rejectErr error
+		later     []queue.Delayed // deliveries deferred by quiet hours
 	)
 	// note keeps the records of one stage and what its error asks for.
 	note := func(recs []outreach.Delivery, err error) {
@@ -112,7 +119,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	}
 	groupRecs, err := d.postGroups(ctx, job, residents, e, lastAttempt, prior)
 	note(groupRecs, err)
-	stop := isReject(err) // a group post is the default variant: residents' would fail the same way
+	stop = isReject(err) // a group post is the default variant: residents' would fail the same way
 	lockedAt := time.Now()
 	for _, r := range residents {
 		if stop {
@@ -123,7 +130,15 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 				lockedAt = time.Now()
 			}
 		}
-		recs, err := d.deliverResident(ctx, job, r, e, lastAttempt, prior[r.ID])
+		if suppressedBefore(prior[r.ID]) {
+			continue // the policy settled this resident on an earlier attempt
+		}
+		recs, err := d.deliverWithPolicy(ctx, job, r, e, lastAttempt, campaign, prior[r.ID])
+		if deferred, ok := asDeferral(err); ok {
+			records = append(records, recs...)
+			later = append(later, deferredJob(job, r, deferred.until, e.Attempt))
+			continue
+		}
 		note(recs, err)
 		// A template error in the default variant fails every other
 		// resident the same way. One in a variant (an elderly resident's
@@ -141,6 +156,10 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	}
 	for _, rec := range records {
 		d.metrics.Deliveries.WithLabelValues(string(rec.Channel), string(job.Kind), string(rec.Status)).Inc()
+	}
+	if err := d.scheduleLater(ctx, e, job, later, records, settledResidents(prior)); err != nil {
+		log.Error("schedule deferred deliveries and follow-ups failed; entry stays pending", "err", err)
+		return
 	}
 
 	switch {
@@ -170,7 +189,7 @@ func decode(e queue.Entry) (outreach.Job, error) {
 		return outreach.Job{}, err
 	}
 	if job.ID == "" {
-		job.ID = e.ID
+		job.ID = e.DefaultJobID()
 	}
 	if job.Resident != nil {
 		// Validated and normalized like a profile given to the API; region
@@ -314,7 +333,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 
 // done acks a finished entry and observes its end-to-end latency.
 func (d *Dispatcher) done(e queue.Entry, job outreach.Job) {
-	d.acker.Ack(e.ID)
+	d.acker.Ack(e.Ref())
 	if t, ok := entryTime(e.ID); ok {
 		d.metrics.JobLatency.WithLabelValues(string(job.Kind)).Observe(time.Since(t).Seconds())
 	}

@@ -14,7 +14,7 @@ import (
 // queued up meanwhile in a single Store.Record call. Under load the batches
 // grow by themselves; when idle a delivery is written at once.
 type recorder struct {
-	store    outreach.Store
+	store    archiveWriter
 	logger   *slog.Logger
 	maxBatch int
 	in       chan recordReq
@@ -26,7 +26,12 @@ type recordReq struct {
 	err chan error
 }
 
-func newRecorder(store outreach.Store, logger *slog.Logger, maxBatch int) *recorder {
+// archiveWriter is the part of outreach.Store that the recorder uses.
+type archiveWriter interface {
+	Record(ctx context.Context, ds []outreach.Delivery) error
+}
+
+func newRecorder(store archiveWriter, logger *slog.Logger, maxBatch int) *recorder {
 	return &recorder{
 		store:    store,
 		logger:   logger,

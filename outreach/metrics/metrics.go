@@ -59,6 +59,9 @@ type Metrics struct {
 	DelayedSize    prometheus.Gauge
 	// InFlight is the number of jobs being processed by this daemon.
 	InFlight prometheus.Gauge
+
+	// Policy, lanes and campaigns (see policy.go).
+	PolicyMetrics
 }
 
 // New creates the metrics and registers them with reg.
@@ -158,6 +161,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.RateLimitWait, m.WebhookRequests, m.StatusReports, m.Replies, m.OptOuts,
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 	)
+	m.PolicyMetrics = newPolicyMetrics(reg)
 	m.preinit()
 	return m
 }
@@ -170,11 +174,10 @@ func (m *Metrics) preinit() {
 		m.Duplicates.WithLabelValues(string(k))
 		m.JobLatency.WithLabelValues(string(k))
 		for _, c := range outreach.AllChannels {
-			for _, s := range []outreach.Status{outreach.StatusSent, outreach.StatusFailed, outreach.StatusRetrying} {
+			for _, s := range outreach.Statuses {
 				m.Deliveries.WithLabelValues(string(c), string(k), string(s))
 			}
 		}
-		m.Deliveries.WithLabelValues(string(outreach.ChannelSMS), string(k), string(outreach.StatusQueued))
 	}
 	for _, r := range outreach.Reasons {
 		m.DeadLetters.WithLabelValues(string(r))

@@ -20,8 +20,8 @@ func TestPreinit(t *testing.T) {
 	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", err, problems)
 	}
-	// channel x kind x {sent, failed, retrying}, and SMS queued per kind
-	if got, want := testutil.CollectAndCount(m.Deliveries), len(outreach.AllChannels)*len(outreach.Kinds)*3+len(outreach.Kinds); got != want {
+	// channel x kind x every status
+	if got, want := testutil.CollectAndCount(m.Deliveries), len(outreach.AllChannels)*len(outreach.Kinds)*len(outreach.Statuses); got != want {
 		t.Errorf("deliveries has %d series, want %d", got, want)
 	}
 	want := `
@@ -36,5 +36,24 @@ outreach_template_reloads_total{result="success"} 0
 	got := testutil.CollectAndCount(m.JobsReceived)
 	if got != len(outreach.Kinds) {
 		t.Errorf("jobs_received has %d series, want one per kind (%d)", got, len(outreach.Kinds))
+	}
+}
+
+// TestPolicyPreinit: every policy decision, lane and follow-up kind shows
+// as zero before anything happens.
+func TestPolicyPreinit(t *testing.T) {
+	t.Parallel()
+	m := New(prometheus.NewRegistry())
+	for name, tt := range map[string]struct {
+		c    prometheus.Collector
+		want int
+	}{
+		"policy decisions": {m.PolicyDecisions, len(outreach.PolicyOutcomes)},
+		"lane lag":         {m.LaneLag, 3},
+		"follow-ups":       {m.FollowUps, len(outreach.Kinds)},
+	} {
+		if got := testutil.CollectAndCount(tt.c); got != tt.want {
+			t.Errorf("%s: %d series, want %d", name, got, tt.want)
+		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at, segments, encoding, queued_at`
+	created_at, updated_at, sent_at, segments, encoding, queued_at, policy`
 
 // upsertDeliveries writes a whole batch in one statement: each parameter is
 // the array of one column, and unnest turns the arrays back into rows. On
@@ -25,7 +25,7 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
 		$16::integer[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[],
-		$21::integer[], $22::text[], $23::timestamptz[])
+		$21::integer[], $22::text[], $23::timestamptz[], $24::text[])
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -36,7 +36,8 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		attempts = excluded.attempts, campaign = excluded.campaign,
 		updated_at = excluded.updated_at,
 		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
-		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at`
+		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at,
+		policy = excluded.policy`
 
 // Record inserts or updates deliveries by ID in one statement, so one
 // round trip and one transaction whatever the batch size. Deliveries with
@@ -129,11 +130,13 @@ func deliveryArrays(ds []outreach.Delivery) []any {
 		segments,
 		text(func(d *outreach.Delivery) string { return d.Encoding }),
 		queued,
+		text(func(d *outreach.Delivery) string { return string(d.Policy) }),
 	}
 }
 
-// Accepted returns the set of residents whose delivery of jobID a provider
-// has taken (an accepted status, or a sent_at).
+// Accepted returns the set of residents whose delivery of jobID must not
+// be sent again: a provider has taken it (an accepted status, or a
+// sent_at), or the policy suppressed it.
 func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT resident_id FROM deliveries
 		WHERE job_id = $1 AND (status = ANY($2) OR sent_at IS NOT NULL)`,
@@ -191,7 +194,7 @@ func scanDeliveryRow(row pgx.Row) (outreach.Delivery, error) {
 	if err := row.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &attempts, &d.Campaign,
-		&d.CreatedAt, &d.UpdatedAt, &d.SentAt, &segments, &d.Encoding, &d.QueuedAt); err != nil {
+		&d.CreatedAt, &d.UpdatedAt, &d.SentAt, &segments, &d.Encoding, &d.QueuedAt, &d.Policy); err != nil {
 		return d, err
 	}
 	d.Attempts = int(attempts)

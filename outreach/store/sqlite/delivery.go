@@ -13,13 +13,13 @@ import (
 
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at, segments, encoding, queued_at`
+	created_at, updated_at, sent_at, segments, encoding, queued_at, policy`
 
 // upsertDelivery replaces every column of an existing delivery except
 // created_at, which keeps its first value, and sent_at, which keeps its
 // first non-NULL value.
 const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -30,7 +30,8 @@ const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
 		attempts = excluded.attempts, campaign = excluded.campaign,
 		updated_at = excluded.updated_at,
 		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
-		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at`
+		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at,
+		policy = excluded.policy`
 
 // Record inserts or updates deliveries by ID, all in one transaction. The
 // cost that matters is the commit (an fsync), paid once per call, so
@@ -64,7 +65,7 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 			string(d.Channel), d.Template, d.TemplateVersion, d.Locale, d.Variant, d.Subject, d.Body,
 			string(d.Status), d.ProviderID, d.Error, d.Attempts, d.Campaign,
 			micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.SentAt),
-			d.Segments, d.Encoding, nullMicros(d.QueuedAt)); err != nil {
+			d.Segments, d.Encoding, nullMicros(d.QueuedAt), string(d.Policy)); err != nil {
 			return fmt.Errorf("record delivery %q: %w", d.ID, err)
 		}
 	}
@@ -74,8 +75,9 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 	return nil
 }
 
-// Accepted returns the set of residents whose delivery of jobID a provider
-// has taken (an accepted status, or a sent_at).
+// Accepted returns the set of residents whose delivery of jobID must not
+// be sent again: a provider has taken it (an accepted status, or a
+// sent_at), or the policy suppressed it.
 func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
 	statuses := normalize.AcceptedStatuses()
 	args := []any{jobID}
@@ -146,7 +148,7 @@ func scanDelivery(rows interface{ Scan(...any) error }) (outreach.Delivery, erro
 	if err := rows.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &d.Attempts, &d.Campaign,
-		&created, &updated, &sentAt, &d.Segments, &d.Encoding, &queuedAt); err != nil {
+		&created, &updated, &sentAt, &d.Segments, &d.Encoding, &queuedAt, &d.Policy); err != nil {
 		return d, err
 	}
 	d.CreatedAt = fromMicros(created)

@@ -85,7 +85,7 @@ func testRecordRoundTrip(t *testing.T, open func(t *testing.T) outreach.Store) {
 		Template: "holiday_greeting", TemplateVersion: "2025.1", Locale: "zh-CN", Variant: "elderly",
 		Subject: "新春快乐", Body: "王先生，新春快乐！\n'quotes' \"and\" ; commas, too",
 		Status: outreach.StatusFailed, ProviderID: "SM123", Error: "permanent failure (twilio_21610, code 21610)",
-		Attempts: 3, Campaign: "spring-2025", Segments: 2, Encoding: "UCS-2",
+		Attempts: 3, Campaign: "spring-2025", Segments: 2, Encoding: "UCS-2", Policy: outreach.PolicyUrgentBypass,
 		CreatedAt: created, UpdatedAt: created.Add(1500 * time.Microsecond), SentAt: ptr(created.Add(time.Millisecond)),
 		QueuedAt: ptr(created.Add(500 * time.Microsecond)),
 	}
@@ -106,6 +106,15 @@ func testRecordRoundTrip(t *testing.T, open func(t *testing.T) outreach.Store) {
 		}, outreach.Delivery{
 			ID: "d-min", JobID: "job-1", ResidentID: "r-2", Kind: outreach.KindFollowUp,
 			Status: outreach.StatusFailed, Error: "no channel", CreatedAt: base, UpdatedAt: base,
+		}},
+		{"deferred by policy", outreach.Delivery{
+			ID: "d-deferred", JobID: "job-2", ResidentID: "r-2", Kind: outreach.KindHolidayGreeting, Channel: outreach.ChannelEmail,
+			Status: outreach.StatusDeferred, Policy: outreach.PolicyQuietHours, Error: "deferred until 08:00",
+			CreatedAt: base, UpdatedAt: base,
+		}, outreach.Delivery{
+			ID: "d-deferred", JobID: "job-2", ResidentID: "r-2", Kind: outreach.KindHolidayGreeting, Channel: outreach.ChannelEmail,
+			Status: outreach.StatusDeferred, Policy: outreach.PolicyQuietHours, Error: "deferred until 08:00",
+			CreatedAt: base, UpdatedAt: base,
 		}},
 	}
 	for _, tt := range tests {
@@ -324,13 +333,17 @@ func testAccepted(t *testing.T, open func(t *testing.T) outreach.Store) {
 		d("j1", "twice", outreach.ChannelEmail, outreach.StatusSent),
 		d("j1", "twice", outreach.ChannelSMS, outreach.StatusDelivered),
 		d("j2", "other-job", outreach.ChannelEmail, outreach.StatusSent),
+		d("j1", "suppressed", "", outreach.StatusSuppressed),
+		d("j1", "deferred", outreach.ChannelEmail, outreach.StatusDeferred),
 	)
 	tests := []struct {
 		job  string
 		want map[string]bool
 	}{
+		// Accepted by a provider, or settled by the policy (suppressed); a
+		// deferred one is still to be sent.
 		{"j1", map[string]bool{"sent": true, "delivered": true, "queued": true, "undelivered": true,
-			"failed-later": true, "fell-back": true, "twice": true}},
+			"failed-later": true, "fell-back": true, "twice": true, "suppressed": true}},
 		{"j2", map[string]bool{"other-job": true}},
 		{"unknown", map[string]bool{}},
 	}

@@ -50,7 +50,7 @@ func Deliveries(ds []outreach.Delivery, now time.Time) ([]outreach.Delivery, err
 			{"template", d.Template}, {"template_version", d.TemplateVersion}, {"locale", d.Locale},
 			{"variant", d.Variant}, {"subject", d.Subject}, {"body", d.Body}, {"encoding", d.Encoding},
 			{"status", string(d.Status)}, {"provider_message_id", d.ProviderID},
-			{"error", d.Error}, {"campaign", d.Campaign},
+			{"error", d.Error}, {"campaign", d.Campaign}, {"policy", string(d.Policy)},
 		}
 		for _, f := range texts {
 			if err := checkText(f.value); err != nil {
@@ -167,12 +167,13 @@ func StageSQL(column string) string {
 	return b.String()
 }
 
-// AcceptedStatuses are the statuses for which Status.Accepted holds, for
+// AcceptedStatuses are the statuses for which Status.Settled holds (a
+// redelivery must leave the resident alone), for
 // SQL IN lists.
 func AcceptedStatuses() []string {
 	var out []string
 	for _, st := range outreach.Statuses {
-		if st.Accepted() {
+		if st.Settled() {
 			out = append(out, string(st))
 		}
 	}

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/campaign"
+)
+
+// Campaigns is what the campaign routes need; *campaign.Service has it.
+type Campaigns interface {
+	Create(ctx context.Context, spec outreach.Campaign) (outreach.Campaign, error)
+	List(ctx context.Context) ([]outreach.Campaign, error)
+	Show(ctx context.Context, id string) (campaign.View, error)
+	Pause(ctx context.Context, id string) (outreach.Campaign, error)
+	Resume(ctx context.Context, id string) (outreach.Campaign, error)
+	Cancel(ctx context.Context, id string) (outreach.Campaign, error)
+}
+
+// campaignRoutes adds the campaign API to mux:
+//
+//	POST /v1/campaigns                 create (201, the campaign; Location names it)
+//	GET  /v1/campaigns                 list: {"campaigns": [...]}, newest first
+//	GET  /v1/campaigns/{id}            the campaign with its counts and next run
+//	POST /v1/campaigns/{id}/pause      pause, resume or cancel (200, the campaign)
+//	POST /v1/campaigns/{id}/resume
+//	POST /v1/campaigns/{id}/cancel
+//
+// Bodies are JSON (Content-Type: application/json). Errors are
+// {"error": "..."} with 400 (a bad request, naming the field when it can),
+// 404 (no such campaign), 409 (the campaign's state does not allow it),
+// 413, 415 or 500.
+func campaignRoutes(mux *http.ServeMux, cs Campaigns, logger *slog.Logger) {
+	h := campaignHandler{cs: cs, logger: logger}
+	mux.HandleFunc("POST /v1/campaigns", h.create)
+	mux.HandleFunc("GET /v1/campaigns", h.list)
+	mux.HandleFunc("GET /v1/campaigns/{id}", h.show)
+	for name, op := range map[string]func(context.Context, string) (outreach.Campaign, error){
+		"pause": cs.Pause, "resume": cs.Resume, "cancel": cs.Cancel,
+	} {
+		mux.HandleFunc("POST /v1/campaigns/{id}/"+name, h.change(op))
+	}
+}
+
+type campaignHandler struct {
+	cs     Campaigns
+	logger *slog.Logger
+}
+
+// createRequest is the body of POST /v1/campaigns: the campaign's plan,
+// without what the daemon keeps (id, state, progress).
+type createRequest struct {
+	Name     string             `json:"name"`
+	Kind     outreach.Kind      `json:"kind"`
+	Template string             `json:"template,omitempty"`
+	Audience outreach.Audience  `json:"audience"`
+	Channels []outreach.Channel `json:"channels,omitempty"`
+	Data     map[string]any     `json:"data,omitempty"`
+	Priority outreach.Priority  `json:"priority,omitempty"`
+	Schedule outreach.Schedule  `json:"schedule"`
+}
+
+func (h campaignHandler) create(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	if apiErr := decodeBody(w, r, &req); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	c, err := h.cs.Create(r.Context(), outreach.Campaign{
+		Name: req.Name, Kind: req.Kind, Template: req.Template, Audience: req.Audience,
+		Channels: req.Channels, Data: req.Data, Priority: req.Priority, Schedule: req.Schedule,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/campaigns/"+c.ID)
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (h campaignHandler) list(w http.ResponseWriter, r *http.Request) {
+	cs, err := h.cs.List(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if cs == nil {
+		cs = []outreach.Campaign{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"campaigns": cs})
+}
+
+func (h campaignHandler) show(w http.ResponseWriter, r *http.Request) {
+	v, err := h.cs.Show(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (h campaignHandler) change(op func(context.Context, string) (outreach.Campaign, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := op(r.Context(), r.PathValue("id"))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+// fail answers with the status err calls for. The text of a client's
+// error goes back to it; an internal one is logged and not shown.
+func (h campaignHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, campaign.ErrInvalid):
+		status = http.StatusBadRequest
+	case errors.Is(err, outreach.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, campaign.ErrState):
+		status = http.StatusConflict
+	}
+	if status == http.StatusInternalServerError {
+		h.logger.Error("campaign request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, errorf(status, "", "internal error; see the daemon's log"))
+		return
+	}
+	writeError(w, errorf(status, "", "%s", err.Error()))
+}

@@ -123,6 +123,8 @@ func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dis
 		StatsEvery:   50 * time.Millisecond,
 		MaxAttempts:  3,
 		LockWait:     100 * time.Millisecond,
+		// Campaign tests pause and cancel; the next job must see it.
+		CampaignCacheTTL: time.Millisecond,
 	}
 	if tune != nil {
 		tune(&cfg, &dc)
@@ -138,7 +140,7 @@ func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dis
 		}
 		h.rdb.Close()
 	})
-	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup})
+	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup, SchedulerEvery: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("daemon.New: %v", err)
 	}

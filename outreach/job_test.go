@@ -83,6 +83,7 @@ func FuzzDecodeJob(f *testing.F) {
 	f.Add(`{"kind":"follow_up","resident_id":"r1","data":{"topic":"x"}}`)
 	f.Add(`{"kind":"maintenance_notice","audience":{"tags":["elderly"]},"send_at":"2026-12-01T09:00:00Z"}`)
 	f.Add(`{"kind":`)
+	f.Add(`{"kind":"maintenance_notice","resident_id":"r1","priority":"urgent","follow_up":{"kind":"satisfaction_callback","after":"24h","data":{"service":"x"}}}`)
 	f.Add(`{"kind":"follow_up","resident":{"id":"ext-7","name":"O","phone":"+8613800138000","opt_out_channels":["sms"]}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		job, err := DecodeJob([]byte(s))

@@ -21,10 +21,11 @@ import (
 // Exactly one daemon expands an occurrence: the Expander takes a lease in
 // Redis for the campaign and renews it with every batch; a daemon that dies
 // loses it after LeaseTTL and another one takes over. The walk over the
-// audience goes by resident id, in batches of BatchSize jobs added in one
-// pipeline; after each batch the campaign's cursor (the last resident id)
-// and its targeted count are stored in one update, so an expansion that is
-// interrupted resumes after the cursor and holds only one batch in memory.
+// audience reads the directory a page of BatchSize residents at a time
+// (keyset on id) and adds their jobs in one pipeline; after each batch the
+// campaign's cursor (the last resident id) and its targeted count are
+// stored in one update, so an expansion that is interrupted resumes right
+// after the cursor and holds only one batch in memory.
 // Job ids are derived from (campaign, occurrence, resident): a batch that
 // was added but not yet noted in the cursor is added again on resume, and
 // the copies are deduplicated by job id like any job enqueued twice.
@@ -113,67 +114,68 @@ func (x *Expander) Expand(ctx context.Context, id string) (bool, error) {
 	return true, nil
 }
 
-// walk enqueues the jobs of the residents after c.Cursor, batch by batch.
-// stopped is true when the campaign was paused or cancelled meanwhile.
+// walk enqueues the jobs of the residents after c.Cursor, a page of the
+// directory (keyset on id, BatchSize residents) at a time. stopped is true
+// when the campaign was paused or cancelled meanwhile.
 func (x *Expander) walk(ctx context.Context, c outreach.Campaign, lease string, ttl time.Duration) (stopped bool, err error) {
 	size := cmp.Or(x.BatchSize, 1000)
 	batch := make([]outreach.Job, 0, size)
-	errStop := errors.New("stop")
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if held, err := x.Consumer.Lease(ctx, lease, ttl); err != nil {
-			return err
-		} else if !held {
-			return errLeaseLost
-		}
-		if _, err := x.Producer.EnqueueBatch(ctx, batch); err != nil {
-			return fmt.Errorf("enqueue campaign jobs: %w", err)
-		}
-		last, n := batch[len(batch)-1].ResidentID, int64(len(batch))
-		batch = batch[:0]
-		goOn := true
-		_, err := x.Store.UpdateCampaign(ctx, c.ID, func(cc *outreach.Campaign) error {
-			if cc.Occurrence != c.Occurrence {
-				return errStale
-			}
-			cc.Cursor, cc.Targeted = last, cc.Targeted+n
-			goOn = cc.State == outreach.CampaignRunning
-			return nil
-		})
+	after := c.Cursor
+	for {
+		page, err := x.Store.ListResidents(ctx, outreach.ResidentFilter{Audience: c.Audience, After: after, Limit: size})
 		if err != nil {
-			return fmt.Errorf("note campaign progress: %w", err)
+			return false, fmt.Errorf("expand campaign %s: %w", c.ID, err)
 		}
-		if x.Metrics != nil {
-			x.Metrics.CampaignJobs.Add(float64(n))
+		if len(page) == 0 {
+			return false, nil
+		}
+		batch = batch[:0]
+		for _, r := range page {
+			batch = append(batch, x.job(c, r))
+		}
+		goOn, err := x.flush(ctx, c, lease, ttl, batch)
+		if err != nil {
+			return false, fmt.Errorf("expand campaign %s: %w", c.ID, err)
 		}
 		if !goOn {
-			return errStop
+			x.logger().Info("campaign paused or cancelled; expansion stops", "campaign", c.ID)
+			return true, nil
 		}
-		return nil
+		if len(page) < size {
+			return false, nil
+		}
+		after = page[len(page)-1].ID
 	}
-	err = x.Store.Residents(ctx, c.Audience, func(r outreach.Resident) error {
-		if r.ID <= c.Cursor { // on the stream already (ids come in byte order)
-			return nil
+}
+
+// flush puts one batch of jobs on the stream in one pipeline and notes the
+// progress (cursor and targeted count) in the campaign, after renewing the
+// lease. goOn is false when the campaign is no longer running.
+func (x *Expander) flush(ctx context.Context, c outreach.Campaign, lease string, ttl time.Duration, batch []outreach.Job) (goOn bool, err error) {
+	if held, err := x.Consumer.Lease(ctx, lease, ttl); err != nil {
+		return false, err
+	} else if !held {
+		return false, errLeaseLost
+	}
+	if _, err := x.Producer.EnqueueBatch(ctx, batch); err != nil {
+		return false, fmt.Errorf("enqueue campaign jobs: %w", err)
+	}
+	last, n := batch[len(batch)-1].ResidentID, int64(len(batch))
+	_, err = x.Store.UpdateCampaign(ctx, c.ID, func(cc *outreach.Campaign) error {
+		if cc.Occurrence != c.Occurrence {
+			return errStale
 		}
-		batch = append(batch, x.job(c, r))
-		if len(batch) == size {
-			return flush()
-		}
+		cc.Cursor, cc.Targeted = last, cc.Targeted+n
+		goOn = cc.State == outreach.CampaignRunning
 		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
-	if errors.Is(err, errStop) {
-		x.logger().Info("campaign paused or cancelled; expansion stops", "campaign", c.ID)
-		return true, nil
-	}
 	if err != nil {
-		return false, fmt.Errorf("expand campaign %s: %w", c.ID, err)
+		return false, fmt.Errorf("note campaign progress: %w", err)
 	}
-	return false, nil
+	if x.Metrics != nil {
+		x.Metrics.CampaignJobs.Add(float64(n))
+	}
+	return goOn, nil
 }
 
 // job is the campaign's job for resident r in the current occurrence.

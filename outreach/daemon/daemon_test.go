@@ -132,6 +132,8 @@ func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dis
 		StatsEvery:   50 * time.Millisecond,
 		MaxAttempts:  3,
 		LockWait:     100 * time.Millisecond,
+		// Campaign tests pause and cancel; the next job must see it.
+		CampaignCacheTTL: time.Millisecond,
 	}
 	if tune != nil {
 		tune(&cfg, &dc)
@@ -147,7 +149,7 @@ func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dis
 		}
 		h.rdb.Close()
 	})
-	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup})
+	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup, SchedulerEvery: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("daemon.New: %v", err)
 	}

@@ -52,7 +52,6 @@ func Campaign(c outreach.Campaign, now time.Time) (outreach.Campaign, error) {
 	return c, nil
 }
 
-
 // CampaignJSON holds the JSON texts of a campaign's structured fields.
 type CampaignJSON struct {
 	Audience, Channels, Data, Schedule []byte

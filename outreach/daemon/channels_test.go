@@ -256,6 +256,16 @@ func TestInboundStopAndReplies(t *testing.T) {
 			if !optedOut() {
 				t.Error("退订 did not opt the resident out of SMS")
 			}
+			// Later SMS to the resident are not sent: the policy stage
+			// archives them as suppressed, with the opt-out as the reason.
+			h.xadd("job", fmt.Sprintf(notice, "after-stop", "r-stop", ""))
+			eventually(t, "the notice after STOP archived", func() bool { return h.settled() && len(h.search(outreach.Filter{JobID: "after-stop"})) == 1 })
+			if rec := h.only("after-stop"); rec.Status != outreach.StatusSuppressed || rec.Policy != outreach.PolicyOptOutChannel {
+				t.Errorf("notice after STOP archived as %s (policy %q), want suppressed for the opt-out", rec.Status, rec.Policy)
+			}
+			if got := len(h.twilio.To(phone)); got != 0 {
+				t.Errorf("Twilio got %d messages for the resident after STOP, want 0", got)
+			}
 			if code, err := h.twilio.Webhook(inbound, twiliotest.AuthToken, h.twilio.InboundForm("+8613800138402", ours, "5 - very happy")); err != nil || code != 200 {
 				t.Fatalf("survey answer: %d %v", code, err)
 			}

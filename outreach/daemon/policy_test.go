@@ -17,22 +17,35 @@ import (
 
 // testClock is the daemon's clock in a test: it stands still until moved.
 type testClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	setAt  time.Time
+	moving bool
 }
 
 func newClock(t time.Time) *testClock { return &testClock{t: t} }
 
+// newMovingClock runs at the pace of the wall clock from where it was set,
+// for tests where the daemon waits on its own clock: a copy of a job
+// locked by another worker comes back LockWait later, which never comes on
+// a clock that stands still.
+func newMovingClock(t time.Time) *testClock {
+	return &testClock{t: t, setAt: time.Now(), moving: true}
+}
+
 func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.moving {
+		return c.t.Add(time.Since(c.setAt))
+	}
 	return c.t
 }
 
 func (c *testClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.t = t
+	c.t, c.setAt = t, time.Now()
 }
 
 var shanghai = func() *time.Location {

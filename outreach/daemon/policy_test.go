@@ -15,7 +15,8 @@ import (
 	"github.com/outreach-dev/outreach/outreach/policy"
 )
 
-// testClock is the daemon's clock in a test: it stands still until moved.
+// testClock is the daemon's clock in a test: it stands still until moved
+// (or, made by newMovingClock, runs from where it was set).
 type testClock struct {
 	mu     sync.Mutex
 	t      time.Time

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -113,11 +114,30 @@ func openPool(ctx context.Context, uri string, conns int, readOnly bool) (*sql.D
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxLifetime(0) // never recycle: an in-memory database would vanish
 	db.SetConnMaxIdleTime(0)
-	if err := db.PingContext(ctx); err != nil {
+	if err := pingFirst(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite database: %w", err)
 	}
 	return db, nil
+}
+
+// pingFirst opens the pool's first connection. Switching a new file to WAL
+// answers SQLITE_BUSY at once, without waiting for busy_timeout, while
+// another process or store does the same; that race is brief, so it is
+// retried for up to busyTimeout.
+func pingFirst(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Ping checks that the database answers.

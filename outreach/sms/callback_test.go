@@ -1,14 +1,12 @@
 package sms
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"errors"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
+
+	"github.com/outreach-dev/outreach/outreach/sms/twiliotest"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -113,31 +111,11 @@ func TestParseInbound(t *testing.T) {
 	}
 }
 
-// sign computes X-Twilio-Signature the way Twilio documents it, without
-// twilio-go: HMAC-SHA1 keyed with the auth token over the full URL followed
-// by each POST parameter's name and value, sorted by name; base64.
-func sign(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
 func TestValidator(t *testing.T) {
 	t.Parallel()
 	const u = "https://outreach.example.com/webhooks/twilio/status"
 	form := url.Values{"MessageSid": {testSMSSID}, "MessageStatus": {"delivered"}, "AccountSid": {testSID}}
-	good := sign(testToken, u, form)
+	good := twiliotest.Sign(testToken, u, form)
 	v := NewValidator(testToken)
 	tampered := url.Values{"MessageSid": {testSMSSID}, "MessageStatus": {"failed"}, "AccountSid": {testSID}}
 	tests := []struct {
@@ -151,7 +129,7 @@ func TestValidator(t *testing.T) {
 		{"valid with the default port spelt out", "https://outreach.example.com:443/webhooks/twilio/status", form, good, true},
 		{"tampered parameter", u, tampered, good, false},
 		{"other URL", "https://evil.example.com/webhooks/twilio/status", form, good, false},
-		{"signed with another token", u, form, sign("another-token", u, form), false},
+		{"signed with another token", u, form, twiliotest.Sign("another-token", u, form), false},
 		{"no signature", u, form, "", false},
 		{"garbage signature", u, form, "not base64 at all", false},
 	}

@@ -154,6 +154,8 @@ type Store interface {
 
 	// CampaignStore keeps the campaigns.
 	CampaignStore
+	// TokenStore keeps the API tokens.
+	TokenStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error

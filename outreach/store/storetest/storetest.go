@@ -72,6 +72,10 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"WalkStopsOnError", testWalkStopsOnError},
 		{"DeleteDeliveries", testDeleteDeliveries},
 		{"DeleteResidents", testDeleteResidents},
+		{"TokenRoundTrip", testTokenRoundTrip},
+		{"TokenErrors", testTokenErrors},
+		{"TokenRevokeAndTouch", testTokenRevokeAndTouch},
+		{"TokenConcurrentTouch", testTokenConcurrentTouch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

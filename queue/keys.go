@@ -40,6 +40,9 @@ type Keys struct {
 	CapPrefix string
 	// LeasePrefix starts the keys of leases (see Consumer.Lease).
 	LeasePrefix string
+	// IdempotencyPrefix starts the keys that remember a job id enqueued
+	// over HTTP with its body (see Producer.EnqueueOnce).
+	IdempotencyPrefix string
 }
 
 // Lock is the key that marks jobID as being processed.
@@ -50,6 +53,9 @@ func (k Keys) Held(campaignID string) string { return k.HeldPrefix + campaignID 
 
 // Cap is the sorted set of the bulk messages recently sent to a resident.
 func (k Keys) Cap(residentID string) string { return k.CapPrefix + residentID }
+
+// Idempotency is the key that remembers the job id enqueued once.
+func (k Keys) Idempotency(jobID string) string { return k.IdempotencyPrefix + jobID }
 
 // Lease is the key of the lease called name.
 func (k Keys) Lease(name string) string { return k.LeasePrefix + name }
@@ -109,6 +115,8 @@ func NewKeys(stream, group string) Keys {
 		HeldIndex:   stream + ":held",
 		CapPrefix:   stream + ":cap:",
 		LeasePrefix: stream + ":lease:",
+
+		IdempotencyPrefix: stream + ":idem:",
 	}
 }
 

@@ -15,7 +15,7 @@ func TestNewKeys(t *testing.T) {
 			Stream: stream, Urgent: stream + ":urgent", Bulk: stream + ":bulk", Group: group,
 			Dead: stream + ":dead", Delayed: stream + ":delayed", LockPrefix: stream + ":lock:",
 			HeldPrefix: stream + ":held:", HeldIndex: stream + ":held", CapPrefix: stream + ":cap:",
-			LeasePrefix: stream + ":lease:",
+			LeasePrefix: stream + ":lease:", IdempotencyPrefix: stream + ":idem:",
 		}
 	}
 	tests := []struct {

@@ -7,39 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"strings"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/preview"
 	"github.com/outreach-dev/outreach/outreach/sms"
 	"github.com/outreach-dev/outreach/outreach/store"
-	"github.com/outreach-dev/outreach/templates"
 )
-
-// preview is what `outreach templates preview --json` prints.
-type preview struct {
-	ResidentID string            `json:"resident_id"`
-	Kind       outreach.Kind     `json:"kind"`
-	Template   string            `json:"template,omitempty"` // the --template override
-	Variant    string            `json:"variant"`            // chosen from the resident's tags
-	Renderings []previewRendered `json:"renderings"`
-}
-
-// previewRendered is one channel's message, or why it cannot be rendered.
-type previewRendered struct {
-	Channel  outreach.Channel `json:"channel"`
-	Template string           `json:"template,omitempty"`
-	Variant  string           `json:"variant,omitempty"` // the variant used; the default when the template has no such variant
-	Locale   string           `json:"locale,omitempty"`
-	Version  string           `json:"version,omitempty"`
-	TimeZone string           `json:"time_zone,omitempty"`
-	Subject  string           `json:"subject,omitempty"`
-	Text     string           `json:"text,omitempty"`
-	HTML     string           `json:"html,omitempty"`
-	SMS      *sms.Size        `json:"sms,omitempty"`
-	Error    string           `json:"error,omitempty"`
-}
 
 // templatesPreview renders a kind's message for a resident from the
 // store, on each channel (or the one asked for), as the daemon would.
@@ -87,35 +62,9 @@ func templatesPreview(ctx context.Context, e *env, args []string) int {
 		return e.fail("templates preview", fmt.Errorf("load resident: %w", err))
 	}
 
-	out := preview{ResidentID: r.ID, Kind: outreach.Kind(*kind), Template: *name, Variant: templates.VariantFor(r)}
-	channels := outreach.AllChannels
-	if *channel != "" {
-		channels = []outreach.Channel{outreach.Channel(*channel)}
-	}
-	failed := false
-	for _, ch := range channels {
-		in := templates.Input{Kind: out.Kind, Template: *name, Locale: r.Locale, Variant: out.Variant, Channel: ch,
-			Resident: r, Data: map[string]any(maps.Clone(data)), Now: time.Now(), DefaultTimeZone: cfg.TimeZone}
-		if *useSample {
-			if smp, ok := set.SampleFor(in); ok {
-				maps.Copy(smp.Data, in.Data)
-				in.Data = smp.Data
-			}
-		}
-		p := previewRendered{Channel: ch}
-		got, err := set.Render(in)
-		if err != nil {
-			p.Error, failed = err.Error(), true
-		} else {
-			p.Template, p.Variant, p.Locale, p.Version, p.TimeZone = got.Template, got.Variant, got.Locale, got.Version, got.TimeZone
-			p.Subject, p.Text, p.HTML = got.Subject, got.Text, got.HTML
-			if ch == outreach.ChannelSMS {
-				size := sms.Measure(got.Text)
-				p.SMS = &size
-			}
-		}
-		out.Renderings = append(out.Renderings, p)
-	}
+	out := preview.Render(set, r, preview.Request{Kind: outreach.Kind(*kind), Template: *name,
+		Channel: outreach.Channel(*channel), Data: map[string]any(data), Sample: *useSample,
+		Now: time.Now(), DefaultTimeZone: cfg.TimeZone})
 
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -126,7 +75,7 @@ func templatesPreview(ctx context.Context, e *env, args []string) int {
 	} else {
 		printPreview(e.stdout, r, out)
 	}
-	if failed {
+	if out.Failed() {
 		for _, p := range out.Renderings {
 			if p.Error != "" {
 				fmt.Fprintf(e.stderr, "outreach templates preview: %s: %s\n", p.Channel, p.Error)
@@ -137,7 +86,7 @@ func templatesPreview(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func printPreview(w io.Writer, r outreach.Resident, p preview) {
+func printPreview(w io.Writer, r outreach.Resident, p preview.Preview) {
 	fmt.Fprintf(w, "Resident: %s %s (locale %s", r.ID, r.Name, orNone(r.Locale))
 	if len(r.Tags) > 0 {
 		fmt.Fprintf(w, ", tags %s", strings.Join(r.Tags, ", "))

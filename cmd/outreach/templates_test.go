@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/preview"
 	"github.com/outreach-dev/outreach/outreach/store"
 )
 
@@ -46,13 +47,13 @@ func previewEnv(t *testing.T) map[string]string {
 var noticeData = []string{"--data", "title=计划停水", "--data", "area=1号楼", "--data", "start=2026-12-02T09:00:00+08:00",
 	"--data", "end=2026-12-02T12:00:00+08:00", "--data", "contact=0755-88888888"}
 
-func previewJSON(t *testing.T, environ map[string]string, args ...string) preview {
+func previewJSON(t *testing.T, environ map[string]string, args ...string) preview.Preview {
 	t.Helper()
 	status, stdout, stderr := runTemplates(t, environ, append([]string{"preview", "--json"}, args...)...)
 	if status != 0 {
 		t.Fatalf("preview %v: status %d\n%s", args, status, stderr)
 	}
-	var p preview
+	var p preview.Preview
 	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
 		t.Fatalf("preview --json printed %q: %v", stdout, err)
 	}

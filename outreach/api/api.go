@@ -1,8 +1,9 @@
 // Package api serves the daemon's HTTP endpoints: /metrics for Prometheus,
 // /healthz (the process is up), /readyz (its dependencies answer), the
-// JSON API under /v1/ (the resident directory, see residents.go; campaigns,
-// see campaigns.go), which Config.Middleware wraps, and the webhooks of
-// providers and mail clients (see Webhooks).
+// JSON API under /v1/ (routes.go: jobs, residents, campaigns, template
+// previews, the archive, the OpenAPI document; scoped bearer tokens,
+// auth.go), which Config.Middleware wraps, and the webhooks of providers
+// and mail clients (see Webhooks).
 package api
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/templates"
 )
 
 // Check reports whether one dependency answers.
@@ -43,19 +45,37 @@ type Config struct {
 	Webhooks *Webhooks
 	// Campaigns, when set, serves /v1/campaigns (see campaigns.go).
 	Campaigns Campaigns
-	// Middleware, when set, wraps every /v1/ route (authentication, for
-	// one); the operational endpoints above stay outside it.
+	// Middleware, when set, wraps every /v1/ route; the operational
+	// endpoints above stay outside it.
 	Middleware func(http.Handler) http.Handler
+	// Auth, when set, requires a bearer token on every /v1/ route but the
+	// OpenAPI document, with the scopes of the route (see routes.go):
+	// 401 without a valid token, 403 without the scope. Nil turns
+	// authentication off (OUTREACH_API_AUTH=off, dev mode).
+	Auth Authenticator
+	// Jobs, when set, serves POST /v1/jobs (see jobs.go).
+	Jobs JobQueue
+	// Templates, when set (with Store), serves POST /v1/templates/preview
+	// with the set it returns (the daemon's current one).
+	Templates func() *templates.Set
+	// TimeZone is OUTREACH_TIMEZONE, for previews.
+	TimeZone *time.Location
 }
 
-// NewHandler returns the daemon's HTTP handler.
-func NewHandler(cfg Config) http.Handler {
+// withDefaults fills in what NewHandler and Routes need.
+func (cfg Config) withDefaults() Config {
 	if cfg.CheckTimeout == 0 {
 		cfg.CheckTimeout = 2 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	return cfg
+}
+
+// NewHandler returns the daemon's HTTP handler.
+func NewHandler(cfg Config) http.Handler {
+	cfg = cfg.withDefaults()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelError),
@@ -74,11 +94,10 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		writeJSON(w, status, results)
 	})
-	if cfg.Store != nil || cfg.Campaigns != nil {
-		// The whole /v1/ API is one handler, so that the authentication of
-		// a later issue (scoped bearer tokens) wraps every route in one
-		// place, here (Config.Middleware, or requireToken(scopes, v1)).
-		// /metrics and the health checks stay outside it.
+	if cfg.Store != nil || cfg.Campaigns != nil || cfg.Jobs != nil {
+		// The whole /v1/ API is one handler (newV1: each route behind its
+		// token scopes, see routes.go), which Config.Middleware wraps.
+		// /metrics, the health checks and the webhooks stay outside it.
 		v1 := newV1(cfg)
 		if cfg.Middleware != nil {
 			v1 = cfg.Middleware(v1)
@@ -89,22 +108,6 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.Webhooks.register(mux, cfg.Logger)
 	}
 	return mux
-}
-
-// newV1 is the JSON API: every route under /v1/.
-func newV1(cfg Config) http.Handler {
-	mux := http.NewServeMux()
-	if cfg.Store != nil {
-		residents{store: cfg.Store, region: cfg.PhoneRegion, logger: cfg.Logger}.register(mux)
-	}
-	if cfg.Campaigns != nil {
-		campaignRoutes(mux, cfg.Campaigns, cfg.Logger)
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Responses carry profiles (names, contacts): no cache keeps them.
-		w.Header().Set("Cache-Control", "no-store")
-		mux.ServeHTTP(w, r)
-	})
 }
 
 // runChecks runs every check concurrently; the result is "ok" or the error.

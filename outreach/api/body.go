@@ -62,20 +62,40 @@ func invalid(err error) (*apiError, bool) {
 // media type must be JSON: application/json, or for PATCH also
 // application/merge-patch+json (RFC 7396).
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	body, apiErr := readBody(w, r)
+	if apiErr != nil {
+		return apiErr
+	}
+	return decodeJSON(body, v, false)
+}
+
+// readBody checks the media type and reads at most MaxBodyBytes (413
+// beyond).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !(r.Method == http.MethodPatch && mt == "application/merge-patch+json")) {
-		return errorf(http.StatusUnsupportedMediaType, "", "want Content-Type: application/json")
+		return nil, errorf(http.StatusUnsupportedMediaType, "", "want Content-Type: application/json")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", MaxBodyBytes)
+			return nil, errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", MaxBodyBytes)
 		}
-		return errorf(http.StatusBadRequest, "", "read request body: %v", err)
+		return nil, errorf(http.StatusBadRequest, "", "read request body: %v", err)
 	}
+	return body, nil
+}
+
+// decodeJSON decodes one JSON object from body into v, refusing unknown
+// fields and trailing data; numbers stay json.Number with useNumber (job
+// data: an id of 18 digits must not become a float).
+func decodeJSON(body []byte, v any, useNumber bool) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
+	if useNumber {
+		dec.UseNumber()
+	}
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}

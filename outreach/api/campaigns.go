@@ -20,7 +20,7 @@ type Campaigns interface {
 	Cancel(ctx context.Context, id string) (outreach.Campaign, error)
 }
 
-// campaignRoutes adds the campaign API to mux:
+// campaignRoutes are the campaign API:
 //
 //	POST /v1/campaigns                 create (201, the campaign; Location names it)
 //	GET  /v1/campaigns                 list: {"campaigns": [...]}, newest first
@@ -33,15 +33,15 @@ type Campaigns interface {
 // {"error": "..."} with 400 (a bad request, naming the field when it can),
 // 404 (no such campaign), 409 (the campaign's state does not allow it),
 // 413, 415 or 500.
-func campaignRoutes(mux *http.ServeMux, cs Campaigns, logger *slog.Logger) {
+func campaignRoutes(cs Campaigns, logger *slog.Logger) []Route {
 	h := campaignHandler{cs: cs, logger: logger}
-	mux.HandleFunc("POST /v1/campaigns", h.create)
-	mux.HandleFunc("GET /v1/campaigns", h.list)
-	mux.HandleFunc("GET /v1/campaigns/{id}", h.show)
-	for name, op := range map[string]func(context.Context, string) (outreach.Campaign, error){
-		"pause": cs.Pause, "resume": cs.Resume, "cancel": cs.Cancel,
-	} {
-		mux.HandleFunc("POST /v1/campaigns/{id}/"+name, h.change(op))
+	return []Route{
+		{"POST /v1/campaigns", scopesManage, http.HandlerFunc(h.create)},
+		{"GET /v1/campaigns", scopesBrowse, http.HandlerFunc(h.list)},
+		{"GET /v1/campaigns/{id}", scopesBrowse, http.HandlerFunc(h.show)},
+		{"POST /v1/campaigns/{id}/pause", scopesManage, h.change(cs.Pause)},
+		{"POST /v1/campaigns/{id}/resume", scopesManage, h.change(cs.Resume)},
+		{"POST /v1/campaigns/{id}/cancel", scopesManage, h.change(cs.Cancel)},
 	}
 }
 

@@ -39,13 +39,15 @@ type residents struct {
 	logger *slog.Logger
 }
 
-func (h residents) register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/residents", h.list)
-	mux.HandleFunc("GET /v1/residents/{id}", h.get)
-	mux.HandleFunc("PUT /v1/residents/{id}", h.put)
-	mux.HandleFunc("PATCH /v1/residents/{id}", h.patch)
-	mux.HandleFunc("PUT /v1/residents/{id}/opt-outs/{name}", h.optOut(true))
-	mux.HandleFunc("DELETE /v1/residents/{id}/opt-outs/{name}", h.optOut(false))
+func (h residents) routes() []Route {
+	return []Route{
+		{"GET /v1/residents", scopesBrowse, http.HandlerFunc(h.list)},
+		{"GET /v1/residents/{id}", scopesBrowse, http.HandlerFunc(h.get)},
+		{"PUT /v1/residents/{id}", scopesManage, http.HandlerFunc(h.put)},
+		{"PATCH /v1/residents/{id}", scopesManage, http.HandlerFunc(h.patch)},
+		{"PUT /v1/residents/{id}/opt-outs/{name}", scopesManage, h.optOut(true)},
+		{"DELETE /v1/residents/{id}/opt-outs/{name}", scopesManage, h.optOut(false)},
+	}
 }
 
 // page is the answer of GET /v1/residents. Next, when set, is the after=

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+// JobQueue enqueues a job at most once per id (*queue.Producer has it).
+type JobQueue interface {
+	EnqueueOnce(ctx context.Context, job outreach.Job) (queue.Enqueued, error)
+}
+
+// jobRoutes is POST /v1/jobs: a job as on the stream, for services that
+// prefer HTTP to XADD.
+//
+// The job id makes a retry safe. It is the Idempotency-Key header, or the
+// body's "id" (both: they must be equal), or, with neither, one the API
+// makes ("api-" and 24 hex digits; a retry of such a request is a new
+// job). A repeat of the same id with the same job is answered 202 with the
+// first request's entry and adds nothing; the same id with a different
+// job is 422 (the IETF Idempotency-Key draft's answer to a reused key).
+// Either way the daemon never sends a job id twice.
+func jobRoutes(cfg Config) []Route {
+	h := jobHandler{q: cfg.Jobs, logger: cfg.Logger}
+	return []Route{{"POST /v1/jobs", scopesEnqueue, http.HandlerFunc(h.enqueue)}}
+}
+
+type jobHandler struct {
+	q      JobQueue
+	logger *slog.Logger
+}
+
+// jobBody is a job as its JSON comes: send_at is read as text here, so that
+// a bad time is a 400 naming send_at rather than a JSON error.
+type jobBody struct {
+	outreach.Job
+	SendAt *string `json:"send_at,omitempty"`
+}
+
+// enqueued is the answer of POST /v1/jobs.
+type enqueued struct {
+	ID       string `json:"id"`
+	StreamID string `json:"stream_id,omitempty"`
+	// Repeat: the job was enqueued before under this id; nothing was added.
+	Repeat bool `json:"repeat,omitempty"`
+}
+
+func (h jobHandler) enqueue(w http.ResponseWriter, r *http.Request) {
+	job, apiErr := readJob(w, r)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	res, err := h.q.EnqueueOnce(r.Context(), job)
+	switch {
+	case errors.Is(err, queue.ErrIdempotencyConflict):
+		writeError(w, errorf(http.StatusUnprocessableEntity, "Idempotency-Key",
+			"job id %q was enqueued with a different job in the last %s; use a new Idempotency-Key (or id) for a new job", job.ID, queue.IdempotencyTTL))
+		return
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		return
+	case err != nil:
+		h.logger.Error("enqueue job over HTTP", "job_id", job.ID, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, errorf(http.StatusServiceUnavailable, "", "the queue is not available; retry with the same Idempotency-Key"))
+		return
+	}
+	writeJSON(w, http.StatusAccepted, enqueued{ID: job.ID, StreamID: res.StreamID, Repeat: res.Repeat})
+}
+
+// maxJobID is the longest job id (outreach.Job.Validate's limit).
+const maxJobID = 200
+
+// readJob reads and validates the job of a request, with its id settled
+// (see jobRoutes). Errors are 400s naming the field.
+func readJob(w http.ResponseWriter, r *http.Request) (outreach.Job, *apiError) {
+	body, apiErr := readBody(w, r)
+	if apiErr != nil {
+		return outreach.Job{}, apiErr
+	}
+	var in jobBody
+	if apiErr := decodeJSON(body, &in, true); apiErr != nil {
+		return outreach.Job{}, apiErr
+	}
+	job := in.Job
+	if in.SendAt != nil {
+		t, err := time.Parse(time.RFC3339, *in.SendAt)
+		if err != nil {
+			return job, errorf(http.StatusBadRequest, "send_at", "send_at: want an RFC 3339 time such as 2026-12-02T09:00:00+08:00, got %q", *in.SendAt)
+		}
+		job.SendAt = &t
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if _, given := r.Header["Idempotency-Key"]; given && !validKey(key) {
+		return job, errorf(http.StatusBadRequest, "Idempotency-Key", "Idempotency-Key: want 1 to %d visible ASCII characters", maxJobID)
+	}
+	switch {
+	case key != "" && job.ID != "" && job.ID != key:
+		return job, errorf(http.StatusBadRequest, "id", "id: %q differs from the Idempotency-Key header %q; give one of them, or the same in both", job.ID, key)
+	case key != "":
+		job.ID = key
+	case job.ID == "":
+		job.ID = newJobID()
+	}
+	if err := job.Validate(); err != nil {
+		msg := err.Error()
+		var re *outreach.RejectError
+		if errors.As(err, &re) {
+			msg = re.Err.Error()
+		}
+		return job, errorf(http.StatusBadRequest, jobField(job), "invalid job: %s", msg)
+	}
+	return job, nil
+}
+
+// validKey accepts 1 to maxJobID visible ASCII characters.
+func validKey(k string) bool {
+	if k == "" || len(k) > maxJobID {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// newJobID is the id of a job posted without one.
+func newJobID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return "api-" + hex.EncodeToString(b[:])
+}
+
+// jobField names the field at fault in a job that Validate refused,
+// checking in Validate's order.
+func jobField(j outreach.Job) string {
+	targets := 0
+	for _, set := range []bool{j.ResidentID != "", j.Audience != nil, j.Resident != nil} {
+		if set {
+			targets++
+		}
+	}
+	switch {
+	case !j.Kind.Valid():
+		return "kind"
+	case targets != 1:
+		return "resident_id"
+	case j.Audience != nil && j.Audience.Empty():
+		return "audience"
+	case !j.Priority.Valid():
+		return "priority"
+	case len(j.ID) > maxJobID:
+		return "id"
+	}
+	for _, c := range j.Channels {
+		if !c.Valid() {
+			return "channels"
+		}
+	}
+	if noFollowUp := j; j.FollowUp != nil {
+		noFollowUp.FollowUp = nil
+		if noFollowUp.Validate() == nil {
+			return "follow_up"
+		}
+	}
+	return "resident"
+}

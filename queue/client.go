@@ -44,10 +44,12 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("outreach API: %d: %s", e.StatusCode, e.Message)
 }
 
-// Temporary reports whether the same request may succeed later: 5xx, 429,
-// and 409 (the same key's first request is still in progress).
+// Temporary reports whether the same request may succeed later (5xx,
+// 429): retry it with the same idempotency key. Any other error is the
+// request's: 400 (the field named), 401, 403, 413, 422 (the key was used
+// for another job).
 func (e *APIError) Temporary() bool {
-	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusConflict
+	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
 }
 
 // Enqueue posts job and returns its id. idempotencyKey, when not empty,

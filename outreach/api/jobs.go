@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -88,6 +89,10 @@ func readJob(w http.ResponseWriter, r *http.Request) (outreach.Job, *apiError) {
 	}
 	var in jobBody
 	if apiErr := decodeJSON(body, &in, true); apiErr != nil {
+		// The embedded Job shows in the paths of type errors: "Job.kind".
+		if f, ok := strings.CutPrefix(apiErr.Field, "Job."); ok {
+			apiErr.Field, apiErr.Message = f, strings.Replace(apiErr.Message, "Job."+f, f, 1)
+		}
 		return outreach.Job{}, apiErr
 	}
 	job := in.Job

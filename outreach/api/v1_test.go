@@ -1,0 +1,308 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/outreach/store/sqlite"
+	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/templates"
+)
+
+// v1Env is the whole /v1/ API with authentication on: SQLite, campaigns,
+// the built-in templates, and a producer on the test Redis with keys of
+// its own. tokens holds a token per scope, by scope name, and "all".
+type v1Env struct {
+	t      *testing.T
+	cfg    Config
+	url    string
+	store  *sqlite.Store
+	rdb    *redis.Client
+	keys   queue.Keys
+	tokens map[string]string
+}
+
+func newV1Env(t *testing.T) *v1Env {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), sqlite.Memory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	set, err := templates.Source{}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := testRedis(t)
+	keys := testKeys(t, rdb)
+	env := &v1Env{t: t, store: st, rdb: rdb, keys: keys, tokens: map[string]string{}}
+	env.cfg = Config{
+		Gatherer:    prometheus.NewRegistry(),
+		Store:       st,
+		PhoneRegion: "CN",
+		Campaigns:   &campaign.Service{Store: st, Zone: time.UTC},
+		Jobs:        queue.NewProducer(rdb, keys),
+		Templates:   func() *templates.Set { return set },
+		TimeZone:    time.UTC,
+		Auth:        &TokenAuth{Store: st},
+	}
+	for _, s := range outreach.Scopes {
+		env.tokens[string(s)] = env.token(string(s)+"-only", s)
+	}
+	env.tokens["all"] = env.token("everything", outreach.Scopes...)
+	srv := httptest.NewServer(NewHandler(env.cfg))
+	t.Cleanup(srv.Close)
+	env.url = srv.URL
+	if _, err := st.UpsertResidents(t.Context(), []outreach.Resident{
+		{ID: "r1001", Name: "王秀英", Email: "wang@example.com", Phone: "+8613800138001", Locale: "zh-CN", Building: "1", Unit: "1201"},
+		{ID: "r1003", Name: "Emily Carter", Email: "emily@example.com", Locale: "en", Building: "2"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// token creates a token in the store and returns its secret.
+func (env *v1Env) token(name string, scopes ...outreach.Scope) string {
+	env.t.Helper()
+	secret, tok, err := outreach.NewToken(name, scopes)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	if err := env.store.CreateToken(env.t.Context(), tok); err != nil {
+		env.t.Fatal(err)
+	}
+	return secret
+}
+
+// do sends a request with the token (none when ""), a JSON body when body
+// is not "", and extra headers as name, value pairs.
+func (env *v1Env) do(method, path, token, body string, headers ...string) response {
+	env.t.Helper()
+	req, err := http.NewRequestWithContext(env.t.Context(), method, env.url+path, strings.NewReader(body))
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: raw}
+}
+
+// testRedis connects to the test Redis (OUTREACH_TEST_REDIS_URL).
+func testRedis(t *testing.T) *redis.Client {
+	t.Helper()
+	url := os.Getenv("OUTREACH_TEST_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rdb.Close() })
+	if err := rdb.Ping(t.Context()).Err(); err != nil {
+		t.Fatalf("test Redis (OUTREACH_TEST_REDIS_URL): %v", err)
+	}
+	return rdb
+}
+
+// testKeys are queue keys unique to the test, deleted when it ends.
+func testKeys(t *testing.T, rdb *redis.Client) queue.Keys {
+	t.Helper()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	keys := queue.NewKeys("test:api:"+hex.EncodeToString(b)+":jobs", "g")
+	t.Cleanup(func() {
+		ctx := context.Background()
+		var names []string
+		iter := rdb.Scan(ctx, 0, keys.Stream+"*", 100).Iterator()
+		for iter.Next(ctx) {
+			names = append(names, iter.Val())
+		}
+		if len(names) > 0 {
+			_ = rdb.Del(ctx, names...).Err()
+		}
+	})
+	return keys
+}
+
+// requestPath turns a route pattern into a method and a path, every
+// {param} filled with "x".
+func requestPath(pattern string) (method, path string) {
+	method, path, _ = strings.Cut(pattern, " ")
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(path, '{')
+		if i < 0 {
+			b.WriteString(path)
+			return method, b.String()
+		}
+		j := strings.IndexByte(path[i:], '}')
+		b.WriteString(path[:i] + "x")
+		path = path[i+j+1:]
+	}
+}
+
+// TestTokenMatrix walks every /v1/ route of the route table (the table the
+// mux is built from, so no route escapes): no token, a malformed, unknown
+// or revoked token is 401 with WWW-Authenticate: Bearer; a token with none
+// of the route's scopes is 403; a token with any one of them gets past
+// authentication (neither 401 nor 403).
+func TestTokenMatrix(t *testing.T) {
+	t.Parallel()
+	env := newV1Env(t)
+	revoked := env.token("revoked", outreach.Scopes...)
+	if _, err := env.store.RevokeToken(t.Context(), "revoked"); err != nil {
+		t.Fatal(err)
+	}
+	routes := Routes(env.cfg)
+	if len(routes) < 17 {
+		t.Fatalf("the fixture serves %d routes; it should configure every part of the API", len(routes))
+	}
+	for _, rt := range routes {
+		method, path := requestPath(rt.Pattern)
+		body := ""
+		if method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
+			body = "{}"
+		}
+		if len(rt.Scopes) == 0 {
+			if rt.Pattern != "GET /v1/openapi.json" {
+				t.Errorf("%s has no scopes: only the OpenAPI document is public", rt.Pattern)
+			}
+			if r := env.do(method, path, "", body); r.status != http.StatusOK {
+				t.Errorf("%s without a token = %d, want 200 (public)", rt.Pattern, r.status)
+			}
+			continue
+		}
+		for name, tok := range map[string]string{"no": "", "a malformed": "not-a-token", "an unknown": outreach.TokenPrefix + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "a revoked": revoked} {
+			r := env.do(method, path, tok, body)
+			if r.status != http.StatusUnauthorized || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("%s with %s token = %d (WWW-Authenticate %q), want 401 with Bearer", rt.Pattern, name, r.status, r.header.Get("WWW-Authenticate"))
+			}
+			checkErrorJSON(t, rt.Pattern, r)
+		}
+		for _, s := range outreach.Scopes {
+			r := env.do(method, path, env.tokens[string(s)], body)
+			if hasAny(outreach.Token{Scopes: []outreach.Scope{s}}, rt.Scopes) {
+				if r.status == http.StatusUnauthorized || r.status == http.StatusForbidden {
+					t.Errorf("%s with a %s token = %d %s, want past authentication", rt.Pattern, s, r.status, r.body)
+				}
+				continue
+			}
+			if r.status != http.StatusForbidden || !strings.Contains(r.header.Get("WWW-Authenticate"), "insufficient_scope") {
+				t.Errorf("%s with a %s token = %d (WWW-Authenticate %q), want 403 insufficient_scope", rt.Pattern, s, r.status, r.header.Get("WWW-Authenticate"))
+			}
+			checkErrorJSON(t, rt.Pattern, r)
+		}
+	}
+}
+
+func checkErrorJSON(t *testing.T, route string, r response) {
+	t.Helper()
+	var e errorBody
+	if err := json.Unmarshal(r.body, &e); err != nil || e.Error == "" || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		t.Errorf("%s: %d answer %q is not a JSON error", route, r.status, r.body)
+	}
+}
+
+// TestScopeMatrix pins who may call what (README.md, "API tokens"): a
+// change to a route's scopes must be a change to this table too.
+func TestScopeMatrix(t *testing.T) {
+	t.Parallel()
+	env := newV1Env(t)
+	want := map[string]string{
+		"GET /v1/openapi.json":                     "",
+		"POST /v1/jobs":                            "enqueue",
+		"GET /v1/residents":                        "manage read",
+		"GET /v1/residents/{id}":                   "manage read",
+		"PUT /v1/residents/{id}":                   "manage",
+		"PATCH /v1/residents/{id}":                 "manage",
+		"PUT /v1/residents/{id}/opt-outs/{name}":    "manage",
+		"DELETE /v1/residents/{id}/opt-outs/{name}": "manage",
+		"GET /v1/archive/deliveries":               "read",
+		"GET /v1/archive/replies":                  "read",
+		"POST /v1/templates/preview":               "manage",
+		"POST /v1/campaigns":                       "manage",
+		"GET /v1/campaigns":                        "manage read",
+		"GET /v1/campaigns/{id}":                   "manage read",
+		"POST /v1/campaigns/{id}/pause":            "manage",
+		"POST /v1/campaigns/{id}/resume":           "manage",
+		"POST /v1/campaigns/{id}/cancel":           "manage",
+	}
+	got := map[string]string{}
+	for _, rt := range Routes(env.cfg) {
+		got[rt.Pattern] = strings.Join(scopeNames(rt.Scopes), " ")
+	}
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("%s: scopes %q, want %q", p, got[p], w)
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			t.Errorf("route %s is not in the matrix; add it here and to README.md", p)
+		}
+	}
+}
+
+// TestTokenUseIsRecorded: last-used is set on the first use, not on every
+// request; a secret never reaches the log.
+func TestTokenUseIsRecorded(t *testing.T) {
+	t.Parallel()
+	env := newV1Env(t)
+	if r := env.do("GET", "/v1/campaigns", env.tokens["read"], ""); r.status != http.StatusOK {
+		t.Fatalf("GET /v1/campaigns = %d %s", r.status, r.body)
+	}
+	tok, err := env.store.TokenByHash(t.Context(), outreach.HashToken(env.tokens["read"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.LastUsedAt == nil {
+		t.Error("LastUsedAt not set after a request")
+	}
+	other, _ := env.store.TokenByHash(t.Context(), outreach.HashToken(env.tokens["manage"]))
+	if other.LastUsedAt != nil {
+		t.Error("an unused token has a LastUsedAt")
+	}
+}
+
+func TestBearerParsing(t *testing.T) {
+	t.Parallel()
+	for header, want := range map[string]string{
+		"Bearer otk_a": "otk_a", "bearer otk_a": "otk_a", "BEARER  otk_a ": "otk_a",
+		"": "", "Bearer": "", "Bearer ": "", "Basic dXNlcjpwYXNz": "", "otk_a": "",
+	} {
+		got, ok := bearer(header)
+		if got != want || ok != (want != "") {
+			t.Errorf("bearer(%q) = %q, %v; want %q", header, got, ok, want)
+		}
+	}
+}

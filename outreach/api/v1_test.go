@@ -239,23 +239,23 @@ func TestScopeMatrix(t *testing.T) {
 	t.Parallel()
 	env := newV1Env(t)
 	want := map[string]string{
-		"GET /v1/openapi.json":                     "",
-		"POST /v1/jobs":                            "enqueue",
-		"GET /v1/residents":                        "manage read",
-		"GET /v1/residents/{id}":                   "manage read",
-		"PUT /v1/residents/{id}":                   "manage",
-		"PATCH /v1/residents/{id}":                 "manage",
+		"GET /v1/openapi.json":                      "",
+		"POST /v1/jobs":                             "enqueue",
+		"GET /v1/residents":                         "manage read",
+		"GET /v1/residents/{id}":                    "manage read",
+		"PUT /v1/residents/{id}":                    "manage",
+		"PATCH /v1/residents/{id}":                  "manage",
 		"PUT /v1/residents/{id}/opt-outs/{name}":    "manage",
 		"DELETE /v1/residents/{id}/opt-outs/{name}": "manage",
-		"GET /v1/archive/deliveries":               "read",
-		"GET /v1/archive/replies":                  "read",
-		"POST /v1/templates/preview":               "manage",
-		"POST /v1/campaigns":                       "manage",
-		"GET /v1/campaigns":                        "manage read",
-		"GET /v1/campaigns/{id}":                   "manage read",
-		"POST /v1/campaigns/{id}/pause":            "manage",
-		"POST /v1/campaigns/{id}/resume":           "manage",
-		"POST /v1/campaigns/{id}/cancel":           "manage",
+		"GET /v1/archive/deliveries":                "read",
+		"GET /v1/archive/replies":                   "read",
+		"POST /v1/templates/preview":                "manage",
+		"POST /v1/campaigns":                        "manage",
+		"GET /v1/campaigns":                         "manage read",
+		"GET /v1/campaigns/{id}":                    "manage read",
+		"POST /v1/campaigns/{id}/pause":             "manage",
+		"POST /v1/campaigns/{id}/resume":            "manage",
+		"POST /v1/campaigns/{id}/cancel":            "manage",
 	}
 	got := map[string]string{}
 	for _, rt := range Routes(env.cfg) {

@@ -140,10 +140,10 @@ func TestTemplatePreview(t *testing.T) {
 		t.Errorf("preview without data = %d %s, want 200 with an error naming topic", r.status, r.body)
 	}
 	for body, want := range map[string]int{
-		`{"kind":"party","resident_id":"r1003"}`:                  400,
-		`{"kind":"follow_up"}`:                                    400,
+		`{"kind":"party","resident_id":"r1003"}`:                   400,
+		`{"kind":"follow_up"}`:                                     400,
 		`{"kind":"follow_up","resident_id":"r1003","channel":"x"}`: 400,
-		`{"kind":"follow_up","resident_id":"nobody"}`:             404,
+		`{"kind":"follow_up","resident_id":"nobody"}`:              404,
 	} {
 		if r := env.do("POST", "/v1/templates/preview", tok, body); r.status != want {
 			t.Errorf("preview %s = %d %s, want %d", body, r.status, r.body, want)

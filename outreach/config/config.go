@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,13 +62,16 @@ type Config struct {
 	// Policy is OUTREACH_QUIET_HOURS, OUTREACH_BULK_DAILY_CAP and
 	// OUTREACH_BULK_WEEKLY_CAP.
 	Policy policy.Rules
+
+	// APIAuth requires bearer tokens on the /v1/ API (OUTREACH_API_AUTH).
+	APIAuth bool
 }
 
 // Var describes one environment variable, for `outreach help` and the README.
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.
-var Vars = append(baseVars, policyVars...)
+var Vars = slices.Concat(baseVars, policyVars, apiVars)
 
 var baseVars = []Var{
 	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream, e.g. redis://127.0.0.1:6379/0"},
@@ -171,6 +175,7 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.Policy = loadPolicy(get, &errs)
+	c.APIAuth = loadAPIAuth(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

@@ -104,3 +104,26 @@ func TestHideConfigSecrets(t *testing.T) {
 		t.Errorf("bad Redis URL error must exist and hide the password, got %v", err)
 	}
 }
+
+func TestAPIAuth(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"": true, "on": true, "OFF": false, "false": false} {
+		cfg, err := Load(func(name string) string {
+			if name == "OUTREACH_API_AUTH" {
+				return v
+			}
+			return ""
+		})
+		if err != nil || cfg.APIAuth != want {
+			t.Errorf("OUTREACH_API_AUTH=%q: APIAuth %v, %v; want %v", v, cfg.APIAuth, err, want)
+		}
+	}
+	if _, err := Load(func(name string) string {
+		if name == "OUTREACH_API_AUTH" {
+			return "maybe"
+		}
+		return ""
+	}); err == nil || !strings.Contains(err.Error(), "OUTREACH_API_AUTH") {
+		t.Errorf("OUTREACH_API_AUTH=maybe: error %v, want one naming the variable", err)
+	}
+}

@@ -188,6 +188,10 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Webhooks:    webhooks(cfg, st, m, signer),
 			Campaigns:   d.Campaigns,
 			Middleware:  opt.APIMiddleware,
+			Auth:        apiAuth(ctx, cfg, st, d.logger),
+			Jobs:        queue.NewProducer(d.Redis, d.Keys),
+			Templates:   d.templates.Current,
+			TimeZone:    cfg.TimeZone,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever

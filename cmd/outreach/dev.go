@@ -41,6 +41,9 @@ func cmdDev(ctx context.Context, e *env, args []string) int {
 	if e.getenv("OUTREACH_HTTP_ADDR") == "" {
 		cfg.HTTPAddr = freeAddr(*httpAddr)
 	}
+	if e.getenv("OUTREACH_API_AUTH") == "" {
+		cfg.APIAuth = false // on this machine only; OUTREACH_API_AUTH=on tries the tokens
+	}
 
 	var rdb redis.UniversalClient
 	redisWhere := "OUTREACH_REDIS_URL"
@@ -91,14 +94,15 @@ outreach dev is running. Ctrl-C to stop.
   Archive:  %s
   Outbox:   %s  (emails as .eml files, SMS in sms.jsonl)
   Metrics:  http://%s/metrics   health: /healthz, /readyz
-  API:      http://%s/v1/residents   (see README.md, "HTTP API")
+  API:      http://%s/v1/openapi.json   (no token needed in dev; see README.md, "HTTP API")
 
 Try:
   go run ./cmd/outreach archive search
   redis-cli -u <redis url above> XADD %s '*' job '{"kind":"maintenance_notice","resident_id":"r1001","data":{"title":"Water cut","area":"Building 1","start":"2026-12-02T09:00:00+08:00","end":"2026-12-02T12:00:00+08:00","contact":"0755-8888-8888"}}'
   go run ./cmd/outreach templates preview --kind welcome --resident r1003 --sample
+  curl -s http://%s/v1/jobs -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' -d '{"kind":"follow_up","resident_id":"r1005","data":{"topic":"parking"}}'
 
-`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), d.Keys.Stream)
+`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), d.Keys.Stream, d.Addr())
 	if err := d.Run(ctx); err != nil {
 		return e.fail("dev", err)
 	}

@@ -39,6 +39,7 @@ func commands() []command {
 		{"campaign", "create|list|show|pause|resume|cancel ...", "plan and steer campaigns (run `outreach campaign` for the flags)", cmdCampaign},
 		{"archive", "search [--job ID] [--resident ID] ... [--json] | replies [...]", "search the communication archive and residents' replies", cmdArchive},
 		{"templates", "list | check [--dir DIR] | preview --kind K --resident ID ...", "list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)", cmdTemplates},
+		{"tokens", "create --name N --scopes enqueue,manage,read | list | revoke NAME|ID", "bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)", cmdTokens},
 		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},
 	}
 }

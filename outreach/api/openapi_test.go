@@ -13,8 +13,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-
-	"github.com/outreach-dev/outreach/outreach"
 )
 
 func loadOpenAPI(t *testing.T) *openapi3.T {
@@ -214,5 +212,4 @@ func TestOpenAPIValidatesExchanges(t *testing.T) {
 	if r := c.exchange(env, true, "POST", "/v1/campaigns/"+cs[0].ID+"/resume", all, ""); r.status != 409 {
 		t.Errorf("resume a cancelled campaign = %d %s, want 409", r.status, r.body)
 	}
-	_ = outreach.ScopeRead
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/dispatch"
 	"github.com/outreach-dev/outreach/queue"
 )
 
@@ -98,6 +100,30 @@ func testEnqueueOverHTTP(t *testing.T, databaseURL string) {
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("GET %s without a token = %d, want 200", path, res.StatusCode)
+		}
+	}
+}
+
+// TestAPIAuthOff: with OUTREACH_API_AUTH=off the API answers without a
+// token (dev mode); with it on (the default) nothing under /v1/ but the
+// OpenAPI document does.
+func TestAPIAuthOff(t *testing.T) {
+	t.Parallel()
+	urls := databaseURLs(t)
+	for _, auth := range []bool{false, true} {
+		h := newHarness(t, urls["sqlite"], func(c *config.Config, _ *dispatch.Config) { c.APIAuth = auth })
+		h.start()
+		res, err := http.Get("http://" + h.d.Addr() + "/v1/campaigns")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		want := http.StatusOK
+		if auth {
+			want = http.StatusUnauthorized
+		}
+		if res.StatusCode != want {
+			t.Errorf("APIAuth %v: GET /v1/campaigns without a token = %d, want %d", auth, res.StatusCode, want)
 		}
 	}
 }

@@ -43,14 +43,14 @@ type archiveHandler struct {
 	logger *slog.Logger
 }
 
-// The query parameters of the archive routes (see ArchiveFilter).
+// The query parameters of the archive routes (see archiveFilter).
 var (
 	deliveryParams = []string{"job", "resident", "kind", "channel", "status", "campaign", "since", "until", "limit"}
 	replyParams    = []string{"job", "resident", "channel", "since", "until", "limit"}
 )
 
 func (h archiveHandler) deliveries(w http.ResponseWriter, r *http.Request) {
-	f, apiErr := ArchiveFilter(r.URL.Query(), deliveryParams, time.Now())
+	f, apiErr := archiveFilter(r.URL.Query(), deliveryParams, time.Now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -67,7 +67,7 @@ func (h archiveHandler) deliveries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h archiveHandler) replies(w http.ResponseWriter, r *http.Request) {
-	f, apiErr := ArchiveFilter(r.URL.Query(), replyParams, time.Now())
+	f, apiErr := archiveFilter(r.URL.Query(), replyParams, time.Now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -91,14 +91,14 @@ func (h archiveHandler) internal(w http.ResponseWriter, r *http.Request, err err
 	writeError(w, errorf(http.StatusInternalServerError, "", "internal error; see the daemon's log"))
 }
 
-// ArchiveFilter reads the query string of an archive route into a Filter:
+// archiveFilter reads the query string of an archive route into a Filter:
 // the one place where archive query parameters are parsed, so that a new
 // filter (building, unit, a page cursor) is added here, in the allowed
 // lists above and in openapi.json. allowed names the parameters the route
 // takes; any other is a 400 (a misspelt filter would otherwise match
 // everything). since and until are RFC 3339 times; since may also be a Go
 // duration ("24h": that long before now). limit is 1-1000, default 100.
-func ArchiveFilter(q url.Values, allowed []string, now time.Time) (outreach.Filter, *apiError) {
+func archiveFilter(q url.Values, allowed []string, now time.Time) (outreach.Filter, *apiError) {
 	f := outreach.Filter{Limit: defaultArchiveLimit}
 	for name, vs := range q {
 		if !slices.Contains(allowed, name) {

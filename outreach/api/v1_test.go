@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -304,5 +305,41 @@ func TestBearerParsing(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("bearer(%q) = %q, %v; want %q", header, got, ok, want)
 		}
+	}
+}
+
+// TestAuthStoreDown: when the token store fails the API answers 500 (not
+// 401: the token may be good) and the log, which says why, never holds the
+// secret.
+func TestAuthStoreDown(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(t.Context(), sqlite.Memory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, tok, _ := outreach.NewToken("svc", []outreach.Scope{outreach.ScopeRead})
+	if err := st.CreateToken(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	srv := httptest.NewServer(NewHandler(Config{Gatherer: prometheus.NewRegistry(), Store: st, Logger: logger, Auth: &TokenAuth{Store: st, Logger: logger}}))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/archive/deliveries", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusInternalServerError {
+		t.Errorf("store down: %d, want 500", res.StatusCode)
+	}
+	if !strings.Contains(logs.String(), "authenticate") {
+		t.Errorf("log %q does not say what failed", logs.String())
+	}
+	if strings.Contains(logs.String(), secret) || strings.Contains(logs.String(), outreach.HashToken(secret)) {
+		t.Errorf("log holds the token: %s", logs.String())
 	}
 }

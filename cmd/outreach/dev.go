@@ -94,7 +94,7 @@ outreach dev is running. Ctrl-C to stop.
   Archive:  %s
   Outbox:   %s  (emails as .eml files, SMS in sms.jsonl)
   Metrics:  http://%s/metrics   health: /healthz, /readyz
-  API:      http://%s/v1/openapi.json   (no token needed in dev; see README.md, "HTTP API")
+  API:      http://%s/v1/openapi.json   (%s; see README.md, "API tokens")
 
 Try:
   go run ./cmd/outreach archive search
@@ -102,7 +102,7 @@ Try:
   go run ./cmd/outreach templates preview --kind welcome --resident r1003 --sample
   curl -s http://%s/v1/jobs -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' -d '{"kind":"follow_up","resident_id":"r1005","data":{"topic":"parking"}}'
 
-`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), d.Keys.Stream, d.Addr())
+`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), apiAuthNote(cfg.APIAuth), d.Keys.Stream, d.Addr())
 	if err := d.Run(ctx); err != nil {
 		return e.fail("dev", err)
 	}
@@ -161,4 +161,12 @@ func seedDemo(ctx context.Context, d *daemon.Daemon) error {
 		return fmt.Errorf("enqueue demo jobs: %w", err)
 	}
 	return nil
+}
+
+// apiAuthNote says whether the API wants tokens, for dev's banner.
+func apiAuthNote(on bool) string {
+	if on {
+		return "bearer tokens required: outreach tokens create"
+	}
+	return "no token needed: OUTREACH_API_AUTH=off"
 }

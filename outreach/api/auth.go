@@ -106,7 +106,7 @@ func authenticate(a Authenticator, logger *slog.Logger, next http.Handler) http.
 		secret, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", realm)
-			writeError(w, errorf(http.StatusUnauthorized, "", "missing bearer token: send Authorization: Bearer <token> (create one with `outreach tokens create`)"))
+			writeError(w, errorf(http.StatusUnauthorized, "", "missing bearer token: send the header `Authorization: Bearer TOKEN` (create one with `outreach tokens create`)"))
 			return
 		}
 		t, err := a.Authenticate(r.Context(), secret)

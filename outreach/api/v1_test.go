@@ -343,3 +343,51 @@ func TestAuthStoreDown(t *testing.T) {
 		t.Errorf("log holds the token: %s", logs.String())
 	}
 }
+
+// countingTokens counts TouchToken calls.
+type countingTokens struct {
+	outreach.TokenStore
+	touches int
+}
+
+func (c *countingTokens) TouchToken(ctx context.Context, id string, at time.Time) error {
+	c.touches++
+	return c.TokenStore.TouchToken(ctx, id, at)
+}
+
+// TestTouchThrottled: a busy token is written back at most once a minute.
+func TestTouchThrottled(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(t.Context(), sqlite.Memory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	secret, tok, _ := outreach.NewToken("busy", []outreach.Scope{outreach.ScopeRead})
+	if err := st.CreateToken(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	counter := &countingTokens{TokenStore: st}
+	a := &TokenAuth{Store: counter, Now: func() time.Time { return now }}
+	for i := range 5 {
+		if _, err := a.Authenticate(t.Context(), secret); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		now = now.Add(10 * time.Second)
+	}
+	if counter.touches != 1 {
+		t.Errorf("5 requests in 50s touched the token %d times, want 1", counter.touches)
+	}
+	now = now.Add(time.Minute)
+	if _, err := a.Authenticate(t.Context(), secret); err != nil {
+		t.Fatal(err)
+	}
+	if counter.touches != 2 {
+		t.Errorf("a request a minute later: %d touches, want 2", counter.touches)
+	}
+	got, _ := st.TokenByHash(t.Context(), outreach.HashToken(secret))
+	if got.LastUsedAt == nil || !got.LastUsedAt.Equal(now) {
+		t.Errorf("LastUsedAt = %v, want %v", got.LastUsedAt, now)
+	}
+}

@@ -180,9 +180,9 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		// and the job is dead-lettered for it once nothing is left to retry.
 		d.scheduleRetry(ctx, e, job, retryWhy, retryErr, retryHint)
 	case rejectErr != nil:
-		d.deadLetter(ctx, e, rejectErr)
+		d.deadLetter(ctx, e, job.ID, rejectErr)
 	case retryErr != nil && lastAttempt:
-		d.deadLetter(ctx, e, outreach.Reject(outreach.ReasonRetriesExhausted,
+		d.deadLetter(ctx, e, job.ID, outreach.Reject(outreach.ReasonRetriesExhausted,
 			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, retryErr)))
 	default:
 		d.done(e, job)
@@ -402,10 +402,10 @@ func (d *Dispatcher) reject(ctx context.Context, e queue.Entry, job outreach.Job
 	if err != nil {
 		d.logger.Error("archive rejected job failed", "entry_id", e.ID, "err", err)
 	}
-	d.deadLetter(ctx, e, cause)
+	d.deadLetter(ctx, e, jobID, cause)
 }
 
-func (d *Dispatcher) deadLetter(ctx context.Context, e queue.Entry, cause error) {
+func (d *Dispatcher) deadLetter(ctx context.Context, e queue.Entry, jobID string, cause error) {
 	reason, ok := outreach.RejectReason(cause)
 	if !ok {
 		reason = outreach.ReasonInternal
@@ -415,7 +415,7 @@ func (d *Dispatcher) deadLetter(ctx context.Context, e queue.Entry, cause error)
 		return
 	}
 	d.metrics.DeadLetters.WithLabelValues(string(reason)).Inc()
-	d.logger.Warn("entry dead-lettered", "entry_id", e.ID, "reason", reason, "err", cause)
+	d.logger.Warn("entry dead-lettered", "job_id", jobID, "entry_id", e.ID, "reason", reason, "err", cause)
 }
 
 func isReject(err error) bool {

@@ -50,8 +50,8 @@ func IsTerminal(w io.Writer) bool {
 
 // Redact is a slog.HandlerOptions.ReplaceAttr that masks personal data and
 // credentials (mask.Text) in the message and in every string, error and
-// Stringer attribute. Numbers, times, durations and booleans pass as they
-// are; other values (structs, maps) are the caller's to keep free of
+// Stringer attribute, and writes durations as Go does ("1.5ms"). Numbers,
+// times and booleans pass as they are; other values (structs, maps) are the caller's to keep free of
 // personal data.
 func Redact(_ []string, a slog.Attr) slog.Attr {
 	switch a.Value.Kind() {
@@ -61,6 +61,8 @@ func Redact(_ []string, a slog.Attr) slog.Attr {
 				a.Value = slog.StringValue(m)
 			}
 		}
+	case slog.KindDuration: // "1.5ms" rather than JSON's nanoseconds
+		a.Value = slog.StringValue(a.Value.Duration().String())
 	case slog.KindAny:
 		switch v := a.Value.Any().(type) {
 		case error:

@@ -47,15 +47,15 @@ func (d *Dispatcher) deliverWithPolicy(ctx context.Context, job outreach.Job, r 
 	}
 	one := func(rec outreach.Delivery) []outreach.Delivery { return []outreach.Delivery{rec} }
 
-	if campaign == outreach.CampaignCancelled || slices.Contains(r.OptOutKinds, job.Kind) || routeErr != nil {
-		decided(nil)
-	}
 	switch {
 	case campaign == outreach.CampaignCancelled:
+		decided(nil)
 		return one(d.suppress(job, r, e, ch, outreach.PolicyCampaignCancelled, fmt.Sprintf("campaign %s was cancelled", job.Campaign))), nil
 	case slices.Contains(r.OptOutKinds, job.Kind):
+		decided(nil)
 		return one(d.suppress(job, r, e, "", outreach.PolicyOptOutKind, fmt.Sprintf("resident opted out of %s", job.Kind))), nil
 	case routeErr != nil:
+		decided(nil)
 		if _, err := route(order(job, r), r, d.senders); err == nil { // reachable but for the opt-outs
 			return one(d.suppress(job, r, e, "", outreach.PolicyOptOutChannel, fmt.Sprintf("resident opted out of %v", r.OptOutChannels))), nil
 		}

@@ -178,7 +178,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	d.recorder = newRecorder(d.store, d.logger, 500)
 	d.acker = newAcker(d.q.AckRefs, d.logger, 500)
-	d.acker.observe = func(n int, took time.Duration, err error) { d.metrics.Stages.DoneN(metrics.StageAck, n, took, err) }
+	d.acker.observe = d.traceAcks
 	go d.recorder.run()
 	go d.acker.run()
 

@@ -51,6 +51,22 @@ func (d *Dispatcher) trace(ctx context.Context, st metrics.Stage, start time.Tim
 	d.logger.LogAttrs(ctx, slog.LevelDebug, "stage", attrs...)
 }
 
+// traceAcks ends the ack stage of a batch of n entries (one XACK per
+// lane): it counts them, and writes one debug line for the batch.
+func (d *Dispatcher) traceAcks(n int, took time.Duration, err error) {
+	d.metrics.Stages.DoneN(metrics.StageAck, n, took, err)
+	ctx := context.Background()
+	if !d.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	result := metrics.ResultOK
+	if err != nil {
+		result = metrics.ResultError
+	}
+	d.logger.LogAttrs(ctx, slog.LevelDebug, "stage", slog.String("stage", metrics.StageAck.String()),
+		slog.Int("entries", n), slog.Duration("took", took), slog.String("result", result))
+}
+
 // queueSnapshot is s in the terms of package metrics.
 func queueSnapshot(k queue.Keys, s queue.Stats) metrics.Queue {
 	q := metrics.Queue{Stream: k.Stream, Group: k.Group, Length: s.Length, Lag: s.Lag, Pending: s.Pending, Dead: s.Dead, Delayed: s.Delayed}

@@ -118,3 +118,39 @@ func TestAlertsQueryExposedMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardCoversTheDaemon: the dashboard has its five sections, and
+// every metric the daemon registers is on it, except the few listed here
+// with the reason they are left off.
+func TestDashboardCoversTheDaemon(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("grafana/outreach.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Type, Title string
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, p := range dash.Panels {
+		if p.Type == "row" {
+			rows = append(rows, p.Title)
+		}
+	}
+	if want := []string{"Overview", "Delivery", "Queue", "Failures", "Campaigns and policy"}; !slices.Equal(rows, want) {
+		t.Errorf("dashboard sections %v, want %v", rows, want)
+	}
+	notShown := map[string]string{ // metric -> why it is not on the dashboard
+	}
+	on := referenced(string(raw))
+	for name := range registered(t) {
+		if !slices.Contains(on, name) && notShown[name] == "" {
+			t.Errorf("the dashboard does not show %s", name)
+		}
+	}
+}

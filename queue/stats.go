@@ -97,8 +97,12 @@ func (c *Consumer) laneStats(ctx context.Context, stream string, length *redis.I
 		l.Pending = g.Pending
 		l.Lag = g.Lag
 		// No lag field (Redis 6.2) leaves Lag and EntriesRead at 0, which on
-		// Redis 7 only happens for an empty stream.
-		unknown := g.Lag < 0 || (g.Lag == 0 && g.EntriesRead == 0 && l.Length > 0)
+		// Redis 7 only happens for an empty stream. A server that reports a
+		// lag but no entries-read although the group delivered entries
+		// (miniredis, which `outreach dev` embeds) does not keep the lag
+		// up to date either: Redis 7 counts entries-read from the start.
+		delivered := g.LastDeliveredID != "" && g.LastDeliveredID != "0-0"
+		unknown := g.Lag < 0 || (g.EntriesRead == 0 && l.Length > 0 && (g.Lag == 0 || delivered))
 		if unknown {
 			if l.Lag, err = c.countAfter(ctx, stream, g.LastDeliveredID); err != nil {
 				return l, err

@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata" // zone data in the binary: the container image has none
 
 	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/logging"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -85,21 +86,10 @@ func (e *env) loadConfig() (config.Config, bool) {
 	return cfg, true
 }
 
-// logger builds the process logger: JSON, or text on a terminal.
+// logger builds the process logger: JSON, or text on a terminal, with
+// personal data and credentials masked (package logging).
 func (e *env) logger(cfg config.Config) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	text := cfg.LogFormat == "text"
-	if cfg.LogFormat == "auto" {
-		if f, ok := e.stderr.(*os.File); ok {
-			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-				text = true
-			}
-		}
-	}
-	if text {
-		return slog.New(slog.NewTextHandler(e.stderr, opts))
-	}
-	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	return logging.New(e.stderr, cfg.LogFormat, cfg.LogLevel)
 }
 
 // parseFlags parses a subcommand's flags; -h prints its usage.

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach/campaign"
@@ -29,5 +30,22 @@ func (d *Daemon) buildCampaigns(opt Options, consumer *queue.Consumer, zones *po
 		Logger:   d.logger.With("component", "campaigns"),
 		Every:    opt.SchedulerEvery,
 		Now:      now,
+	}
+}
+
+// refreshCampaignStats updates the campaign progress metrics from the
+// store until ctx is cancelled.
+func (d *Daemon) refreshCampaignStats(ctx context.Context) {
+	t := time.NewTicker(d.campaignStats)
+	defer t.Stop()
+	for {
+		if err := d.metrics.Campaigns.Refresh(ctx, d.Store); err != nil && ctx.Err() == nil {
+			d.logger.Warn("refresh campaign metrics failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -52,6 +52,9 @@ type Options struct {
 	Dispatch dispatch.Config
 	// SchedulerEvery is the campaign scheduler's tick (default 1s).
 	SchedulerEvery time.Duration
+	// CampaignStatsEvery is how often the campaign progress metrics are
+	// read from the store (default 15s).
+	CampaignStatsEvery time.Duration
 	// APIMiddleware wraps the /v1/ routes (see api.Config.Middleware).
 	APIMiddleware func(http.Handler) http.Handler
 	// Hangup, when set, reloads the templates on every value it delivers
@@ -69,9 +72,10 @@ type Daemon struct {
 	listener   net.Listener
 	cleanups   []func() error // run in reverse order on the way out
 
-	metrics   *metrics.Metrics
-	templates *templates.Live
-	hangup    <-chan os.Signal
+	metrics       *metrics.Metrics
+	templates     *templates.Live
+	hangup        <-chan os.Signal
+	campaignStats time.Duration
 
 	Store    outreach.Store
 	Redis    redis.UniversalClient
@@ -86,7 +90,7 @@ type Daemon struct {
 // was opened is closed again.
 func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	cfg := opt.Config
-	d := &Daemon{logger: opt.Logger, hangup: opt.Hangup}
+	d := &Daemon{logger: opt.Logger, hangup: opt.Hangup, campaignStats: cmp.Or(opt.CampaignStatsEvery, 15*time.Second)}
 	if d.logger == nil {
 		d.logger = slog.New(slog.DiscardHandler)
 	}
@@ -219,10 +223,15 @@ func buildSenders(cfg config.Config, m *metrics.Metrics, logger *slog.Logger) (_
 			From:   cfg.EmailFrom,
 			Conns:  cfg.SMTPConns,
 			Logger: logger.With("channel", "email"),
+			Waited: func(d time.Duration) { m.SMTPPool.Wait.Observe(d.Seconds()) },
 		})
 		if err != nil {
 			return nil, fmt.Errorf("set up email: %w", err)
 		}
+		m.SMTPPool.Watch(func() metrics.PoolStats {
+			st := s.Stats()
+			return metrics.PoolStats{Size: st.Size, InUse: st.InUse, Open: st.Open}
+		})
 		senders[outreach.ChannelEmail] = s
 	}
 	if cfg.SMSEnabled() {
@@ -321,6 +330,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { dispatchDone <- d.dispatcher.Run(runCtx) }()
 	schedulerDone := make(chan struct{})
 	go func() { d.scheduler.Run(runCtx); close(schedulerDone) }()
+	statsDone := make(chan struct{})
+	go func() { d.refreshCampaignStats(runCtx); close(statsDone) }()
 
 	var err error
 	select {
@@ -335,6 +346,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	cancel()
 	<-schedulerDone
+	<-statsDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

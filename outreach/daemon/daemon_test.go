@@ -95,6 +95,13 @@ type harness struct {
 
 func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dispatch.Config)) *harness {
 	t.Helper()
+	return newHarnessWith(t, databaseURL, tune, nil)
+}
+
+// newHarnessWith is newHarness with a last say on the daemon's Options
+// (a logger, say).
+func newHarnessWith(t *testing.T, databaseURL string, tune func(*config.Config, *dispatch.Config), options func(*daemon.Options)) *harness {
+	t.Helper()
 	h := &harness{t: t, databaseURL: databaseURL, smtp: emailtest.NewServer(t, emailtest.Options{}),
 		twilio: twiliotest.NewServer(t), chat: webhooktest.NewServer(t), hangup: make(chan os.Signal, 1)}
 	h.chat.Signed = true
@@ -149,7 +156,11 @@ func newHarness(t *testing.T, databaseURL string, tune func(*config.Config, *dis
 		}
 		h.rdb.Close()
 	})
-	h.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup, SchedulerEvery: 50 * time.Millisecond})
+	opt := daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup, SchedulerEvery: 50 * time.Millisecond}
+	if options != nil {
+		options(&opt)
+	}
+	h.d, err = daemon.New(t.Context(), opt)
 	if err != nil {
 		t.Fatalf("daemon.New: %v", err)
 	}

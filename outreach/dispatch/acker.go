@@ -18,6 +18,9 @@ type acker struct {
 	maxBatch int
 	in       chan queue.Ref
 	done     chan struct{}
+	// observe, when set, is told of each batch: its size, how long the
+	// XACK took, and its error.
+	observe func(n int, took time.Duration, err error)
 }
 
 func newAcker(ack func(ctx context.Context, refs ...queue.Ref) error, logger *slog.Logger, maxBatch int) *acker {
@@ -33,7 +36,12 @@ func (a *acker) run() {
 	for id := range a.in {
 		ids = gather(a.in, id, a.maxBatch, ids)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := a.ack(ctx, ids...); err != nil {
+		start := time.Now()
+		err := a.ack(ctx, ids...)
+		if a.observe != nil {
+			a.observe(len(ids), time.Since(start), err)
+		}
+		if err != nil {
 			a.logger.Warn("ack failed; entries stay pending and will be reclaimed", "entries", len(ids), "err", err)
 		}
 		cancel()

@@ -178,6 +178,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	d.recorder = newRecorder(d.store, d.logger, 500)
 	d.acker = newAcker(d.q.AckRefs, d.logger, 500)
+	d.acker.observe = d.traceAcks
 	go d.recorder.run()
 	go d.acker.run()
 
@@ -297,16 +298,7 @@ func (d *Dispatcher) refreshStats(ctx context.Context) {
 		}
 		return
 	}
-	d.metrics.QueueLength.Set(float64(s.Length))
-	d.metrics.QueueLag.Set(float64(s.Lag))
-	d.metrics.QueuePending.Set(float64(s.Pending))
-	d.metrics.DeadLetterSize.Set(float64(s.Dead))
-	d.metrics.DelayedSize.Set(float64(s.Delayed))
-	for _, l := range s.Lanes {
-		d.metrics.LaneLength.WithLabelValues(l.Name).Set(float64(l.Length))
-		d.metrics.LaneLag.WithLabelValues(l.Name).Set(float64(l.Lag))
-		d.metrics.LanePending.WithLabelValues(l.Name).Set(float64(l.Pending))
-	}
+	d.metrics.SetQueue(queueSnapshot(d.q.Keys(), s))
 }
 
 // every runs fn now and then every interval until ctx is done.

@@ -3,8 +3,10 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/queue"
 )
 
@@ -49,7 +51,9 @@ func (d *Dispatcher) deliverResident(ctx context.Context, job outreach.Job, r ou
 		d.duplicate(job, r.ID)
 		return nil, nil
 	}
+	routeStart := time.Now()
 	usable, err := route(allowed, r, d.senders)
+	d.trace(ctx, metrics.StageRoute, routeStart, err, ids{job: job.ID, entry: e.ID, resident: r.ID})
 	if err != nil {
 		now := d.cfg.Now().UTC()
 		return []outreach.Delivery{{
@@ -94,7 +98,7 @@ func (d *Dispatcher) deliverResident(ctx context.Context, job outreach.Job, r ou
 			if outreach.IsUnsubscribed(err) {
 				d.recordOptOut(ctx, r.ID, ch)
 			}
-			d.logger.Info("channel failed for good; trying the next", "job", job.ID, "resident", r.ID, "channel", ch)
+			d.logger.Info("channel failed for good; trying the next", "job_id", job.ID, "resident_id", r.ID, "channel", ch)
 		}
 	}
 	return recs, retryErr
@@ -163,7 +167,7 @@ func anyAccepted(prior map[outreach.Channel]outreach.Outcome) bool {
 
 func (d *Dispatcher) duplicate(job outreach.Job, residentID string) {
 	d.metrics.Duplicates.WithLabelValues(string(job.Kind)).Inc()
-	d.logger.Info("already sent; not sending again", "job", job.ID, "resident", residentID)
+	d.logger.Info("already sent; not sending again", "job_id", job.ID, "resident_id", residentID)
 }
 
 // recordOptOut marks the resident opted out of ch because the provider
@@ -173,9 +177,9 @@ func (d *Dispatcher) duplicate(job outreach.Job, residentID string) {
 // logged: the next refusal records it again.
 func (d *Dispatcher) recordOptOut(ctx context.Context, residentID string, ch outreach.Channel) {
 	if err := d.store.SetOptOut(ctx, residentID, ch, "", true); err != nil {
-		d.logger.Warn("record a provider's opt-out failed", "resident", residentID, "channel", ch, "err", err)
+		d.logger.Warn("record a provider's opt-out failed", "resident_id", residentID, "channel", ch, "err", err)
 		return
 	}
 	d.metrics.OptOuts.WithLabelValues(string(ch), "provider", "out").Inc()
-	d.logger.Info("resident opted out with the provider; recorded", "resident", residentID, "channel", ch)
+	d.logger.Info("resident opted out with the provider; recorded", "resident_id", residentID, "channel", ch)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/queue"
 )
 
@@ -31,6 +32,12 @@ func (d *Dispatcher) deliverWithPolicy(ctx context.Context, job outreach.Job, r 
 	if len(order(job, r)) == 0 {
 		return nil, nil // the job is for chat groups only: postGroups sends it
 	}
+	policyStart := time.Now()
+	// decided ends the policy stage (trace): the message goes ahead, or
+	// is suppressed or deferred (ok), or the caps could not be checked.
+	decided := func(err error) {
+		d.trace(ctx, metrics.StagePolicy, policyStart, err, ids{job: job.ID, entry: e.ID, resident: r.ID})
+	}
 	now := d.cfg.Now()
 	reachable := withoutOptedOutChannels(r)
 	usable, routeErr := route(order(job, reachable), reachable, d.senders)
@@ -42,10 +49,13 @@ func (d *Dispatcher) deliverWithPolicy(ctx context.Context, job outreach.Job, r 
 
 	switch {
 	case campaign == outreach.CampaignCancelled:
+		decided(nil)
 		return one(d.suppress(job, r, e, ch, outreach.PolicyCampaignCancelled, fmt.Sprintf("campaign %s was cancelled", job.Campaign))), nil
 	case slices.Contains(r.OptOutKinds, job.Kind):
+		decided(nil)
 		return one(d.suppress(job, r, e, "", outreach.PolicyOptOutKind, fmt.Sprintf("resident opted out of %s", job.Kind))), nil
 	case routeErr != nil:
+		decided(nil)
 		if _, err := route(order(job, r), r, d.senders); err == nil { // reachable but for the opt-outs
 			return one(d.suppress(job, r, e, "", outreach.PolicyOptOutChannel, fmt.Sprintf("resident opted out of %v", r.OptOutChannels))), nil
 		}
@@ -55,13 +65,14 @@ func (d *Dispatcher) deliverWithPolicy(ctx context.Context, job outreach.Job, r 
 	bypass := false
 	zone, err := d.cfg.Zones.Get(r.TimeZone)
 	if err != nil {
-		d.logger.Warn("resident has an unknown time zone; using the default", "resident", r.ID, "err", err)
+		d.logger.Warn("resident has an unknown time zone; using the default", "resident_id", r.ID, "err", err)
 	}
 	if q, quiet := d.cfg.Policy.Quiet(job.Kind, zone, now); quiet {
 		if job.EffectivePriority() != outreach.PriorityUrgent {
 			d.metrics.PolicyDecisions.WithLabelValues(string(outreach.DecisionDeferred), string(outreach.PolicyQuietHours)).Inc()
 			note := fmt.Sprintf("deferred until %s (quiet hours %s, %s)", q.Until.Format(time.RFC3339), q.Window, q.Zone)
 			rec := d.policyRecord(job, r, e, ch, outreach.StatusDeferred, outreach.PolicyQuietHours, note)
+			decided(nil)
 			return one(rec), &deferral{until: q.Until}
 		}
 		bypass = true
@@ -73,15 +84,18 @@ func (d *Dispatcher) deliverWithPolicy(ctx context.Context, job outreach.Job, r 
 	if d.cfg.Policy.Capped(job.EffectivePriority()) {
 		over, err := d.q.ReserveBulk(ctx, r.ID, id, now, d.cfg.Policy.DailyCap, d.cfg.Policy.WeeklyCap)
 		if err != nil { // Redis trouble: try the job again later
+			decided(err)
 			return one(d.policyRecord(job, r, e, ch, outreach.StatusRetrying, "", err.Error())), err
 		}
 		if over != "" {
+			decided(nil)
 			return one(d.suppress(job, r, e, ch, over, fmt.Sprintf("over the bulk %s (%d a day, %d a week)",
 				over, d.cfg.Policy.DailyCap, d.cfg.Policy.WeeklyCap))), nil
 		}
 		reserved = true
 	}
 
+	decided(nil)
 	recs, err := d.deliverResident(ctx, job, reachable, e, lastAttempt, prior)
 	taken := false
 	for i := range recs {
@@ -92,7 +106,7 @@ func (d *Dispatcher) deliverWithPolicy(ctx context.Context, job outreach.Job, r 
 	}
 	if reserved && !taken { // nothing went out and nothing will be retried: give the place back
 		if err := d.q.ReleaseBulk(context.WithoutCancel(ctx), r.ID, id); err != nil {
-			d.logger.Warn("release frequency cap reservation failed", "resident", r.ID, "err", err)
+			d.logger.Warn("release frequency cap reservation failed", "resident_id", r.ID, "err", err)
 		}
 	}
 	return recs, err
@@ -137,7 +151,7 @@ func asDeferral(err error) (*deferral, bool) {
 // suppress archives a delivery the policy stage decided not to send.
 func (d *Dispatcher) suppress(job outreach.Job, r outreach.Resident, e queue.Entry, ch outreach.Channel, why outreach.PolicyReason, note string) outreach.Delivery {
 	d.metrics.PolicyDecisions.WithLabelValues(string(outreach.DecisionSuppressed), string(why)).Inc()
-	d.logger.Info("delivery suppressed by policy", "job", job.ID, "resident", r.ID, "reason", why)
+	d.logger.Info("delivery suppressed by policy", "job_id", job.ID, "resident_id", r.ID, "reason", why)
 	return d.policyRecord(job, r, e, ch, outreach.StatusSuppressed, why, note)
 }
 

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/resident"
 	"github.com/outreach-dev/outreach/queue"
 	"github.com/outreach-dev/outreach/templates"
@@ -24,7 +26,7 @@ func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
 	defer d.metrics.InFlight.Dec()
 	defer func() {
 		if p := recover(); p != nil {
-			d.logger.Error("panic while processing entry", "entry", e.ID, "panic", p, "stack", string(debug.Stack()))
+			d.logger.Error("panic while processing entry", "entry_id", e.ID, "panic", p, "stack", string(debug.Stack()))
 			d.reject(ctx, e, looseJob(e.Job), outreach.Reject(outreach.ReasonInternal, fmt.Errorf("panic: %v", p)))
 		}
 	}()
@@ -36,7 +38,9 @@ func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
 // per resident (policy -> route -> render -> send) -> record -> schedule
 // what waits (deferrals, follow-ups) -> ack, retry or dead-letter.
 func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
+	start := time.Now()
 	job, err := decode(e)
+	d.trace(ctx, metrics.StageDecode, start, err, ids{job: job.ID, entry: e.ID})
 	if err != nil {
 		d.reject(ctx, e, looseJob(e.Job), err)
 		return
@@ -44,7 +48,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	if e.Attempt == 0 {
 		d.metrics.JobsReceived.WithLabelValues(string(job.Kind)).Inc()
 	}
-	log := d.logger.With("job", job.ID, "kind", job.Kind, "entry", e.ID, "attempt", e.Attempt)
+	log := d.logger.With("job_id", job.ID, "kind", job.Kind, "entry_id", e.ID, "attempt", e.Attempt)
 
 	if job.SendAt != nil && job.SendAt.After(d.cfg.Now().Add(time.Second)) {
 		if err := d.q.Schedule(ctx, withJob(e, job), *job.SendAt, e.Attempt); err != nil {
@@ -81,7 +85,9 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		}
 	}()
 
+	stageStart := time.Now()
 	residents, err := d.audience(ctx, job)
+	d.trace(ctx, metrics.StageAudience, stageStart, err, jobIDs(e, job))
 	if err != nil {
 		if _, ok := outreach.RejectReason(err); ok {
 			d.reject(ctx, e, job, err)
@@ -90,7 +96,9 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		d.retry(ctx, e, job, "store", err)
 		return
 	}
+	stageStart = time.Now()
 	prior, err := d.outcomes(ctx, job.ID)
+	d.trace(ctx, metrics.StageDedupe, stageStart, err, jobIDs(e, job))
 	if err != nil {
 		d.retry(ctx, e, job, "store", fmt.Errorf("check archive for job: %w", err))
 		return
@@ -148,7 +156,10 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		stop = isReject(err) && templates.VariantFor(r) == templates.DefaultVariant
 	}
 
-	if err := d.recorder.Record(ctx, records...); err != nil {
+	stageStart = time.Now()
+	err = d.recorder.Record(ctx, records...)
+	d.trace(ctx, metrics.StageRecord, stageStart, err, jobIDs(e, job))
+	if err != nil {
 		// The outcome is not archived: leave the entry pending so that it is
 		// claimed again. What was sent may be sent twice; see DESIGN.md.
 		log.Error("archive write failed; entry stays pending", "err", err)
@@ -169,12 +180,13 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		// and the job is dead-lettered for it once nothing is left to retry.
 		d.scheduleRetry(ctx, e, job, retryWhy, retryErr, retryHint)
 	case rejectErr != nil:
-		d.deadLetter(ctx, e, rejectErr)
+		d.deadLetter(ctx, e, job.ID, rejectErr)
 	case retryErr != nil && lastAttempt:
-		d.deadLetter(ctx, e, outreach.Reject(outreach.ReasonRetriesExhausted,
+		d.deadLetter(ctx, e, job.ID, outreach.Reject(outreach.ReasonRetriesExhausted,
 			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, retryErr)))
 	default:
 		d.done(e, job)
+		log.LogAttrs(ctx, slog.LevelInfo, "job done", slog.Int("deliveries", len(records)), slog.Duration("took", time.Since(start)))
 	}
 }
 
@@ -276,10 +288,13 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 	if ch.Group() {
 		variant = templates.DefaultVariant // a group post is not for one resident
 	}
+	id := ids{job: job.ID, entry: e.ID, resident: r.ID, channel: ch, delivery: rec.ID}
+	renderStart := time.Now()
 	out, err := d.tmpl.Current().Render(templates.Input{
 		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: variant, Channel: renderChannel(ch),
 		Resident: r, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
 	})
+	d.trace(ctx, metrics.StageRender, renderStart, err, id)
 	if err != nil {
 		err = outreach.Reject(outreach.ReasonTemplateError, fmt.Errorf("render: %w", err))
 		rec.Status, rec.Error = outreach.StatusFailed, err.Error()
@@ -309,6 +324,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 	receipt, err := d.senders[ch].Send(sendCtx, msg)
 	cancel()
 	d.metrics.SendDuration.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+	d.trace(ctx, metrics.StageSend, start, err, id)
 	rec.UpdatedAt = d.cfg.Now().UTC()
 	if err != nil {
 		d.metrics.SendFailures.WithLabelValues(string(ch), outreach.FailureReason(err)).Inc()
@@ -316,7 +332,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 		if outreach.IsPermanent(err) || lastAttempt {
 			status = outreach.StatusFailed
 		}
-		d.logger.Warn("send failed", "job", job.ID, "resident", r.ID, "channel", ch,
+		d.logger.Warn("send failed", "job_id", job.ID, "resident_id", r.ID, "channel", ch,
 			"permanent", outreach.IsPermanent(err), "err", err)
 		rec.Status, rec.Error = status, err.Error()
 		return rec, err
@@ -342,11 +358,11 @@ func (d *Dispatcher) done(e queue.Entry, job outreach.Job) {
 func (d *Dispatcher) scheduleRetry(ctx context.Context, e queue.Entry, job outreach.Job, why string, cause error, hint time.Duration) {
 	wait := d.cfg.Backoff(e.Attempt+1, hint)
 	if err := d.q.Schedule(ctx, withJob(e, job), d.cfg.Now().Add(wait), e.Attempt+1); err != nil {
-		d.logger.Error("schedule retry failed; entry stays pending", "job", job.ID, "err", err)
+		d.logger.Error("schedule retry failed; entry stays pending", "job_id", job.ID, "err", err)
 		return
 	}
 	d.metrics.Retries.WithLabelValues(string(job.Kind), why).Inc()
-	d.logger.Info("temporary failure; retry scheduled", "job", job.ID, "attempt", e.Attempt+1, "in", wait, "err", cause)
+	d.logger.Info("temporary failure; retry scheduled", "job_id", job.ID, "attempt", e.Attempt+1, "in", wait, "err", cause)
 }
 
 // retry handles a failure before anything was sent (store unreachable).
@@ -380,23 +396,26 @@ func (d *Dispatcher) reject(ctx context.Context, e queue.Entry, job outreach.Job
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	if err := d.recorder.Record(ctx, rec); err != nil {
-		d.logger.Error("archive rejected job failed", "entry", e.ID, "err", err)
+	start := time.Now()
+	err := d.recorder.Record(ctx, rec)
+	d.trace(ctx, metrics.StageRecord, start, err, ids{job: jobID, entry: e.ID})
+	if err != nil {
+		d.logger.Error("archive rejected job failed", "entry_id", e.ID, "err", err)
 	}
-	d.deadLetter(ctx, e, cause)
+	d.deadLetter(ctx, e, jobID, cause)
 }
 
-func (d *Dispatcher) deadLetter(ctx context.Context, e queue.Entry, cause error) {
+func (d *Dispatcher) deadLetter(ctx context.Context, e queue.Entry, jobID string, cause error) {
 	reason, ok := outreach.RejectReason(cause)
 	if !ok {
 		reason = outreach.ReasonInternal
 	}
 	if err := d.q.DeadLetter(ctx, e, reason, cause); err != nil {
-		d.logger.Error("dead-letter failed; entry stays pending", "entry", e.ID, "reason", reason, "err", err)
+		d.logger.Error("dead-letter failed; entry stays pending", "entry_id", e.ID, "reason", reason, "err", err)
 		return
 	}
 	d.metrics.DeadLetters.WithLabelValues(string(reason)).Inc()
-	d.logger.Warn("entry dead-lettered", "entry", e.ID, "reason", reason, "err", cause)
+	d.logger.Warn("entry dead-lettered", "job_id", jobID, "entry_id", e.ID, "reason", reason, "err", cause)
 }
 
 func isReject(err error) bool {

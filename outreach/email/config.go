@@ -33,6 +33,9 @@ type Config struct {
 	TLSConfig *tls.Config
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+	// Waited, when set, is told how long each message waited for a free
+	// connection of the pool (the outreach_smtp_pool_wait_seconds metric).
+	Waited func(time.Duration)
 }
 
 // withDefaults fills in the zero fields.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -21,6 +22,9 @@ type conn struct {
 	// none. Closing it is how a broken or cancelled connection is dropped:
 	// it cannot block, unlike QUIT.
 	raw net.Conn
+	// open mirrors raw != nil for Sender.Stats, which reads it from
+	// another goroutine.
+	open atomic.Bool
 }
 
 // newConn builds slot id; it does not dial.
@@ -103,6 +107,7 @@ func (c *conn) connect(ctx context.Context) error {
 		c.drop()
 		return err
 	}
+	c.open.Store(true)
 	return nil
 }
 
@@ -125,6 +130,7 @@ func (c *conn) drop() {
 		_ = c.raw.Close()
 		c.raw = nil
 	}
+	c.open.Store(false)
 }
 
 // quit says goodbye (QUIT) within timeout and closes the connection.

@@ -33,6 +33,9 @@ type Sender struct {
 	// A slot is dialled on first use and redialled when found broken.
 	idle chan *conn
 	size int
+	all  []*conn // every slot, for Stats
+	// waited is Config.Waited, or nil.
+	waited func(time.Duration)
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -55,6 +58,7 @@ func New(cfg Config) (*Sender, error) {
 		idle:     make(chan *conn, cfg.Conns),
 		size:     cfg.Conns,
 		done:     make(chan struct{}),
+		waited:   cfg.Waited,
 	}
 	tlsCfg := clientTLS(cfg.TLSConfig, settings.Host)
 	for i := range cfg.Conns {
@@ -63,6 +67,7 @@ func New(cfg Config) (*Sender, error) {
 			return nil, err
 		}
 		s.idle <- c
+		s.all = append(s.all, c)
 	}
 	if settings.Username != "" && settings.TLS == TLSNone && !isLoopback(settings.Host) {
 		s.log.Warn("SMTP credentials will cross the network unencrypted (tls=none)")
@@ -103,7 +108,11 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 	if err != nil {
 		return outreach.Receipt{}, err
 	}
+	waitStart := time.Now()
 	c, err := s.acquire(ctx)
+	if s.waited != nil {
+		s.waited(time.Since(waitStart))
+	}
 	if err != nil {
 		return outreach.Receipt{}, err
 	}
@@ -135,6 +144,24 @@ func (s *Sender) acquire(ctx context.Context) (*conn, error) {
 	case <-s.done:
 		return nil, ErrClosed
 	}
+}
+
+// PoolStats is a snapshot of the connection pool.
+type PoolStats struct {
+	Size  int // slots (Config.Conns)
+	InUse int // slots taken by a message being sent
+	Open  int // slots holding an established SMTP connection
+}
+
+// Stats reports the pool's use; safe to call at any time (metrics scrapes).
+func (s *Sender) Stats() PoolStats {
+	st := PoolStats{Size: s.size, InUse: s.size - len(s.idle)}
+	for _, c := range s.all {
+		if c.open.Load() {
+			st.Open++
+		}
+	}
+	return st
 }
 
 // release returns a slot; it never blocks, the channel has room for all.

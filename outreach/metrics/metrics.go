@@ -51,14 +51,23 @@ type Metrics struct {
 	// result: success, or failure (the old set keeps serving).
 	TemplateReloads *prometheus.CounterVec
 
-	// Queue gauges, refreshed from Redis periodically.
-	QueueLength    prometheus.Gauge
-	QueueLag       prometheus.Gauge
-	QueuePending   prometheus.Gauge
-	DeadLetterSize prometheus.Gauge
-	DelayedSize    prometheus.Gauge
+	// Queue gauges, refreshed from Redis periodically (see SetQueue):
+	// QueueLength, DeadLetterSize and DelayedSize by stream (the job
+	// stream's name), QueueLag and QueuePending by stream and group.
+	QueueLength    *prometheus.GaugeVec
+	QueueLag       *prometheus.GaugeVec
+	QueuePending   *prometheus.GaugeVec
+	DeadLetterSize *prometheus.GaugeVec
+	DelayedSize    *prometheus.GaugeVec
 	// InFlight is the number of jobs being processed by this daemon.
 	InFlight prometheus.Gauge
+
+	// Stages count and time each pipeline stage (see stages.go).
+	Stages *StageMetrics
+	// SMTPPool reports the email channel's connection pool (see pool.go).
+	SMTPPool *PoolCollector
+	// Campaigns shows campaign progress (see campaigns.go).
+	Campaigns *CampaignProgress
 
 	// Policy, lanes and campaigns (see policy.go).
 	PolicyMetrics
@@ -130,26 +139,26 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "outreach_template_reloads_total",
 			Help: "Reloads of the template set (SIGHUP), by result: success, or failure (the old set keeps serving).",
 		}, []string{"result"}),
-		QueueLength: prometheus.NewGauge(prometheus.GaugeOpts{
+		QueueLength: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "outreach_queue_length",
-			Help: "Entries in the job stream (XLEN).",
-		}),
-		QueueLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Help: "Entries in the job stream's lanes (XLEN), by stream.",
+		}, []string{"stream"}),
+		QueueLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "outreach_queue_lag",
-			Help: "Entries in the job stream not yet read by the consumer group.",
-		}),
-		QueuePending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Help: "Entries in the job stream's lanes not yet read by the consumer group, by stream and group.",
+		}, []string{"stream", "group"}),
+		QueuePending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "outreach_queue_pending",
-			Help: "Entries read by the consumer group but not yet acknowledged.",
-		}),
-		DeadLetterSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Help: "Entries read by the consumer group but not yet acknowledged, by stream and group.",
+		}, []string{"stream", "group"}),
+		DeadLetterSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "outreach_dead_letter_stream_length",
-			Help: "Entries in the dead-letter stream.",
-		}),
-		DelayedSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Help: "Entries in the dead-letter stream, by job stream.",
+		}, []string{"stream"}),
+		DelayedSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "outreach_delayed_jobs",
-			Help: "Jobs waiting in the delayed set (retries and future send_at).",
-		}),
+			Help: "Jobs waiting in the delayed set (retries, future send_at, quiet hours, follow-ups), by job stream.",
+		}, []string{"stream"}),
 		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "outreach_jobs_in_flight",
 			Help: "Jobs being processed by this daemon.",
@@ -162,6 +171,16 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 	)
 	m.PolicyMetrics = newPolicyMetrics(reg)
+	m.Stages = newStageMetrics(reg)
+	m.SMTPPool = newPoolCollector()
+	poolWait := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "outreach_smtp_pool_wait_seconds",
+		Help:    "Time each email waited for a free SMTP connection of the pool.",
+		Buckets: []float64{0, .001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	})
+	m.SMTPPool.Wait = poolWait
+	reg.MustRegister(m.SMTPPool, poolWait)
+	m.Campaigns = newCampaignProgress(reg)
 	m.preinit()
 	return m
 }
@@ -207,3 +226,31 @@ const (
 	ReloadSuccess = "success"
 	ReloadFailure = "failure"
 )
+
+// Queue is a snapshot of the job stream for SetQueue: the sums over the
+// lanes, the dead-letter and delayed sizes, and each lane's gauges.
+type Queue struct {
+	Stream, Group                       string // the job stream's name and the consumer group
+	Length, Lag, Pending, Dead, Delayed int64
+	Lanes                               []Lane
+}
+
+// Lane is one priority lane's gauges.
+type Lane struct {
+	Name                 string // urgent, normal or bulk
+	Length, Lag, Pending int64
+}
+
+// SetQueue sets the queue and lane gauges from q.
+func (m *Metrics) SetQueue(q Queue) {
+	m.QueueLength.WithLabelValues(q.Stream).Set(float64(q.Length))
+	m.QueueLag.WithLabelValues(q.Stream, q.Group).Set(float64(q.Lag))
+	m.QueuePending.WithLabelValues(q.Stream, q.Group).Set(float64(q.Pending))
+	m.DeadLetterSize.WithLabelValues(q.Stream).Set(float64(q.Dead))
+	m.DelayedSize.WithLabelValues(q.Stream).Set(float64(q.Delayed))
+	for _, l := range q.Lanes {
+		m.LaneLength.WithLabelValues(q.Stream, l.Name).Set(float64(l.Length))
+		m.LaneLag.WithLabelValues(q.Stream, q.Group, l.Name).Set(float64(l.Lag))
+		m.LanePending.WithLabelValues(q.Stream, q.Group, l.Name).Set(float64(l.Pending))
+	}
+}

@@ -49,7 +49,6 @@ func TestPolicyPreinit(t *testing.T) {
 		want int
 	}{
 		"policy decisions": {m.PolicyDecisions, len(outreach.PolicyOutcomes)},
-		"lane lag":         {m.LaneLag, 3},
 		"follow-ups":       {m.FollowUps, len(outreach.Kinds)},
 	} {
 		if got := testutil.CollectAndCount(tt.c); got != tt.want {

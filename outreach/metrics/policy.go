@@ -6,10 +6,6 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// laneNames are the priority lanes, as queue.LaneNames has them (not
-// imported: metrics depends on the domain only).
-var laneNames = []string{"urgent", "normal", "bulk"}
-
 // PolicyMetrics count what the policy stage, the priority lanes, the
 // campaigns and the follow-ups do.
 type PolicyMetrics struct {
@@ -17,7 +13,8 @@ type PolicyMetrics struct {
 	// deferred or let through despite a rule (urgent inside quiet hours),
 	// by decision and reason.
 	PolicyDecisions *prometheus.CounterVec
-	// LaneLength, LaneLag and LanePending are the queue gauges per lane.
+	// LaneLength (by stream and lane), LaneLag and LanePending (by stream,
+	// group and lane) are the queue gauges per lane; see SetQueue.
 	LaneLength, LaneLag, LanePending *prometheus.GaugeVec
 	// CampaignJobs counts per-resident jobs put on the stream by campaign
 	// expansion.
@@ -31,17 +28,17 @@ type PolicyMetrics struct {
 }
 
 func newPolicyMetrics(reg prometheus.Registerer) PolicyMetrics {
-	lane := func(name, help string) *prometheus.GaugeVec {
-		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"lane"})
+	lane := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, append(labels, "lane"))
 	}
 	m := PolicyMetrics{
 		PolicyDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "outreach_policy_decisions_total",
 			Help: "Deliveries suppressed, deferred or let through despite a rule (bypassed) by the policy stage, by decision and reason.",
 		}, []string{"decision", "reason"}),
-		LaneLength:  lane("outreach_lane_length", "Entries in each priority lane's stream (XLEN)."),
-		LaneLag:     lane("outreach_lane_lag", "Entries in each priority lane not yet read by the consumer group."),
-		LanePending: lane("outreach_lane_pending", "Entries of each priority lane read by the consumer group but not yet acknowledged."),
+		LaneLength:  lane("outreach_lane_length", "Entries in each priority lane's stream (XLEN), by job stream and lane.", "stream"),
+		LaneLag:     lane("outreach_lane_lag", "Entries in each priority lane not yet read by the consumer group, by job stream, group and lane.", "stream", "group"),
+		LanePending: lane("outreach_lane_pending", "Entries of each priority lane read by the consumer group but not yet acknowledged, by job stream, group and lane.", "stream", "group"),
 		CampaignJobs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "outreach_campaign_jobs_enqueued_total",
 			Help: "Per-resident jobs put on the stream by campaign expansion.",
@@ -63,11 +60,6 @@ func newPolicyMetrics(reg prometheus.Registerer) PolicyMetrics {
 		m.CampaignJobs, m.CampaignRuns, m.CampaignJobsHeld, m.FollowUps)
 	for _, o := range outreach.PolicyOutcomes {
 		m.PolicyDecisions.WithLabelValues(string(o.Decision), string(o.Reason))
-	}
-	for _, l := range laneNames {
-		m.LaneLength.WithLabelValues(l)
-		m.LaneLag.WithLabelValues(l)
-		m.LanePending.WithLabelValues(l)
 	}
 	for _, k := range outreach.Kinds {
 		m.FollowUps.WithLabelValues(string(k))

@@ -72,6 +72,12 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"WalkStopsOnError", testWalkStopsOnError},
 		{"DeleteDeliveries", testDeleteDeliveries},
 		{"DeleteResidents", testDeleteResidents},
+		{"HistoryOfRecord", testHistoryOfRecord},
+		{"HistoryOfReplyAndOptOut", testHistoryOfReplyAndOptOut},
+		{"SetNote", testSetNote},
+		{"SearchPages", testSearchPages},
+		{"PurgeContent", testPurgeContent},
+		{"DeleteDropsHistory", testDeleteDropsHistory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,13 +61,17 @@ type Config struct {
 	// Policy is OUTREACH_QUIET_HOURS, OUTREACH_BULK_DAILY_CAP and
 	// OUTREACH_BULK_WEEKLY_CAP.
 	Policy policy.Rules
+
+	// RetainContent is OUTREACH_RETAIN_CONTENT: how long the rendered
+	// content of deliveries is kept; 0 keeps it forever.
+	RetainContent time.Duration
 }
 
 // Var describes one environment variable, for `outreach help` and the README.
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.
-var Vars = append(baseVars, policyVars...)
+var Vars = append(append(baseVars, policyVars...), archiveVars...)
 
 var baseVars = []Var{
 	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream, e.g. redis://127.0.0.1:6379/0"},
@@ -171,6 +175,7 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.Policy = loadPolicy(get, &errs)
+	c.RetainContent = loadArchive(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/api"
+	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/campaign"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
@@ -72,6 +73,7 @@ type Daemon struct {
 	metrics   *metrics.Metrics
 	templates *templates.Live
 	hangup    <-chan os.Signal
+	retention *archive.Retention // nil: content is kept forever
 
 	Store    outreach.Store
 	Redis    redis.UniversalClient
@@ -174,6 +176,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.buildCampaigns(opt, consumer, dc.Zones, cfg.TimeZone)
+	d.buildRetention(cfg, opt.Dispatch.Now)
 
 	d.http = &http.Server{
 		Handler: api.NewHandler(api.Config{
@@ -317,6 +320,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { dispatchDone <- d.dispatcher.Run(runCtx) }()
 	schedulerDone := make(chan struct{})
 	go func() { d.scheduler.Run(runCtx); close(schedulerDone) }()
+	retentionDone := d.runRetention(runCtx)
 
 	var err error
 	select {
@@ -331,6 +335,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	cancel()
 	<-schedulerDone
+	<-retentionDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

@@ -168,9 +168,26 @@ func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, er
 // then id, both descending), at most f.Limit of them (default 1000),
 // after the cursor f.After. The indexes of migration 5 serve it.
 func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Delivery, error) {
-	f, err := normalize.Filter(f)
+	query, args, err := searchQuery(f)
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	out, err := pgx.AppendRows([]outreach.Delivery(nil), rows, scanDelivery)
+	if err != nil {
+		return nil, fmt.Errorf("search deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// searchQuery is the statement Search runs for f, and its arguments.
+func searchQuery(f outreach.Filter) (string, []any, error) {
+	f, err := normalize.Filter(f)
+	if err != nil {
+		return "", nil, err
 	}
 	var args []any
 	arg := argAppender(&args)
@@ -183,16 +200,7 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 		query += " WHERE " + strings.Join(conds, " AND ")
 	}
 	query += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit)
-
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search deliveries: %w", err)
-	}
-	out, err := pgx.AppendRows([]outreach.Delivery(nil), rows, scanDelivery)
-	if err != nil {
-		return nil, fmt.Errorf("search deliveries: %w", err)
-	}
-	return out, nil
+	return query, args, nil
 }
 
 // scanDelivery reads a row of deliveryColumns, for pgx.AppendRows.

@@ -137,9 +137,11 @@ var migrations = [][]string{
 	// (x, created_at, id) answers "x = ? ORDER BY created_at DESC, id
 	// DESC LIMIT n" by reading n entries backwards, on the first page and
 	// the thousandth alike. Selective filters get one: resident (replaces
-	// the plain resident_id index), building and unit, campaign (replaces
-	// the plain campaign index), status (failed and undelivered are rare
-	// and the ones staff look for). Kind and channel have a handful of
+	// the plain resident_id index), building, building and unit (an
+	// apartment's history; a unit number alone means nothing across
+	// buildings, so it has no index of its own), campaign (replaces the
+	// plain campaign index), status (failed and undelivered are rare and
+	// the ones staff look for). Kind and channel have a handful of
 	// values, each a large share of the rows: walking deliveries_created_at
 	// and skipping the others finds a page quickly, so they get none
 	// (every index slows every Record). job_id keeps its own index
@@ -200,7 +202,8 @@ var migrations = [][]string{
 		`DROP INDEX deliveries_resident_id`,
 		`DROP INDEX deliveries_campaign`,
 		`CREATE INDEX deliveries_resident_created ON deliveries (resident_id, created_at, id)`,
-		`CREATE INDEX deliveries_building_created ON deliveries (building, unit, created_at, id)`,
+		`CREATE INDEX deliveries_building_created ON deliveries (building, created_at, id)`,
+		`CREATE INDEX deliveries_unit_created ON deliveries (building, unit, created_at, id)`,
 		`CREATE INDEX deliveries_campaign_created ON deliveries (campaign, created_at, id)`,
 		`CREATE INDEX deliveries_status_created ON deliveries (status, created_at, id)`,
 		`CREATE INDEX deliveries_unpurged ON deliveries (created_at) WHERE content_purged_at IS NULL`,

@@ -200,7 +200,7 @@ func loadArchive(ctx context.Context, b *testing.B, conn *pgx.Conn, rows int) er
 			}
 			job := i / 100
 			k := benchResidentOf(i)
-			x := i * 2654435761 % 1000003               // a well-mixed number for the weights
+			x := i * 2654435761 % 1000003                           // a well-mixed number for the weights
 			kind := pick(job*37, benchKinds, []int{40, 30, 20, 10}) // one kind a job
 			ch := pick(x, benchChannels, []int{55, 40, 5})
 			st := pick(x/100, benchStatuses, []int{60, 25, 5, 4, 3, 1, 1, 1})

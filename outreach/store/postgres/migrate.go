@@ -155,13 +155,16 @@ var migrations = [][]string{
 			ADD COLUMN note text NOT NULL DEFAULT '',
 			ADD COLUMN content_purged_at timestamptz`,
 		`CREATE TABLE delivery_events (
-			seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+			seq         bigint GENERATED ALWAYS AS IDENTITY,
 			delivery_id text COLLATE "C" NOT NULL,
 			job_id      text NOT NULL,
 			event       text NOT NULL,
 			at          timestamptz NOT NULL,
 			detail      text NOT NULL DEFAULT ''
 		)`,
+		// The one index history needs: a delivery's events in order. seq
+		// is unique by construction and never looked up alone, so it has
+		// no index of its own (each would cost every Record).
 		`CREATE INDEX delivery_events_delivery ON delivery_events (delivery_id, seq)`,
 		// What was archived before keeps one event: where it stands.
 		`INSERT INTO delivery_events (delivery_id, job_id, event, at, detail)

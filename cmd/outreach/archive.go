@@ -182,6 +182,9 @@ func cmdArchiveShow(ctx context.Context, e *env, args []string) int {
 	if len(ds) == 0 {
 		return e.fail("archive show", fmt.Errorf("no delivery of job %q matches", f.JobID))
 	}
+	if len(ds) == showLimit {
+		fmt.Fprintf(e.stderr, "outreach archive show: showing the latest %d deliveries of job %s; use archive search or export for all\n", showLimit, f.JobID)
+	}
 	ids := make([]string, len(ds))
 	for i, d := range ds {
 		ids[i] = d.ID

@@ -40,10 +40,11 @@ const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
 
 // Record inserts or updates deliveries by ID, all in one transaction. The
 // cost that matters is the commit (an fsync), paid once per call, so
-// callers should pass many deliveries at once. The table's triggers
-// append the events of new deliveries and status changes (migration 5). Deliveries with the same ID
+// callers should pass many deliveries at once. Deliveries with the same ID
 // in one call apply in order. A zero CreatedAt or UpdatedAt is set to the
-// time of the call; times are kept to the microsecond, in UTC.
+// time of the call; times are kept to the microsecond, in UTC. The table's
+// triggers append the events of new deliveries and status changes
+// (migration 5).
 func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) {
 	ds, err = normalize.Deliveries(ds, s.now())
 	if err != nil {

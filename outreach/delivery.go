@@ -121,6 +121,22 @@ type Delivery struct {
 	// (a free SMTP connection, the SMS rate limit).
 	QueuedAt *time.Time `json:"queued_at,omitempty"`
 	SentAt   *time.Time `json:"sent_at,omitempty"`
+
+	// Building and Unit are the resident's at send time (copied by the
+	// dispatcher), so the archive can be searched by apartment even after
+	// the resident moves or leaves the directory.
+	Building string `json:"building,omitempty"`
+	Unit     string `json:"unit,omitempty"`
+	// Note is the follow-up action staff recorded (`outreach archive
+	// note`). Record never changes it; only Store.SetNote does.
+	Note string `json:"note,omitempty"`
+	// ContentPurgedAt is when retention emptied Subject and Body
+	// (Store.PurgeContent); nil while the content is kept. Record never
+	// changes it.
+	ContentPurgedAt *time.Time `json:"content_purged_at,omitempty"`
+	// Events is the delivery's history, oldest first, when the caller
+	// asked for it (Store.Events); Search and Walk leave it nil.
+	Events []DeliveryEvent `json:"events,omitempty"`
 }
 
 // DeliveryID derives the id of the delivery of job to resident on channel.

@@ -18,22 +18,34 @@ type ImportResult struct {
 // ErrUnfiltered is returned when a destructive call would match everything.
 var ErrUnfiltered = errors.New("refusing to act on every record: the filter is empty")
 
+// DefaultSearchLimit is the page size of Search when Filter.Limit is 0.
+const DefaultSearchLimit = 1000
+
 // Filter selects archive records. Zero fields do not filter.
 type Filter struct {
 	JobID      string
+	DeliveryID string // one delivery (Delivery.ID)
 	ResidentID string
+	Building   string
+	Unit       string
 	Kind       Kind
 	Channel    Channel
 	Status     Status
 	Campaign   string
 	Since      time.Time // CreatedAt >= Since
 	Until      time.Time // CreatedAt < Until
-	Limit      int       // 0 means the store's default (1000)
+	Limit      int       // 0 means the store's default (DefaultSearchLimit)
+	// After continues a Search after this position (the last delivery of
+	// the previous page, see NextCursor): keyset pagination, as fast on
+	// the thousandth page as on the first. Walk and the other calls
+	// ignore it.
+	After Cursor
 }
 
-// Empty reports whether f selects every record (Limit aside).
+// Empty reports whether f selects every record (Limit and After aside:
+// the calls that refuse an empty filter ignore them).
 func (f Filter) Empty() bool {
-	f.Limit = 0
+	f.Limit, f.After = 0, Cursor{}
 	return f == Filter{}
 }
 
@@ -128,12 +140,28 @@ type Store interface {
 	// returns the delivery as it stands after the call and whether it
 	// changed. An unknown provider id wraps ErrNotFound.
 	UpdateStatus(ctx context.Context, u StatusUpdate) (Delivery, bool, error)
-	// Search returns matching deliveries, newest first (CreatedAt, then ID).
+	// Search returns matching deliveries, newest first (CreatedAt, then
+	// ID), a page of at most f.Limit starting after f.After.
 	Search(ctx context.Context, f Filter) ([]Delivery, error)
 	// Walk calls fn for every delivery matching f, ordered by ID, without
 	// holding them all in memory (Limit is ignored). fn's error stops the
 	// walk and is returned.
 	Walk(ctx context.Context, f Filter, fn func(Delivery) error) error
+	// Events returns the history of the deliveries with the given ids,
+	// ordered by delivery id, then oldest first (Seq).
+	Events(ctx context.Context, deliveryIDs ...string) ([]DeliveryEvent, error)
+	// SetNote sets the follow-up note of the deliveries matching f (Limit
+	// and After are ignored) and appends a `noted` event to each, in one
+	// transaction; it says how many it changed. A filter that selects
+	// everything is refused (ErrUnfiltered).
+	SetNote(ctx context.Context, f Filter, note string) (int64, error)
+	// PurgeContent empties the rendered subject and body of the
+	// deliveries created before before, keeping their metadata and
+	// history, and sets their ContentPurgedAt. It works in batches of
+	// batch rows (one statement and transaction each), so it never holds
+	// long locks, and says how many deliveries it purged. Concurrent calls
+	// (two daemons) are harmless: a delivery is purged once.
+	PurgeContent(ctx context.Context, before time.Time, batch int) (int64, error)
 	// DeleteDeliveries removes the deliveries matching f (Limit is ignored)
 	// and says how many. A filter that selects everything is refused.
 	DeleteDeliveries(ctx context.Context, f Filter) (int64, error)

@@ -38,7 +38,7 @@ func commands() []command {
 		{"enqueue", "--kind K (--resident ID | --audience k=v,...) [--data k=v]... [--id ID]", "put a job on the stream", cmdEnqueue},
 		{"residents", "import FILE [--encoding E] [--sheet S] [--dry-run] | list [--building B] [--tag T] | show ID | set ID field=value...", "import residents from CSV or XLSX (upsert by id); list, show and edit profiles", cmdResidents},
 		{"campaign", "create|list|show|pause|resume|cancel ...", "plan and steer campaigns (run `outreach campaign` for the flags)", cmdCampaign},
-		{"archive", "search [--job ID] [--resident ID] ... [--json] | replies [...]", "search the communication archive and residents' replies", cmdArchive},
+		{"archive", "search [filters] [--after CURSOR] [--json] | show JOB | note JOB TEXT | export [--format csv|jsonl] [--bom] [-o FILE] | purge --older-than 180d | replies [...]", "search, show, annotate, export and purge the communication archive; residents' replies", cmdArchive},
 		{"templates", "list | check [--dir DIR] | preview --kind K --resident ID ...", "list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)", cmdTemplates},
 		{"tokens", "create --name N --scopes enqueue,manage,read | list | revoke NAME|ID", "bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)", cmdTokens},
 		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},

@@ -65,13 +65,16 @@ type Config struct {
 
 	// APIAuth requires bearer tokens on the /v1/ API (OUTREACH_API_AUTH).
 	APIAuth bool
+	// RetainContent is OUTREACH_RETAIN_CONTENT: how long the rendered
+	// content of deliveries is kept; 0 keeps it forever.
+	RetainContent time.Duration
 }
 
 // Var describes one environment variable, for `outreach help` and the README.
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.
-var Vars = slices.Concat(baseVars, policyVars, apiVars)
+var Vars = slices.Concat(baseVars, policyVars, apiVars, archiveVars)
 
 var baseVars = []Var{
 	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream, e.g. redis://127.0.0.1:6379/0"},
@@ -176,6 +179,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Policy = loadPolicy(get, &errs)
 	c.APIAuth = loadAPIAuth(get, &errs)
+	c.RetainContent = loadArchive(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/api"
+	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/campaign"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
@@ -76,6 +77,7 @@ type Daemon struct {
 	templates     *templates.Live
 	hangup        <-chan os.Signal
 	campaignStats time.Duration
+	retention     *archive.Retention // nil: content is kept forever
 
 	Store    outreach.Store
 	Redis    redis.UniversalClient
@@ -178,6 +180,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.buildCampaigns(opt, consumer, dc.Zones, cfg.TimeZone)
+	d.buildRetention(cfg, opt.Dispatch.Now)
 
 	d.http = &http.Server{
 		Handler: api.NewHandler(api.Config{
@@ -332,6 +335,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { d.scheduler.Run(runCtx); close(schedulerDone) }()
 	statsDone := make(chan struct{})
 	go func() { d.refreshCampaignStats(runCtx); close(statsDone) }()
+	retentionDone := d.runRetention(runCtx)
 
 	var err error
 	select {
@@ -347,6 +351,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	cancel()
 	<-schedulerDone
 	<-statsDone
+	<-retentionDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

@@ -315,6 +315,19 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 		rec[0].ProviderID == "" || rec[0].Template == "" || rec[0].TemplateVersion == "" || !strings.Contains(rec[0].Body, "王秀英") {
 		t.Errorf("archive for job-email = %+v, want one sent email addressed to the resident", rec)
 	}
+	if len(rec) == 1 && (rec[0].Building != "1" || rec[0].Unit != "1201") {
+		t.Errorf("archive for job-email in building %q unit %q, want the resident's 1/1201", rec[0].Building, rec[0].Unit)
+	}
+	if flaky := h.search(outreach.Filter{JobID: "job-flaky"}); len(flaky) == 1 {
+		es, err := h.d.Store.Events(context.Background(), flaky[0].ID)
+		var got []outreach.EventKind
+		for _, e := range es {
+			got = append(got, e.Event)
+		}
+		if want := []outreach.EventKind{outreach.EventRetrying, outreach.EventSent}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("history of job-flaky = %v (%v), want %v", got, err, want)
+		}
+	}
 
 	// SMS through the real twilio-go client, in the resident's language.
 	sent := h.twilio.To("+8613800138001")

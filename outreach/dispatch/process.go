@@ -142,6 +142,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 			continue // the policy settled this resident on an earlier attempt
 		}
 		recs, err := d.deliverWithPolicy(ctx, job, r, e, lastAttempt, campaign, prior[r.ID])
+		stampAddress(recs, r)
 		if deferred, ok := asDeferral(err); ok {
 			records = append(records, recs...)
 			later = append(later, deferredJob(job, r, deferred.until, e.Attempt))
@@ -464,4 +465,13 @@ func entryTime(id string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.UnixMilli(n), true
+}
+
+// stampAddress copies the resident's building and unit onto the records
+// of a delivery to them: the archive is searched by apartment, as it was
+// when the message went out.
+func stampAddress(recs []outreach.Delivery, r outreach.Resident) {
+	for i := range recs {
+		recs[i].Building, recs[i].Unit = r.Building, r.Unit
+	}
 }

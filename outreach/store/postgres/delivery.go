@@ -12,9 +12,14 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
 )
 
+// deliveryColumns are the columns Record writes.
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at, segments, encoding, queued_at, policy`
+	created_at, updated_at, sent_at, segments, encoding, queued_at, policy, building, unit`
+
+// selectColumns are the columns a Delivery is read from: Record's, and
+// those that SetNote and PurgeContent own.
+const selectColumns = deliveryColumns + `, note, content_purged_at`
 
 // upsertDeliveries writes a whole batch in one statement: each parameter is
 // the array of one column, and unnest turns the arrays back into rows. On
@@ -25,7 +30,7 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
 		$16::integer[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[],
-		$21::integer[], $22::text[], $23::timestamptz[], $24::text[])
+		$21::integer[], $22::text[], $23::timestamptz[], $24::text[], $25::text[], $26::text[])
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -37,10 +42,12 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		updated_at = excluded.updated_at,
 		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
 		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at,
-		policy = excluded.policy`
+		policy = excluded.policy, building = excluded.building, unit = excluded.unit`
 
 // Record inserts or updates deliveries by ID in one statement, so one
-// round trip and one transaction whatever the batch size. Deliveries with
+// round trip and one transaction whatever the batch size. The table's
+// triggers append the events of new deliveries and status changes in the
+// same statement (migration 5). Deliveries with
 // the same ID in one call apply in order. A zero CreatedAt or UpdatedAt is
 // set to the time of the call; times are kept to the microsecond, in UTC.
 func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) error {
@@ -131,6 +138,8 @@ func deliveryArrays(ds []outreach.Delivery) []any {
 		text(func(d *outreach.Delivery) string { return d.Encoding }),
 		queued,
 		text(func(d *outreach.Delivery) string { return string(d.Policy) }),
+		text(func(d *outreach.Delivery) string { return d.Building }),
+		text(func(d *outreach.Delivery) string { return d.Unit }),
 	}
 }
 
@@ -156,21 +165,13 @@ func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, er
 }
 
 // Search returns the deliveries matching f, newest first (created_at,
-// then id, both descending), at most f.Limit of them (default 1000).
+// then id, both descending), at most f.Limit of them (default 1000),
+// after the cursor f.After. The indexes of migration 5 serve it.
 func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Delivery, error) {
-	f, err := normalize.Filter(f)
+	query, args, err := searchQuery(f)
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
-	var args []any
-	arg := argAppender(&args)
-	conds := filterConds(f, arg)
-	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	query += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit)
-
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
@@ -180,6 +181,26 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// searchQuery is the statement Search runs for f, and its arguments.
+func searchQuery(f outreach.Filter) (string, []any, error) {
+	f, err := normalize.Filter(f)
+	if err != nil {
+		return "", nil, err
+	}
+	var args []any
+	arg := argAppender(&args)
+	conds := filterConds(f, arg)
+	if !f.After.IsZero() {
+		conds = append(conds, "(created_at, id) < ("+arg(f.After.CreatedAt)+", "+arg(f.After.ID)+")")
+	}
+	query := `SELECT ` + selectColumns + ` FROM deliveries`
+	if len(conds) > 0 {
+		query += " WHERE " + strings.Join(conds, " AND ")
+	}
+	query += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit)
+	return query, args, nil
 }
 
 // scanDelivery reads a row of deliveryColumns, for pgx.AppendRows.
@@ -194,7 +215,8 @@ func scanDeliveryRow(row pgx.Row) (outreach.Delivery, error) {
 	if err := row.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &attempts, &d.Campaign,
-		&d.CreatedAt, &d.UpdatedAt, &d.SentAt, &segments, &d.Encoding, &d.QueuedAt, &d.Policy); err != nil {
+		&d.CreatedAt, &d.UpdatedAt, &d.SentAt, &segments, &d.Encoding, &d.QueuedAt, &d.Policy,
+		&d.Building, &d.Unit, &d.Note, &d.ContentPurgedAt); err != nil {
 		return d, err
 	}
 	d.Attempts = int(attempts)
@@ -203,6 +225,7 @@ func scanDeliveryRow(row pgx.Row) (outreach.Delivery, error) {
 	d.UpdatedAt = d.UpdatedAt.UTC()
 	d.SentAt = utcPtr(d.SentAt)
 	d.QueuedAt = utcPtr(d.QueuedAt)
+	d.ContentPurgedAt = utcPtr(d.ContentPurgedAt)
 	return d, nil
 }
 

@@ -25,3 +25,6 @@ func MigrateSchemaTo(ctx context.Context, url, schema string, version int) error
 	defer pool.Close()
 	return migrateTo(ctx, pool, schema, version)
 }
+
+// SearchQuery is the statement Search runs for f (the benchmark explains it).
+var SearchQuery = searchQuery

@@ -222,3 +222,37 @@ func TestUpgradeFromVersion1(t *testing.T) {
 		t.Errorf("schema version = %d, %v; want %d", version, err, postgres.Versions)
 	}
 }
+
+// TestUpgradeKeepsArchiveHistory upgrades an archive from the schema
+// before delivery history (version 4): each delivery it held gets one
+// event, where it stood, and later changes append to it.
+func TestUpgradeKeepsArchiveHistory(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := freshSchema(t)
+	if err := postgres.MigrateSchemaTo(ctx, databaseURL(), schema, 4); err != nil {
+		t.Fatalf("migrate to version 4: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, withParam(databaseURL(), "search_path="+schema))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO deliveries (id, job_id, resident_id, kind, status, error, created_at, updated_at)
+		VALUES ('d1', 'j1', 'r1', 'follow_up', 'failed', 'smtp 550', '2025-01-01T00:00:00Z', '2025-01-01T00:01:00Z')`); err != nil {
+		t.Fatalf("insert a version 4 delivery: %v", err)
+	}
+	s, err := postgres.OpenSchema(ctx, databaseURL(), schema)
+	if err != nil {
+		t.Fatalf("OpenSchema: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.SetNote(ctx, outreach.Filter{JobID: "j1"}, "called back"); err != nil {
+		t.Fatalf("SetNote: %v", err)
+	}
+	es, err := s.Events(ctx, "d1")
+	if err != nil || len(es) != 2 || es[0].Event != outreach.EventFailed || es[0].Detail != "error: smtp 550" ||
+		!es[0].At.Equal(time.Date(2025, 1, 1, 0, 1, 0, 0, time.UTC)) || es[1].Event != outreach.EventNoted {
+		t.Errorf("Events after the upgrade = %+v, %v; want failed (backfilled), then noted", es, err)
+	}
+}

@@ -65,10 +65,12 @@ func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach
 	return r, nil
 }
 
-// SetOptOut adds or removes one opt-out in a single UPDATE statement. Under
-// concurrent updates of the row PostgreSQL re-evaluates the SET expressions
-// on the newest row version (READ COMMITTED), so two opt-outs recorded at
-// once both stay.
+// SetOptOut adds or removes one opt-out with a single UPDATE statement,
+// in a transaction that first locks the row to learn whether the opt-out
+// was there, and last appends the history event when it changed. Under
+// concurrent updates of the row PostgreSQL re-evaluates the SET
+// expressions on the newest row version (READ COMMITTED), so two opt-outs
+// recorded at once both stay.
 func (s *Store) SetOptOut(ctx context.Context, residentID string, channel outreach.Channel, kind outreach.Kind, out bool) error {
 	if err := outreach.CheckOptOut(channel, kind); err != nil {
 		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
@@ -94,12 +96,28 @@ func (s *Store) SetOptOut(ctx context.Context, residentID string, channel outrea
 			updated_at = CASE WHEN ` + present + ` THEN $3 ELSE updated_at END
 			WHERE id = $1`
 	}
-	tag, err := s.pool.Exec(ctx, query, residentID, value, normalize.Time(s.now()))
+	now := normalize.Time(s.now())
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The row lock makes "was it there" and the change one step, so
+		// the event is appended exactly when the opt-out changed.
+		var was bool
+		err := tx.QueryRow(ctx, `SELECT `+present+` FROM residents WHERE id = $1 FOR UPDATE`, residentID, value).Scan(&was)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return outreach.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, query, residentID, value, now); err != nil {
+			return err
+		}
+		if was == out {
+			return nil
+		}
+		return appendOptOutEvent(ctx, tx, residentID, channel, kind, out, now)
+	})
 	if err != nil {
 		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("set opt-out of resident %q: %w", residentID, outreach.ErrNotFound)
 	}
 	return nil
 }

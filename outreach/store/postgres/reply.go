@@ -35,9 +35,18 @@ func (s *Store) RecordReply(ctx context.Context, r outreach.Reply) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("record reply: %w", err)
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO replies (`+replyColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		r.ID, string(r.Channel), r.From, r.ResidentID, r.DeliveryID, r.JobID, r.Body, string(r.Action), r.ReceivedAt)
+	// One statement: the reply, and when it is new and answers a
+	// delivery, the delivery's `replied` event.
+	tag, err := s.pool.Exec(ctx, `WITH reply AS (
+			INSERT INTO replies (`+replyColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING
+			RETURNING delivery_id, job_id, received_at),
+		event AS (
+			INSERT INTO delivery_events (delivery_id, job_id, event, at, detail)
+			SELECT delivery_id, job_id, $10, received_at, $11 FROM reply WHERE delivery_id <> '')
+		SELECT 1 FROM reply`,
+		r.ID, string(r.Channel), r.From, r.ResidentID, r.DeliveryID, r.JobID, r.Body, string(r.Action), r.ReceivedAt,
+		string(outreach.EventReplied), normalize.ReplyDetail(r))
 	if err != nil {
 		return false, fmt.Errorf("record reply %q: %w", r.ID, err)
 	}

@@ -58,7 +58,7 @@ func (s *Store) UpdateStatus(ctx context.Context, u outreach.StatusUpdate) (outr
 			return err
 		}
 		changed = tag.RowsAffected() > 0
-		d, err = scanDeliveryRow(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		d, err = scanDeliveryRow(tx.QueryRow(ctx, `SELECT `+selectColumns+` FROM deliveries
 			WHERE provider_id = $1 ORDER BY id LIMIT 1`, u.ProviderID))
 		return err
 	})

@@ -23,7 +23,8 @@ func argAppender(args *[]any) func(v any) string {
 // filterConds turns a filter into WHERE conditions, adding their arguments with arg.
 func filterConds(f outreach.Filter, arg func(any) string) (conds []string) {
 	for _, eq := range []struct{ column, value string }{
-		{"job_id", f.JobID}, {"resident_id", f.ResidentID}, {"kind", string(f.Kind)},
+		{"job_id", f.JobID}, {"id", f.DeliveryID}, {"resident_id", f.ResidentID},
+		{"building", f.Building}, {"unit", f.Unit}, {"kind", string(f.Kind)},
 		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
 	} {
 		if eq.value != "" {
@@ -51,7 +52,7 @@ func (s *Store) Walk(ctx context.Context, f outreach.Filter, fn func(outreach.De
 		var args []any
 		arg := argAppender(&args)
 		conds := append(filterConds(f, arg), "id > "+arg(after))
-		rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE `+
+		rows, err := s.pool.Query(ctx, `SELECT `+selectColumns+` FROM deliveries WHERE `+
 			strings.Join(conds, " AND ")+` ORDER BY id LIMIT `+arg(walkPage), args...)
 		if err != nil {
 			return fmt.Errorf("walk deliveries: %w", err)

@@ -11,15 +11,20 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
 )
 
+// deliveryColumns are the columns Record writes.
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at, segments, encoding, queued_at, policy`
+	created_at, updated_at, sent_at, segments, encoding, queued_at, policy, building, unit`
+
+// selectColumns are the columns a Delivery is read from: Record's, and
+// those that SetNote and PurgeContent own.
+const selectColumns = deliveryColumns + `, note, content_purged_at`
 
 // upsertDelivery replaces every column of an existing delivery except
 // created_at, which keeps its first value, and sent_at, which keeps its
 // first non-NULL value.
 const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -31,13 +36,15 @@ const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
 		updated_at = excluded.updated_at,
 		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
 		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at,
-		policy = excluded.policy`
+		policy = excluded.policy, building = excluded.building, unit = excluded.unit`
 
 // Record inserts or updates deliveries by ID, all in one transaction. The
 // cost that matters is the commit (an fsync), paid once per call, so
 // callers should pass many deliveries at once. Deliveries with the same ID
 // in one call apply in order. A zero CreatedAt or UpdatedAt is set to the
-// time of the call; times are kept to the microsecond, in UTC.
+// time of the call; times are kept to the microsecond, in UTC. The table's
+// triggers append the events of new deliveries and status changes
+// (migration 5).
 func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) {
 	ds, err = normalize.Deliveries(ds, s.now())
 	if err != nil {
@@ -65,7 +72,7 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 			string(d.Channel), d.Template, d.TemplateVersion, d.Locale, d.Variant, d.Subject, d.Body,
 			string(d.Status), d.ProviderID, d.Error, d.Attempts, d.Campaign,
 			micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.SentAt),
-			d.Segments, d.Encoding, nullMicros(d.QueuedAt), string(d.Policy)); err != nil {
+			d.Segments, d.Encoding, nullMicros(d.QueuedAt), string(d.Policy), d.Building, d.Unit); err != nil {
 			return fmt.Errorf("record delivery %q: %w", d.ID, err)
 		}
 	}
@@ -106,14 +113,19 @@ func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, er
 }
 
 // Search returns the deliveries matching f, newest first (created_at,
-// then id, both descending), at most f.Limit of them (default 1000).
+// then id, both descending), at most f.Limit of them (default 1000),
+// after the cursor f.After.
 func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Delivery, error) {
 	f, err := normalize.Filter(f)
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
 	conds, args := filterConds(f)
-	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	if !f.After.IsZero() {
+		conds = append(conds, "(created_at, id) < (?, ?)")
+		args = append(args, micros(f.After.CreatedAt), f.After.ID)
+	}
+	query := `SELECT ` + selectColumns + ` FROM deliveries`
 	if len(conds) > 0 {
 		query += " WHERE " + strings.Join(conds, " AND ")
 	}
@@ -144,13 +156,16 @@ func scanDelivery(rows interface{ Scan(...any) error }) (outreach.Delivery, erro
 		d                outreach.Delivery
 		created, updated int64
 		sentAt, queuedAt sql.NullInt64
+		purgedAt         sql.NullInt64
 	)
 	if err := rows.Scan(&d.ID, &d.JobID, &d.StreamID, &d.ResidentID, &d.Kind, &d.Channel,
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &d.Attempts, &d.Campaign,
-		&created, &updated, &sentAt, &d.Segments, &d.Encoding, &queuedAt, &d.Policy); err != nil {
+		&created, &updated, &sentAt, &d.Segments, &d.Encoding, &queuedAt, &d.Policy,
+		&d.Building, &d.Unit, &d.Note, &purgedAt); err != nil {
 		return d, err
 	}
+	d.ContentPurgedAt = fromNullMicros(purgedAt)
 	d.CreatedAt = fromMicros(created)
 	d.UpdatedAt = fromMicros(updated)
 	d.SentAt = fromNullMicros(sentAt)

@@ -67,7 +67,9 @@ func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach
 
 // SetOptOut adds or removes one opt-out in a single UPDATE statement. Every
 // SET expression reads the row as it was before the statement, so the
-// CASE on updated_at sees whether the value was there.
+// CASE on updated_at sees whether the value was there. The same write
+// transaction reads that first, to append the history event when the
+// opt-out changed.
 func (s *Store) SetOptOut(ctx context.Context, residentID string, channel outreach.Channel, kind outreach.Kind, out bool) error {
 	if err := outreach.CheckOptOut(channel, kind); err != nil {
 		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
@@ -94,16 +96,30 @@ func (s *Store) SetOptOut(ctx context.Context, residentID string, channel outrea
 			updated_at = CASE WHEN ` + present + ` THEN ?2 ELSE updated_at END
 			WHERE id = ?3`
 	}
-	res, err := s.write.ExecContext(ctx, query, value, micros(normalize.Time(s.now())), residentID)
+	now := normalize.Time(s.now())
+	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: no writer comes between the read and the update
 	if err != nil {
 		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
-	}
-	if n == 0 {
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var was bool
+	err = tx.QueryRowContext(ctx, `SELECT `+present+` FROM residents WHERE id = ?2`, value, residentID).Scan(&was)
+	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("set opt-out of resident %q: %w", residentID, outreach.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
+	}
+	if _, err := tx.ExecContext(ctx, query, value, micros(now), residentID); err != nil {
+		return fmt.Errorf("set opt-out of resident %q: %w", residentID, err)
+	}
+	if was != out {
+		if err := appendOptOutEvent(ctx, tx, residentID, channel, kind, out, now); err != nil {
+			return fmt.Errorf("set opt-out of resident %q: event: %w", residentID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("set opt-out of resident %q: commit: %w", residentID, err)
 	}
 	return nil
 }

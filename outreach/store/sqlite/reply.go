@@ -41,7 +41,12 @@ func (s *Store) RecordReply(ctx context.Context, r outreach.Reply) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("record reply: %w", err)
 	}
-	res, err := s.write.ExecContext(ctx, `INSERT INTO replies (`+replyColumns+`)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("record reply %q: %w", r.ID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	res, err := tx.ExecContext(ctx, `INSERT INTO replies (`+replyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		r.ID, string(r.Channel), r.From, r.ResidentID, r.DeliveryID, r.JobID, r.Body, string(r.Action), micros(r.ReceivedAt))
 	if err != nil {
@@ -50,6 +55,16 @@ func (s *Store) RecordReply(ctx context.Context, r outreach.Reply) (bool, error)
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("record reply %q: %w", r.ID, err)
+	}
+	if n > 0 && r.DeliveryID != "" { // a new reply to a delivery: its history says so
+		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_events (delivery_id, job_id, event, at, detail)
+			VALUES (?, ?, ?, ?, ?)`, r.DeliveryID, r.JobID, string(outreach.EventReplied),
+			micros(r.ReceivedAt), normalize.ReplyDetail(r)); err != nil {
+			return false, fmt.Errorf("record reply %q: event: %w", r.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("record reply %q: commit: %w", r.ID, err)
 	}
 	return n > 0, nil
 }

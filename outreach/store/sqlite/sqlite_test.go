@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/sqlite"
@@ -235,4 +236,39 @@ func TestUpgradeFromVersion1(t *testing.T) {
 
 func BenchmarkRecord(b *testing.B) {
 	storetest.BenchmarkRecord(b, openTemp(b))
+}
+
+// TestUpgradeKeepsArchiveHistory upgrades an archive from the schema
+// before delivery history (version 4): each delivery it held gets one
+// event, where it stood, and later changes append to it.
+func TestUpgradeKeepsArchiveHistory(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "outreach.db")
+	if err := sqlite.MigrateTo(ctx, path, 4); err != nil {
+		t.Fatalf("migrate to version 4: %v", err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	updated := time.Date(2025, 1, 1, 0, 1, 0, 0, time.UTC)
+	if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (id, job_id, resident_id, kind, status, error, created_at, updated_at)
+		VALUES ('d1', 'j1', 'r1', 'follow_up', 'failed', 'smtp 550', 0, ?)`, updated.UnixMicro()); err != nil {
+		t.Fatalf("insert a version 4 delivery: %v", err)
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.SetNote(ctx, outreach.Filter{JobID: "j1"}, "called back"); err != nil {
+		t.Fatalf("SetNote: %v", err)
+	}
+	es, err := s.Events(ctx, "d1")
+	if err != nil || len(es) != 2 || es[0].Event != outreach.EventFailed || es[0].Detail != "error: smtp 550" ||
+		!es[0].At.Equal(updated) || es[1].Event != outreach.EventNoted {
+		t.Errorf("Events after the upgrade = %+v, %v; want failed (backfilled), then noted", es, err)
+	}
 }

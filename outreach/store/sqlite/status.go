@@ -65,7 +65,7 @@ func (s *Store) UpdateStatus(ctx context.Context, u outreach.StatusUpdate) (_ ou
 	if err != nil {
 		return outreach.Delivery{}, false, fmt.Errorf("update delivery status: %w", err)
 	}
-	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+selectColumns+` FROM deliveries
 		WHERE provider_id = ? ORDER BY id LIMIT 1`, u.ProviderID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return outreach.Delivery{}, false, fmt.Errorf("update delivery status: provider id %q: %w", u.ProviderID, outreach.ErrNotFound)

@@ -12,7 +12,8 @@ import (
 // filterConds turns a filter into WHERE conditions and their arguments.
 func filterConds(f outreach.Filter) (conds []string, args []any) {
 	for _, eq := range []struct{ column, value string }{
-		{"job_id", f.JobID}, {"resident_id", f.ResidentID}, {"kind", string(f.Kind)},
+		{"job_id", f.JobID}, {"id", f.DeliveryID}, {"resident_id", f.ResidentID},
+		{"building", f.Building}, {"unit", f.Unit}, {"kind", string(f.Kind)},
 		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
 	} {
 		if eq.value != "" {
@@ -43,7 +44,7 @@ func (s *Store) Walk(ctx context.Context, f outreach.Filter, fn func(outreach.De
 		conds, args := filterConds(f)
 		conds = append(conds, "id > ?")
 		args = append(args, after, walkPage)
-		page, err := s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE `+
+		page, err := s.queryDeliveries(ctx, `SELECT `+selectColumns+` FROM deliveries WHERE `+
 			strings.Join(conds, " AND ")+` ORDER BY id LIMIT ?`, args...)
 		if err != nil {
 			return fmt.Errorf("walk deliveries: %w", err)

@@ -76,6 +76,12 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"TokenErrors", testTokenErrors},
 		{"TokenRevokeAndTouch", testTokenRevokeAndTouch},
 		{"TokenConcurrentTouch", testTokenConcurrentTouch},
+		{"HistoryOfRecord", testHistoryOfRecord},
+		{"HistoryOfReplyAndOptOut", testHistoryOfReplyAndOptOut},
+		{"SetNote", testSetNote},
+		{"SearchPages", testSearchPages},
+		{"PurgeContent", testPurgeContent},
+		{"DeleteDropsHistory", testDeleteDropsHistory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 
 // DefaultLimit is the number of deliveries Search returns when the filter
 // sets no limit.
-const DefaultLimit = 1000
+const DefaultLimit = outreach.DefaultSearchLimit
 
 // DefaultResidentLimit is the number of residents ListResidents returns when
 // the filter sets no limit.
@@ -51,6 +51,7 @@ func Deliveries(ds []outreach.Delivery, now time.Time) ([]outreach.Delivery, err
 			{"variant", d.Variant}, {"subject", d.Subject}, {"body", d.Body}, {"encoding", d.Encoding},
 			{"status", string(d.Status)}, {"provider_message_id", d.ProviderID},
 			{"error", d.Error}, {"campaign", d.Campaign}, {"policy", string(d.Policy)},
+			{"building", d.Building}, {"unit", d.Unit},
 		}
 		for _, f := range texts {
 			if err := checkText(f.value); err != nil {
@@ -195,7 +196,38 @@ func Filter(f outreach.Filter) (outreach.Filter, error) {
 	if !f.Until.IsZero() {
 		f.Until = Time(f.Until)
 	}
+	if !f.After.IsZero() {
+		f.After.CreatedAt = Time(f.After.CreatedAt)
+	}
 	return f, nil
+}
+
+// EventDetail is the SQL expression (the same in SQLite and PostgreSQL)
+// of a status event's detail, from the delivery row's columns prefixed
+// by row ("new."): its error, provider message id and policy reason,
+// those that are set, joined by "; ".
+func EventDetail(row string) string {
+	return `concat_ws('; ',
+		CASE WHEN ` + row + `error <> '' THEN 'error: ' || ` + row + `error END,
+		CASE WHEN ` + row + `provider_id <> '' THEN 'provider id: ' || ` + row + `provider_id END,
+		CASE WHEN ` + row + `policy <> '' THEN 'policy: ' || ` + row + `policy END)`
+}
+
+// ReplyDetail is the detail of a reply's `replied` event: its text, and
+// the action it asked for.
+func ReplyDetail(r outreach.Reply) string {
+	if r.Action != outreach.ReplyNone {
+		return r.Body + " (" + string(r.Action) + ")"
+	}
+	return r.Body
+}
+
+// Note checks a follow-up note.
+func Note(note string) error {
+	if err := checkText(note); err != nil {
+		return fmt.Errorf("note: %w", err)
+	}
+	return nil
 }
 
 // ResidentFilter returns f with the default limit applied. A negative

@@ -21,20 +21,29 @@ const (
 	maxArchiveLimit     = 1000
 )
 
-// archiveRoutes are the archive over HTTP, as `outreach archive search`
-// and `outreach archive replies` offer it (scope read):
+// archiveRoutes are the archive over HTTP, as `outreach archive search`,
+// `replies`, `show`, `note` and `export` offer it:
 //
-//	GET /v1/archive/deliveries?job=&resident=&kind=&channel=&status=&campaign=&since=&until=&limit=
-//	GET /v1/archive/replies?job=&resident=&channel=&since=&until=&limit=
+//	GET  /v1/archive/deliveries?job=&delivery=&resident=&building=&unit=&kind=&channel=&status=&campaign=&since=&until=&limit=&after=
+//	GET  /v1/archive/replies?job=&resident=&channel=&since=&until=&limit=
+//	GET  /v1/archive/jobs/{job}?resident=&delivery=        (history, archive_jobs.go)
+//	POST /v1/archive/jobs/{job}/note                        (scope manage)
+//	GET  /v1/archive/export?format=csv|jsonl&bom=1&...      (archive_jobs.go)
 //
-// Answers are {"deliveries": [...]} and {"replies": [...]}, newest first;
-// the records are the JSON of `archive search --json` and `archive
-// replies --json`.
+// Searches answer {"deliveries": [...], "next": "..."} and {"replies":
+// [...]}, newest first; the records are the JSON of `archive search
+// --json` and `archive replies --json`. next, absent on the last page, is
+// the cursor of the next page (the `after` parameter; the same cursor as
+// `archive search --after`). Reading is read's alone; the note, staff's
+// follow-up action, is manage's.
 func archiveRoutes(st outreach.Store, logger *slog.Logger) []Route {
 	h := archiveHandler{store: st, logger: logger}
 	return []Route{
 		{"GET /v1/archive/deliveries", scopesRead, http.HandlerFunc(h.deliveries)},
 		{"GET /v1/archive/replies", scopesRead, http.HandlerFunc(h.replies)},
+		{"GET /v1/archive/jobs/{job}", scopesRead, http.HandlerFunc(h.history)},
+		{"POST /v1/archive/jobs/{job}/note", scopesManage, http.HandlerFunc(h.note)},
+		{"GET /v1/archive/export", scopesRead, http.HandlerFunc(h.export)},
 	}
 }
 
@@ -45,8 +54,13 @@ type archiveHandler struct {
 
 // The query parameters of the archive routes (see archiveFilter).
 var (
-	deliveryParams = []string{"job", "resident", "kind", "channel", "status", "campaign", "since", "until", "limit"}
+	deliveryParams = []string{"job", "delivery", "resident", "building", "unit", "kind", "channel", "status", "campaign", "since", "until", "limit", "after"}
 	replyParams    = []string{"job", "resident", "channel", "since", "until", "limit"}
+	// exportParams are the filters of an export (format and bom aside,
+	// which export reads itself): a search's, without paging.
+	exportParams = []string{"job", "delivery", "resident", "building", "unit", "kind", "channel", "status", "campaign", "since", "until"}
+	// historyParams narrow a job's history to a resident or a delivery.
+	historyParams = []string{"resident", "delivery"}
 )
 
 func (h archiveHandler) deliveries(w http.ResponseWriter, r *http.Request) {
@@ -55,15 +69,33 @@ func (h archiveHandler) deliveries(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	// One more than the page tells whether there is a next page, so that
+	// next is absent on the last one (NextCursor, which the CLI uses,
+	// cannot tell a full last page from a full page with more after it).
+	limit := f.Limit
+	f.Limit++
 	ds, err := h.store.Search(r.Context(), f)
 	if err != nil {
 		h.internal(w, r, err)
 		return
 	}
-	if ds == nil {
-		ds = []outreach.Delivery{}
+	page := deliveryPage{Deliveries: ds}
+	if len(ds) > limit {
+		page.Deliveries = ds[:limit]
+		next, _ := outreach.NextCursor(page.Deliveries, limit)
+		page.Next = next.String()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": ds})
+	if page.Deliveries == nil {
+		page.Deliveries = []outreach.Delivery{}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// deliveryPage is the answer of a delivery search.
+type deliveryPage struct {
+	Deliveries []outreach.Delivery `json:"deliveries"`
+	// Next is the after cursor of the next page; empty on the last.
+	Next string `json:"next,omitempty"`
 }
 
 func (h archiveHandler) replies(w http.ResponseWriter, r *http.Request) {
@@ -93,11 +125,12 @@ func (h archiveHandler) internal(w http.ResponseWriter, r *http.Request, err err
 
 // archiveFilter reads the query string of an archive route into a Filter:
 // the one place where archive query parameters are parsed, so that a new
-// filter (building, unit, a page cursor) is added here, in the allowed
-// lists above and in openapi.json. allowed names the parameters the route
-// takes; any other is a 400 (a misspelt filter would otherwise match
-// everything). since and until are RFC 3339 times; since may also be a Go
-// duration ("24h": that long before now). limit is 1-1000, default 100.
+// filter is added here, in the allowed lists above and in openapi.json.
+// allowed names the parameters the route takes; any other is a 400 (a
+// misspelt filter would otherwise match everything). since and until are
+// RFC 3339 times; since may also be a Go duration ("24h": that long before
+// now). limit is 1-1000, default 100. after is a search cursor (the next
+// of a previous page, or what `archive search` prints as next:).
 func archiveFilter(q url.Values, allowed []string, now time.Time) (outreach.Filter, *apiError) {
 	f := outreach.Filter{Limit: defaultArchiveLimit}
 	for name, vs := range q {
@@ -115,8 +148,14 @@ func archiveFilter(q url.Values, allowed []string, now time.Time) (outreach.Filt
 		switch name {
 		case "job":
 			f.JobID = v
+		case "delivery":
+			f.DeliveryID = v
 		case "resident":
 			f.ResidentID = v
+		case "building":
+			f.Building = v
+		case "unit":
+			f.Unit = v
 		case "campaign":
 			f.Campaign = v
 		case "kind":
@@ -141,6 +180,12 @@ func archiveFilter(q url.Values, allowed []string, now time.Time) (outreach.Filt
 				return f, errorf(http.StatusBadRequest, "limit", "limit: want a whole number from 1 to %d, got %q", maxArchiveLimit, v)
 			}
 			f.Limit = n
+		case "after":
+			c, err := outreach.ParseCursor(v)
+			if err != nil {
+				return f, errorf(http.StatusBadRequest, "after", "after: %v", outreach.ErrBadCursor)
+			}
+			f.After = c
 		}
 		if bad {
 			return f, errorf(http.StatusBadRequest, name, "%s: unknown %s %q", name, name, v)

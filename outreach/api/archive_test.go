@@ -15,9 +15,9 @@ func (env *v1Env) seedArchive() {
 	env.t.Helper()
 	now := time.Now().UTC()
 	ds := []outreach.Delivery{
-		{ID: "d1", JobID: "j1", ResidentID: "r1001", Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelSMS, Status: outreach.StatusSent, Body: "停水通知", CreatedAt: now.Add(-2 * time.Hour)},
-		{ID: "d2", JobID: "j2", ResidentID: "r1003", Kind: outreach.KindHolidayGreeting, Channel: outreach.ChannelEmail, Status: outreach.StatusFailed, Error: "smtp 550", Campaign: "c1", CreatedAt: now.Add(-time.Hour)},
-		{ID: "d3", JobID: "j3", ResidentID: "r1001", Kind: outreach.KindFollowUp, Channel: outreach.ChannelEmail, Status: outreach.StatusSent, CreatedAt: now.Add(-48 * time.Hour)},
+		{ID: "d1", JobID: "j1", ResidentID: "r1001", Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelSMS, Status: outreach.StatusSent, Body: "停水通知", Building: "1", Unit: "1201", CreatedAt: now.Add(-2 * time.Hour)},
+		{ID: "d2", JobID: "j2", ResidentID: "r1003", Kind: outreach.KindHolidayGreeting, Channel: outreach.ChannelEmail, Status: outreach.StatusFailed, Error: "smtp 550", Campaign: "c1", Building: "2", Unit: "0301", CreatedAt: now.Add(-time.Hour)},
+		{ID: "d3", JobID: "j3", ResidentID: "r1001", Kind: outreach.KindFollowUp, Channel: outreach.ChannelEmail, Status: outreach.StatusSent, Building: "1", Unit: "0101", CreatedAt: now.Add(-48 * time.Hour)},
 	}
 	if err := env.store.Record(env.t.Context(), ds); err != nil {
 		env.t.Fatal(err)
@@ -45,6 +45,10 @@ func TestArchiveDeliveries(t *testing.T) {
 		{"since=24h", "d2 d1"},
 		{"until=" + url.QueryEscape(time.Now().Add(-90*time.Minute).Format(time.RFC3339)), "d1 d3"},
 		{"limit=1", "d2"},
+		{"building=1", "d1 d3"},
+		{"building=1&unit=1201", "d1"},
+		{"unit=0301", "d2"},
+		{"delivery=d3", "d3"},
 	}
 	for _, tt := range tests {
 		r := env.do("GET", "/v1/archive/deliveries?"+tt.query, env.tokens["read"], "")
@@ -85,16 +89,19 @@ func TestArchiveFilterRejects(t *testing.T) {
 	t.Parallel()
 	env := newV1Env(t)
 	for query, field := range map[string]string{
-		"kind=party":            "kind",
-		"channel=fax":           "channel",
-		"status=lost":           "status",
-		"since=yesterday":       "since",
-		"until=24h":             "until",
-		"limit=0":               "limit",
-		"limit=1001":            "limit",
-		"resident=a&resident=b": "resident",
-		"residnet=a":            "residnet",
-		"job=%ff":               "job",
+		"kind=party":             "kind",
+		"channel=fax":            "channel",
+		"status=lost":            "status",
+		"since=yesterday":        "since",
+		"until=24h":              "until",
+		"limit=0":                "limit",
+		"limit=1001":             "limit",
+		"resident=a&resident=b":  "resident",
+		"residnet=a":             "residnet",
+		"job=%ff":                "job",
+		"after=***":              "after",
+		"after=bm90LWEtY3Vyc29y": "after",
+		"building=a&building=b":  "building",
 	} {
 		r := env.do("GET", "/v1/archive/deliveries?"+query, env.tokens["read"], "")
 		if r.status != http.StatusBadRequest || decodeErr(t, r).Field != field {

@@ -190,6 +190,19 @@ func TestOpenAPIValidatesExchanges(t *testing.T) {
 		{false, "GET", "/v1/archive/deliveries?status=lost", read, "", nil, 400},
 		{true, "GET", "/v1/archive/replies?resident=r1001", read, "", nil, 200},
 		{true, "GET", "/v1/archive/replies", enqueue, "", nil, 403},
+		{true, "GET", "/v1/archive/deliveries?building=1&unit=1201&limit=1", read, "", nil, 200},
+		{true, "GET", "/v1/archive/deliveries?limit=1", read, "", nil, 200}, // answers with next
+		{false, "GET", "/v1/archive/deliveries?after=***", read, "", nil, 400},
+		{true, "GET", "/v1/archive/jobs/j1", read, "", nil, 200},
+		{true, "GET", "/v1/archive/jobs/j1?resident=r1003", read, "", nil, 404},
+		{true, "GET", "/v1/archive/jobs/j1", enqueue, "", nil, 403},
+		{true, "POST", "/v1/archive/jobs/j1/note", all, `{"note":"called back, resolved","resident_id":"r1001"}`, nil, 200},
+		{false, "POST", "/v1/archive/jobs/j1/note", all, `{"text":"called back"}`, nil, 400},
+		{true, "POST", "/v1/archive/jobs/nope/note", all, `{"note":"x"}`, nil, 404},
+		{true, "POST", "/v1/archive/jobs/j1/note", read, `{"note":"x"}`, nil, 403},
+		{true, "GET", "/v1/archive/export?format=csv&bom=1&since=24h", read, "", nil, 200},
+		{false, "GET", "/v1/archive/export?format=xlsx", read, "", nil, 400},
+		{false, "GET", "/v1/archive/export", "", "", nil, 401},
 	}
 	for _, s := range steps {
 		if r := c.exchange(env, s.valid, s.method, s.path, s.tok, s.body, s.headers...); r.status != s.want {

@@ -185,7 +185,7 @@ func TestTokenMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	routes := Routes(env.cfg)
-	if len(routes) < 17 {
+	if len(routes) < 20 {
 		t.Fatalf("the fixture serves %d routes; it should configure every part of the API", len(routes))
 	}
 	for _, rt := range routes {
@@ -250,6 +250,9 @@ func TestScopeMatrix(t *testing.T) {
 		"DELETE /v1/residents/{id}/opt-outs/{name}": "manage",
 		"GET /v1/archive/deliveries":                "read",
 		"GET /v1/archive/replies":                   "read",
+		"GET /v1/archive/jobs/{job}":                "read",
+		"POST /v1/archive/jobs/{job}/note":          "manage",
+		"GET /v1/archive/export":                    "read",
 		"POST /v1/templates/preview":                "manage",
 		"POST /v1/campaigns":                        "manage",
 		"GET /v1/campaigns":                         "manage read",

@@ -39,11 +39,14 @@ func (r *descRecorder) MustRegister(cs ...prometheus.Collector) {
 }
 func (r *descRecorder) Unregister(prometheus.Collector) bool { return false }
 
-// registered is every metric name the daemon's metrics package registers.
+// registered is every metric name the daemon registers: the metrics
+// package's New and NewArchive (the retention job's, which the daemon
+// registers whether or not retention is on).
 func registered(t *testing.T) map[string]bool {
 	t.Helper()
 	r := &descRecorder{names: map[string]bool{}}
 	metrics.New(r)
+	metrics.NewArchive(r)
 	if len(r.names) < 10 {
 		t.Fatalf("only %d metrics registered: %v", len(r.names), r.names)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/templates"
 )
 
@@ -60,6 +61,9 @@ type Config struct {
 	Templates func() *templates.Set
 	// TimeZone is OUTREACH_TIMEZONE, for previews.
 	TimeZone *time.Location
+	// HTTPMetrics, when set, counts and times every /v1/ request by route
+	// pattern and status code, refused ones included (see routes.go).
+	HTTPMetrics *metrics.HTTPMetrics
 }
 
 // withDefaults fills in what NewHandler and Routes need.

@@ -2,8 +2,10 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/metrics"
 )
 
 // Route is one route of the /v1/ API: the table that the mux, the scope
@@ -54,19 +56,77 @@ func Routes(cfg Config) []Route {
 }
 
 // newV1 is the JSON API: every route of Routes under /v1/, each behind
-// authentication and its scope check when cfg.Auth is set.
+// authentication and its scope check when cfg.Auth is set, and all of
+// them counted in cfg.HTTPMetrics.
 func newV1(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range Routes(cfg) {
 		h := rt.Handler
-		if cfg.Auth != nil && len(rt.Scopes) > 0 {
+		authenticated := cfg.Auth != nil && len(rt.Scopes) > 0
+		if authenticated {
 			h = authenticate(cfg.Auth, cfg.Logger, requireScope(rt.Scopes, h))
 		}
 		mux.Handle(rt.Pattern, h)
+		if cfg.HTTPMetrics != nil {
+			cfg.HTTPMetrics.Preinit(rt.Pattern, authenticated)
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Responses carry profiles (names, contacts): no cache keeps them.
 		w.Header().Set("Cache-Control", "no-store")
-		mux.ServeHTTP(w, r)
+		if cfg.HTTPMetrics == nil {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		// Deferred, so that an export aborted half way (a panic with
+		// http.ErrAbortHandler) is counted too.
+		defer func() {
+			cfg.HTTPMetrics.Observe(routeLabel(r), rec.status(), time.Since(start))
+		}()
+		mux.ServeHTTP(rec, r)
 	})
+}
+
+// routeLabel is the metrics label of a request the mux has routed: its
+// route's pattern (which ServeMux sets on the request), bounded unlike
+// the path; metrics.UnmatchedRoute when no route served it.
+func routeLabel(r *http.Request) string {
+	if r.Pattern == "" {
+		return metrics.UnmatchedRoute
+	}
+	return r.Pattern
+}
+
+// statusRecorder remembers the status code a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer
+// (flushing a streamed export).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// status is the code answered; 200 when the handler wrote nothing.
+func (s *statusRecorder) status() int {
+	if s.code == 0 {
+		return http.StatusOK
+	}
+	return s.code
 }

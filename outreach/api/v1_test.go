@@ -19,6 +19,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/store/sqlite"
 	"github.com/outreach-dev/outreach/queue"
 	"github.com/outreach-dev/outreach/templates"
@@ -35,6 +36,8 @@ type v1Env struct {
 	rdb    *redis.Client
 	keys   queue.Keys
 	tokens map[string]string
+	// http are the API's request metrics, registered on cfg.Gatherer.
+	http *metrics.HTTPMetrics
 }
 
 func newV1Env(t *testing.T) *v1Env {
@@ -50,9 +53,11 @@ func newV1Env(t *testing.T) *v1Env {
 	}
 	rdb := testRedis(t)
 	keys := testKeys(t, rdb)
-	env := &v1Env{t: t, store: st, rdb: rdb, keys: keys, tokens: map[string]string{}}
+	reg := prometheus.NewRegistry()
+	env := &v1Env{t: t, store: st, rdb: rdb, keys: keys, tokens: map[string]string{}, http: metrics.New(reg).HTTP}
 	env.cfg = Config{
-		Gatherer:    prometheus.NewRegistry(),
+		Gatherer:    reg,
+		HTTPMetrics: env.http,
 		Store:       st,
 		PhoneRegion: "CN",
 		Campaigns:   &campaign.Service{Store: st, Zone: time.UTC},

@@ -199,6 +199,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Jobs:        queue.NewProducer(d.Redis, d.Keys),
 			Templates:   d.templates.Current,
 			TimeZone:    cfg.TimeZone,
+			HTTPMetrics: m.HTTP,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever

@@ -69,6 +69,9 @@ type Metrics struct {
 	// Campaigns shows campaign progress (see campaigns.go).
 	Campaigns *CampaignProgress
 
+	// HTTP counts and times the /v1/ API's requests (see http.go).
+	HTTP *HTTPMetrics
+
 	// Policy, lanes and campaigns (see policy.go).
 	PolicyMetrics
 }
@@ -181,6 +184,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	m.SMTPPool.Wait = poolWait
 	reg.MustRegister(m.SMTPPool, poolWait)
 	m.Campaigns = newCampaignProgress(reg)
+	m.HTTP = newHTTPMetrics(reg)
 	m.preinit()
 	return m
 }

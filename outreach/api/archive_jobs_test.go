@@ -2,10 +2,15 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -193,6 +198,52 @@ func TestArchiveExport(t *testing.T) {
 		r := env.do("GET", "/v1/archive/export?"+query, env.tokens["read"], "")
 		if r.status != http.StatusBadRequest || decodeErr(t, r).Field != field {
 			t.Errorf("export?%s = %d %s, want 400 naming %s", query, r.status, r.body, field)
+		}
+	}
+}
+
+// brokenWalk is a store whose Walk fails after rows deliveries.
+type brokenWalk struct {
+	outreach.Store
+	rows int
+}
+
+func (b brokenWalk) Walk(_ context.Context, _ outreach.Filter, fn func(outreach.Delivery) error) error {
+	for i := range b.rows {
+		if err := fn(outreach.Delivery{ID: fmt.Sprintf("d%06d", i), Body: strings.Repeat("停水通知 ", 50)}); err != nil {
+			return err
+		}
+	}
+	return errors.New("database connection lost")
+}
+
+// TestArchiveExportFails: a failure before anything went out is a JSON
+// 500; after the first bytes it breaks the transfer, so that a client
+// never takes a short export for a whole one.
+func TestArchiveExportFails(t *testing.T) {
+	t.Parallel()
+	env := newV1Env(t)
+	for _, tt := range []struct {
+		rows  int
+		whole bool
+	}{{0, true}, {5000, false}} {
+		h := archiveHandler{store: brokenWalk{Store: env.store, rows: tt.rows}, logger: slog.New(slog.DiscardHandler)}
+		srv := httptest.NewServer(http.HandlerFunc(h.export))
+		res, err := http.Get(srv.URL + "/v1/archive/export")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, readErr := io.ReadAll(res.Body)
+		res.Body.Close()
+		srv.Close()
+		if tt.whole {
+			if res.StatusCode != 500 || res.Header.Get("Content-Type") != "application/json" || res.Header.Get("Content-Disposition") != "" || readErr != nil {
+				t.Errorf("failure before the first byte = %d %v %q (%v), want a JSON 500", res.StatusCode, res.Header, body, readErr)
+			}
+			continue
+		}
+		if res.StatusCode != 200 || readErr == nil {
+			t.Errorf("failure after %d rows: %d, read %d bytes, error %v; want the transfer broken", tt.rows, res.StatusCode, len(body), readErr)
 		}
 	}
 }

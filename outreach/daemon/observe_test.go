@@ -289,7 +289,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
 	}
-	for _, want := range []string{"outreach_stage_total", "outreach_smtp_connections_in_use", "outreach_lane_lag{"} {
+	for _, want := range []string{"outreach_stage_total", "outreach_smtp_connections_in_use", "outreach_lane_lag{", "outreach_http_request_duration_seconds_count{route=\"GET /v1/archive/export\"}"} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -39,7 +39,7 @@ func commands() []command {
 		{"campaign", "create|list|show|pause|resume|cancel ...", "plan and steer campaigns (run `outreach campaign` for the flags)", cmdCampaign},
 		{"archive", "search [--job ID] [--resident ID] ... [--json] | replies [...]", "search the communication archive and residents' replies", cmdArchive},
 		{"templates", "list | check [--dir DIR] | preview --kind K --resident ID ...", "list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)", cmdTemplates},
-		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},
+		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill] [--sms-rate R] [--baseline=false]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},
 	}
 }
 

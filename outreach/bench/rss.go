@@ -30,3 +30,15 @@ func peakRSSMB() float64 {
 }
 
 func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
+
+// load1 is the machine's 1-minute load average, 0 where /proc is not
+// available.
+func load1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	v, _ := strconv.ParseFloat(f, 64)
+	return v
+}

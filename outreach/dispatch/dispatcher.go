@@ -143,6 +143,7 @@ type Dispatcher struct {
 	logger   *slog.Logger
 	recorder *recorder
 	acker    *acker
+	unlocker *unlocker
 	states   *campaignStates
 	// inFlight holds the entries (queue.Ref) handed to the workers and not
 	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
@@ -178,20 +179,22 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	d.recorder = newRecorder(d.store, d.logger, 500)
 	d.acker = newAcker(d.q.AckRefs, d.logger, 500)
+	d.unlocker = newUnlocker(d.q.UnlockMany, d.logger, 500)
 	go d.recorder.run()
 	go d.acker.run()
+	go d.unlocker.run()
 
 	// Workers keep going after ctx is cancelled, until the grace period ends.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 
-	work := make(chan queue.Entry, d.cfg.Workers)
+	work := make(chan item, d.cfg.Workers)
 	var workers sync.WaitGroup
 	for range d.cfg.Workers {
 		workers.Go(func() {
-			for e := range work {
-				d.processSafely(workCtx, e)
-				d.inFlight.Delete(e.Ref())
+			for it := range work {
+				d.processSafely(workCtx, it.e, it.pre)
+				d.inFlight.Delete(it.e.Ref())
 			}
 		})
 	}
@@ -218,11 +221,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	d.recorder.close()
 	d.acker.close()
+	d.unlocker.close()
 	d.logger.Info("stopped")
 	return nil
 }
 
-func (d *Dispatcher) readLoop(ctx context.Context, work chan<- queue.Entry) {
+func (d *Dispatcher) readLoop(ctx context.Context, work chan<- item) {
 	failures := 0
 	for ctx.Err() == nil {
 		entries, err := d.q.Read(ctx)
@@ -239,13 +243,16 @@ func (d *Dispatcher) readLoop(ctx context.Context, work chan<- queue.Entry) {
 		failures = 0
 		for _, e := range entries {
 			d.inFlight.Store(e.Ref(), struct{}{})
-			work <- e // blocks while all workers are busy: the backlog stays in Redis
+		}
+		pres := d.prefetch(ctx, entries)
+		for i, e := range entries {
+			work <- item{e: e, pre: pres[i]} // blocks while all workers are busy: the backlog stays in Redis
 		}
 	}
 }
 
 // claim takes over entries that another consumer read and never acked.
-func (d *Dispatcher) claim(ctx context.Context, work chan<- queue.Entry) {
+func (d *Dispatcher) claim(ctx context.Context, work chan<- item) {
 	for range 100 { // bounded: at most 100 batches per tick
 		entries, err := d.q.Claim(ctx)
 		if err != nil {
@@ -260,7 +267,7 @@ func (d *Dispatcher) claim(ctx context.Context, work chan<- queue.Entry) {
 				continue // ours, still in progress: not a dead consumer's
 			}
 			select {
-			case work <- e:
+			case work <- item{e: e}:
 				handed++
 			case <-ctx.Done():
 				d.inFlight.Delete(e.Ref())

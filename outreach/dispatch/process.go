@@ -19,7 +19,7 @@ import (
 
 // processSafely runs process and turns a panic into a dead letter, so that
 // one poisonous entry can neither stop the daemon nor come back forever.
-func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
+func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry, pre *prefetched) {
 	d.metrics.InFlight.Inc()
 	defer d.metrics.InFlight.Dec()
 	defer func() {
@@ -28,18 +28,29 @@ func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
 			d.reject(ctx, e, looseJob(e.Job), outreach.Reject(outreach.ReasonInternal, fmt.Errorf("panic: %v", p)))
 		}
 	}()
-	d.process(ctx, e)
+	d.process(ctx, e, pre)
 }
 
 // process takes one stream entry through the pipeline:
 // decode -> (defer until send_at) -> campaign state -> dedupe -> audience ->
 // per resident (policy -> route -> render -> send) -> record -> schedule
 // what waits (deferrals, follow-ups) -> ack, retry or dead-letter.
-func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
-	job, err := decode(e)
-	if err != nil {
-		d.reject(ctx, e, looseJob(e.Job), err)
-		return
+// pre is what the read loop did for the entry with its batch (see
+// prefetch); nil for none.
+func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched) {
+	if pre == nil {
+		pre = &prefetched{}
+		job, err := decode(e)
+		if err != nil {
+			d.reject(ctx, e, looseJob(e.Job), err)
+			return
+		}
+		pre.job = job
+	}
+	job := pre.job
+	locked := pre.locked
+	if locked { // taken with the batch: released whichever way the job ends
+		defer d.unlock(ctx, job.ID, e.ID)
 	}
 	if e.Attempt == 0 {
 		d.metrics.JobsReceived.WithLabelValues(string(job.Kind)).Inc()
@@ -64,10 +75,16 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	// Copies of one job (a retried XADD, an id enqueued twice) may be read
 	// at the same moment by two workers or daemons: only the lock holder
 	// goes on; the other looks again later, when the archive knows.
-	locked, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL)
-	if err != nil {
-		log.Error("lock job failed; entry stays pending", "err", err)
-		return
+	if !pre.lockTried {
+		ok, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL)
+		if err != nil {
+			log.Error("lock job failed; entry stays pending", "err", err)
+			return
+		}
+		if ok {
+			locked = true
+			defer d.unlock(ctx, job.ID, e.ID)
+		}
 	}
 	if !locked {
 		if err := d.q.Schedule(ctx, withJob(e, job), d.cfg.Now().Add(d.cfg.LockWait), e.Attempt); err != nil {
@@ -75,25 +92,30 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		}
 		return
 	}
-	defer func() {
-		if err := d.q.Unlock(context.WithoutCancel(ctx), job.ID, e.ID); err != nil {
-			log.Warn("unlock job failed; the lock expires by itself", "err", err)
-		}
-	}()
 
-	residents, err := d.audience(ctx, job)
-	if err != nil {
-		if _, ok := outreach.RejectReason(err); ok {
-			d.reject(ctx, e, job, err)
+	var residents []outreach.Resident
+	if pre.resident != nil {
+		residents = []outreach.Resident{*pre.resident}
+	} else {
+		rs, err := d.audience(ctx, job)
+		if err != nil {
+			if _, ok := outreach.RejectReason(err); ok {
+				d.reject(ctx, e, job, err)
+				return
+			}
+			d.retry(ctx, e, job, "store", err)
 			return
 		}
-		d.retry(ctx, e, job, "store", err)
-		return
+		residents = rs
 	}
-	prior, err := d.outcomes(ctx, job.ID)
-	if err != nil {
-		d.retry(ctx, e, job, "store", fmt.Errorf("check archive for job: %w", err))
-		return
+	prior := byResident(pre.prior)
+	if !pre.priorOK {
+		list, err := d.store.Outcomes(ctx, job.ID)
+		if err != nil {
+			d.retry(ctx, e, job, "store", fmt.Errorf("check archive for job: %w", err))
+			return
+		}
+		prior = byResident(list)
 	}
 
 	lastAttempt := e.Attempt+1 >= d.cfg.MaxAttempts
@@ -175,6 +197,18 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, retryErr)))
 	default:
 		d.done(e, job)
+	}
+}
+
+// unlock releases the job's lock: with the next batch of unlocks (see
+// unlocker), or at once when the dispatcher is not running.
+func (d *Dispatcher) unlock(ctx context.Context, jobID, holder string) {
+	if d.unlocker != nil {
+		d.unlocker.Unlock(queue.JobLock{JobID: jobID, Holder: holder})
+		return
+	}
+	if err := d.q.Unlock(context.WithoutCancel(ctx), jobID, holder); err != nil {
+		d.logger.Warn("unlock job failed; the lock expires by itself", "job", jobID, "err", err)
 	}
 }
 

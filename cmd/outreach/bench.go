@@ -72,7 +72,7 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 		rows = append(rows, [2]string{"smtp-source", fmt.Sprintf("%.0f msgs/s over %d sessions; throughput is %.2f x that", res.BaselinePerS, res.BaselineSessions, res.Ratio)})
 	}
 	if res.SMSRateLimit > 0 {
-		rows = append(rows, [2]string{"SMS rate", fmt.Sprintf("%.2f/s at the stand-in, limit %.2f/s (%+.2f%%)", res.SMSRatePerS, res.SMSRateLimit, res.SMSRateDeviationPct)})
+		rows = append(rows, [2]string{"SMS rate", fmt.Sprintf("%.2f/s at the stand-in, limit %.2f/s (%+.2f%%); at most %d within one second", res.SMSRatePerS, res.SMSRateLimit, res.SMSRateDeviationPct, res.SMSPeak1s)})
 	}
 	for _, row := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])

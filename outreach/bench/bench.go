@@ -91,6 +91,8 @@ type Result struct {
 	SMSRateLimit        float64 `json:"sms_rate_limit,omitempty"`
 	SMSRatePerS         float64 `json:"sms_rate_per_s,omitempty"`
 	SMSRateDeviationPct float64 `json:"sms_rate_deviation_pct,omitempty"`
+	// SMSPeak1s is the most messages the stand-in got within one second.
+	SMSPeak1s int `json:"sms_peak_1s,omitempty"`
 }
 
 func (o Options) withDefaults() Options {

@@ -100,6 +100,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		res.SMSRateLimit = r.opt.SMSRate * float64(r.opt.Replicas) // each daemon has its own limiter
 		res.SMSRatePerS, _ = r.twilio.rate()
 		res.SMSRateDeviationPct = (res.SMSRatePerS - res.SMSRateLimit) / res.SMSRateLimit * 100
+		res.SMSPeak1s = r.twilio.peak1s()
 	}
 	return res, nil
 }

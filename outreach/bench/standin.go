@@ -18,7 +18,8 @@ type twilioStandIn struct {
 	n          atomic.Int64
 
 	mu          sync.Mutex
-	first, last time.Time // when the first and the latest message came
+	first, last time.Time   // when the first and the latest message came
+	times       []time.Time // when each message came
 }
 
 func newTwilioStandIn() *twilioStandIn {
@@ -35,6 +36,7 @@ func newTwilioStandIn() *twilioStandIn {
 			t.first = now
 		}
 		t.last = now
+		t.times = append(t.times, now)
 		t.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
@@ -55,4 +57,19 @@ func (t *twilioStandIn) rate() (float64, int) {
 		return 0, n
 	}
 	return float64(n-1) / span, n
+}
+
+// peak1s is the most messages that came within any one second: a limiter
+// that holds its rate lets through at most rate+1 (its burst of one).
+func (t *twilioStandIn) peak1s() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	peak, from := 0, 0
+	for i, at := range t.times { // arrival order is time order
+		for at.Sub(t.times[from]) >= time.Second {
+			from++
+		}
+		peak = max(peak, i-from+1)
+	}
+	return peak
 }

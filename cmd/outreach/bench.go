@@ -67,9 +67,10 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 		{"lost / duplicates", fmt.Sprintf("%d / %d", res.Lost, res.Duplicates)},
 		{"settings", fmt.Sprintf("%d workers, %d SMTP connections, GOMAXPROCS %d", res.Workers, res.SMTPConns, res.GoMaxProcs)},
 		{"load average", fmt.Sprintf("%.2f at start, %.2f at end", res.Load1Start, res.Load1End)},
+		{"CPU per job", fmt.Sprintf("%.0f µs (this process, user + system)", res.CPUusPerJob)},
 	}
 	if res.BaselinePerS > 0 {
-		rows = append(rows, [2]string{"smtp-source", fmt.Sprintf("%.0f msgs/s over %d sessions; throughput is %.2f x that", res.BaselinePerS, res.BaselineSessions, res.Ratio)})
+		rows = append(rows, [2]string{"smtp-source", fmt.Sprintf("%.0f msgs/s over %d sessions, %.0f µs CPU a message; throughput is %.2f x that", res.BaselinePerS, res.BaselineSessions, res.BaselineCPUusPerMsg, res.Ratio)})
 	}
 	if res.SMSRateLimit > 0 {
 		rows = append(rows, [2]string{"SMS rate", fmt.Sprintf("%.2f/s at the stand-in, limit %.2f/s (%+.2f%%); at most %d within one second", res.SMSRatePerS, res.SMSRateLimit, res.SMSRateDeviationPct, res.SMSPeak1s)})

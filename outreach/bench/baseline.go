@@ -34,6 +34,9 @@ type Baseline struct {
 	Sessions int     // parallel, kept sessions (-s N -d)
 	Seconds  float64 // wall time
 	PerS     float64 // messages a second
+	// CPUusPerMsg is the CPU time (user and system) smtp-source used per
+	// message, in microseconds; smtp-sink's is not included.
+	CPUusPerMsg float64
 }
 
 // runBaseline sends n messages with smtp-source over sessions kept
@@ -60,8 +63,10 @@ func runBaseline(ctx context.Context, path, smtpURL string, n, sessions int) (Ba
 		return Baseline{}, fmt.Errorf("baseline: %s: %w: %s", path, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	secs := time.Since(start).Seconds()
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return Baseline{
 		Command:  cmd.String(),
 		Messages: n, Sessions: sessions, Seconds: secs, PerS: float64(n) / secs,
+		CPUusPerMsg: float64(cpu.Microseconds()) / float64(n),
 	}, nil
 }

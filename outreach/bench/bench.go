@@ -77,13 +77,19 @@ type Result struct {
 	// and when it ended (other work on the machine shows here).
 	Load1Start float64 `json:"load1_start"`
 	Load1End   float64 `json:"load1_end"`
+	// CPUusPerJob is the CPU time (user and system) this process used
+	// while the daemons ran, per job, in microseconds: the daemons' work
+	// plus the benchmark's polling (and its enqueueing, without Prefill).
+	CPUusPerJob float64 `json:"cpu_us_per_job"`
 
 	// The SMTP baseline (email runs with SMTPSource): smtp-source's rate
 	// against the same server, and throughput over it.
 	BaselinePerS     float64 `json:"baseline_per_s,omitempty"`
 	BaselineSessions int     `json:"baseline_sessions,omitempty"`
 	BaselineCommand  string  `json:"baseline_command,omitempty"`
-	Ratio            float64 `json:"ratio,omitempty"`
+	// BaselineCPUusPerMsg is smtp-source's own CPU time per message.
+	BaselineCPUusPerMsg float64 `json:"baseline_cpu_us_per_msg,omitempty"`
+	Ratio               float64 `json:"ratio,omitempty"`
 
 	// The SMS rate (runs against the Twilio stand-in with SMSRate): the
 	// configured limit for all replicas together, the rate the stand-in

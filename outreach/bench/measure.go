@@ -38,6 +38,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 	}
 
 	load1Start := load1()
+	cpuStart := cpuTime()
 	start := time.Now()
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var daemons sync.WaitGroup
@@ -76,6 +77,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	elapsed := time.Since(start)
+	cpuUsed := cpuTime() - cpuStart
 	peakRSS := peakRSSMB()
 	sends := r.sends()
 	if err := stopDaemons(); err != nil {
@@ -92,8 +94,12 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	res.ThroughputPerS = float64(res.Sent+res.Failed) / elapsed.Seconds()
+	if n := res.Sent + res.Failed; n > 0 {
+		res.CPUusPerJob = float64(cpuUsed.Microseconds()) / float64(n)
+	}
 	if baseline.PerS > 0 {
 		res.BaselinePerS, res.BaselineSessions, res.BaselineCommand = baseline.PerS, baseline.Sessions, baseline.Command
+		res.BaselineCPUusPerMsg = baseline.CPUusPerMsg
 		res.Ratio = res.ThroughputPerS / baseline.PerS
 	}
 	if r.twilio != nil && r.opt.SMSRate > 0 {

@@ -1,10 +1,13 @@
 package email
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"net/textproto"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -67,12 +70,8 @@ func (c *conn) transact(sc *smtp.Client, msg *gomail.Msg, timeout time.Duration)
 		c.reset(sc)
 		return refused
 	}
-	w := sc.Text.DotWriter()
-	if _, err := msg.WriteTo(w); err != nil {
+	if err := writeData(sc.Text.W, msg); err != nil {
 		return fmt.Errorf("write message: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("end message: %w", err)
 	}
 	if _, _, err := sc.Text.ReadResponse(250); err != nil {
 		return err // refused after DATA: the transaction is over either way
@@ -161,5 +160,43 @@ func (c *conn) reset(sc *smtp.Client) {
 	}
 	if _, _, err := sc.Text.ReadResponse(250); err != nil {
 		c.drop()
+	}
+}
+
+// bufs holds the buffers messages are built in before they are sent.
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeData writes msg as the DATA of a transaction to w: built in memory
+// first and then dot-stuffed line by line, which costs a fraction of
+// textproto's DotWriter (a state machine fed one byte at a time). Lines
+// end in CRLF (a bare LF becomes CRLF), a line that starts with "." gets
+// another one (RFC 5321 4.5.2), and the data ends with ".". w is flushed.
+func writeData(w *bufio.Writer, msg *gomail.Msg) error {
+	buf := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(buf)
+	buf.Reset()
+	if _, err := msg.WriteTo(buf); err != nil {
+		return fmt.Errorf("build message: %w", err)
+	}
+	dotStuff(w, buf.Bytes())
+	_, _ = w.WriteString(".\r\n")
+	return w.Flush() // a bufio.Writer keeps the first write error: Flush reports it
+}
+
+// dotStuff writes data to w as dot-stuffed CRLF lines (see writeData).
+func dotStuff(w *bufio.Writer, data []byte) {
+	for len(data) > 0 {
+		line := data
+		next := []byte(nil)
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, next = data[:i], data[i+1:]
+		}
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		if len(line) > 0 && line[0] == '.' {
+			_ = w.WriteByte('.')
+		}
+		_, _ = w.Write(line)
+		_, _ = w.WriteString("\r\n")
+		data = next
 	}
 }

@@ -155,3 +155,22 @@ func asTextproto(err error, te **textproto.Error) bool {
 	*te = e
 	return ok
 }
+
+func TestDotStuff(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"a\r\nb\r\n", "a\r\nb\r\n"},
+		{".first\r\n..two\r\nx.y\r\n.\r\n", "..first\r\n...two\r\nx.y\r\n..\r\n"},
+		{"bare\nlf\n", "bare\r\nlf\r\n"},
+		{"no end", "no end\r\n"},
+		{"\r\n\r\nbody", "\r\n\r\nbody\r\n"},
+		{"", ""},
+	} {
+		var b strings.Builder
+		w := bufio.NewWriter(&b)
+		dotStuff(w, []byte(tt.in))
+		_ = w.Flush()
+		if b.String() != tt.want {
+			t.Errorf("dotStuff(%q) = %q, want %q", tt.in, b.String(), tt.want)
+		}
+	}
+}

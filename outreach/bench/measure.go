@@ -90,6 +90,9 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		PeakRSSMB: peakRSS, GoMaxProcs: gomaxprocs(),
 		Workers: r.cfg.Workers, SMTPConns: r.cfg.SMTPConns, Load1Start: load1Start, Load1End: load1(),
 	}
+	if err := analyzeArchive(ctx, r.cfg.DatabaseURL.Reveal()); err != nil {
+		return res, err
+	}
 	if err := r.check(ctx, &res, sends); err != nil {
 		return res, err
 	}

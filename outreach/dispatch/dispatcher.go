@@ -189,10 +189,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer stopWork()
 
 	work := make(chan item, d.cfg.Workers)
+	urgent := make(chan item) // unbuffered: an urgent entry waits for a free worker, not behind bulk ones
 	var workers sync.WaitGroup
 	for range d.cfg.Workers {
 		workers.Go(func() {
-			for it := range work {
+			for it := range urgentFirst(urgent, work) {
 				d.processSafely(workCtx, it.e, it.pre)
 				d.inFlight.Delete(it.e.Ref())
 			}
@@ -201,6 +202,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	var feeders sync.WaitGroup
 	feeders.Go(func() { d.readLoop(ctx, work) })
+	feeders.Go(func() { d.urgentLoop(ctx, urgent) })
 	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, work) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.PromoteEvery, func() { d.promote(ctx) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.StatsEvery, func() { d.refreshStats(ctx) }) })
@@ -209,6 +211,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.logger.Info("stopping: no more reads, finishing jobs in flight")
 	feeders.Wait()
 	close(work)
+	close(urgent)
 
 	finished := make(chan struct{})
 	go func() { workers.Wait(); close(finished) }()
@@ -247,6 +250,75 @@ func (d *Dispatcher) readLoop(ctx context.Context, work chan<- item) {
 		pres := d.prefetch(ctx, entries)
 		for i, e := range entries {
 			work <- item{e: e, pre: pres[i]} // blocks while all workers are busy: the backlog stays in Redis
+		}
+	}
+}
+
+// urgentLoop reads the urgent lane alone and hands its entries to the
+// workers ahead of everything already queued for them: readLoop may be
+// busy handing out a batch of bulk entries, which takes as long as the
+// workers take to do them. Both loops read the urgent lane; the group
+// gives each entry to one of them.
+func (d *Dispatcher) urgentLoop(ctx context.Context, urgent chan<- item) {
+	failures := 0
+	for ctx.Err() == nil {
+		entries, err := d.q.ReadUrgent(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			wait := min(time.Duration(failures)*500*time.Millisecond, 10*time.Second)
+			d.logger.Error("read from the urgent lane failed", "err", err, "retry_in", wait)
+			sleep(ctx, wait)
+			continue
+		}
+		failures = 0
+		for _, e := range entries {
+			d.inFlight.Store(e.Ref(), struct{}{})
+		}
+		pres := d.prefetch(ctx, entries)
+		for i, e := range entries {
+			urgent <- item{e: e, pre: pres[i]}
+		}
+	}
+}
+
+// urgentFirst yields what the workers do: urgent items first, then the others,
+// until both channels are closed and drained.
+func urgentFirst(urgent, work <-chan item) func(yield func(item) bool) {
+	return func(yield func(item) bool) {
+		for urgent != nil || work != nil {
+			select { // an urgent item waiting goes first
+			case it, ok := <-urgent:
+				if !ok {
+					urgent = nil
+					continue
+				}
+				if !yield(it) {
+					return
+				}
+				continue
+			default:
+			}
+			select {
+			case it, ok := <-urgent:
+				if !ok {
+					urgent = nil
+					continue
+				}
+				if !yield(it) {
+					return
+				}
+			case it, ok := <-work:
+				if !ok {
+					work = nil
+					continue
+				}
+				if !yield(it) {
+					return
+				}
+			}
 		}
 	}
 }

@@ -33,6 +33,7 @@ func (u *unlocker) run() {
 	defer close(u.done)
 	locks := make([]queue.JobLock, 0, u.maxBatch)
 	for l := range u.in {
+		time.Sleep(settleLinger) // see acker
 		locks = gather(u.in, l, u.maxBatch, locks)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := u.unlock(ctx, locks); err != nil {

@@ -150,7 +150,7 @@ the figures below move with it (each run reports its own load at start and end).
 $(json email | jq -r '"- CPU: the daemon (the `outreach bench` process) used \(.cpu_us_per_job | round) µs of CPU per email job; smtp-source used \(.baseline_cpu_us_per_msg | round) µs per message. smtp-source only speaks SMTP; a job also decodes, dedupes, renders two templates (text and HTML), builds a MIME message, and is archived and acked. smtp-sink, Redis and PostgreSQL run on the same two CPUs."')
 - During the email run: $(cpu_line email)
 - So the email ratio is bounded by CPU, not by round trips: when the machine is busy all the time, a job that costs several times smtp-source's CPU cannot reach 0.6 of its rate. What was done about round trips: a read batch costs one lock pipeline, one resident query and one outcomes query (not one of each per job); locks, acks and archive writes are batched; the SMTP client pipelines MAIL/RCPT/DATA (RFC 2920) and sends no RSET after an accepted message (2 round trips a message instead of 5); connections stay open.
-- Urgent jobs overtake the bulk backlog at the next read, but wait for the jobs already handed to workers (at most about two batches of \`OUTREACH_WORKERS\`) and for a free SMTP connection; on a busy machine that wait grows with the load average.
+- Urgent jobs are read by a reader of their own and taken by the next worker that is free, ahead of the queued bulk jobs; they still wait for a free SMTP connection and for their archive write, and on a busy machine (see the load average) every one of those steps waits for a CPU.
 
 ## Email, $EMAIL_JOBS bulk jobs and $URGENT urgent ones
 

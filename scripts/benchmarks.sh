@@ -109,8 +109,8 @@ cpu_line() {
 	read -r b0 i0 r0 g0 s0 b1 i1 r1 g1 s1 user sys wall <"$work/$1.cpu"
 	awk -v b=$((b1 - b0)) -v i=$((i1 - i0)) -v r=$((r1 - r0)) -v g=$((g1 - g0)) -v s=$((s1 - s0)) \
 		-v u="$user" -v y="$sys" -v w="$wall" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-		printf "machine busy %.0f%% over %.1f s; CPU seconds: outreach bench %.2f (user %.2f, sys %.2f), redis-server %.2f, postgres %.2f, smtp-sink %.2f (these three: all of their processes, other users too)\n",
-			100*b/(b+i), w, u+y, u, y, r/hz, g/hz, s/hz }'
+		printf "over the whole command (%.1f s: setup, smtp-source baseline if any, the run, the check, the cleanup) the machine was %.0f%% busy; CPU seconds: outreach bench %.2f (user %.2f, sys %.2f), redis-server %.2f, postgres %.2f, smtp-sink %.2f (these three: all of their processes, other users too)\n",
+			w, 100*b/(b+i), u+y, u, y, r/hz, g/hz, s/hz }'
 }
 verdict() { if [[ $1 == true ]]; then echo "**met**"; else echo "**not met**"; fi; }
 
@@ -148,7 +148,7 @@ the figures below move with it (each run reports its own load at start and end).
 ## Reading the figures
 
 $(json email | jq -r '"- CPU: the daemon (the `outreach bench` process) used \(.cpu_us_per_job | round) µs of CPU per email job; smtp-source used \(.baseline_cpu_us_per_msg | round) µs per message. smtp-source only speaks SMTP; a job also decodes, dedupes, renders two templates (text and HTML), builds a MIME message, and is archived and acked. smtp-sink, Redis and PostgreSQL run on the same two CPUs."')
-- During the email run: $(cpu_line email)
+- The email run: $(cpu_line email)
 - So the email ratio is bounded by CPU, not by round trips: when the machine is busy all the time, a job that costs several times smtp-source's CPU cannot reach 0.6 of its rate. What was done about round trips: a read batch costs one lock pipeline, one resident query and one outcomes query (not one of each per job); locks, acks and archive writes are batched; the SMTP client pipelines MAIL/RCPT/DATA (RFC 2920) and sends no RSET after an accepted message (2 round trips a message instead of 5); connections stay open.
 - Urgent jobs are read by a reader of their own and taken by the next worker that is free, ahead of the queued bulk jobs; they still wait for a free SMTP connection and for their archive write, and on a busy machine (see the load average) every one of those steps waits for a CPU.
 

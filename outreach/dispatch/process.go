@@ -93,29 +93,14 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched
 		return
 	}
 
-	var residents []outreach.Resident
-	if pre.resident != nil {
-		residents = []outreach.Resident{*pre.resident}
-	} else {
-		rs, err := d.audience(ctx, job)
-		if err != nil {
-			if _, ok := outreach.RejectReason(err); ok {
-				d.reject(ctx, e, job, err)
-				return
-			}
-			d.retry(ctx, e, job, "store", err)
+	residents, prior, err := d.lookUp(ctx, job, pre)
+	if err != nil {
+		if isReject(err) {
+			d.reject(ctx, e, job, err)
 			return
 		}
-		residents = rs
-	}
-	prior := byResident(pre.prior)
-	if !pre.priorOK {
-		list, err := d.store.Outcomes(ctx, job.ID)
-		if err != nil {
-			d.retry(ctx, e, job, "store", fmt.Errorf("check archive for job: %w", err))
-			return
-		}
-		prior = byResident(list)
+		d.retry(ctx, e, job, "store", err)
+		return
 	}
 
 	lastAttempt := e.Attempt+1 >= d.cfg.MaxAttempts
@@ -198,6 +183,30 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched
 	default:
 		d.done(e, job)
 	}
+}
+
+// lookUp returns the job's residents and its earlier outcomes by resident
+// and channel: what the read batch fetched (see prefetch), the rest read
+// now. An error is a rejection (an unknown resident) or the store's.
+func (d *Dispatcher) lookUp(ctx context.Context, job outreach.Job, pre *prefetched) ([]outreach.Resident, map[string]map[outreach.Channel]outreach.Outcome, error) {
+	residents := []outreach.Resident{}
+	if pre.resident != nil {
+		residents = append(residents, *pre.resident)
+	} else {
+		rs, err := d.audience(ctx, job)
+		if err != nil {
+			return nil, nil, err
+		}
+		residents = rs
+	}
+	if pre.priorOK {
+		return residents, byResident(pre.prior), nil
+	}
+	list, err := d.store.Outcomes(ctx, job.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("check archive for job: %w", err)
+	}
+	return residents, byResident(list), nil
 }
 
 // unlock releases the job's lock: with the next batch of unlocks (see

@@ -97,6 +97,10 @@ type Store interface {
 	UpsertResidents(ctx context.Context, rs []Resident) (ImportResult, error)
 	// Resident returns one resident; an unknown id wraps ErrNotFound.
 	Resident(ctx context.Context, id string) (Resident, error)
+	// ResidentsByID returns the residents with the given ids, by id, in one
+	// query: the dispatcher looks up a whole read batch at once. Unknown
+	// ids are missing from the map; repeated ids are fine.
+	ResidentsByID(ctx context.Context, ids []string) (map[string]Resident, error)
 	// Residents calls fn for each resident in the audience, ordered by id,
 	// without holding them all in memory. fn's error stops the walk and is returned.
 	Residents(ctx context.Context, a Audience, fn func(Resident) error) error
@@ -134,6 +138,9 @@ type Store interface {
 	// Outcomes lists where every delivery of jobID stands, by resident and
 	// channel, in no particular order.
 	Outcomes(ctx context.Context, jobID string) ([]Outcome, error)
+	// OutcomesOf is Outcomes for several jobs in one query, by job id: a
+	// job without deliveries has no entry.
+	OutcomesOf(ctx context.Context, jobIDs []string) (map[string][]Outcome, error)
 	// UpdateStatus applies a provider's report to the delivery whose
 	// ProviderID is u.ProviderID, only when it moves the status forward
 	// (Status.Advances): a repeated or late report changes nothing. It

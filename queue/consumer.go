@@ -138,6 +138,25 @@ func (c *Consumer) Read(ctx context.Context) ([]Entry, error) {
 	return entries, err
 }
 
+// ReadUrgent returns up to Count new entries of the urgent lane only,
+// waiting at most Block for one (nil, nil when none came). A daemon runs
+// it beside Read so that an urgent entry is taken at once, even while
+// Read's caller is still handing out a batch of bulk entries. Like Read, it
+// re-creates a lost group.
+func (c *Consumer) ReadUrgent(ctx context.Context) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entries, err := c.readGroup(ctx, []string{c.keys.Urgent}, c.opt.Block)
+	if isNoGroup(err) {
+		if err := c.EnsureGroup(ctx); err != nil {
+			return nil, fmt.Errorf("recover lost consumer group: %w", err)
+		}
+		entries, err = c.readGroup(ctx, []string{c.keys.Urgent}, c.opt.Block)
+	}
+	return entries, err
+}
+
 func (c *Consumer) read(ctx context.Context) ([]Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

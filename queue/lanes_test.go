@@ -292,6 +292,10 @@ func TestClaimTakesUrgentFirst(t *testing.T) {
 	}
 	readN(t, e.c, 1) // urgent
 	readN(t, e.c, 1) // bulk
+	// Both idle long enough before the first Claim: otherwise the urgent
+	// entry may be a millisecond short of MinIdle when its lane is looked
+	// at, and the bulk one just past it a moment later (the test flaked so).
+	time.Sleep(10 * time.Millisecond)
 	other := e.consumer(queue.ConsumerOptions{Name: "alive", MinIdle: time.Millisecond})
 	var order []string
 	for len(order) < 2 {
@@ -311,5 +315,30 @@ func TestClaimTakesUrgentFirst(t *testing.T) {
 	}
 	if fmt.Sprint(order) != "[urgent:u bulk:b]" {
 		t.Errorf("claimed %v, want [urgent:u bulk:b]", order)
+	}
+}
+
+// TestReadUrgentReadsOnlyTheUrgentLane: with bulk and normal entries
+// waiting, ReadUrgent returns nothing until an urgent one comes, then it.
+func TestReadUrgentReadsOnlyTheUrgentLane(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, queue.ConsumerOptions{Count: 50})
+	ctx := t.Context()
+	e.enqueueBulk(t, "greeting", 10)
+	if _, err := e.p.Enqueue(ctx, jobWith("newsletter", outreach.PriorityNormal)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.c.ReadUrgent(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("ReadUrgent with only bulk and normal entries = %d entries, %v; want none", len(got), err)
+	}
+	if _, err := e.p.Enqueue(ctx, jobWith("lift-fault", outreach.PriorityUrgent)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.c.ReadUrgent(ctx)
+	if err != nil || len(got) != 1 || jobID(t, got[0].Job) != "lift-fault" || got[0].Lane != "urgent" {
+		t.Fatalf("ReadUrgent = %d entries, %v; want lift-fault on the urgent lane", len(got), err)
+	}
+	if next := readN(t, e.c, 1); next[0].Lane != "normal" {
+		t.Errorf("Read after ReadUrgent took lane %q, want the normal entry", next[0].Lane)
 	}
 }

@@ -55,3 +55,65 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `)
+
+// JobLock names one job lock: the job id and the holder (see Lock).
+type JobLock struct {
+	JobID, Holder string
+}
+
+// LockMany is Lock for several jobs in one round trip (a pipeline), for a
+// whole read batch. got[i] reports whether locks[i] was taken. Two entries
+// of one batch for the same job id get it at most once: the first wins.
+func (c *Consumer) LockMany(ctx context.Context, locks []JobLock, ttl time.Duration) (got []bool, err error) {
+	cmds, err := c.runScripts(ctx, lockScript, locks, ttl.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("lock %d jobs: %w", len(locks), err)
+	}
+	got = make([]bool, len(locks))
+	for i, cmd := range cmds {
+		ok, err := cmd.Bool()
+		if err != nil && err != redis.Nil {
+			return nil, fmt.Errorf("lock job %q: %w", locks[i].JobID, err)
+		}
+		got[i] = ok
+	}
+	return got, nil
+}
+
+// UnlockMany is Unlock for several jobs in one round trip.
+func (c *Consumer) UnlockMany(ctx context.Context, locks []JobLock) error {
+	if _, err := c.runScripts(ctx, unlockScript, locks); err != nil {
+		return fmt.Errorf("unlock %d jobs: %w", len(locks), err)
+	}
+	return nil
+}
+
+// runScripts runs script once per lock in one pipeline (EVALSHA; when
+// Redis does not know the script yet, it loads it and runs the pipeline
+// again: both scripts are idempotent for their holder).
+func (c *Consumer) runScripts(ctx context.Context, script *redis.Script, locks []JobLock, args ...any) ([]*redis.Cmd, error) {
+	if len(locks) == 0 {
+		return nil, nil
+	}
+	run := func() ([]*redis.Cmd, error) {
+		cmds := make([]*redis.Cmd, len(locks))
+		_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for i, l := range locks {
+				cmds[i] = script.EvalSha(ctx, pipe, []string{c.keys.Lock(l.JobID)}, append([]any{c.holder(l.Holder)}, args...)...)
+			}
+			return nil
+		})
+		if err != nil && err != redis.Nil {
+			return cmds, err
+		}
+		return cmds, nil
+	}
+	cmds, err := run()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if err := script.Load(ctx, c.rdb).Err(); err != nil {
+			return nil, fmt.Errorf("load script: %w", err)
+		}
+		cmds, err = run()
+	}
+	return cmds, err
+}

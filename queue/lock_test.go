@@ -1,8 +1,13 @@
 package queue_test
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/queue"
 )
@@ -54,5 +59,51 @@ func TestLockExpires(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if ok, err := b.Lock(ctx, "job-2", "y", time.Minute); err != nil || !ok {
 		t.Fatalf("Lock after the holder's TTL = %v, %v; want true", ok, err)
+	}
+}
+
+// TestLockManyMatchesLock: a batch of locks in one round trip behaves like
+// Lock and Unlock one by one, against Redis and against a fresh miniredis,
+// where the scripts are not loaded yet.
+func TestLockManyMatchesLock(t *testing.T) {
+	t.Parallel()
+	real := newEnv(t, queue.ConsumerOptions{Name: "a"})
+	srv := miniredis.RunT(t)
+	mini := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = mini.Close() })
+	for name, e := range map[string]env{"redis": real, "miniredis": newEnvOn(t, mini, queue.NewKeys("", ""), queue.ConsumerOptions{Name: "a"})} {
+		t.Run(name, func(t *testing.T) {
+			b := e.consumer(queue.ConsumerOptions{Name: "b"})
+			ctx := t.Context()
+			t.Cleanup(func() {
+				for _, j := range []string{"m1", "m2", "m3"} {
+					e.rdb.Del(context.Background(), e.keys.Lock(j))
+				}
+			})
+			if ok, err := b.Lock(ctx, "m2", "other", time.Minute); err != nil || !ok {
+				t.Fatalf("b.Lock = %v, %v", ok, err)
+			}
+			locks := []queue.JobLock{{"m1", "e1"}, {"m2", "e2"}, {"m3", "e3"}, {"m1", "e4"}, {"m3", "e3"}}
+			got, err := e.c.LockMany(ctx, locks, time.Minute)
+			if err != nil {
+				t.Fatalf("LockMany: %v", err)
+			}
+			// m2 is b's; the second entry of m1 is shut out; e3 again is re-entry.
+			if want := []bool{true, false, true, false, true}; !slices.Equal(got, want) {
+				t.Fatalf("LockMany = %v, want %v", got, want)
+			}
+			if ttl := e.rdb.PTTL(ctx, e.keys.Lock("m1")).Val(); ttl <= 0 || ttl > time.Minute {
+				t.Errorf("lock TTL = %v, want (0, 1m]", ttl)
+			}
+			if err := e.c.UnlockMany(ctx, locks); err != nil {
+				t.Fatalf("UnlockMany: %v", err)
+			}
+			for job, wantFree := range map[string]bool{"m1": true, "m2": false, "m3": true} {
+				ok, err := b.Lock(ctx, job, "later", time.Minute)
+				if err != nil || ok != wantFree {
+					t.Errorf("after UnlockMany, b.Lock(%s) = %v, %v; want %v", job, ok, err, wantFree)
+				}
+			}
+		})
 	}
 }

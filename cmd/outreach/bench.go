@@ -22,6 +22,8 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 	fs.IntVar(&opt.Replicas, "replicas", 1, "daemons sharing the consumer group")
 	fs.IntVar(&opt.Residents, "residents", 0, "residents the jobs cycle through (default min(jobs, 1000))")
 	fs.BoolVar(&opt.Prefill, "prefill", false, "enqueue every job before the daemons start (a backlog)")
+	fs.Float64Var(&opt.SMSRate, "sms-rate", 0, "SMS rate limit (per second, per daemon) against the built-in Twilio stand-in; 0: none")
+	baseline := fs.Bool("baseline", true, "first measure smtp-source (Postfix) against the same SMTP server, if it is installed")
 	fs.DurationVar(&opt.Timeout, "timeout", 30*time.Minute, "give up after this long")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if ok, status := e.parseFlags(fs, args); !ok {
@@ -32,6 +34,9 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	opt.Config, opt.Progress = cfg, e.stderr
+	if *baseline {
+		opt.SMTPSource = bench.FindSMTPSource()
+	}
 	cfg.LogLevel = max(cfg.LogLevel, 4) // warnings and errors only: the bench prints its own progress
 	opt.Logger = e.logger(cfg)
 
@@ -51,7 +56,7 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 		return e.fail("bench", err)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	for _, row := range [][2]string{
+	rows := [][2]string{
 		{"jobs", fmt.Sprintf("%d bulk + %d urgent, channel %s, %d replica(s), archive %s", res.Jobs, res.Urgent, res.Channel, res.Replicas, res.Store)},
 		{"elapsed", fmt.Sprintf("%.2fs", res.Seconds)},
 		{"throughput", fmt.Sprintf("%.0f jobs/s", res.ThroughputPerS)},
@@ -60,7 +65,17 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 		{"peak RSS", fmt.Sprintf("%.1f MB", res.PeakRSSMB)},
 		{"sent / failed", fmt.Sprintf("%d / %d", res.Sent, res.Failed)},
 		{"lost / duplicates", fmt.Sprintf("%d / %d", res.Lost, res.Duplicates)},
-	} {
+		{"settings", fmt.Sprintf("%d workers, %d SMTP connections, GOMAXPROCS %d", res.Workers, res.SMTPConns, res.GoMaxProcs)},
+		{"load average", fmt.Sprintf("%.2f at start, %.2f at end", res.Load1Start, res.Load1End)},
+		{"CPU per job", fmt.Sprintf("%.0f µs (this process, user + system)", res.CPUusPerJob)},
+	}
+	if res.BaselinePerS > 0 {
+		rows = append(rows, [2]string{"smtp-source", fmt.Sprintf("%.0f msgs/s over %d sessions, %.0f µs CPU a message; throughput is %.2f x that", res.BaselinePerS, res.BaselineSessions, res.BaselineCPUusPerMsg, res.Ratio)})
+	}
+	if res.SMSRateLimit > 0 {
+		rows = append(rows, [2]string{"SMS rate", fmt.Sprintf("%.2f/s at the stand-in, limit %.2f/s (%+.2f%%); at most %d within one second", res.SMSRatePerS, res.SMSRateLimit, res.SMSRateDeviationPct, res.SMSPeak1s)})
+	}
+	for _, row := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
 	_ = tw.Flush()

@@ -37,6 +37,14 @@ type Options struct {
 	// Prefill enqueues every job before the daemons start, to measure a
 	// daemon facing a backlog (memory must not grow with it).
 	Prefill bool
+	// SMTPSource is the path of Postfix's smtp-source: when set, and the
+	// channel includes email, the run first measures the machine's own
+	// SMTP rate with it against the same server (see FindSMTPSource).
+	SMTPSource string
+	// SMSRate is the SMS rate limit (messages a second, per daemon) of a
+	// run against the built-in Twilio stand-in; 0: no limit. The run
+	// reports the rate the stand-in saw.
+	SMSRate float64
 	Timeout time.Duration // give up after this long (default 30m)
 	Logger  *slog.Logger  // the daemons' log (default: discarded)
 	// Progress receives a line every few seconds (may be nil).
@@ -63,6 +71,34 @@ type Result struct {
 	Lost           int     `json:"lost"`
 	Duplicates     int     `json:"duplicates"`
 	GoMaxProcs     int     `json:"gomaxprocs"`
+	Workers        int     `json:"workers"`    // OUTREACH_WORKERS of each daemon
+	SMTPConns      int     `json:"smtp_conns"` // OUTREACH_SMTP_CONNS of each daemon
+	// Load1 is the machine's 1-minute load average when the run started
+	// and when it ended (other work on the machine shows here).
+	Load1Start float64 `json:"load1_start"`
+	Load1End   float64 `json:"load1_end"`
+	// CPUusPerJob is the CPU time (user and system) this process used
+	// while the daemons ran, per job, in microseconds: the daemons' work
+	// plus the benchmark's polling (and its enqueueing, without Prefill).
+	CPUusPerJob float64 `json:"cpu_us_per_job"`
+
+	// The SMTP baseline (email runs with SMTPSource): smtp-source's rate
+	// against the same server, and throughput over it.
+	BaselinePerS     float64 `json:"baseline_per_s,omitempty"`
+	BaselineSessions int     `json:"baseline_sessions,omitempty"`
+	BaselineCommand  string  `json:"baseline_command,omitempty"`
+	// BaselineCPUusPerMsg is smtp-source's own CPU time per message.
+	BaselineCPUusPerMsg float64 `json:"baseline_cpu_us_per_msg,omitempty"`
+	Ratio               float64 `json:"ratio,omitempty"`
+
+	// The SMS rate (runs against the Twilio stand-in with SMSRate): the
+	// configured limit for all replicas together, the rate the stand-in
+	// saw, and how far off it is, in percent of the limit.
+	SMSRateLimit        float64 `json:"sms_rate_limit,omitempty"`
+	SMSRatePerS         float64 `json:"sms_rate_per_s,omitempty"`
+	SMSRateDeviationPct float64 `json:"sms_rate_deviation_pct,omitempty"`
+	// SMSPeak1s is the most messages the stand-in got within one second.
+	SMSPeak1s int `json:"sms_peak_1s,omitempty"`
 }
 
 func (o Options) withDefaults() Options {
@@ -86,6 +122,8 @@ func (o Options) validate() error {
 		return errors.New("bench: --jobs, --replicas and residents must be positive, --urgent not negative")
 	case o.Channel != "email" && o.Channel != "sms" && o.Channel != "mix":
 		return fmt.Errorf("bench: --channel %q: want email, sms or mix", o.Channel)
+	case o.SMSRate < 0:
+		return errors.New("bench: --sms-rate must not be negative")
 	case o.Config.RedisURL == "":
 		return errors.New("OUTREACH_REDIS_URL: required (e.g. redis://127.0.0.1:6379/0)")
 	case o.Channel != "sms" && !o.Config.EmailEnabled():
@@ -136,7 +174,9 @@ func (r *run) setUp(ctx context.Context) error {
 		r.twilio = newTwilioStandIn()
 		r.cfg.TwilioAccountSID, r.cfg.TwilioAuthToken = r.twilio.sid, outreach.Secret(r.twilio.token)
 		r.cfg.TwilioAPIURL, r.cfg.SMSFrom = r.twilio.URL, "+15005550006"
-		r.cfg.Delivery.SMSRate = 0 // the stand-in is no carrier: measure the pipeline, not a sender's rate
+		// The stand-in is no carrier: without --sms-rate the run measures
+		// the pipeline, not a sender's rate limit.
+		r.cfg.Delivery.SMSRate = r.opt.SMSRate
 	}
 	r.keys = queue.NewKeys(r.cfg.Stream, r.cfg.Group)
 

@@ -90,3 +90,47 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestRunMeasuresSMSRateAndBaseline: an SMS run with a rate limit reports
+// the limit and what the stand-in saw; an email run with smtp-source (when
+// installed) reports the baseline and the ratio to it.
+func TestRunMeasuresSMSRateAndBaseline(t *testing.T) {
+	t.Parallel()
+	smtp := emailtest.NewServer(t, emailtest.Options{Discard: true})
+	env := map[string]string{
+		"OUTREACH_REDIS_URL":    redisURL(),
+		"OUTREACH_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "bench.db"),
+		"OUTREACH_SMTP_URL":     smtp.URL(),
+		"OUTREACH_EMAIL_FROM":   "office@example.com",
+		"OUTREACH_STREAM":       "test:bench:rate",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bench.Run(t.Context(), bench.Options{Config: cfg, Jobs: 30, Channel: "sms", SMSRate: 40, Residents: 10})
+	if err != nil {
+		t.Fatalf("Run sms: %v", err)
+	}
+	if res.Sent != 30 || res.SMSRateLimit != 40 || res.SMSRatePerS <= 0 || res.SMSPeak1s < 1 || res.SMSPeak1s > 30 {
+		t.Errorf("sms result = %+v, want 30 sent, limit 40, a measured rate and a peak", res)
+	}
+	if res.BaselinePerS != 0 {
+		t.Errorf("an SMS run measured an SMTP baseline: %+v", res)
+	}
+
+	path := bench.FindSMTPSource()
+	if path == "" {
+		t.Skip("smtp-source (Postfix) not installed: no baseline to check")
+	}
+	res, err = bench.Run(t.Context(), bench.Options{Config: cfg, Jobs: 50, Channel: "email", SMTPSource: path, Residents: 10})
+	if err != nil {
+		t.Fatalf("Run email with baseline: %v", err)
+	}
+	if res.BaselinePerS <= 0 || res.BaselineSessions != cfg.SMTPConns || res.Ratio <= 0 || res.BaselineCommand == "" {
+		t.Errorf("baseline = %+v, want smtp-source's rate over %d sessions and the ratio", res, cfg.SMTPConns)
+	}
+	if got := smtp.Received(); got != 50+50 {
+		t.Errorf("SMTP server received %d messages, want 50 from smtp-source and 50 from the daemon", got)
+	}
+}

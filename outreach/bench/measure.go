@@ -20,6 +20,16 @@ import (
 // the archive.
 func (r *run) measure(ctx context.Context) (Result, error) {
 	producer := queue.NewProducer(r.rdb, r.keys)
+	var baseline Baseline
+	if r.opt.SMTPSource != "" && r.opt.Channel != "sms" {
+		n := min(r.opt.Jobs, 50000)
+		fmt.Fprintf(r.opt.Progress, "baseline: smtp-source, %d messages over %d sessions...\n", n, r.cfg.SMTPConns)
+		var err error
+		if baseline, err = runBaseline(ctx, r.opt.SMTPSource, r.cfg.SMTPURL.Reveal(), n, max(r.cfg.SMTPConns, 1)); err != nil {
+			return Result{}, err
+		}
+		fmt.Fprintf(r.opt.Progress, "baseline: %.0f messages/s\n", baseline.PerS)
+	}
 	if r.opt.Prefill {
 		fmt.Fprintf(r.opt.Progress, "prefilling %d jobs...\n", r.opt.Jobs)
 		if err := r.enqueueBulk(ctx, producer); err != nil {
@@ -27,6 +37,8 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		}
 	}
 
+	load1Start := load1()
+	cpuStart := cpuTime()
 	start := time.Now()
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var daemons sync.WaitGroup
@@ -65,6 +77,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	elapsed := time.Since(start)
+	cpuUsed := cpuTime() - cpuStart
 	peakRSS := peakRSSMB()
 	sends := r.sends()
 	if err := stopDaemons(); err != nil {
@@ -75,11 +88,29 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		RunID: r.id, Jobs: r.opt.Jobs, Urgent: r.opt.Urgent, Replicas: r.opt.Replicas, Channel: r.opt.Channel,
 		Store: strings.SplitN(r.cfg.DatabaseURL.Reveal(), ":", 2)[0], Seconds: elapsed.Seconds(),
 		PeakRSSMB: peakRSS, GoMaxProcs: gomaxprocs(),
+		Workers: r.cfg.Workers, SMTPConns: r.cfg.SMTPConns, Load1Start: load1Start, Load1End: load1(),
+	}
+	if err := analyzeArchive(ctx, r.cfg.DatabaseURL.Reveal()); err != nil {
+		return res, err
 	}
 	if err := r.check(ctx, &res, sends); err != nil {
 		return res, err
 	}
 	res.ThroughputPerS = float64(res.Sent+res.Failed) / elapsed.Seconds()
+	if n := res.Sent + res.Failed; n > 0 {
+		res.CPUusPerJob = float64(cpuUsed.Microseconds()) / float64(n)
+	}
+	if baseline.PerS > 0 {
+		res.BaselinePerS, res.BaselineSessions, res.BaselineCommand = baseline.PerS, baseline.Sessions, baseline.Command
+		res.BaselineCPUusPerMsg = baseline.CPUusPerMsg
+		res.Ratio = res.ThroughputPerS / baseline.PerS
+	}
+	if r.twilio != nil && r.opt.SMSRate > 0 {
+		res.SMSRateLimit = r.opt.SMSRate * float64(r.opt.Replicas) // each daemon has its own limiter
+		res.SMSRatePerS, _ = r.twilio.rate()
+		res.SMSRateDeviationPct = (res.SMSRatePerS - res.SMSRateLimit) / res.SMSRateLimit * 100
+		res.SMSPeak1s = r.twilio.peak1s()
+	}
 	return res, nil
 }
 

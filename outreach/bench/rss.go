@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // peakRSSMB is the process's peak resident set (VmHWM) in MiB, 0 where
@@ -30,3 +32,25 @@ func peakRSSMB() float64 {
 }
 
 func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
+
+// load1 is the machine's 1-minute load average, 0 where /proc is not
+// available.
+func load1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	v, _ := strconv.ParseFloat(f, 64)
+	return v
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far,
+// 0 where getrusage is not available.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -17,7 +17,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	if c.DatabaseURL != "sqlite://outreach.db" || c.Stream != "outreach:jobs" || c.Group != "outreach" ||
-		c.Workers != 16 || c.PhoneRegion != "CN" || c.HTTPAddr != ":8080" || c.TwilioAPIURL != "https://api.twilio.com" {
+		c.Workers != 32 || c.SMTPConns != 8 || c.PhoneRegion != "CN" || c.HTTPAddr != ":8080" || c.TwilioAPIURL != "https://api.twilio.com" {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 	if err := c.RequireServe(); err == nil || !strings.Contains(err.Error(), "no channel configured") {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
 )
 
 type nopSender struct{ ch outreach.Channel }
@@ -184,5 +185,28 @@ func TestRecorderReportsFailure(t *testing.T) {
 	}
 	if calls < 2 {
 		t.Errorf("store called %d times, want retries", calls)
+	}
+}
+
+// TestUrgentFirst: a worker takes a waiting urgent item before the queued
+// ones, and stops once both channels are closed and drained.
+func TestUrgentFirst(t *testing.T) {
+	t.Parallel()
+	urgent, work := make(chan item, 1), make(chan item, 3)
+	for _, id := range []string{"b1", "b2", "b3"} {
+		work <- item{e: queue.Entry{ID: id}}
+	}
+	urgent <- item{e: queue.Entry{ID: "u1"}}
+	var got []string
+	for it := range urgentFirst(urgent, work) {
+		got = append(got, it.e.ID)
+		if it.e.ID == "b1" {
+			urgent <- item{e: queue.Entry{ID: "u2"}} // arrives while b2 and b3 wait
+			close(urgent)
+			close(work)
+		}
+	}
+	if want := []string{"u1", "b1", "u2", "b2", "b3"}; !slices.Equal(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
 	}
 }

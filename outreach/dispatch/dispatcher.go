@@ -143,6 +143,7 @@ type Dispatcher struct {
 	logger   *slog.Logger
 	recorder *recorder
 	acker    *acker
+	unlocker *unlocker
 	states   *campaignStates
 	// inFlight holds the entries (queue.Ref) handed to the workers and not
 	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
@@ -179,26 +180,30 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.recorder = newRecorder(d.store, d.logger, 500)
 	d.acker = newAcker(d.q.AckRefs, d.logger, 500)
 	d.acker.observe = d.traceAcks
+	d.unlocker = newUnlocker(d.q.UnlockMany, d.logger, 500)
 	go d.recorder.run()
 	go d.acker.run()
+	go d.unlocker.run()
 
 	// Workers keep going after ctx is cancelled, until the grace period ends.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 
-	work := make(chan queue.Entry, d.cfg.Workers)
+	work := make(chan item, d.cfg.Workers)
+	urgent := make(chan item) // unbuffered: an urgent entry waits for a free worker, not behind bulk ones
 	var workers sync.WaitGroup
 	for range d.cfg.Workers {
 		workers.Go(func() {
-			for e := range work {
-				d.processSafely(workCtx, e)
-				d.inFlight.Delete(e.Ref())
+			for it := range urgentFirst(urgent, work) {
+				d.processSafely(workCtx, it.e, it.pre)
+				d.inFlight.Delete(it.e.Ref())
 			}
 		})
 	}
 
 	var feeders sync.WaitGroup
 	feeders.Go(func() { d.readLoop(ctx, work) })
+	feeders.Go(func() { d.urgentLoop(ctx, urgent) })
 	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, work) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.PromoteEvery, func() { d.promote(ctx) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.StatsEvery, func() { d.refreshStats(ctx) }) })
@@ -207,6 +212,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.logger.Info("stopping: no more reads, finishing jobs in flight")
 	feeders.Wait()
 	close(work)
+	close(urgent)
 
 	finished := make(chan struct{})
 	go func() { workers.Wait(); close(finished) }()
@@ -219,11 +225,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	d.recorder.close()
 	d.acker.close()
+	d.unlocker.close()
 	d.logger.Info("stopped")
 	return nil
 }
 
-func (d *Dispatcher) readLoop(ctx context.Context, work chan<- queue.Entry) {
+func (d *Dispatcher) readLoop(ctx context.Context, work chan<- item) {
 	failures := 0
 	for ctx.Err() == nil {
 		entries, err := d.q.Read(ctx)
@@ -240,13 +247,85 @@ func (d *Dispatcher) readLoop(ctx context.Context, work chan<- queue.Entry) {
 		failures = 0
 		for _, e := range entries {
 			d.inFlight.Store(e.Ref(), struct{}{})
-			work <- e // blocks while all workers are busy: the backlog stays in Redis
+		}
+		pres := d.prefetch(ctx, entries)
+		for i, e := range entries {
+			work <- item{e: e, pre: pres[i]} // blocks while all workers are busy: the backlog stays in Redis
+		}
+	}
+}
+
+// urgentLoop reads the urgent lane alone and hands its entries to the
+// workers ahead of everything already queued for them: readLoop may be
+// busy handing out a batch of bulk entries, which takes as long as the
+// workers take to do them. Both loops read the urgent lane; the group
+// gives each entry to one of them.
+func (d *Dispatcher) urgentLoop(ctx context.Context, urgent chan<- item) {
+	failures := 0
+	for ctx.Err() == nil {
+		entries, err := d.q.ReadUrgent(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			wait := min(time.Duration(failures)*500*time.Millisecond, 10*time.Second)
+			d.logger.Error("read from the urgent lane failed", "err", err, "retry_in", wait)
+			sleep(ctx, wait)
+			continue
+		}
+		failures = 0
+		for _, e := range entries {
+			d.inFlight.Store(e.Ref(), struct{}{})
+		}
+		pres := d.prefetch(ctx, entries)
+		for i, e := range entries {
+			urgent <- item{e: e, pre: pres[i]}
+		}
+	}
+}
+
+// urgentFirst yields what the workers do: urgent items first, then the others,
+// until both channels are closed and drained.
+func urgentFirst(urgent, work <-chan item) func(yield func(item) bool) {
+	return func(yield func(item) bool) {
+		for urgent != nil || work != nil {
+			select { // an urgent item waiting goes first
+			case it, ok := <-urgent:
+				if !ok {
+					urgent = nil
+					continue
+				}
+				if !yield(it) {
+					return
+				}
+				continue
+			default:
+			}
+			select {
+			case it, ok := <-urgent:
+				if !ok {
+					urgent = nil
+					continue
+				}
+				if !yield(it) {
+					return
+				}
+			case it, ok := <-work:
+				if !ok {
+					work = nil
+					continue
+				}
+				if !yield(it) {
+					return
+				}
+			}
 		}
 	}
 }
 
 // claim takes over entries that another consumer read and never acked.
-func (d *Dispatcher) claim(ctx context.Context, work chan<- queue.Entry) {
+func (d *Dispatcher) claim(ctx context.Context, work chan<- item) {
 	for range 100 { // bounded: at most 100 batches per tick
 		entries, err := d.q.Claim(ctx)
 		if err != nil {
@@ -261,7 +340,7 @@ func (d *Dispatcher) claim(ctx context.Context, work chan<- queue.Entry) {
 				continue // ours, still in progress: not a dead consumer's
 			}
 			select {
-			case work <- e:
+			case work <- item{e: e}:
 				handed++
 			case <-ctx.Done():
 				d.inFlight.Delete(e.Ref())

@@ -10,14 +10,11 @@ import (
 	"github.com/outreach-dev/outreach/queue"
 )
 
-// outcomes reads where the deliveries of jobID stand, by resident and
-// channel, so that a retried or redelivered job neither sends again what a
-// provider took nor tries again a channel that failed for good.
-func (d *Dispatcher) outcomes(ctx context.Context, jobID string) (map[string]map[outreach.Channel]outreach.Outcome, error) {
-	list, err := d.store.Outcomes(ctx, jobID)
-	if err != nil {
-		return nil, err
-	}
+// byResident arranges where the deliveries of a job stand (its
+// Store.Outcomes) by resident and channel, so that a retried or
+// redelivered job neither sends again what a provider took nor tries again
+// a channel that failed for good.
+func byResident(list []outreach.Outcome) map[string]map[outreach.Channel]outreach.Outcome {
 	m := make(map[string]map[outreach.Channel]outreach.Outcome)
 	for _, o := range list {
 		if m[o.ResidentID] == nil {
@@ -25,7 +22,7 @@ func (d *Dispatcher) outcomes(ctx context.Context, jobID string) (map[string]map
 		}
 		m[o.ResidentID][o.Channel] = o
 	}
-	return m, nil
+	return m
 }
 
 // deliverResident routes one resident's message. It tries the usable

@@ -21,7 +21,7 @@ import (
 
 // processSafely runs process and turns a panic into a dead letter, so that
 // one poisonous entry can neither stop the daemon nor come back forever.
-func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
+func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry, pre *prefetched) {
 	d.metrics.InFlight.Inc()
 	defer d.metrics.InFlight.Dec()
 	defer func() {
@@ -30,20 +30,31 @@ func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry) {
 			d.reject(ctx, e, looseJob(e.Job), outreach.Reject(outreach.ReasonInternal, fmt.Errorf("panic: %v", p)))
 		}
 	}()
-	d.process(ctx, e)
+	d.process(ctx, e, pre)
 }
 
 // process takes one stream entry through the pipeline:
 // decode -> (defer until send_at) -> campaign state -> dedupe -> audience ->
 // per resident (policy -> route -> render -> send) -> record -> schedule
 // what waits (deferrals, follow-ups) -> ack, retry or dead-letter.
-func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
+// pre is what the read loop did for the entry with its batch (see
+// prefetch); nil for none.
+func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched) {
 	start := time.Now()
-	job, err := decode(e)
-	d.trace(ctx, metrics.StageDecode, start, err, ids{job: job.ID, entry: e.ID})
-	if err != nil {
-		d.reject(ctx, e, looseJob(e.Job), err)
-		return
+	if pre == nil {
+		pre = &prefetched{}
+		job, err := decode(e)
+		d.trace(ctx, metrics.StageDecode, start, err, ids{job: job.ID, entry: e.ID})
+		if err != nil {
+			d.reject(ctx, e, looseJob(e.Job), err)
+			return
+		}
+		pre.job = job
+	}
+	job := pre.job
+	locked := pre.locked
+	if locked { // taken with the batch: released whichever way the job ends
+		defer d.unlock(ctx, job.ID, e.ID)
 	}
 	if e.Attempt == 0 {
 		d.metrics.JobsReceived.WithLabelValues(string(job.Kind)).Inc()
@@ -68,10 +79,16 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	// Copies of one job (a retried XADD, an id enqueued twice) may be read
 	// at the same moment by two workers or daemons: only the lock holder
 	// goes on; the other looks again later, when the archive knows.
-	locked, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL)
-	if err != nil {
-		log.Error("lock job failed; entry stays pending", "err", err)
-		return
+	if !pre.lockTried {
+		ok, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL)
+		if err != nil {
+			log.Error("lock job failed; entry stays pending", "err", err)
+			return
+		}
+		if ok {
+			locked = true
+			defer d.unlock(ctx, job.ID, e.ID)
+		}
 	}
 	if !locked {
 		if err := d.q.Schedule(ctx, withJob(e, job), d.cfg.Now().Add(d.cfg.LockWait), e.Attempt); err != nil {
@@ -79,28 +96,14 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		}
 		return
 	}
-	defer func() {
-		if err := d.q.Unlock(context.WithoutCancel(ctx), job.ID, e.ID); err != nil {
-			log.Warn("unlock job failed; the lock expires by itself", "err", err)
-		}
-	}()
 
-	stageStart := time.Now()
-	residents, err := d.audience(ctx, job)
-	d.trace(ctx, metrics.StageAudience, stageStart, err, jobIDs(e, job))
+	residents, prior, err := d.lookUp(ctx, e, job, pre)
 	if err != nil {
-		if _, ok := outreach.RejectReason(err); ok {
+		if isReject(err) {
 			d.reject(ctx, e, job, err)
 			return
 		}
 		d.retry(ctx, e, job, "store", err)
-		return
-	}
-	stageStart = time.Now()
-	prior, err := d.outcomes(ctx, job.ID)
-	d.trace(ctx, metrics.StageDedupe, stageStart, err, jobIDs(e, job))
-	if err != nil {
-		d.retry(ctx, e, job, "store", fmt.Errorf("check archive for job: %w", err))
 		return
 	}
 
@@ -157,7 +160,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 		stop = isReject(err) && templates.VariantFor(r) == templates.DefaultVariant
 	}
 
-	stageStart = time.Now()
+	stageStart := time.Now()
 	err = d.recorder.Record(ctx, records...)
 	d.trace(ctx, metrics.StageRecord, stageStart, err, jobIDs(e, job))
 	if err != nil {
@@ -188,6 +191,46 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry) {
 	default:
 		d.done(e, job)
 		log.LogAttrs(ctx, slog.LevelInfo, "job done", slog.Int("deliveries", len(records)), slog.Duration("took", time.Since(start)))
+	}
+}
+
+// lookUp returns the job's residents and its earlier outcomes by resident
+// and channel: what the read batch fetched (see prefetch), the rest read
+// now. An error is a rejection (an unknown resident) or the store's.
+func (d *Dispatcher) lookUp(ctx context.Context, e queue.Entry, job outreach.Job, pre *prefetched) ([]outreach.Resident, map[string]map[outreach.Channel]outreach.Outcome, error) {
+	residents := []outreach.Resident{}
+	if pre.resident != nil {
+		residents = append(residents, *pre.resident)
+	} else {
+		start := time.Now()
+		rs, err := d.audience(ctx, job)
+		d.trace(ctx, metrics.StageAudience, start, err, jobIDs(e, job))
+		if err != nil {
+			return nil, nil, err
+		}
+		residents = rs
+	}
+	if pre.priorOK {
+		return residents, byResident(pre.prior), nil
+	}
+	start := time.Now()
+	list, err := d.store.Outcomes(ctx, job.ID)
+	d.trace(ctx, metrics.StageDedupe, start, err, jobIDs(e, job))
+	if err != nil {
+		return nil, nil, fmt.Errorf("check archive for job: %w", err)
+	}
+	return residents, byResident(list), nil
+}
+
+// unlock releases the job's lock: with the next batch of unlocks (see
+// unlocker), or at once when the dispatcher is not running.
+func (d *Dispatcher) unlock(ctx context.Context, jobID, holder string) {
+	if d.unlocker != nil {
+		d.unlocker.Unlock(queue.JobLock{JobID: jobID, Holder: holder})
+		return
+	}
+	if err := d.q.Unlock(context.WithoutCancel(ctx), jobID, holder); err != nil {
+		d.logger.Warn("unlock job failed; the lock expires by itself", "job", jobID, "err", err)
 	}
 }
 

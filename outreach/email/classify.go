@@ -54,11 +54,27 @@ type failure struct {
 //   - 5xx: permanent "smtp_5xx";
 //   - the message could not be built: permanent "invalid_message".
 func classify(err error, rcpt string) failure {
-	var se *gomail.SendError
-	if !errors.As(err, &se) {
+	var (
+		own *outreach.SendError
+		te  *textproto.Error
+		se  *gomail.SendError
+	)
+	switch {
+	case errors.As(err, &own): // transact's own verdict (a message it cannot send)
+		return failure{err: own}
+	case errors.As(err, &te): // the server's reply in transact
+		return byCode(te.Code, false, false, err, rcpt)
+	case !errors.As(err, &se):
 		return failure{err: &outreach.SendError{Reason: ReasonConnection, Err: redactErr(err, rcpt)}, broken: true}
 	}
-	code := se.ErrorCode()
+	unbuildable := se.Reason == gomail.ErrGetSender || se.Reason == gomail.ErrGetRcpts || se.Reason == gomail.ErrNoUnencoded
+	return byCode(se.ErrorCode(), se.IsTemp(), unbuildable, err, rcpt)
+}
+
+// byCode classifies a refusal by its SMTP reply code (0: none); temp is
+// what go-mail thinks of an error without a code, and unbuildable says
+// that the message could not be built.
+func byCode(code int, temp, unbuildable bool, err error, rcpt string) failure {
 	fail := func(permanent bool, reason string) *outreach.SendError {
 		e := &outreach.SendError{Permanent: permanent, Reason: reason, Err: redactErr(err, rcpt)}
 		if code != 0 {
@@ -67,13 +83,13 @@ func classify(err error, rcpt string) failure {
 		return e
 	}
 	switch {
-	case se.Reason == gomail.ErrGetSender, se.Reason == gomail.ErrGetRcpts, se.Reason == gomail.ErrNoUnencoded:
+	case unbuildable:
 		return failure{err: fail(true, ReasonInvalidMessage)}
 	case isAuthCode(code):
 		return failure{err: fail(false, ReasonSMTPAuth)}
 	case code == codeClosing:
 		return failure{err: fail(false, ReasonSMTP4xx), broken: true}
-	case code >= 400 && code < 500, code == 0 && se.IsTemp():
+	case code >= 400 && code < 500, code == 0 && temp:
 		return failure{err: fail(false, ReasonSMTP4xx)}
 	case code >= 500 && code < 600:
 		return failure{err: fail(true, ReasonSMTP5xx)}

@@ -12,7 +12,7 @@ import (
 
 // Defaults for Config.
 const (
-	DefaultConns   = 4
+	DefaultConns   = 8 // measured best with 32 workers on 2 cores; see docs/benchmarks.md
 	DefaultTimeout = 30 * time.Second
 )
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // conn is one slot of the pool: a go-mail Client, which holds at most one
@@ -16,8 +17,12 @@ import (
 // that took the slot from the pool touches it; the pool's channel orders
 // those goroutines.
 type conn struct {
-	id     int
-	client *gomail.Client
+	id      int
+	client  *gomail.Client
+	timeout time.Duration
+	// sc is the SMTP session of the current connection (nil when there is
+	// none); messages go through transact on it.
+	sc *smtp.Client
 	// raw is the TCP socket of the current connection, nil when there is
 	// none. Closing it is how a broken or cancelled connection is dropped:
 	// it cannot block, unlike QUIT.
@@ -29,7 +34,7 @@ type conn struct {
 
 // newConn builds slot id; it does not dial.
 func newConn(id int, s Settings, tlsCfg *tls.Config, timeout time.Duration) (*conn, error) {
-	c := &conn{id: id}
+	c := &conn{id: id, timeout: timeout}
 	opts := []gomail.Option{
 		gomail.WithPort(s.Port),
 		gomail.WithTimeout(timeout),
@@ -97,17 +102,19 @@ func (c *conn) dial(s Settings, tlsCfg *tls.Config) gomail.DialContextFunc {
 }
 
 // connected reports whether the slot holds a connection believed usable.
-func (c *conn) connected() bool { return c.raw != nil }
+func (c *conn) connected() bool { return c.raw != nil && c.sc != nil }
 
 // connect dials, greets, upgrades and authenticates. On failure nothing is
 // left open (go-mail does not close a connection whose EHLO, STARTTLS or
 // AUTH failed, so the socket is closed here).
 func (c *conn) connect(ctx context.Context) error {
-	if err := c.client.DialWithContext(ctx); err != nil {
+	sc, err := c.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
 		c.drop()
 		return err
 	}
 	c.open.Store(true)
+	c.sc = sc
 	return nil
 }
 
@@ -116,7 +123,7 @@ func (c *conn) connect(ctx context.Context) error {
 func (c *conn) send(ctx context.Context, msg *gomail.Msg) error {
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	err := c.client.Send(msg)
+	err := c.transact(c.sc, msg, c.timeout)
 	if !stop() {
 		c.drop()
 	}
@@ -131,6 +138,7 @@ func (c *conn) drop() {
 		c.raw = nil
 	}
 	c.open.Store(false)
+	c.sc = nil
 }
 
 // quit says goodbye (QUIT) within timeout and closes the connection.
@@ -140,7 +148,7 @@ func (c *conn) quit(timeout time.Duration) error {
 	}
 	// The deadline of an idle connection has long passed; give QUIT its own.
 	_ = c.raw.SetDeadline(time.Now().Add(timeout))
-	err := c.client.Close()
+	err := c.client.CloseWithSMTPClient(c.sc)
 	c.drop()
 	return err
 }

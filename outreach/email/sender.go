@@ -185,12 +185,6 @@ func (s *Sender) deliver(ctx context.Context, c *conn, msg *gomail.Msg, rcpt str
 		if err == nil {
 			return nil
 		}
-		if msg.IsDelivered() {
-			// The server took the message; only the RSET after it failed.
-			// The connection's state is unknown, so it is not reused.
-			c.drop()
-			return nil
-		}
 		if ctx.Err() != nil {
 			c.drop()
 			return fmt.Errorf("send email: %w", ctx.Err())

@@ -385,8 +385,10 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) outreach.Store) {
 		"Residents": func() error {
 			return s.Residents(ctx, outreach.Audience{All: true}, func(outreach.Resident) error { return nil })
 		},
-		"Search":   func() error { _, err := s.Search(ctx, outreach.Filter{}); return err },
-		"Outcomes": func() error { _, err := s.Outcomes(ctx, "j"); return err },
+		"Search":        func() error { _, err := s.Search(ctx, outreach.Filter{}); return err },
+		"Outcomes":      func() error { _, err := s.Outcomes(ctx, "j"); return err },
+		"OutcomesOf":    func() error { _, err := s.OutcomesOf(ctx, []string{"j"}); return err },
+		"ResidentsByID": func() error { _, err := s.ResidentsByID(ctx, []string{"r"}); return err },
 		"UpdateStatus": func() error {
 			_, _, err := s.UpdateStatus(ctx, outreach.StatusUpdate{ProviderID: "p", Status: outreach.StatusDelivered})
 			return err

@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"RecordConcurrent", testRecordConcurrent},
 		{"Accepted", testAccepted},
 		{"Outcomes", testOutcomes},
+		{"OutcomesOf", testOutcomesOf},
+		{"ResidentsByID", testResidentsByID},
 		{"UpdateStatusSequences", testUpdateStatusSequences},
 		{"UpdateStatusErrors", testUpdateStatusErrors},
 		{"UpdateStatusConcurrent", testUpdateStatusConcurrent},

@@ -1,0 +1,176 @@
+package email
+
+import (
+	"bufio"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wneessen/go-mail/smtp"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// scriptedPeer is the server end of a net.Pipe: it greets, then answers
+// each command line with replies[verb] ("250 ok" by default; a 354 to DATA
+// takes message data up to ".") and records the lines it got.
+// The in-process server (go-smtp) always offers PIPELINING; this peer
+// stands for the servers that do not, and shows what goes over the wire.
+func scriptedPeer(t *testing.T, replies map[string]string) (*smtp.Client, func() []string) {
+	t.Helper()
+	client, server := net.Pipe()
+	got := make(chan []string, 1)
+	go func() {
+		defer server.Close()
+		var lines []string
+		defer func() { got <- lines }()
+		w := bufio.NewWriter(server)
+		r := bufio.NewReader(server)
+		inData := false
+		pipelining := strings.Contains(replies["EHLO localhost"], "PIPELINING")
+		_, _ = w.WriteString("220 peer ready\r\n")
+		_ = w.Flush()
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			lines = append(lines, line)
+			if inData && line != "." {
+				continue // message data: no reply until its end
+			}
+			verb, _, _ := strings.Cut(line, ":")
+			reply, ok := replies[verb]
+			if !ok || inData {
+				reply = "250 ok"
+			}
+			inData = verb == "DATA" && strings.HasPrefix(reply, "354")
+			_, _ = w.WriteString(reply + "\r\n")
+			if pipelining && (verb == "MAIL FROM" || verb == "RCPT TO") {
+				continue // replies held until DATA: only a pipelining client gets them
+			}
+			_ = w.Flush()
+		}
+	}()
+	sc, err := smtp.NewClient(client, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return sc, func() []string { _ = client.Close(); return <-got }
+}
+
+// TestEnvelopeWithoutPipeliningStopsAtTheRefusal: one command at a time, and
+// nothing after a refused recipient.
+func TestEnvelopeWithoutPipeliningStopsAtTheRefusal(t *testing.T) {
+	sc, lines := scriptedPeer(t, map[string]string{"RCPT TO": "550 5.1.1 no such user"})
+	c := &conn{}
+	refused, err := c.envelope(sc, []string{"MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>", "DATA"}, false)
+	if err != nil {
+		t.Fatalf("envelope: %v", err)
+	}
+	var te *textproto.Error
+	if refused == nil || !asTextproto(refused, &te) || te.Code != 550 {
+		t.Fatalf("refused = %v, want the 550", refused)
+	}
+	if want := []string{"MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>"}; !slices.Equal(lines(), want) {
+		t.Errorf("server got %q, want %q (no DATA after the refusal)", lines(), want)
+	}
+}
+
+// TestEnvelopeWithoutPipeliningAccepts: every reply read in turn, DATA's 354 too.
+func TestEnvelopeWithoutPipeliningAccepts(t *testing.T) {
+	sc, lines := scriptedPeer(t, map[string]string{"DATA": "354 go ahead"})
+	c := &conn{}
+	refused, err := c.envelope(sc, []string{"MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>", "DATA"}, false)
+	if err != nil || refused != nil {
+		t.Fatalf("envelope = %v, %v; want success", refused, err)
+	}
+	if got := lines(); len(got) != 3 || got[2] != "DATA" {
+		t.Errorf("server got %q, want MAIL, RCPT, DATA", got)
+	}
+}
+
+// TestEnvelopePipelinedEndsAnAcceptedDataAfterARefusal: a server that
+// accepts DATA although it refused the only recipient gets an empty
+// message ended with ".", so the connection stays in step.
+func TestEnvelopePipelinedEndsAnAcceptedDataAfterARefusal(t *testing.T) {
+	sc, lines := scriptedPeer(t, map[string]string{"RCPT TO": "451 4.3.0 try later", "DATA": "354 go ahead"})
+	c := &conn{}
+	refused, err := c.envelope(sc, []string{"MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>", "DATA"}, true)
+	if err != nil {
+		t.Fatalf("envelope: %v", err)
+	}
+	var te *textproto.Error
+	if refused == nil || !asTextproto(refused, &te) || te.Code != 451 {
+		t.Fatalf("refused = %v, want the 451", refused)
+	}
+	if want := []string{"MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>", "DATA", "."}; !slices.Equal(lines(), want) {
+		t.Errorf("server got %q, want %q", lines(), want)
+	}
+}
+
+// TestTransactSkipsRset: the envelope is pipelined when the server offers
+// PIPELINING (the peer then answers MAIL and RCPT only after DATA), sent
+// one command at a time otherwise, and a message the server took is not
+// followed by RSET either way.
+func TestTransactSkipsRset(t *testing.T) {
+	for name, ehlo := range map[string]string{"pipelining": "250-peer\r\n250 PIPELINING", "plain": "250 peer"} {
+		t.Run(name, func(t *testing.T) {
+			sc, lines := scriptedPeer(t, map[string]string{"EHLO localhost": ehlo, "DATA": "354 go ahead"})
+			if err := sc.Hello("localhost"); err != nil {
+				t.Fatal(err)
+			}
+			from := &mail.Address{Address: "office@example.com"}
+			msg, err := Compose(from, outreach.Message{DeliveryID: "d1", To: "lisa@example.com", Subject: "Water", Text: "Off on Friday.\n.\nThanks"}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &conn{}
+			if err := c.transact(sc, msg, 5*time.Second); err != nil {
+				t.Fatalf("transact: %v", err)
+			}
+			got := lines()
+			if len(got) < 5 || got[0] != "EHLO localhost" || !strings.HasPrefix(got[1], "MAIL FROM:<office@example.com>") ||
+				got[2] != "RCPT TO:<lisa@example.com>" || got[3] != "DATA" || got[len(got)-1] != "." {
+				t.Fatalf("server got %q, want EHLO, MAIL, RCPT, DATA, the message, and its end", got)
+			}
+			if !slices.Contains(got, "..") {
+				t.Errorf("a line with a single dot was not dot-stuffed: %q", got)
+			}
+			if slices.Contains(got, "RSET") {
+				t.Errorf("RSET after an accepted message: %q", got)
+			}
+		})
+	}
+}
+
+func asTextproto(err error, te **textproto.Error) bool {
+	e, ok := err.(*textproto.Error)
+	*te = e
+	return ok
+}
+
+func TestDotStuff(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"a\r\nb\r\n", "a\r\nb\r\n"},
+		{".first\r\n..two\r\nx.y\r\n.\r\n", "..first\r\n...two\r\nx.y\r\n..\r\n"},
+		{"bare\nlf\n", "bare\r\nlf\r\n"},
+		{"no end", "no end\r\n"},
+		{"\r\n\r\nbody", "\r\n\r\nbody\r\n"},
+		{"", ""},
+	} {
+		var b strings.Builder
+		w := bufio.NewWriter(&b)
+		dotStuff(w, []byte(tt.in))
+		_ = w.Flush()
+		if b.String() != tt.want {
+			t.Errorf("dotStuff(%q) = %q, want %q", tt.in, b.String(), tt.want)
+		}
+	}
+}

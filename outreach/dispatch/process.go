@@ -230,7 +230,7 @@ func (d *Dispatcher) unlock(ctx context.Context, jobID, holder string) {
 		return
 	}
 	if err := d.q.Unlock(context.WithoutCancel(ctx), jobID, holder); err != nil {
-		d.logger.Warn("unlock job failed; the lock expires by itself", "job", jobID, "err", err)
+		d.logger.Warn("unlock job failed; the lock expires by itself", "job_id", jobID, "err", err)
 	}
 }
 

@@ -211,8 +211,11 @@ func (c *Consumer) readGroup(ctx context.Context, streams []string, block time.D
 // consumer and start over once it is through. Entries that were deleted
 // from the stream while pending are acked so that they do not stay pending
 // forever; they are not returned; if that cleanup fails, the claimed entries
-// come back with the error and are this consumer's to settle. A lost group
-// is re-created (with nothing pending).
+// come back with the error and are this consumer's to settle. Claimed
+// entries carry their Deliveries, read with one pipeline of XPENDING per
+// batch, so that a caller can give up on an entry that keeps being claimed
+// (see Entry.Deliveries); if that look-up fails, the entries come back
+// with the error too. A lost group is re-created (with nothing pending).
 func (c *Consumer) Claim(ctx context.Context) ([]Entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -253,7 +256,37 @@ func (c *Consumer) claim(ctx context.Context, stream string) ([]Entry, error) {
 			return entries, fmt.Errorf("clean up deleted entries: %w", err)
 		}
 	}
+	if err := c.deliveries(ctx, stream, entries); err != nil {
+		return entries, err
+	}
 	return entries, nil
+}
+
+// deliveries sets the Deliveries of entries, pending in stream, from their
+// delivery counts (XPENDING with a one-id range each, in one pipeline).
+// Redis 6.2 and 7 both count the XAUTOCLAIM that just claimed them.
+func (c *Consumer) deliveries(ctx context.Context, stream string, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	cmds := make([]*redis.XPendingExtCmd, len(entries))
+	_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for i, e := range entries {
+			cmds[i] = pipe.XPendingExt(ctx, &redis.XPendingExtArgs{
+				Stream: stream, Group: c.keys.Group, Start: e.ID, End: e.ID, Count: 1,
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read delivery counts of %d claimed entries on %s: %w", len(entries), stream, err)
+	}
+	for i, cmd := range cmds {
+		if p := cmd.Val(); len(p) == 1 {
+			entries[i].Deliveries = int(p[0].RetryCount)
+		}
+	}
+	return nil
 }
 
 // Ack acknowledges entries of the normal lane (one XACK for all ids): they

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -223,5 +224,33 @@ func TestAckNothingIsNoop(t *testing.T) {
 	e := newEnv(t, queue.ConsumerOptions{})
 	if err := e.c.Ack(t.Context()); err != nil {
 		t.Errorf("Ack() = %v, want nil", err)
+	}
+}
+
+// TestClaimCountsDeliveries: every claim of an entry that is never acked
+// (its consumers crash on it) raises its Deliveries, the read counting 1.
+func TestClaimCountsDeliveries(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, queue.ConsumerOptions{Name: "crashing-daemon"})
+	sids := e.enqueue(t, "poison", 1)
+	if got := readN(t, e.c, 1); got[0].Deliveries != 0 {
+		t.Errorf("read entry has Deliveries %d, want 0 (only Claim sets it)", got[0].Deliveries)
+	}
+	for want := 2; want <= 4; want++ {
+		other := e.consumer(queue.ConsumerOptions{Name: fmt.Sprintf("crashing-%d", want), MinIdle: time.Millisecond})
+		time.Sleep(5 * time.Millisecond) // past MinIdle
+		got, err := other.Claim(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), sids) {
+			t.Fatalf("claim %d took %v, want %v", want-1, ids(got), sids)
+		}
+		if got[0].Deliveries != want {
+			t.Errorf("claim %d: Deliveries = %d, want %d", want-1, got[0].Deliveries, want)
+		}
+		if got[0].Attempt != 0 {
+			t.Errorf("claim %d: Attempt = %d, want 0: claims are not retries", want-1, got[0].Attempt)
+		}
 	}
 }

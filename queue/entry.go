@@ -29,13 +29,18 @@ const (
 
 // Entry is one stream entry as read by a Consumer.
 type Entry struct {
-	ID      string            // stream entry id, unique within its stream
-	Stream  string            // the lane's stream it was read from; "" means Keys.Stream
-	Lane    string            // the lane's name: "urgent", "normal" or "bulk"
-	Job     []byte            // the raw "job" field; nil when missing
-	HasJob  bool              // whether the entry has a "job" field
-	Attempt int               // 0 for the first delivery from the producer; retries carry "attempt"
-	Fields  map[string]string // every field as stored (for dead-lettering verbatim)
+	ID      string // stream entry id, unique within its stream
+	Stream  string // the lane's stream it was read from; "" means Keys.Stream
+	Lane    string // the lane's name: "urgent", "normal" or "bulk"
+	Job     []byte // the raw "job" field; nil when missing
+	HasJob  bool   // whether the entry has a "job" field
+	Attempt int    // 0 for the first delivery from the producer; retries carry "attempt"
+	// Deliveries is how many times Redis has handed this entry to a
+	// consumer of the group, this time included: the read counts 1 and
+	// every claim (XAUTOCLAIM) 1 more. Set by Claim only; 0 elsewhere.
+	// It is not Attempt: a retry is a new entry and starts again at 1.
+	Deliveries int
+	Fields     map[string]string // every field as stored (for dead-lettering verbatim)
 }
 
 // Ref names the entry for Consumer.AckRefs.

@@ -18,13 +18,17 @@ const (
 	ReasonRetriesExhausted Reason = "retries_exhausted"
 	// ReasonInternal: processing the entry panicked; a bug, kept for a human.
 	ReasonInternal Reason = "internal_error"
+	// ReasonClaimedTooOften: the entry was claimed from consumers that never
+	// settled it more often than allowed (OUTREACH_MAX_CLAIMS); most likely
+	// it crashes every daemon that processes it.
+	ReasonClaimedTooOften Reason = "claimed_too_often"
 )
 
 // Reasons lists every rejection reason (to pre-initialize metrics).
 var Reasons = []Reason{
 	ReasonNoJobField, ReasonBadJSON, ReasonMissingKind, ReasonUnknownKind,
 	ReasonInvalidJob, ReasonUnknownResident, ReasonTemplateError, ReasonRetriesExhausted,
-	ReasonInternal,
+	ReasonInternal, ReasonClaimedTooOften,
 }
 
 // RejectError marks a job that can never be processed: it goes to the

@@ -47,6 +47,7 @@ type Config struct {
 	Workers     int            // OUTREACH_WORKERS
 	MaxAttempts int            // OUTREACH_MAX_ATTEMPTS
 	ClaimIdle   time.Duration  // OUTREACH_CLAIM_IDLE
+	MaxClaims   int            // OUTREACH_MAX_CLAIMS
 	PhoneRegion string         // OUTREACH_PHONE_REGION
 	TimeZone    *time.Location // OUTREACH_TIMEZONE
 	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
@@ -103,6 +104,7 @@ var baseVars = []Var{
 	{"OUTREACH_WORKERS", "32", "jobs processed at once"},
 	{"OUTREACH_MAX_ATTEMPTS", "8", "attempts before a temporarily failing job is dead-lettered"},
 	{"OUTREACH_CLAIM_IDLE", "60s", "idle time after which another daemon's pending entries are claimed"},
+	{"OUTREACH_MAX_CLAIMS", "5", "claims of an entry no daemon settles before it is dead-lettered (claimed_too_often)"},
 	{"OUTREACH_PHONE_REGION", "CN", "default region for phone numbers without a country code"},
 	{"OUTREACH_TIMEZONE", "Asia/Shanghai", "time zone of residents who have none of their own"},
 	{"OUTREACH_TEMPLATES_DIR", "", "folder of templates laid over the built-in set (same layout); reloaded on SIGHUP"},
@@ -155,6 +157,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Consumer:            get("OUTREACH_CONSUMER", fmt.Sprintf("%s-%d", host, os.Getpid())),
 		Workers:             atoi("OUTREACH_WORKERS", 32),
 		MaxAttempts:         atoi("OUTREACH_MAX_ATTEMPTS", 8),
+		MaxClaims:           atoi("OUTREACH_MAX_CLAIMS", 5),
 		PhoneRegion:         strings.ToUpper(get("OUTREACH_PHONE_REGION", "CN")),
 		LogFormat:           get("OUTREACH_LOG_FORMAT", "auto"),
 	}

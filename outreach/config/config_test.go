@@ -40,6 +40,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"OUTREACH_WORKERS": "many"}, "OUTREACH_WORKERS"},
 		{map[string]string{"OUTREACH_WORKERS": "0"}, "OUTREACH_WORKERS"},
 		{map[string]string{"OUTREACH_CLAIM_IDLE": "soon"}, "OUTREACH_CLAIM_IDLE"},
+		{map[string]string{"OUTREACH_MAX_CLAIMS": "five"}, "OUTREACH_MAX_CLAIMS"},
+		{map[string]string{"OUTREACH_MAX_CLAIMS": "0"}, "OUTREACH_MAX_CLAIMS"},
 		{map[string]string{"OUTREACH_LOG_LEVEL": "loud"}, "OUTREACH_LOG_LEVEL"},
 		{map[string]string{"OUTREACH_LOG_FORMAT": "xml"}, "OUTREACH_LOG_FORMAT"},
 		{map[string]string{"OUTREACH_PUBLIC_URL": "ftp://x"}, "OUTREACH_PUBLIC_URL"},

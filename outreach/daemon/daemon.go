@@ -167,6 +167,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	dc.Workers = cmp.Or(dc.Workers, cfg.Workers)
 	dc.MaxAttempts = cmp.Or(dc.MaxAttempts, cfg.MaxAttempts)
+	dc.MaxClaims = cmp.Or(dc.MaxClaims, cfg.MaxClaims)
 	dc.Policy = cfg.Policy
 	if dc.Zones == nil {
 		dc.Zones = policy.NewZones(cfg.TimeZone)

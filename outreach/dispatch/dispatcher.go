@@ -50,6 +50,13 @@ type Config struct {
 	// ClaimEvery is how often entries pending on dead consumers are
 	// claimed (default 30s); the idle time is the consumer's MinIdle.
 	ClaimEvery time.Duration
+	// MaxClaims is how often an entry may be claimed from consumers that
+	// never settled it (default 5): an entry claimed more often is not
+	// processed but dead-lettered (claimed_too_often), since it likely
+	// crashes every daemon that takes it (OUTREACH_MAX_CLAIMS). Claims of
+	// an entry still in progress (slower than the claim idle time) count
+	// too: keep (MaxClaims+1) × claim idle well above the longest job.
+	MaxClaims int
 	// PromoteEvery is how often due delayed jobs move to the stream (default 500ms).
 	PromoteEvery time.Duration
 	// StatsEvery is how often queue gauges are refreshed (default 5s).
@@ -99,6 +106,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.SendTimeout = cmp.Or(c.SendTimeout, 30*time.Second)
 	c.ClaimEvery = cmp.Or(c.ClaimEvery, 30*time.Second)
+	c.MaxClaims = cmp.Or(c.MaxClaims, 5)
 	c.PromoteEvery = cmp.Or(c.PromoteEvery, 500*time.Millisecond)
 	c.StatsEvery = cmp.Or(c.StatsEvery, 5*time.Second)
 	c.LockTTL = cmp.Or(c.LockTTL, 2*time.Minute)
@@ -126,8 +134,8 @@ func (c Config) validate() error {
 		return errors.New("dispatch: Metrics is required")
 	case len(c.Senders) == 0:
 		return errors.New("dispatch: at least one sender is required")
-	case c.Workers < 1 || c.MaxAttempts < 1:
-		return errors.New("dispatch: Workers and MaxAttempts must be positive")
+	case c.Workers < 1 || c.MaxAttempts < 1 || c.MaxClaims < 1:
+		return errors.New("dispatch: Workers, MaxAttempts and MaxClaims must be positive")
 	}
 	return nil
 }
@@ -334,10 +342,16 @@ func (d *Dispatcher) claim(ctx context.Context, work chan<- item) {
 			}
 			return
 		}
-		handed := 0
+		handed, poisoned := 0, 0
 		for _, e := range entries {
 			if _, busy := d.inFlight.LoadOrStore(e.Ref(), struct{}{}); busy {
 				continue // ours, still in progress: not a dead consumer's
+			}
+			if claims := e.Deliveries - 1; claims > d.cfg.MaxClaims {
+				d.rejectClaimedTooOften(ctx, e, claims)
+				d.inFlight.Delete(e.Ref())
+				poisoned++
+				continue
 			}
 			select {
 			case work <- item{e: e}:
@@ -347,11 +361,20 @@ func (d *Dispatcher) claim(ctx context.Context, work chan<- item) {
 				return
 			}
 		}
-		if handed == 0 {
+		if handed+poisoned == 0 {
 			return // nothing idle, or only our own slow entries: the cursor came round
 		}
 		d.logger.Info("claimed pending entries", "entries", handed)
 	}
+}
+
+// rejectClaimedTooOften dead-letters (and archives as failed) an entry
+// that has been claimed claims times, more than MaxClaims, without any
+// consumer settling it: processing it most likely kills the daemon, so it
+// is not processed again.
+func (d *Dispatcher) rejectClaimedTooOften(ctx context.Context, e queue.Entry, claims int) {
+	cause := fmt.Errorf("claimed %d times (limit %d) from consumers that never settled it; processing it may crash the daemon", claims, d.cfg.MaxClaims)
+	d.reject(ctx, e, looseJob(e.Job), outreach.Reject(outreach.ReasonClaimedTooOften, cause))
 }
 
 func (d *Dispatcher) promote(ctx context.Context) {

@@ -354,3 +354,38 @@ func (c *Consumer) entriesFrom(stream string, msgs []redis.XMessage) (entries []
 }
 
 func isNoGroup(err error) bool { return err != nil && redis.HasErrorPrefix(err, "NOGROUP") }
+
+// Keep tells the group that this consumer is still working on refs: one
+// XCLAIM ... JUSTID per stream resets their idle time without adding to
+// their delivery count (JUSTID does not count a delivery). The dispatcher
+// calls it for its entries in progress every MinIdle/3, so that a long job
+// is neither claimed by another daemon nor counted towards MaxClaims as if
+// it had been left by a crashed one. Ids that are no longer pending (acked
+// meanwhile) are ignored by Redis.
+func (c *Consumer) Keep(ctx context.Context, refs ...Ref) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	byStream := map[string][]string{}
+	for _, r := range refs {
+		s := c.streamOf(r.Stream)
+		byStream[s] = append(byStream[s], r.ID)
+	}
+	_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for s, ids := range byStream {
+			pipe.XClaimJustID(ctx, &redis.XClaimArgs{
+				Stream: s, Group: c.keys.Group, Consumer: c.opt.Name, MinIdle: 0, Messages: ids,
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("keep %d entries in progress: %w", len(refs), err)
+	}
+	return nil
+}
+
+// KeepEvery is how often entries in progress must be kept (see Keep) so
+// that Claim never takes them: well within MinIdle (but not more often
+// than every 50ms, for the tiny MinIdle of tests).
+func (c *Consumer) KeepEvery() time.Duration { return max(c.opt.MinIdle/3, 50*time.Millisecond) }

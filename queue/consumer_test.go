@@ -254,3 +254,36 @@ func TestClaimCountsDeliveries(t *testing.T) {
 		}
 	}
 }
+
+// An entry kept by its consumer (a long job in progress) is not claimed by
+// another, and keeping it does not count as a delivery.
+func TestKeepHoldsEntryWithoutCounting(t *testing.T) {
+	t.Parallel()
+	const minIdle = 200 * time.Millisecond
+	e := newEnv(t, queue.ConsumerOptions{Name: "slow-daemon"})
+	sids := e.enqueue(t, "long-job", 1)
+	got := readN(t, e.c, 1)
+	other := e.consumer(queue.ConsumerOptions{Name: "other-daemon", MinIdle: minIdle})
+	time.Sleep(minIdle + 50*time.Millisecond) // idle long enough to be claimed...
+	for range 2 {
+		if err := e.c.Keep(t.Context(), got[0].Ref()); err != nil { // ...but kept
+			t.Fatal(err)
+		}
+	}
+	if claimed, err := other.Claim(t.Context()); err != nil {
+		t.Fatal(err)
+	} else if len(claimed) != 0 {
+		t.Fatalf("another consumer claimed %v from one that kept it", ids(claimed))
+	}
+	time.Sleep(minIdle + 50*time.Millisecond) // now left alone past MinIdle
+	claimed, err := other.Claim(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(claimed), sids) {
+		t.Fatalf("claimed %v, want %v", ids(claimed), sids)
+	}
+	if claimed[0].Deliveries != 2 {
+		t.Errorf("Deliveries = %d after one read, two keeps and one claim, want 2", claimed[0].Deliveries)
+	}
+}

@@ -15,14 +15,17 @@ import (
 	"github.com/outreach-dev/outreach/outreach/dispatch"
 )
 
-// TestSlowEntryNotClaimedBack: an entry still being processed when it has
-// been pending for OUTREACH_CLAIM_IDLE is claimed back by the daemon's own
-// claimer (XAUTOCLAIM takes every idle entry of the group). The daemon must
-// not process that copy while the first is in flight: the job lock lets
-// the same entry id through, so both would send.
+// TestSlowEntryNotClaimedBack: an entry still being processed after
+// OUTREACH_CLAIM_IDLE is kept by the daemon (XCLAIM JUSTID every claim idle
+// / 3 resets its idle time without counting a delivery), so no claimer
+// takes it while it is in flight, and a long job never counts towards
+// OUTREACH_MAX_CLAIMS. (Should a claimer take it anyway, the daemon's own
+// skips it: the job lock lets the same entry id through, so both copies
+// would send.)
 func TestSlowEntryNotClaimedBack(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, "sqlite://"+t.TempDir()+"/a.db", func(c *config.Config, _ *dispatch.Config) { c.ClaimIdle = 200 * time.Millisecond })
+	const claimIdle = 500 * time.Millisecond
+	h := newHarness(t, "sqlite://"+t.TempDir()+"/a.db", func(c *config.Config, _ *dispatch.Config) { c.ClaimIdle = claimIdle })
 	ctx := context.Background()
 	if _, err := h.d.Store.UpsertResidents(ctx, residents); err != nil {
 		t.Fatal(err)
@@ -30,11 +33,15 @@ func TestSlowEntryNotClaimedBack(t *testing.T) {
 	entered, release := h.smtp.Hold("wang@example.com")
 	h.start()
 	id := h.xadd("job", fmt.Sprintf(notice, "job-slow", "r-email", ""))
-	<-entered // the send is in flight, and stays so until release
-	eventually(t, "the claimer to claim the in-flight entry back, twice", func() bool {
-		p, err := h.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: h.keys.Stream, Group: h.keys.Group, Start: id, End: id, Count: 1}).Result()
-		return err == nil && len(p) == 1 && p[0].RetryCount >= 3
-	})
+	<-entered                 // the send is in flight, and stays so until release
+	time.Sleep(3 * claimIdle) // long enough to be claimed back twice, were it not kept
+	p, err := h.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: h.keys.Stream, Group: h.keys.Group, Start: id, End: id, Count: 1}).Result()
+	if err != nil || len(p) != 1 {
+		t.Fatalf("pending entry: %v, %v", p, err)
+	}
+	if p[0].RetryCount != 1 {
+		t.Errorf("the entry in flight was delivered %d times, want 1 (kept, never claimed)", p[0].RetryCount)
+	}
 	release()
 	eventually(t, "the job to be sent and acked", func() bool {
 		rec := h.search(outreach.Filter{JobID: "job-slow"})

@@ -55,7 +55,8 @@ type Config struct {
 	// processed but dead-lettered (claimed_too_often), since it likely
 	// crashes every daemon that takes it (OUTREACH_MAX_CLAIMS). Claims of
 	// an entry still in progress (slower than the claim idle time) count
-	// too: keep (MaxClaims+1) × claim idle well above the longest job.
+	// too, but the dispatcher keeps the entries in progress (Keep every
+	// claim idle / 3), which resets their idle time without counting.
 	MaxClaims int
 	// PromoteEvery is how often due delayed jobs move to the stream (default 500ms).
 	PromoteEvery time.Duration
@@ -213,6 +214,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	feeders.Go(func() { d.readLoop(ctx, work) })
 	feeders.Go(func() { d.urgentLoop(ctx, urgent) })
 	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, work) }) })
+	feeders.Go(func() { d.every(ctx, d.q.KeepEvery(), func() { d.keepInFlight(ctx) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.PromoteEvery, func() { d.promote(ctx) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.StatsEvery, func() { d.refreshStats(ctx) }) })
 
@@ -329,6 +331,21 @@ func urgentFirst(urgent, work <-chan item) func(yield func(item) bool) {
 				}
 			}
 		}
+	}
+}
+
+// keepInFlight resets the idle time of the entries the workers hold (see
+// queue.Consumer.Keep): a job that runs longer than the claim idle time is
+// then not claimed, by this daemon or another, and its delivery count
+// stays as it was, so MaxClaims counts only consumers that left entries.
+func (d *Dispatcher) keepInFlight(ctx context.Context) {
+	var refs []queue.Ref
+	d.inFlight.Range(func(k, _ any) bool {
+		refs = append(refs, k.(queue.Ref))
+		return true
+	})
+	if err := d.q.Keep(ctx, refs...); err != nil && ctx.Err() == nil {
+		d.logger.Warn("keep entries in progress failed; a long job may be claimed by another daemon", "entries", len(refs), "err", err)
 	}
 }
 

@@ -302,11 +302,7 @@ func (c *Consumer) AckRefs(ctx context.Context, refs ...Ref) error {
 	if len(refs) == 0 {
 		return nil
 	}
-	byStream := map[string][]string{}
-	for _, r := range refs {
-		s := c.streamOf(r.Stream)
-		byStream[s] = append(byStream[s], r.ID)
-	}
+	byStream := c.byStream(refs)
 	if len(byStream) == 1 {
 		for s, ids := range byStream {
 			return c.ackOn(ctx, s, ids...)
@@ -337,6 +333,16 @@ func (c *Consumer) ackOn(ctx context.Context, stream string, ids ...string) erro
 // streamOf is the stream an entry was read from: Keys.Stream when unset.
 func (c *Consumer) streamOf(stream string) string { return cmp.Or(stream, c.keys.Stream) }
 
+// byStream groups the ids of refs by the stream they are on.
+func (c *Consumer) byStream(refs []Ref) map[string][]string {
+	m := map[string][]string{}
+	for _, r := range refs {
+		s := c.streamOf(r.Stream)
+		m[s] = append(m[s], r.ID)
+	}
+	return m
+}
+
 // entriesFrom converts messages read from stream, dropping the ones whose
 // entry was deleted from the stream (nil values) and returning their ids apart.
 func (c *Consumer) entriesFrom(stream string, msgs []redis.XMessage) (entries []Entry, deleted []string) {
@@ -366,13 +372,8 @@ func (c *Consumer) Keep(ctx context.Context, refs ...Ref) error {
 	if len(refs) == 0 {
 		return nil
 	}
-	byStream := map[string][]string{}
-	for _, r := range refs {
-		s := c.streamOf(r.Stream)
-		byStream[s] = append(byStream[s], r.ID)
-	}
 	_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for s, ids := range byStream {
+		for s, ids := range c.byStream(refs) {
 			pipe.XClaimJustID(ctx, &redis.XClaimArgs{
 				Stream: s, Group: c.keys.Group, Consumer: c.opt.Name, MinIdle: 0, Messages: ids,
 			})

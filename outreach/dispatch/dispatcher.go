@@ -240,29 +240,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
+// readLoop reads every lane, in priority order, and hands the entries to
+// the workers; it blocks while all workers are busy, so the backlog stays
+// in Redis.
 func (d *Dispatcher) readLoop(ctx context.Context, work chan<- item) {
-	failures := 0
-	for ctx.Err() == nil {
-		entries, err := d.q.Read(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			failures++
-			wait := min(time.Duration(failures)*500*time.Millisecond, 10*time.Second)
-			d.logger.Error("read from stream failed", "err", err, "retry_in", wait)
-			sleep(ctx, wait)
-			continue
-		}
-		failures = 0
-		for _, e := range entries {
-			d.inFlight.Store(e.Ref(), struct{}{})
-		}
-		pres := d.prefetch(ctx, entries)
-		for i, e := range entries {
-			work <- item{e: e, pre: pres[i]} // blocks while all workers are busy: the backlog stays in Redis
-		}
-	}
+	d.feed(ctx, "read from stream failed", d.q.Read, work)
 }
 
 // urgentLoop reads the urgent lane alone and hands its entries to the
@@ -271,16 +253,24 @@ func (d *Dispatcher) readLoop(ctx context.Context, work chan<- item) {
 // workers take to do them. Both loops read the urgent lane; the group
 // gives each entry to one of them.
 func (d *Dispatcher) urgentLoop(ctx context.Context, urgent chan<- item) {
+	d.feed(ctx, "read from the urgent lane failed", d.q.ReadUrgent, urgent)
+}
+
+// feed reads batches with read until ctx is cancelled, marks them in
+// flight, prefetches what the batch needs (see prefetch) and sends each
+// entry to out. A failed read is logged as failMsg and retried with a
+// growing pause (up to 10s).
+func (d *Dispatcher) feed(ctx context.Context, failMsg string, read func(context.Context) ([]queue.Entry, error), out chan<- item) {
 	failures := 0
 	for ctx.Err() == nil {
-		entries, err := d.q.ReadUrgent(ctx)
+		entries, err := read(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			failures++
 			wait := min(time.Duration(failures)*500*time.Millisecond, 10*time.Second)
-			d.logger.Error("read from the urgent lane failed", "err", err, "retry_in", wait)
+			d.logger.Error(failMsg, "err", err, "retry_in", wait)
 			sleep(ctx, wait)
 			continue
 		}
@@ -290,7 +280,7 @@ func (d *Dispatcher) urgentLoop(ctx context.Context, urgent chan<- item) {
 		}
 		pres := d.prefetch(ctx, entries)
 		for i, e := range entries {
-			urgent <- item{e: e, pre: pres[i]}
+			out <- item{e: e, pre: pres[i]}
 		}
 	}
 }

@@ -50,11 +50,11 @@ func (d *Dispatcher) prefetch(ctx context.Context, entries []queue.Entry) []*pre
 		locks []queue.JobLock
 		which []int // index in entries of each lock
 	)
-	now := d.cfg.Now().Add(time.Second)
+	due := d.cfg.Now().Add(time.Second)
 	for i, e := range entries {
 		start := time.Now()
 		job, err := decode(e)
-		if err != nil || job.ResidentID == "" || job.Resident != nil || (job.SendAt != nil && job.SendAt.After(now)) {
+		if err != nil || job.ResidentID == "" || job.Resident != nil || (job.SendAt != nil && job.SendAt.After(due)) {
 			continue // process takes its usual path (and traces the decode)
 		}
 		d.trace(ctx, metrics.StageDecode, start, nil, jobIDs(e, job))
@@ -96,7 +96,7 @@ func (d *Dispatcher) prefetch(ctx context.Context, entries []queue.Entry) []*pre
 	}
 	// A job's audience and dedupe stages took as long as the batch's
 	// query; what a worker looks up again it traces itself.
-	now = time.Now()
+	traced := time.Now()
 	for _, i := range which {
 		p := pres[i]
 		if !p.locked {
@@ -105,11 +105,11 @@ func (d *Dispatcher) prefetch(ctx context.Context, entries []queue.Entry) []*pre
 		id := jobIDs(entries[i], p.job)
 		if r, ok := residents[p.job.ResidentID]; ok {
 			p.resident = &r
-			d.trace(ctx, metrics.StageAudience, now.Add(-residentsTook), nil, id)
+			d.trace(ctx, metrics.StageAudience, traced.Add(-residentsTook), nil, id)
 		}
 		if priorErr == nil {
 			p.prior, p.priorOK = prior[p.job.ID], true
-			d.trace(ctx, metrics.StageDedupe, now.Add(-priorTook), nil, id)
+			d.trace(ctx, metrics.StageDedupe, traced.Add(-priorTook), nil, id)
 		}
 	}
 	return pres

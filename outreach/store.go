@@ -191,6 +191,8 @@ type Store interface {
 	CampaignStore
 	// TokenStore keeps the API tokens.
 	TokenStore
+	// SurveyStore keeps the satisfaction surveys.
+	SurveyStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error

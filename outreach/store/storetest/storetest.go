@@ -84,6 +84,10 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"SearchPages", testSearchPages},
 		{"PurgeContent", testPurgeContent},
 		{"DeleteDropsHistory", testDeleteDropsHistory},
+		{"SurveyRoundTrip", testSurveyRoundTrip},
+		{"SurveyUpdate", testSurveyUpdate},
+		{"SurveysFilter", testSurveysFilter},
+		{"ExpireSurveys", testExpireSurveys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,5 +1,5 @@
 // Package config reads the daemon's configuration from the environment
-// (see DESIGN.md for the contract). Load applies defaults, then validates,
+// (see docs/design.md for the contract). Load applies defaults, then validates,
 // and every error names the variable at fault. Secrets are held in outreach.Secret,
 // which never prints its value.
 package config

@@ -71,7 +71,7 @@ type Config struct {
 	RetainContent time.Duration
 }
 
-// Var describes one environment variable, for `outreach help` and the README.
+// Var describes one environment variable, for `outreach help` and docs/configuration.md.
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.

@@ -66,7 +66,7 @@ func mounts(volumes []string) map[string]string {
 }
 
 // TestCompose: deploy/docker-compose.yml runs the whole stack: every
-// service is there with the ports the README names; outreach is built
+// service is there with the ports docs/operations.md names; outreach is built
 // from the Dockerfile with a configuration it accepts, naming only
 // variables it reads, whose URLs point at the stack's services; every
 // file mounted exists; Prometheus scrapes outreach and loads the alerts;

@@ -94,7 +94,7 @@ func (a Audience) Matches(r Resident) bool {
 }
 
 // Job is one unit of work on the stream: `XADD outreach:jobs * job <JSON>`.
-// Its JSON form is the contract with other services (see DESIGN.md).
+// Its JSON form is the contract with other services (see docs/design.md).
 type Job struct {
 	ID         string         `json:"id,omitempty"`
 	Kind       Kind           `json:"kind"`

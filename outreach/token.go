@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Scope is what an API token may do (see README.md, "API tokens").
+// Scope is what an API token may do (see docs/api.md, "API tokens").
 type Scope string
 
 // The scopes of API tokens.

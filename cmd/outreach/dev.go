@@ -94,7 +94,7 @@ outreach dev is running. Ctrl-C to stop.
   Archive:  %s
   Outbox:   %s  (emails as .eml files, SMS in sms.jsonl)
   Metrics:  http://%s/metrics   health: /healthz, /readyz
-  API:      http://%s/v1/openapi.json   (%s; see README.md, "API tokens")
+  API:      http://%s/v1/openapi.json   (%s; see docs/api.md, "API tokens")
 
 Try:
   go run ./cmd/outreach archive search

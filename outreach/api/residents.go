@@ -32,7 +32,7 @@ const (
 //	DELETE /v1/residents/{id}/opt-outs/{name}                          withdraw that opt-out
 //
 // Profiles are validated like an import row (resident.Check); a bad one is
-// a 400 whose JSON names the field. See README.md for the details.
+// a 400 whose JSON names the field. See docs/residents.md for the details.
 type residents struct {
 	store  outreach.Store
 	region string

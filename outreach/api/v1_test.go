@@ -239,7 +239,7 @@ func checkErrorJSON(t *testing.T, route string, r response) {
 	}
 }
 
-// TestScopeMatrix pins who may call what (README.md, "API tokens"): a
+// TestScopeMatrix pins who may call what (docs/api.md, "API tokens"): a
 // change to a route's scopes must be a change to this table too.
 func TestScopeMatrix(t *testing.T) {
 	t.Parallel()
@@ -277,7 +277,7 @@ func TestScopeMatrix(t *testing.T) {
 	}
 	for p := range got {
 		if _, ok := want[p]; !ok {
-			t.Errorf("route %s is not in the matrix; add it here and to README.md", p)
+			t.Errorf("route %s is not in the matrix; add it here and to docs/api.md", p)
 		}
 	}
 }

@@ -1,5 +1,5 @@
 // Package config reads the daemon's configuration from the environment
-// (see DESIGN.md for the contract). Load applies defaults, then validates,
+// (see docs/design.md for the contract). Load applies defaults, then validates,
 // and every error names the variable at fault. Secrets are held in outreach.Secret,
 // which never prints its value.
 package config
@@ -71,7 +71,7 @@ type Config struct {
 	RetainContent time.Duration
 }
 
-// Var describes one environment variable, for `outreach help` and the README.
+// Var describes one environment variable, for `outreach help` and docs/configuration.md.
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.

@@ -14,7 +14,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// Environment variables that configure the SMS channel (see DESIGN.md).
+// Environment variables that configure the SMS channel (see docs/design.md).
 const (
 	EnvAccountSID          = "TWILIO_ACCOUNT_SID"
 	EnvAuthToken           = "TWILIO_AUTH_TOKEN"

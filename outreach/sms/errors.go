@@ -83,7 +83,7 @@ type outcome struct {
 //     by status, without a code.
 //   - A success status whose body twilio-go cannot decode: temporary
 //     "twilio_bad_response" (Twilio may have taken the message: a retry can
-//     send it twice, the window DESIGN.md allows).
+//     send it twice, the window docs/design.md allows).
 //   - No response at all (dial, TLS, reset, timeout, cancelled context):
 //     temporary "connection".
 //

@@ -165,7 +165,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched
 	d.trace(ctx, metrics.StageRecord, stageStart, err, jobIDs(e, job))
 	if err != nil {
 		// The outcome is not archived: leave the entry pending so that it is
-		// claimed again. What was sent may be sent twice; see DESIGN.md.
+		// claimed again. What was sent may be sent twice; see docs/design.md.
 		log.Error("archive write failed; entry stays pending", "err", err)
 		return
 	}

@@ -127,6 +127,13 @@ type Delivery struct {
 	// the resident moves or leaves the directory.
 	Building string `json:"building,omitempty"`
 	Unit     string `json:"unit,omitempty"`
+	// Estate is the resident's estate at send time, like Building.
+	Estate string `json:"estate,omitempty"`
+	// Fallback says why the message is not the one the resident's profile
+	// asked for, when it is not: e.g. "variant elderly: missing contact"
+	// when the default variant was sent because the elderly one needed a
+	// variable the job lacked. Empty when nothing fell back.
+	Fallback string `json:"fallback,omitempty"`
 	// Note is the follow-up action staff recorded (`outreach archive
 	// note`). Record never changes it; only Store.SetNote does.
 	Note string `json:"note,omitempty"`

@@ -59,7 +59,11 @@ func (p Priority) Valid() bool {
 // Audience selects residents for a job that is not addressed to one resident.
 // Set fields combine with AND; All selects everyone.
 type Audience struct {
-	All      bool     `json:"all,omitempty"`
+	All bool `json:"all,omitempty"`
+	// Estate limits the audience to one estate's residents; buildings and
+	// units are within it (building 3 of one estate is not building 3 of
+	// another).
+	Estate   string   `json:"estate,omitempty"`
 	Building string   `json:"building,omitempty"`
 	Unit     string   `json:"unit,omitempty"`
 	Tags     []string `json:"tags,omitempty"` // a resident must carry every tag
@@ -68,12 +72,15 @@ type Audience struct {
 
 // Empty reports whether the audience selects nobody.
 func (a Audience) Empty() bool {
-	return !a.All && a.Building == "" && a.Unit == "" && len(a.Tags) == 0 && a.Locale == ""
+	return !a.All && a.Estate == "" && a.Building == "" && a.Unit == "" && len(a.Tags) == 0 && a.Locale == ""
 }
 
 // Matches reports whether r is in the audience.
 func (a Audience) Matches(r Resident) bool {
 	if a.Empty() {
+		return false
+	}
+	if a.Estate != "" && r.EstateID() != a.Estate {
 		return false
 	}
 	if a.Building != "" && r.Building != a.Building {

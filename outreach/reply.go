@@ -29,6 +29,8 @@ type Reply struct {
 	// ResidentID is the resident the address belongs to; empty when it is
 	// nobody's in the directory (the reply is archived all the same).
 	ResidentID string `json:"resident_id,omitempty"`
+	// Estate is the resident's estate; empty when the sender is nobody's.
+	Estate string `json:"estate,omitempty"`
 	// DeliveryID and JobID are the latest delivery to the resident on
 	// Channel before the reply came; empty when there was none.
 	DeliveryID string      `json:"delivery_id,omitempty"`

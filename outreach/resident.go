@@ -8,8 +8,12 @@ import (
 // Resident is a person outreach talks to, with the profile that templates and
 // routing use.
 type Resident struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Estate is the id of the estate the resident lives in; empty is read
+	// as DefaultEstateID (the stores keep the default id, never empty).
+	// Building and Unit are within the estate.
+	Estate   string `json:"estate,omitempty"`
 	Email    string `json:"email,omitempty"`
 	Phone    string `json:"phone,omitempty"` // E.164
 	Locale   string `json:"locale,omitempty"`
@@ -50,4 +54,12 @@ func (r Resident) Contact(c Channel) string {
 		return r.Phone
 	}
 	return ""
+}
+
+// EstateID is the resident's estate, DefaultEstateID when none is set.
+func (r Resident) EstateID() string {
+	if r.Estate == "" {
+		return DefaultEstateID
+	}
+	return r.Estate
 }

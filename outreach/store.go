@@ -26,15 +26,19 @@ type Filter struct {
 	JobID      string
 	DeliveryID string // one delivery (Delivery.ID)
 	ResidentID string
-	Building   string
-	Unit       string
-	Kind       Kind
-	Channel    Channel
-	Status     Status
-	Campaign   string
-	Since      time.Time // CreatedAt >= Since
-	Until      time.Time // CreatedAt < Until
-	Limit      int       // 0 means the store's default (DefaultSearchLimit)
+	Estate     string
+	// Estates, when set, keeps only records of these estates (an
+	// estate-limited token's); it combines with Estate by AND.
+	Estates  []string
+	Building string
+	Unit     string
+	Kind     Kind
+	Channel  Channel
+	Status   Status
+	Campaign string
+	Since    time.Time // CreatedAt >= Since
+	Until    time.Time // CreatedAt < Until
+	Limit    int       // 0 means the store's default (DefaultSearchLimit)
 	// After continues a Search after this position (the last delivery of
 	// the previous page, see NextCursor): keyset pagination, as fast on
 	// the thousandth page as on the first. Walk and the other calls
@@ -45,8 +49,17 @@ type Filter struct {
 // Empty reports whether f selects every record (Limit and After aside:
 // the calls that refuse an empty filter ignore them).
 func (f Filter) Empty() bool {
-	f.Limit, f.After = 0, Cursor{}
-	return f == Filter{}
+	if len(f.Estates) > 0 {
+		return false
+	}
+	f.Limit, f.After, f.Estates = 0, Cursor{}, nil
+	return f.equalZero()
+}
+
+func (f Filter) equalZero() bool {
+	return f.JobID == "" && f.DeliveryID == "" && f.ResidentID == "" && f.Estate == "" &&
+		f.Building == "" && f.Unit == "" && f.Kind == "" && f.Channel == "" && f.Status == "" &&
+		f.Campaign == "" && f.Since.IsZero() && f.Until.IsZero()
 }
 
 // ResidentFilter selects a page of the resident directory for
@@ -54,6 +67,9 @@ func (f Filter) Empty() bool {
 // audience lists everyone).
 type ResidentFilter struct {
 	Audience Audience
+	// Estates, when set, keeps only residents of these estates (an
+	// estate-limited token's).
+	Estates []string
 	// After is the keyset cursor: only ids that sort after it (byte order)
 	// are listed. Pass the last id of a page to get the next page.
 	After string
@@ -189,6 +205,8 @@ type Store interface {
 
 	// CampaignStore keeps the campaigns.
 	CampaignStore
+	// EstateStore keeps the estates.
+	EstateStore
 	// TokenStore keeps the API tokens.
 	TokenStore
 	// SurveyStore keeps the satisfaction surveys.

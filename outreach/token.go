@@ -71,6 +71,10 @@ type Token struct {
 	// all tokens, revoked ones included.
 	Name   string  `json:"name"`
 	Scopes []Scope `json:"scopes"`
+	// Estates limits the token to the residents, campaigns and archive
+	// records of these estates (sorted ids); empty: every estate. To a
+	// limited token everything of another estate is not found (404).
+	Estates []string `json:"estates,omitempty"`
 	// Hash is the hex SHA-256 of the secret (see HashToken). A token has
 	// 256 random bits, so a fast hash is enough: no dictionary to guess from.
 	Hash       string     `json:"-"`

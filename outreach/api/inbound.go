@@ -22,7 +22,7 @@ func (wh *Webhooks) archiveInbound(ctx context.Context, in sms.Inbound) (outreac
 		Action: in.Action(), ReceivedAt: time.Now().UTC(),
 	}
 	if len(residents) > 0 {
-		reply.ResidentID = residents[0].ID
+		reply.ResidentID, reply.Estate = residents[0].ID, residents[0].EstateID()
 	}
 	// The reply answers the latest SMS any of them was sent.
 	var latest outreach.Delivery
@@ -36,7 +36,7 @@ func (wh *Webhooks) archiveInbound(ctx context.Context, in sms.Inbound) (outreac
 		}
 	}
 	if latest.ID != "" {
-		reply.ResidentID, reply.DeliveryID, reply.JobID = latest.ResidentID, latest.ID, latest.JobID
+		reply.ResidentID, reply.DeliveryID, reply.JobID, reply.Estate = latest.ResidentID, latest.ID, latest.JobID, latest.Estate
 	}
 	if err := wh.applyOptOut(ctx, residents, reply.Action); err != nil {
 		return outreach.Reply{}, err

@@ -370,7 +370,7 @@ func TestPatchResident(t *testing.T) {
 		t.Fatalf("PATCH = %d %s", res.status, res.body)
 	}
 	want := outreach.Resident{
-		ID: "r1", Name: "Ann Lee", Email: "ann@example.com", Phone: "+8613912345678", Building: "1",
+		ID: "r1", Name: "Ann Lee", Estate: outreach.DefaultEstateID, Email: "ann@example.com", Phone: "+8613912345678", Building: "1",
 		Tags: []string{"elderly", "new_resident"}, TimeZone: "Europe/London",
 		Attributes: map[string]string{"floor": "3", "parking": "B2-17"},
 	}

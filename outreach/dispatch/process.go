@@ -510,11 +510,11 @@ func entryTime(id string) (time.Time, bool) {
 	return time.UnixMilli(n), true
 }
 
-// stampAddress copies the resident's building and unit onto the records
+// stampAddress copies the resident's estate, building and unit onto the records
 // of a delivery to them: the archive is searched by apartment, as it was
 // when the message went out.
 func stampAddress(recs []outreach.Delivery, r outreach.Resident) {
 	for i := range recs {
-		recs[i].Building, recs[i].Unit = r.Building, r.Unit
+		recs[i].Building, recs[i].Unit, recs[i].Estate = r.Building, r.Unit, r.EstateID()
 	}
 }

@@ -15,7 +15,7 @@ import (
 // deliveryColumns are the columns Record writes.
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at, segments, encoding, queued_at, policy, building, unit`
+	created_at, updated_at, sent_at, segments, encoding, queued_at, policy, building, unit, estate, fallback`
 
 // selectColumns are the columns a Delivery is read from: Record's, and
 // those that SetNote and PurgeContent own.
@@ -30,7 +30,7 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
 		$16::integer[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[],
-		$21::integer[], $22::text[], $23::timestamptz[], $24::text[], $25::text[], $26::text[])
+		$21::integer[], $22::text[], $23::timestamptz[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[])
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -42,7 +42,8 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		updated_at = excluded.updated_at,
 		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
 		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at,
-		policy = excluded.policy, building = excluded.building, unit = excluded.unit`
+		policy = excluded.policy, building = excluded.building, unit = excluded.unit,
+		estate = excluded.estate, fallback = excluded.fallback`
 
 // Record inserts or updates deliveries by ID in one statement, so one
 // round trip and one transaction whatever the batch size. The table's
@@ -140,6 +141,8 @@ func deliveryArrays(ds []outreach.Delivery) []any {
 		text(func(d *outreach.Delivery) string { return string(d.Policy) }),
 		text(func(d *outreach.Delivery) string { return d.Building }),
 		text(func(d *outreach.Delivery) string { return d.Unit }),
+		text(func(d *outreach.Delivery) string { return d.Estate }),
+		text(func(d *outreach.Delivery) string { return d.Fallback }),
 	}
 }
 
@@ -216,7 +219,7 @@ func scanDeliveryRow(row pgx.Row) (outreach.Delivery, error) {
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &attempts, &d.Campaign,
 		&d.CreatedAt, &d.UpdatedAt, &d.SentAt, &segments, &d.Encoding, &d.QueuedAt, &d.Policy,
-		&d.Building, &d.Unit, &d.Note, &d.ContentPurgedAt); err != nil {
+		&d.Building, &d.Unit, &d.Estate, &d.Fallback, &d.Note, &d.ContentPurgedAt); err != nil {
 		return d, err
 	}
 	d.Attempts = int(attempts)

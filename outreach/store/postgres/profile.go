@@ -52,12 +52,15 @@ func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach
 		_, err = tx.Exec(ctx, `UPDATE residents SET
 			name = $2, email = $3, phone = $4, locale = $5, building = $6, unit = $7,
 			tags = $8, channels = $9, attributes = $10, updated_at = $11, time_zone = $12,
-			opt_out_channels = $13, opt_out_kinds = $14
+			opt_out_channels = $13, opt_out_kinds = $14, estate = $15
 			WHERE id = $1`,
 			id, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit, nonNil(r.Tags),
 			textArray(r.Channels), attrs, r.UpdatedAt, r.TimeZone,
-			textArray(r.OptOutChannels), textArray(r.OptOutKinds))
-		return err
+			textArray(r.OptOutChannels), textArray(r.OptOutKinds), r.Estate)
+		if err != nil {
+			return residentError(r, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return outreach.Resident{}, fmt.Errorf("update resident %q: %w", id, err)

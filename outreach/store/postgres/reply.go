@@ -11,7 +11,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
 )
 
-const replyColumns = `id, channel, from_addr, resident_id, delivery_id, job_id, body, action, received_at`
+const replyColumns = `id, channel, from_addr, resident_id, delivery_id, job_id, body, action, received_at, estate`
 
 // ResidentsByPhone returns the residents with phone, ordered by id.
 func (s *Store) ResidentsByPhone(ctx context.Context, phone string) ([]outreach.Resident, error) {
@@ -39,14 +39,14 @@ func (s *Store) RecordReply(ctx context.Context, r outreach.Reply) (bool, error)
 	// delivery, the delivery's `replied` event.
 	tag, err := s.pool.Exec(ctx, `WITH reply AS (
 			INSERT INTO replies (`+replyColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12) ON CONFLICT (id) DO NOTHING
 			RETURNING delivery_id, job_id, received_at),
 		event AS (
 			INSERT INTO delivery_events (delivery_id, job_id, event, at, detail)
 			SELECT delivery_id, job_id, $10, received_at, $11 FROM reply WHERE delivery_id <> '')
 		SELECT 1 FROM reply`,
 		r.ID, string(r.Channel), r.From, r.ResidentID, r.DeliveryID, r.JobID, r.Body, string(r.Action), r.ReceivedAt,
-		string(outreach.EventReplied), normalize.ReplyDetail(r))
+		string(outreach.EventReplied), normalize.ReplyDetail(r), r.Estate)
 	if err != nil {
 		return false, fmt.Errorf("record reply %q: %w", r.ID, err)
 	}
@@ -69,10 +69,14 @@ func (s *Store) Replies(ctx context.Context, f outreach.Filter) ([]outreach.Repl
 	}
 	for _, eq := range []struct{ column, value string }{
 		{"resident_id", f.ResidentID}, {"job_id", f.JobID}, {"channel", string(f.Channel)},
+		{"estate", f.Estate},
 	} {
 		if eq.value != "" {
 			conds = append(conds, eq.column+" = "+arg(eq.value))
 		}
+	}
+	if len(f.Estates) > 0 {
+		conds = append(conds, "estate = ANY("+arg(f.Estates)+"::text[])")
 	}
 	if !f.Since.IsZero() {
 		conds = append(conds, "received_at >= "+arg(f.Since))
@@ -92,7 +96,7 @@ func (s *Store) Replies(ctx context.Context, f outreach.Filter) ([]outreach.Repl
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (outreach.Reply, error) {
 		var r outreach.Reply
 		if err := row.Scan(&r.ID, &r.Channel, &r.From, &r.ResidentID, &r.DeliveryID, &r.JobID,
-			&r.Body, &r.Action, &r.ReceivedAt); err != nil {
+			&r.Body, &r.Action, &r.ReceivedAt, &r.Estate); err != nil {
 			return r, err
 		}
 		r.ReceivedAt = r.ReceivedAt.UTC()

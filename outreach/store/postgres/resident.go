@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
@@ -16,7 +17,7 @@ import (
 const residentPage = 500
 
 const residentColumns = `id, name, email, phone, locale, building, unit, tags, channels, attributes, updated_at,
-	time_zone, opt_out_channels, opt_out_kinds`
+	time_zone, opt_out_channels, opt_out_kinds, estate`
 
 // upsertResident reports whether it inserted (true) or updated (false) the
 // row: a freshly inserted row version has no xmax, while ON CONFLICT DO
@@ -24,13 +25,13 @@ const residentColumns = `id, name, email, phone, locale, building, unit, tags, c
 // existing row are merged, not replaced (see outreach.Store), sorted in
 // byte order ("C") as SQLite and Go sort.
 const upsertResident = `INSERT INTO residents (` + residentColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 	ON CONFLICT (id) DO UPDATE SET
 		name = excluded.name, email = excluded.email, phone = excluded.phone,
 		locale = excluded.locale, building = excluded.building, unit = excluded.unit,
 		tags = excluded.tags, channels = excluded.channels,
 		attributes = excluded.attributes, updated_at = excluded.updated_at,
-		time_zone = excluded.time_zone,
+		time_zone = excluded.time_zone, estate = excluded.estate,
 		opt_out_channels = ARRAY(SELECT x FROM unnest(residents.opt_out_channels || excluded.opt_out_channels) AS x
 			GROUP BY x ORDER BY x COLLATE "C"),
 		opt_out_kinds = ARRAY(SELECT x FROM unnest(residents.opt_out_kinds || excluded.opt_out_kinds) AS x
@@ -61,14 +62,14 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (ou
 		}
 		b.Queue(upsertResident, r.ID, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit,
 			nonNil(r.Tags), textArray(r.Channels), attrs, r.UpdatedAt,
-			r.TimeZone, textArray(r.OptOutChannels), textArray(r.OptOutKinds))
+			r.TimeZone, textArray(r.OptOutChannels), textArray(r.OptOutKinds), r.Estate)
 	}
 	br := s.pool.SendBatch(ctx, b)
 	for _, r := range rs {
 		var inserted bool
 		if err := br.QueryRow().Scan(&inserted); err != nil {
 			br.Close()
-			return outreach.ImportResult{}, fmt.Errorf("upsert residents: %q: %w", r.ID, err)
+			return outreach.ImportResult{}, fmt.Errorf("upsert residents: %w", residentError(r, err))
 		}
 		if inserted {
 			res.Added++
@@ -139,7 +140,7 @@ func (s *Store) ListResidents(ctx context.Context, f outreach.ResidentFilter) ([
 	if err != nil {
 		return nil, fmt.Errorf("list residents: %w", err)
 	}
-	query, args := audienceQuery(f.Audience, f.Limit)
+	query, args := audienceQuery(f.Audience, f.Limit, f.Estates...)
 	args[0] = f.After
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
@@ -156,7 +157,7 @@ func (s *Store) ListResidents(ctx context.Context, f outreach.ResidentFilter) ([
 // Its first argument, left for the caller to set, is the id after which
 // the page starts. All is not a condition: an empty audience gives every
 // resident.
-func audienceQuery(a outreach.Audience, limit int) (string, []any) {
+func audienceQuery(a outreach.Audience, limit int, estates ...string) (string, []any) {
 	args := []any{""}
 	conds := []string{"id > $1"}
 	arg := func(v any) string {
@@ -164,11 +165,14 @@ func audienceQuery(a outreach.Audience, limit int) (string, []any) {
 		return fmt.Sprintf("$%d", len(args))
 	}
 	for _, f := range []struct{ column, value string }{
-		{"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale},
+		{"estate", a.Estate}, {"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale},
 	} {
 		if f.value != "" {
 			conds = append(conds, f.column+" = "+arg(f.value))
 		}
+	}
+	if len(estates) > 0 {
+		conds = append(conds, "estate = ANY("+arg(estates)+"::text[])")
 	}
 	if len(a.Tags) > 0 {
 		conds = append(conds, "tags @> "+arg(a.Tags)+"::text[]")
@@ -184,7 +188,7 @@ func scanResident(row pgx.CollectableRow) (outreach.Resident, error) {
 		channels, optChannels, optKinds []string
 	)
 	if err := row.Scan(&r.ID, &r.Name, &r.Email, &r.Phone, &r.Locale, &r.Building, &r.Unit,
-		&r.Tags, &channels, &r.Attributes, &r.UpdatedAt, &r.TimeZone, &optChannels, &optKinds); err != nil {
+		&r.Tags, &channels, &r.Attributes, &r.UpdatedAt, &r.TimeZone, &optChannels, &optKinds, &r.Estate); err != nil {
 		return r, err
 	}
 	for _, c := range optChannels {
@@ -222,4 +226,14 @@ func textArray[S ~[]E, E ~string](s S) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+// residentError names the resident a write failed for, and turns the
+// foreign-key violation of an unknown estate into outreach.ErrUnknownEstate.
+func residentError(r outreach.Resident, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == "residents_estate_fkey" {
+		return fmt.Errorf("resident %q: estate %q: %w", r.ID, r.Estate, outreach.ErrUnknownEstate)
+	}
+	return fmt.Errorf("resident %q: %w", r.ID, err)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
 )
 
-const tokenColumns = `id, name, scopes, hash, created_at, last_used_at, revoked_at`
+const tokenColumns = `id, name, scopes, hash, created_at, last_used_at, revoked_at, estates`
 
 // CreateToken stores a new API token; an id, name or hash in use wraps
 // outreach.ErrExists.
@@ -22,8 +22,8 @@ func (s *Store) CreateToken(ctx context.Context, t outreach.Token) error {
 		return fmt.Errorf("create token: %w", err)
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (`+tokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		t.ID, t.Name, scopeStrings(t.Scopes), t.Hash, t.CreatedAt, t.LastUsedAt, t.RevokedAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		t.ID, t.Name, scopeStrings(t.Scopes), t.Hash, t.CreatedAt, t.LastUsedAt, t.RevokedAt, nonNil(t.Estates))
 	if err != nil {
 		return fmt.Errorf("create token %q: %w", t.Name, err)
 	}
@@ -109,11 +109,14 @@ func scanToken(row pgx.Row) (outreach.Token, error) {
 		t      outreach.Token
 		scopes []string
 	)
-	if err := row.Scan(&t.ID, &t.Name, &scopes, &t.Hash, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &scopes, &t.Hash, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt, &t.Estates); err != nil {
 		return t, err
 	}
 	for _, s := range scopes {
 		t.Scopes = append(t.Scopes, outreach.Scope(s))
+	}
+	if len(t.Estates) == 0 {
+		t.Estates = nil
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	t.LastUsedAt = utcPtr(t.LastUsedAt)

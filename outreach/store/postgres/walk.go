@@ -24,12 +24,15 @@ func argAppender(args *[]any) func(v any) string {
 func filterConds(f outreach.Filter, arg func(any) string) (conds []string) {
 	for _, eq := range []struct{ column, value string }{
 		{"job_id", f.JobID}, {"id", f.DeliveryID}, {"resident_id", f.ResidentID},
-		{"building", f.Building}, {"unit", f.Unit}, {"kind", string(f.Kind)},
+		{"estate", f.Estate}, {"building", f.Building}, {"unit", f.Unit}, {"kind", string(f.Kind)},
 		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
 	} {
 		if eq.value != "" {
 			conds = append(conds, eq.column+" = "+arg(eq.value))
 		}
+	}
+	if len(f.Estates) > 0 {
+		conds = append(conds, "estate = ANY("+arg(f.Estates)+"::text[])")
 	}
 	if !f.Since.IsZero() {
 		conds = append(conds, "created_at >= "+arg(f.Since))

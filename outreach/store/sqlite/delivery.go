@@ -14,7 +14,7 @@ import (
 // deliveryColumns are the columns Record writes.
 const deliveryColumns = `id, job_id, stream_id, resident_id, kind, channel, template, template_version,
 	locale, variant, subject, body, status, provider_id, error, attempts, campaign,
-	created_at, updated_at, sent_at, segments, encoding, queued_at, policy, building, unit`
+	created_at, updated_at, sent_at, segments, encoding, queued_at, policy, building, unit, estate, fallback`
 
 // selectColumns are the columns a Delivery is read from: Record's, and
 // those that SetNote and PurgeContent own.
@@ -24,7 +24,7 @@ const selectColumns = deliveryColumns + `, note, content_purged_at`
 // created_at, which keeps its first value, and sent_at, which keeps its
 // first non-NULL value.
 const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		job_id = excluded.job_id, stream_id = excluded.stream_id,
 		resident_id = excluded.resident_id, kind = excluded.kind, channel = excluded.channel,
@@ -36,7 +36,8 @@ const upsertDelivery = `INSERT INTO deliveries (` + deliveryColumns + `)
 		updated_at = excluded.updated_at,
 		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
 		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at,
-		policy = excluded.policy, building = excluded.building, unit = excluded.unit`
+		policy = excluded.policy, building = excluded.building, unit = excluded.unit,
+		estate = excluded.estate, fallback = excluded.fallback`
 
 // Record inserts or updates deliveries by ID, all in one transaction. The
 // cost that matters is the commit (an fsync), paid once per call, so
@@ -72,7 +73,7 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 			string(d.Channel), d.Template, d.TemplateVersion, d.Locale, d.Variant, d.Subject, d.Body,
 			string(d.Status), d.ProviderID, d.Error, d.Attempts, d.Campaign,
 			micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.SentAt),
-			d.Segments, d.Encoding, nullMicros(d.QueuedAt), string(d.Policy), d.Building, d.Unit); err != nil {
+			d.Segments, d.Encoding, nullMicros(d.QueuedAt), string(d.Policy), d.Building, d.Unit, d.Estate, d.Fallback); err != nil {
 			return fmt.Errorf("record delivery %q: %w", d.ID, err)
 		}
 	}
@@ -162,7 +163,7 @@ func scanDelivery(rows interface{ Scan(...any) error }) (outreach.Delivery, erro
 		&d.Template, &d.TemplateVersion, &d.Locale, &d.Variant, &d.Subject, &d.Body,
 		&d.Status, &d.ProviderID, &d.Error, &d.Attempts, &d.Campaign,
 		&created, &updated, &sentAt, &d.Segments, &d.Encoding, &queuedAt, &d.Policy,
-		&d.Building, &d.Unit, &d.Note, &purgedAt); err != nil {
+		&d.Building, &d.Unit, &d.Estate, &d.Fallback, &d.Note, &purgedAt); err != nil {
 		return d, err
 	}
 	d.ContentPurgedAt = fromNullMicros(purgedAt)

@@ -46,6 +46,9 @@ func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach
 		return outreach.Resident{}, fmt.Errorf("update resident %q: %w", id, err)
 	}
 	r = rs[0]
+	if err := checkEstates(ctx, tx, rs); err != nil {
+		return outreach.Resident{}, fmt.Errorf("update resident %q: %w", id, err)
+	}
 	l, err := encodeResidentLists(r)
 	if err != nil {
 		return outreach.Resident{}, fmt.Errorf("update resident %q: %w", id, err)
@@ -53,10 +56,10 @@ func (s *Store) UpdateResident(ctx context.Context, id string, fn func(*outreach
 	if _, err := tx.ExecContext(ctx, `UPDATE residents SET
 		name = ?, email = ?, phone = ?, locale = ?, building = ?, unit = ?,
 		tags = ?, channels = ?, attributes = ?, updated_at = ?, time_zone = ?,
-		opt_out_channels = ?, opt_out_kinds = ?
+		opt_out_channels = ?, opt_out_kinds = ?, estate = ?
 		WHERE id = ?`,
 		r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit, l.tags, l.channels, l.attrs,
-		micros(r.UpdatedAt), r.TimeZone, l.optOutChannels, l.optOutKinds, id); err != nil {
+		micros(r.UpdatedAt), r.TimeZone, l.optOutChannels, l.optOutKinds, r.Estate, id); err != nil {
 		return outreach.Resident{}, fmt.Errorf("update resident %q: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
 )
 
-const replyColumns = `id, channel, from_addr, resident_id, delivery_id, job_id, body, action, received_at`
+const replyColumns = `id, channel, from_addr, resident_id, delivery_id, job_id, body, action, received_at, estate`
 
 // ResidentsByPhone returns the residents with phone, ordered by id.
 func (s *Store) ResidentsByPhone(ctx context.Context, phone string) ([]outreach.Resident, error) {
@@ -47,8 +47,8 @@ func (s *Store) RecordReply(ctx context.Context, r outreach.Reply) (bool, error)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	res, err := tx.ExecContext(ctx, `INSERT INTO replies (`+replyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		r.ID, string(r.Channel), r.From, r.ResidentID, r.DeliveryID, r.JobID, r.Body, string(r.Action), micros(r.ReceivedAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		r.ID, string(r.Channel), r.From, r.ResidentID, r.DeliveryID, r.JobID, r.Body, string(r.Action), micros(r.ReceivedAt), r.Estate)
 	if err != nil {
 		return false, fmt.Errorf("record reply %q: %w", r.ID, err)
 	}
@@ -79,11 +79,16 @@ func (s *Store) Replies(ctx context.Context, f outreach.Filter) ([]outreach.Repl
 	var args []any
 	for _, eq := range []struct{ column, value string }{
 		{"resident_id", f.ResidentID}, {"job_id", f.JobID}, {"channel", string(f.Channel)},
+		{"estate", f.Estate},
 	} {
 		if eq.value != "" {
 			conds = append(conds, eq.column+" = ?")
 			args = append(args, eq.value)
 		}
+	}
+	if len(f.Estates) > 0 {
+		conds = append(conds, "estate IN ("+placeholders(len(f.Estates))+")")
+		args = append(args, anys(f.Estates)...)
 	}
 	if !f.Since.IsZero() {
 		conds = append(conds, "received_at >= ?")
@@ -109,7 +114,7 @@ func (s *Store) Replies(ctx context.Context, f outreach.Filter) ([]outreach.Repl
 		var r outreach.Reply
 		var received int64
 		if err := rows.Scan(&r.ID, &r.Channel, &r.From, &r.ResidentID, &r.DeliveryID, &r.JobID,
-			&r.Body, &r.Action, &received); err != nil {
+			&r.Body, &r.Action, &received, &r.Estate); err != nil {
 			return nil, fmt.Errorf("search replies: %w", err)
 		}
 		r.ReceivedAt = fromMicros(received)

@@ -16,7 +16,7 @@ import (
 const residentPage = 500
 
 const residentColumns = `id, name, email, phone, locale, building, unit, tags, channels, attributes, updated_at,
-	time_zone, opt_out_channels, opt_out_kinds`
+	time_zone, opt_out_channels, opt_out_kinds, estate`
 
 // mergeSet is the SQL for the union of the JSON array in column and the
 // JSON array parameter, sorted, without repeats: the stored opt-outs plus
@@ -55,18 +55,22 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (re
 		name = ?, email = ?, phone = ?, locale = ?, building = ?, unit = ?,
 		tags = ?, channels = ?, attributes = ?, updated_at = ?, time_zone = ?,
 		opt_out_channels = `+mergeSet("opt_out_channels")+`,
-		opt_out_kinds = `+mergeSet("opt_out_kinds")+`
+		opt_out_kinds = `+mergeSet("opt_out_kinds")+`,
+		estate = ?
 		WHERE id = ?`)
 	if err != nil {
 		return res, fmt.Errorf("upsert residents: prepare update: %w", err)
 	}
 	defer update.Close()
 	insert, err := tx.PrepareContext(ctx, `INSERT INTO residents (`+residentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return res, fmt.Errorf("upsert residents: prepare insert: %w", err)
 	}
 	defer insert.Close()
+	if err := checkEstates(ctx, tx, rs); err != nil {
+		return res, fmt.Errorf("upsert residents: %w", err)
+	}
 
 	for _, r := range rs {
 		l, err := encodeResidentLists(r)
@@ -74,7 +78,7 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (re
 			return res, fmt.Errorf("upsert residents: %w", err)
 		}
 		upd, err := update.ExecContext(ctx, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit,
-			l.tags, l.channels, l.attrs, micros(r.UpdatedAt), r.TimeZone, l.optOutChannels, l.optOutKinds, r.ID)
+			l.tags, l.channels, l.attrs, micros(r.UpdatedAt), r.TimeZone, l.optOutChannels, l.optOutKinds, r.Estate, r.ID)
 		if err != nil {
 			return res, fmt.Errorf("upsert residents: update %q: %w", r.ID, err)
 		}
@@ -87,7 +91,7 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (re
 			continue
 		}
 		if _, err := insert.ExecContext(ctx, r.ID, r.Name, r.Email, r.Phone, r.Locale, r.Building, r.Unit,
-			l.tags, l.channels, l.attrs, micros(r.UpdatedAt), r.TimeZone, l.optOutChannels, l.optOutKinds); err != nil {
+			l.tags, l.channels, l.attrs, micros(r.UpdatedAt), r.TimeZone, l.optOutChannels, l.optOutKinds, r.Estate); err != nil {
 			return res, fmt.Errorf("upsert residents: insert %q: %w", r.ID, err)
 		}
 		res.Added++
@@ -147,23 +151,27 @@ func (s *Store) ListResidents(ctx context.Context, f outreach.ResidentFilter) ([
 	if err != nil {
 		return nil, fmt.Errorf("list residents: %w", err)
 	}
-	query, args := audienceQuery(f.Audience, f.Limit)
+	query, args := audienceQuery(f.Audience, f.Limit, f.Estates...)
 	return s.residentPage(ctx, query, append([]any{f.After}, args...))
 }
 
 // audienceQuery is the query for a page of at most limit residents in a;
 // its first argument is the id after which the page starts, followed by
 // args. All is not a condition: an empty audience gives every resident.
-func audienceQuery(a outreach.Audience, limit int) (string, []any) {
+func audienceQuery(a outreach.Audience, limit int, estates ...string) (string, []any) {
 	var conds []string
 	var args []any
 	for _, f := range []struct{ column, value string }{
-		{"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale},
+		{"estate", a.Estate}, {"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale},
 	} {
 		if f.value != "" {
 			conds = append(conds, f.column+" = ?")
 			args = append(args, f.value)
 		}
+	}
+	if len(estates) > 0 {
+		conds = append(conds, "estate IN ("+placeholders(len(estates))+")")
+		args = append(args, anys(estates)...)
 	}
 	for _, t := range a.Tags {
 		conds = append(conds, `EXISTS (SELECT 1 FROM json_each(residents.tags) WHERE json_each.value = ?)`)
@@ -203,7 +211,7 @@ func scanResident(row interface{ Scan(...any) error }) (outreach.Resident, error
 		updated               int64
 	)
 	if err := row.Scan(&r.ID, &r.Name, &r.Email, &r.Phone, &r.Locale, &r.Building, &r.Unit,
-		&tags, &channels, &attrs, &updated, &r.TimeZone, &optChannels, &optKinds); err != nil {
+		&tags, &channels, &attrs, &updated, &r.TimeZone, &optChannels, &optKinds, &r.Estate); err != nil {
 		return r, err
 	}
 	if err := json.Unmarshal([]byte(optChannels), &r.OptOutChannels); err != nil {

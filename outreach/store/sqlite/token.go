@@ -12,7 +12,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
 )
 
-const tokenColumns = `id, name, scopes, hash, created_at, last_used_at, revoked_at`
+const tokenColumns = `id, name, scopes, hash, created_at, last_used_at, revoked_at, estates`
 
 // CreateToken stores a new API token; an id, name or hash in use wraps
 // outreach.ErrExists.
@@ -25,9 +25,13 @@ func (s *Store) CreateToken(ctx context.Context, t outreach.Token) error {
 	if err != nil {
 		return fmt.Errorf("create token %q: %w", t.Name, err)
 	}
+	estates, err := json.Marshal(nonNil(t.Estates))
+	if err != nil {
+		return fmt.Errorf("create token %q: %w", t.Name, err)
+	}
 	res, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (`+tokenColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		t.ID, t.Name, string(scopes), t.Hash, micros(t.CreatedAt), nullMicros(t.LastUsedAt), nullMicros(t.RevokedAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		t.ID, t.Name, string(scopes), t.Hash, micros(t.CreatedAt), nullMicros(t.LastUsedAt), nullMicros(t.RevokedAt), string(estates))
 	if err != nil {
 		return fmt.Errorf("create token %q: %w", t.Name, err)
 	}
@@ -107,15 +111,21 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 func scanToken(row interface{ Scan(...any) error }) (outreach.Token, error) {
 	var (
 		t                 outreach.Token
-		scopes            string
+		scopes, estates   string
 		created           int64
 		lastUsed, revoked sql.NullInt64
 	)
-	if err := row.Scan(&t.ID, &t.Name, &scopes, &t.Hash, &created, &lastUsed, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &scopes, &t.Hash, &created, &lastUsed, &revoked, &estates); err != nil {
 		return t, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
 		return t, fmt.Errorf("token %q: scopes: %w", t.ID, err)
+	}
+	if err := json.Unmarshal([]byte(estates), &t.Estates); err != nil {
+		return t, fmt.Errorf("token %q: estates: %w", t.ID, err)
+	}
+	if len(t.Estates) == 0 {
+		t.Estates = nil
 	}
 	t.CreatedAt = fromMicros(created)
 	t.LastUsedAt = fromNullMicros(lastUsed)

@@ -13,13 +13,17 @@ import (
 func filterConds(f outreach.Filter) (conds []string, args []any) {
 	for _, eq := range []struct{ column, value string }{
 		{"job_id", f.JobID}, {"id", f.DeliveryID}, {"resident_id", f.ResidentID},
-		{"building", f.Building}, {"unit", f.Unit}, {"kind", string(f.Kind)},
+		{"estate", f.Estate}, {"building", f.Building}, {"unit", f.Unit}, {"kind", string(f.Kind)},
 		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
 	} {
 		if eq.value != "" {
 			conds = append(conds, eq.column+" = ?")
 			args = append(args, eq.value)
 		}
+	}
+	if len(f.Estates) > 0 {
+		conds = append(conds, "estate IN ("+placeholders(len(f.Estates))+")")
+		args = append(args, anys(f.Estates)...)
 	}
 	if !f.Since.IsZero() {
 		conds = append(conds, "created_at >= ?")

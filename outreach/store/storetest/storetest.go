@@ -88,6 +88,10 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"SurveyUpdate", testSurveyUpdate},
 		{"SurveysFilter", testSurveysFilter},
 		{"ExpireSurveys", testExpireSurveys},
+		{"Estates", testEstates},
+		{"ResidentsInEstates", testResidentsInEstates},
+		{"ArchiveByEstate", testArchiveByEstate},
+		{"TokenEstates", testTokenEstates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

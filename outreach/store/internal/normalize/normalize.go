@@ -51,12 +51,15 @@ func Deliveries(ds []outreach.Delivery, now time.Time) ([]outreach.Delivery, err
 			{"variant", d.Variant}, {"subject", d.Subject}, {"body", d.Body}, {"encoding", d.Encoding},
 			{"status", string(d.Status)}, {"provider_message_id", d.ProviderID},
 			{"error", d.Error}, {"campaign", d.Campaign}, {"policy", string(d.Policy)},
-			{"building", d.Building}, {"unit", d.Unit},
+			{"building", d.Building}, {"unit", d.Unit}, {"estate", d.Estate}, {"fallback", d.Fallback},
 		}
 		for _, f := range texts {
 			if err := checkText(f.value); err != nil {
 				return nil, fmt.Errorf("delivery %d (id %q): field %s: %w", i, d.ID, f.name, err)
 			}
+		}
+		if d.Estate == "" {
+			d.Estate = outreach.DefaultEstateID
 		}
 		d.CreatedAt = orNow(d.CreatedAt, now)
 		d.UpdatedAt = orNow(d.UpdatedAt, now)
@@ -81,7 +84,7 @@ func Residents(rs []outreach.Resident, now time.Time) ([]outreach.Resident, erro
 		texts := []field{
 			{"id", r.ID}, {"name", r.Name}, {"email", r.Email}, {"phone", r.Phone},
 			{"locale", r.Locale}, {"building", r.Building}, {"unit", r.Unit},
-			{"time_zone", r.TimeZone},
+			{"time_zone", r.TimeZone}, {"estate", r.Estate},
 		}
 		for _, t := range r.Tags {
 			texts = append(texts, field{"tags", t})
@@ -102,6 +105,10 @@ func Residents(rs []outreach.Resident, now time.Time) ([]outreach.Resident, erro
 			if err := checkText(f.value); err != nil {
 				return nil, fmt.Errorf("resident %d (id %q): field %s: %w", i, r.ID, f.name, err)
 			}
+		}
+		r.Estate = r.EstateID()
+		if err := outreach.CheckEstateID(r.Estate); err != nil {
+			return nil, fmt.Errorf("resident %d (id %q): field estate: %w", i, r.ID, err)
 		}
 		r.Tags = nilIfEmpty(slices.Clone(r.Tags))
 		r.Channels = nilIfEmpty(slices.Clone(r.Channels))
@@ -146,6 +153,7 @@ func Reply(r outreach.Reply, now time.Time) (outreach.Reply, error) {
 	for _, f := range []field{
 		{"id", r.ID}, {"channel", string(r.Channel)}, {"from", r.From}, {"resident_id", r.ResidentID},
 		{"delivery_id", r.DeliveryID}, {"job_id", r.JobID}, {"body", r.Body}, {"action", string(r.Action)},
+		{"estate", r.Estate},
 	} {
 		if err := checkText(f.value); err != nil {
 			return r, fmt.Errorf("reply %q: field %s: %w", r.ID, f.name, err)

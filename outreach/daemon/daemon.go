@@ -108,6 +108,9 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	d.Store = st
 	d.cleanups = append(d.cleanups, st.Close)
+	if err := d.applyDefaultEstate(ctx, cfg.DefaultEstate); err != nil {
+		return nil, err
+	}
 
 	if d.templates, err = templates.NewLive(templateSource(cfg)); err != nil {
 		return nil, fmt.Errorf("load templates (OUTREACH_TEMPLATES_DIR, OUTREACH_LOCALE_FALLBACK): %w", err)

@@ -1,30 +1,20 @@
 package queue_test
 
 import (
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
-// TestCluster runs the multi-key calls (MULTI/EXEC, Lua) against a Redis
-// Cluster given by OUTREACH_TEST_REDIS_CLUSTER_ADDRS (comma-separated
-// host:port of the masters). Three local masters do, e.g. redis-server
-// --port 17000 --cluster-enabled yes (and 17001, 17002), then
-// redis-cli --cluster create 127.0.0.1:17000 127.0.0.1:17001 127.0.0.1:17002 --cluster-replicas 0 --cluster-yes.
+// TestCluster runs the multi-key calls (MULTI/EXEC, Lua) against the Redis
+// Cluster of OUTREACH_TEST_REDIS_CLUSTER (see package queuetest; .ci/run
+// starts one on 127.0.0.1:17000-17005).
 func TestCluster(t *testing.T) {
 	t.Parallel()
-	addrs := os.Getenv("OUTREACH_TEST_REDIS_CLUSTER_ADDRS")
-	if addrs == "" {
-		t.Skip("set OUTREACH_TEST_REDIS_CLUSTER_ADDRS to test against Redis Cluster")
-	}
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := queuetest.Cluster(t)
 	ctx := t.Context()
 
 	t.Run("keys without a hash tag are refused", func(t *testing.T) {

@@ -99,9 +99,8 @@ func (c *Consumer) Keys() Keys { return c.keys }
 //
 // On a Redis Cluster client it fails unless the keys share one hash slot.
 func (c *Consumer) EnsureGroup(ctx context.Context) error {
-	if _, ok := c.rdb.(*redis.ClusterClient); ok && !c.keys.SameSlot() {
-		return fmt.Errorf("check keys for Redis Cluster: stream %q and the keys derived from it need one hash tag, e.g. \"{outreach}:jobs\"",
-			c.keys.Stream)
+	if err := CheckKeys(c.rdb, c.keys); err != nil {
+		return err
 	}
 	for _, stream := range c.keys.Lanes() {
 		err := c.rdb.XGroupCreateMkStream(ctx, stream, c.keys.Group, "0").Err()

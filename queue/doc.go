@@ -66,5 +66,8 @@
 // name, so it carries the same tag ("{outreach}:jobs:dead",
 // "{outreach}:jobs:urgent", ...) and the same slot.
 // [Keys.SameSlot] reports whether that holds, and [Consumer.EnsureGroup]
-// refuses to start on a cluster client when it does not.
+// refuses to start on a cluster client when it does not ([CheckKeys]).
+//
+// [Connect] makes the client from a URL: one node, a cluster (seed nodes,
+// or any one node of it, detected), or a Sentinel-managed primary.
 package queue

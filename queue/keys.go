@@ -1,7 +1,12 @@
 package queue
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -138,6 +143,17 @@ func (k Keys) SameSlot() bool {
 	return true
 }
 
+// CheckKeys reports keys that rdb cannot use: on a Redis Cluster client,
+// keys whose multi-key calls would span hash slots (see SameSlot). The
+// error says how to name the stream instead.
+func CheckKeys(rdb redis.UniversalClient, keys Keys) error {
+	if !IsCluster(rdb) || keys.SameSlot() {
+		return nil
+	}
+	return fmt.Errorf("stream %q has no hash tag, and on Redis Cluster the keys derived from it must share one slot: name it with a tag, e.g. \"{outreach}:jobs\" (other services then XADD to that name)",
+		keys.Stream)
+}
+
 // hashTag returns the part of key that Redis Cluster hashes when the key has
 // a non-empty {tag}, following the cluster specification.
 func hashTag(key string) (string, bool) {
@@ -150,4 +166,32 @@ func hashTag(key string) (string, bool) {
 		return "", false
 	}
 	return key[start+1 : start+1+end], true
+}
+
+// ScanKeys calls fn for every key matching pattern (SCAN MATCH), with the
+// node that holds it: on a Redis Cluster client every master is scanned,
+// one after the other.
+func ScanKeys(ctx context.Context, rdb redis.UniversalClient, pattern string, fn func(ctx context.Context, node redis.Cmdable, key string) error) error {
+	scan := func(ctx context.Context, node redis.Cmdable) error {
+		iter := node.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			if err := fn(ctx, node, iter.Val()); err != nil {
+				return err
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return fmt.Errorf("scan keys %s: %w", pattern, err)
+		}
+		return nil
+	}
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return scan(ctx, rdb)
+	}
+	var mu sync.Mutex // fn is called from one master at a time
+	return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return scan(ctx, m)
+	})
 }

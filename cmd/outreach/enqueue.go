@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/queue"
 )
@@ -90,11 +88,10 @@ func cmdEnqueue(ctx context.Context, e *env, args []string) int {
 	if cfg.RedisURL == "" {
 		return e.fail("enqueue", errors.New("OUTREACH_REDIS_URL: required (e.g. redis://127.0.0.1:6379/0)"))
 	}
-	opt, err := redis.ParseURL(cfg.RedisURL.Reveal())
+	rdb, err := queue.Connect(ctx, cfg.RedisURL.Reveal(), queue.ConnectOptions{})
 	if err != nil {
-		return e.fail("enqueue", errors.New("OUTREACH_REDIS_URL: not a valid redis:// URL"))
+		return e.fail("enqueue", fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err))
 	}
-	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	id, err := queue.NewProducer(rdb, queue.NewKeys(cfg.Stream, cfg.Group)).Enqueue(ctx, job)
 	if err != nil {

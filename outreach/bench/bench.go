@@ -137,7 +137,7 @@ type run struct {
 	opt     Options
 	id      string // prefix of everything the run creates
 	cfg     config.Config
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	store   outreach.Store
 	keys    queue.Keys
 	daemons []*daemon.Daemon
@@ -180,11 +180,11 @@ func (r *run) setUp(ctx context.Context) error {
 	}
 	r.keys = queue.NewKeys(r.cfg.Stream, r.cfg.Group)
 
-	ropt, err := redis.ParseURL(r.cfg.RedisURL.Reveal())
+	rdb, err := queue.Connect(ctx, r.cfg.RedisURL.Reveal(), queue.ConnectOptions{})
 	if err != nil {
-		return errors.New("OUTREACH_REDIS_URL: not a valid redis:// URL")
+		return fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
 	}
-	r.rdb = redis.NewClient(ropt)
+	r.rdb = rdb
 	if r.store, err = store.Open(ctx, r.cfg.DatabaseURL.Reveal()); err != nil {
 		return fmt.Errorf("open archive: %w", err)
 	}
@@ -271,8 +271,7 @@ func (r *run) cleanup() {
 // and the job locks and cap sets it may have left (they expire anyway).
 // Every one of them starts with the run's own stream name.
 func (r *run) deleteKeys(ctx context.Context) {
-	iter := r.rdb.Scan(ctx, 0, r.keys.Stream+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		r.rdb.Del(ctx, iter.Val())
-	}
+	_ = queue.ScanKeys(ctx, r.rdb, r.keys.Stream+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
+		return node.Del(ctx, key).Err()
+	})
 }

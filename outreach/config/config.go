@@ -17,7 +17,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/policy"
-	"github.com/redis/go-redis/v9"
+	"github.com/outreach-dev/outreach/queue"
 )
 
 // Config is everything `outreach serve` needs.
@@ -69,16 +69,19 @@ type Config struct {
 	// RetainContent is OUTREACH_RETAIN_CONTENT: how long the rendered
 	// content of deliveries is kept; 0 keeps it forever.
 	RetainContent time.Duration
+	// DefaultEstate is OUTREACH_COMPANY_NAME, OUTREACH_SERVICE_PHONE and
+	// OUTREACH_SMS_SIGNATURE: the default estate's identity.
+	DefaultEstate DefaultEstate
 }
 
 // Var describes one environment variable, for `outreach help` and docs/configuration.md.
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.
-var Vars = slices.Concat(baseVars, policyVars, apiVars, archiveVars)
+var Vars = slices.Concat(baseVars, estateVars, policyVars, apiVars, archiveVars)
 
 var baseVars = []Var{
-	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream, e.g. redis://127.0.0.1:6379/0"},
+	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream: redis://127.0.0.1:6379/0, a cluster redis://a:7000,b:7001,c:7002 (or any one node of it), or redis+sentinel://s1:26379,s2:26379/<primary> (docs/cluster.md)"},
 	{"OUTREACH_DATABASE_URL", "sqlite://outreach.db", "archive and residents: sqlite:///path/file.db or postgres://..."},
 	{"OUTREACH_SMTP_URL", "", "smtp://user:pass@host:port?tls=none|starttls|tls (email is off when empty)"},
 	{"OUTREACH_EMAIL_FROM", "", "sender address, required with OUTREACH_SMTP_URL"},
@@ -183,6 +186,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Policy = loadPolicy(get, &errs)
 	c.APIAuth = loadAPIAuth(get, &errs)
 	c.RetainContent = loadArchive(get, &errs)
+	c.DefaultEstate = loadEstate(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}
@@ -193,8 +197,8 @@ func Load(getenv func(string) string) (Config, error) {
 func (c Config) validate() []error {
 	var errs []error
 	if c.RedisURL != "" {
-		if _, err := redis.ParseURL(string(c.RedisURL)); err != nil {
-			errs = append(errs, fmt.Errorf("OUTREACH_REDIS_URL: not a redis:// or rediss:// URL (%s)", redactErr(err, c.RedisURL)))
+		if _, err := queue.ParseURL(string(c.RedisURL)); err != nil {
+			errs = append(errs, fmt.Errorf("OUTREACH_REDIS_URL: not a Redis URL (%s)", redactErr(err, c.RedisURL)))
 		}
 	}
 	if c.SMTPURL != "" && c.EmailFrom == "" {

@@ -108,6 +108,9 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	d.Store = st
 	d.cleanups = append(d.cleanups, st.Close)
+	if err := d.applyDefaultEstate(ctx, cfg.DefaultEstate); err != nil {
+		return nil, err
+	}
 
 	if d.templates, err = templates.NewLive(templateSource(cfg)); err != nil {
 		return nil, fmt.Errorf("load templates (OUTREACH_TEMPLATES_DIR, OUTREACH_LOCALE_FALLBACK): %w", err)
@@ -116,19 +119,20 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 
 	d.Redis = opt.Redis
 	if d.Redis == nil {
-		ropt, err := redis.ParseURL(string(cfg.RedisURL))
+		// The blocking readers hold a connection each; workers, acks,
+		// claims and the promoter need the rest.
+		rdb, err := queue.Connect(ctx, string(cfg.RedisURL), queue.ConnectOptions{PoolSize: cfg.Workers + 8})
 		if err != nil {
-			return nil, errors.New("OUTREACH_REDIS_URL: not a valid redis:// URL")
+			return nil, fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
 		}
-		// The blocking reader holds one connection; workers, acks, claims
-		// and the promoter need the rest.
-		ropt.PoolSize = cfg.Workers + 8
-		rdb := redis.NewClient(ropt)
 		d.Redis = rdb
 		d.cleanups = append(d.cleanups, rdb.Close)
-	}
-	if err := d.Redis.Ping(ctx).Err(); err != nil {
+	} else if err := d.Redis.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
+	}
+	d.Keys = queue.NewKeys(cfg.Stream, cfg.Group)
+	if err := queue.CheckKeys(d.Redis, d.Keys); err != nil {
+		return nil, fmt.Errorf("OUTREACH_STREAM: %w", err)
 	}
 
 	d.Registry = prometheus.NewRegistry()
@@ -152,7 +156,6 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		}
 	}
 
-	d.Keys = queue.NewKeys(cfg.Stream, cfg.Group)
 	consumer := queue.NewConsumer(d.Redis, d.Keys, queue.ConsumerOptions{
 		Name:    cfg.Consumer,
 		Count:   cfg.Workers,

@@ -25,6 +25,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store"
 	"github.com/outreach-dev/outreach/outreach/webhook/webhooktest"
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
 func randomName() string {
@@ -33,12 +34,9 @@ func randomName() string {
 	return hex.EncodeToString(b)
 }
 
-func redisURL() string {
-	if u := os.Getenv("OUTREACH_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
+// redisURL is the test Redis (OUTREACH_TEST_REDIS_URL): one node, or a
+// node of a Redis Cluster, which the daemon then uses as a cluster.
+func redisURL() string { return queuetest.RedisURL() }
 
 func postgresURL() string {
 	if u := os.Getenv("OUTREACH_TEST_DATABASE_URL"); u != "" {
@@ -83,7 +81,7 @@ type harness struct {
 	t           *testing.T
 	databaseURL string
 	d           *daemon.Daemon
-	rdb         *redis.Client
+	rdb         redis.UniversalClient
 	keys        queue.Keys
 	smtp        *emailtest.Server
 	twilio      *twiliotest.Server
@@ -105,7 +103,9 @@ func newHarnessWith(t *testing.T, databaseURL string, tune func(*config.Config, 
 	h := &harness{t: t, databaseURL: databaseURL, smtp: emailtest.NewServer(t, emailtest.Options{}),
 		twilio: twiliotest.NewServer(t), chat: webhooktest.NewServer(t), hangup: make(chan os.Signal, 1)}
 	h.chat.Signed = true
-	stream := "test:" + randomName() + ":jobs"
+	// A hash tag keeps the stream's keys in one slot when the test Redis
+	// is a cluster.
+	stream := "{test:" + randomName() + "}:jobs"
 	env := map[string]string{
 		"OUTREACH_REDIS_URL":      redisURL(),
 		"OUTREACH_DATABASE_URL":   databaseURL,
@@ -145,16 +145,12 @@ func newHarnessWith(t *testing.T, databaseURL string, tune func(*config.Config, 
 	if tune != nil {
 		tune(&cfg, &dc)
 	}
-	ropt, _ := redis.ParseURL(redisURL())
-	h.rdb = redis.NewClient(ropt)
+	h.rdb = queuetest.Connect(t, redisURL())
 	h.keys = queue.NewKeys(cfg.Stream, cfg.Group)
 	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := h.rdb.Scan(ctx, 0, h.keys.Stream+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			h.rdb.Del(ctx, iter.Val())
-		}
-		h.rdb.Close()
+		_ = queue.ScanKeys(context.Background(), h.rdb, h.keys.Stream+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
+			return node.Del(ctx, key).Err()
+		})
 	})
 	opt := daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup, SchedulerEvery: 50 * time.Millisecond}
 	if options != nil {

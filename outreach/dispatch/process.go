@@ -161,7 +161,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched
 	}
 
 	stageStart := time.Now()
-	err = d.recorder.Record(ctx, records...)
+	err = d.recorder.Do(ctx, records...)
 	d.trace(ctx, metrics.StageRecord, stageStart, err, jobIDs(e, job))
 	if err != nil {
 		// The outcome is not archived: leave the entry pending so that it is
@@ -226,7 +226,7 @@ func (d *Dispatcher) lookUp(ctx context.Context, e queue.Entry, job outreach.Job
 // unlocker), or at once when the dispatcher is not running.
 func (d *Dispatcher) unlock(ctx context.Context, jobID, holder string) {
 	if d.unlocker != nil {
-		d.unlocker.Unlock(queue.JobLock{JobID: jobID, Holder: holder})
+		d.unlocker.Add(queue.JobLock{JobID: jobID, Holder: holder})
 		return
 	}
 	if err := d.q.Unlock(context.WithoutCancel(ctx), jobID, holder); err != nil {
@@ -393,7 +393,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 
 // done acks a finished entry and observes its end-to-end latency.
 func (d *Dispatcher) done(e queue.Entry, job outreach.Job) {
-	d.acker.Ack(e.Ref())
+	d.acker.Add(e.Ref())
 	if t, ok := entryTime(e.ID); ok {
 		d.metrics.JobLatency.WithLabelValues(string(job.Kind)).Observe(time.Since(t).Seconds())
 	}
@@ -441,7 +441,7 @@ func (d *Dispatcher) reject(ctx context.Context, e queue.Entry, job outreach.Job
 		UpdatedAt:  now,
 	}
 	start := time.Now()
-	err := d.recorder.Record(ctx, rec)
+	err := d.recorder.Do(ctx, rec)
 	d.trace(ctx, metrics.StageRecord, start, err, ids{job: jobID, entry: e.ID})
 	if err != nil {
 		d.logger.Error("archive rejected job failed", "entry_id", e.ID, "err", err)

@@ -136,6 +136,8 @@ func (p *Patch) Set(assignment string) error {
 		return str(&p.Locale)
 	case "building":
 		return str(&p.Building)
+	case "estate":
+		return str(&p.Estate)
 	case "unit":
 		return str(&p.Unit)
 	case "time_zone", "timezone", "tz":

@@ -126,8 +126,6 @@ func (p *Patch) Set(assignment string) error {
 	switch field {
 	case "name":
 		return str(&p.Name)
-	case "estate":
-		return str(&p.Estate)
 	case "email":
 		return str(&p.Email)
 	case "phone":

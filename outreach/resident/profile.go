@@ -61,8 +61,6 @@ func (e *ProfileError) Unwrap() []error {
 //   - id: required, at most MaxIDLength bytes, no surrounding space and no
 //     control characters;
 //   - name: required; email or phone: at least one;
-//   - estate: an estate id (outreach.CheckEstateID), empty meaning the
-//     default estate (whether it exists is the store's to check);
 //   - email: a bare address (ValidEmail); phone: normalized to E.164 with
 //     NormalizePhone in region (with region "" the number needs its
 //     country code, "+86 ...");
@@ -83,11 +81,6 @@ func Check(r outreach.Resident, region string) (outreach.Resident, error) {
 	r.Name = c.line("name", r.Name)
 	if r.Name == "" {
 		c.add("name", ErrRequired)
-	}
-	if r.Estate = c.line("estate", r.Estate); r.Estate != "" {
-		if err := outreach.CheckEstateID(r.Estate); err != nil {
-			c.add("estate", err)
-		}
 	}
 	r.Email = c.line("email", r.Email)
 	r.Phone = c.line("phone", r.Phone)

@@ -578,7 +578,9 @@ func (panicSender) Close() error { return nil }
 // released on the way out.
 func TestProcessSafelyPanic(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.Senders = map[outreach.Channel]outreach.Sender{outreach.ChannelEmail: panicSender{}} })
+	f := newFixture(t, func(c *Config) {
+		c.Senders = map[outreach.Channel]outreach.Sender{outreach.ChannelEmail: panicSender{}}
+	})
 	f.d.processSafely(t.Context(), f.read(t, emailJob("j-panic"))[0], nil)
 	s := f.settle(t)
 	if s.Dead != 1 || s.Pending != 0 || !f.free(t, "j-panic") {
@@ -637,7 +639,9 @@ func TestRunShutdownBoundedByGrace(t *testing.T) {
 // returns nil once its context is cancelled.
 func TestRunProcessesAndStops(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.ClaimEvery, c.StatsEvery, c.PromoteEvery = 20*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond })
+	f := newFixture(t, func(c *Config) {
+		c.ClaimEvery, c.StatsEvery, c.PromoteEvery = 20*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond
+	})
 	f.d.stopBatchers()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)

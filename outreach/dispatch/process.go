@@ -98,6 +98,9 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched
 	}
 
 	residents, prior, err := d.lookUp(ctx, e, job, pre)
+	if err == nil {
+		err = d.checkEstates(ctx, job, residents)
+	}
 	if err != nil {
 		if isReject(err) {
 			d.reject(ctx, e, job, err)
@@ -276,7 +279,7 @@ func decode(e queue.Entry) (outreach.Job, error) {
 func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach.Resident, error) {
 	if job.Resident != nil {
 		if _, err := d.store.UpsertResidents(ctx, []outreach.Resident{*job.Resident}); err != nil {
-			return nil, fmt.Errorf("store inline resident: %w", err)
+			return nil, fmt.Errorf("store inline resident: %w", asUnknownEstate(err, job.Resident.EstateID()))
 		}
 		r, err := d.store.Resident(ctx, job.Resident.ID)
 		if err != nil {
@@ -332,11 +335,12 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 	if ch.Group() {
 		variant = templates.DefaultVariant // a group post is not for one resident
 	}
+	estate := d.estates.peek(r.EstateID()).Estate
 	id := ids{job: job.ID, entry: e.ID, resident: r.ID, channel: ch, delivery: rec.ID}
 	renderStart := time.Now()
 	out, err := d.tmpl.Current().Render(templates.Input{
-		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: variant, Channel: renderChannel(ch),
-		Resident: r, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
+		Kind: job.Kind, Template: job.Template, Locale: cmp.Or(r.Locale, estate.Locale), Variant: variant, Channel: renderChannel(ch),
+		Resident: r, Estate: estate, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
 	})
 	d.trace(ctx, metrics.StageRender, renderStart, err, id)
 	if err != nil {
@@ -346,6 +350,11 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 	}
 	rec.Template, rec.TemplateVersion, rec.Locale, rec.Variant = out.Template, out.Version, out.Locale, out.Variant
 	rec.Subject, rec.Body = out.Subject, out.Text
+	if out.Fallback != "" {
+		rec.Fallback = out.Fallback
+		d.metrics.TemplateFallbacks.WithLabelValues(string(job.Kind), out.FallbackVariant, out.FallbackReason).Inc()
+		d.logger.Info("variant fell back to the default", "job_id", job.ID, "resident_id", r.ID, "channel", ch, "fallback", out.Fallback)
+	}
 
 	msg := outreach.Message{
 		DeliveryID: rec.ID,
@@ -354,6 +363,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.R
 		Channel:    ch,
 		To:         r.Contact(ch),
 		ToName:     r.Name,
+		Estate:     estate,
 		Subject:    out.Subject,
 		Text:       out.Text,
 		HTML:       out.HTML,

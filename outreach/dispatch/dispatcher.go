@@ -1,7 +1,10 @@
 // Package dispatch is the pipeline of the daemon: it reads jobs from the
-// stream and takes each through decode, dedupe, audience, route, render,
-// send, record and ack. Each stage is a small function of its own (see
-// process.go); this file holds the loops that feed them.
+// stream and takes each through a list of stages over one value per
+// attempt (see attempt.go): decode, defer until send_at, campaign gate,
+// lock, audience, dedupe, per resident (route, policy, render, send),
+// record, schedule what waits, and settle (ack, retry or dead-letter).
+// Each stage is a small function of its own (stages.go, resident.go);
+// this file holds the loops that feed them.
 //
 // Delivery semantics: an entry is acked only after its outcome is committed
 // to the archive, so a crash leaves it pending and another daemon (or this

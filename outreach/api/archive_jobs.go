@@ -183,6 +183,10 @@ func (h archiveHandler) export(w http.ResponseWriter, r *http.Request) {
 	name := fmt.Sprintf("outreach-archive-%s.%s", time.Now().UTC().Format("20060102T150405Z"), ext)
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	// An export of a large archive takes longer than the server's write
+	// timeout, which guards every other route; this one streams, and a
+	// client that stops reading is cut off by its context.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	cw := &countingWriter{w: w}
 	n, err := archive.Export(r.Context(), cw, h.store, f, opt)
 	switch {

@@ -66,6 +66,8 @@ type Config struct {
 
 	// APIAuth requires bearer tokens on the /v1/ API (OUTREACH_API_AUTH).
 	APIAuth bool
+	// TLS is OUTREACH_TLS_CERT and OUTREACH_TLS_KEY.
+	TLS TLS
 	// RetainContent is OUTREACH_RETAIN_CONTENT: how long the rendered
 	// content of deliveries is kept; 0 keeps it forever.
 	RetainContent time.Duration
@@ -185,6 +187,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Policy = loadPolicy(get, &errs)
 	c.APIAuth = loadAPIAuth(get, &errs)
+	c.TLS = loadTLS(get, &errs)
 	c.RetainContent = loadArchive(get, &errs)
 	c.DefaultEstate = loadEstate(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {

@@ -27,6 +27,8 @@ type command struct {
 
 // env is what every command gets: where to write, and how to log.
 type env struct {
+	// stdin is where passwords are read from (nil: none).
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
@@ -41,6 +43,7 @@ func commands() []command {
 		{"campaign", "create|list|show|pause|resume|cancel ...", "plan and steer campaigns (run `outreach campaign` for the flags)", cmdCampaign},
 		{"archive", "search [filters] [--after CURSOR] [--json] | show JOB | note JOB TEXT | export [--format csv|jsonl] [--bom] [-o FILE] | purge --older-than 180d | replies [...]", "search, show, annotate, export and purge the communication archive; residents' replies", cmdArchive},
 		{"templates", "list | check [--dir DIR] | preview --kind K --resident ID ...", "list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)", cmdTemplates},
+		{"users", "add --login L --role admin|manager|staff|auditor [--estates A,B] | list | disable|enable LOGIN | passwd LOGIN", "accounts of the web console (/console/); passwords from stdin or --password-file, never a flag", cmdUsers},
 		{"tokens", "create --name N --scopes enqueue,manage,read | list | revoke NAME|ID", "bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)", cmdTokens},
 		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill] [--sms-rate R] [--baseline=false]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},
 	}
@@ -49,7 +52,7 @@ func commands() []command {
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0

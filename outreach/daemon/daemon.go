@@ -23,6 +23,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/api"
 	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/outreach/console"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
 	"github.com/outreach-dev/outreach/outreach/email"
@@ -85,6 +86,9 @@ type Daemon struct {
 	Registry *prometheus.Registry
 	// Campaigns creates and steers campaigns (the HTTP API uses it too).
 	Campaigns *campaign.Service
+	// Console is the web console under /console/ (dev mode signs its demo
+	// admin in with Console.LoginLink).
+	Console *console.Console
 }
 
 // New builds every part of the daemon and opens its connections, so that a
@@ -186,6 +190,14 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	d.buildCampaigns(opt, consumer, dc.Zones, cfg.TimeZone)
 	d.buildRetention(cfg, opt.Dispatch.Now)
 
+	if d.Console, err = console.New(console.Config{
+		Store:    st,
+		Logger:   d.logger.With("component", "console"),
+		Secure:   cfg.TLS.Enabled() || strings.HasPrefix(cfg.PublicURL, "https://"),
+		TimeZone: cfg.TimeZone,
+	}); err != nil {
+		return nil, err
+	}
 	d.http = &http.Server{
 		Handler: api.NewHandler(api.Config{
 			Gatherer: d.Registry,
@@ -204,6 +216,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Templates:   d.templates.Current,
 			TimeZone:    cfg.TimeZone,
 			HTTPMetrics: m.HTTP,
+			Console:     d.Console,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever

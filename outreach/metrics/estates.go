@@ -44,11 +44,11 @@ func newEstateMetrics(reg prometheus.Registerer) *EstateMetrics {
 	e := &EstateMetrics{
 		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "outreach_estate_deliveries_total",
-			Help: "Delivery outcomes by estate, channel and status (the first 200 estates; the rest as estate=\"_other\", none as \"_none\").",
+			Help: "Delivery outcomes by estate, channel and status (the first 200 estates; the rest as estate=\"_other\", deliveries to unknown residents as \"_none\").",
 		}, []string{"estate", "channel", "status"}),
 		Replies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "outreach_estate_replies_total",
-			Help: "Residents' replies by estate and action (none, opt_out, opt_in); a sender who is nobody's as estate=\"_none\".",
+			Help: "Residents' replies by estate and action (none, opt_out, opt_in); replies from unknown numbers as estate=\"_none\".",
 		}, []string{"estate", "action"}),
 		seen: map[string]bool{},
 	}

@@ -98,7 +98,7 @@ func TestPipelineOrder(t *testing.T) {
 	for _, st := range pipeline {
 		names = append(names, st.name)
 	}
-	want := []string{"decode", "defer until send_at", "campaign gate", "lock", "audience", "dedupe", "deliver", "record", "schedule what waits"}
+	want := []string{"decode", "defer until send_at", "campaign gate", "lock", "audience", "dedupe", "estates", "deliver", "record", "schedule what waits"}
 	if !slices.Equal(names, want) {
 		t.Errorf("pipeline %q, want %q", names, want)
 	}

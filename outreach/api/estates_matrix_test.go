@@ -355,6 +355,7 @@ func TestJobsOfALimitedToken(t *testing.T) {
 		{"inline resident of another estate", env.east, inline(`{"id":"west-r9","name":"x","estate":"west","phone":"+8613800138109"}`), 404, "estate"},
 		{"inline resident with another estate's id", env.east, inline(`{"id":"west-r1","name":"x","phone":"+8613800138109"}`), 404, "resident.id"},
 		{"unknown resident id", env.east, `{"kind":"follow_up","resident_id":"nobody","data":{"topic":"x"}}`, 404, "resident_id"},
+		{"another estate's campaign", env.east, `{"kind":"follow_up","resident_id":"east-r1","campaign":"` + env.westCampaign + `","data":{"topic":"x"}}`, 404, "campaign"},
 		{"audience without an estate, token of two", both, audience(`{"building":"3"}`), 400, "audience.estate"},
 		{"inline resident without an estate, token of two", both, inline(`{"id":"n1","name":"x","phone":"+8613800138109"}`), 400, "resident.estate"},
 	} {
@@ -368,7 +369,9 @@ func TestJobsOfALimitedToken(t *testing.T) {
 	if jobs := env.streamJobs(); len(jobs) != 0 {
 		t.Fatalf("refused jobs were enqueued: %+v", jobs)
 	}
-	for _, body := range []string{audience(`{"building":"3"}`), inline(`{"id":"east-r9","name":"新住户","phone":"+8613800138109"}`)} {
+	for _, body := range []string{audience(`{"building":"3"}`), inline(`{"id":"east-r9","name":"新住户","phone":"+8613800138109"}`),
+		`{"kind":"follow_up","resident_id":"east-r1","campaign":"` + env.eastCampaign + `","data":{"topic":"x"}}`,
+		`{"kind":"follow_up","resident_id":"east-r1","campaign":"repair week","data":{"topic":"x"}}`} {
 		if r := env.do("POST", "/v1/jobs", env.east, body); r.status != http.StatusAccepted {
 			t.Fatalf("%s = %d %s", body, r.status, r.body)
 		}
@@ -377,7 +380,7 @@ func TestJobsOfALimitedToken(t *testing.T) {
 		t.Fatalf("a token of east and west for west = %d %s", r.status, r.body)
 	}
 	jobs := env.streamJobs()
-	if len(jobs) != 3 || jobs[0].Audience.Estate != "east" || jobs[1].Resident.Estate != "east" || jobs[2].Audience.Estate != "west" {
+	if len(jobs) != 5 || jobs[0].Audience.Estate != "east" || jobs[1].Resident.Estate != "east" || jobs[4].Audience.Estate != "west" {
 		t.Errorf("enqueued %+v; want the audience and the inline resident pinned to east, then west's audience", jobs)
 	}
 }

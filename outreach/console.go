@@ -197,7 +197,7 @@ func (s ConsoleSession) Expired(now time.Time, idle, absolute time.Duration) boo
 // AuditEntry is one line of the console's audit log: who did what, when.
 type AuditEntry struct {
 	// Seq orders the log; the store assigns it.
-	Seq int64 `json:"seq"`
+	Seq int64     `json:"seq"`
 	At  time.Time `json:"at"`
 	// Actor is the login of who did it ("cli" for the command line); for a
 	// failed sign-in, the login that was tried.

@@ -36,6 +36,9 @@ type Webhooks struct {
 	// OptOut records opt-outs: STOP and START replies and one-click
 	// unsubscribes.
 	OptOut OptOutFunc
+	// Surveys, when set, scores SMS replies to satisfaction surveys (a
+	// *survey.Service; see inbound.go).
+	Surveys SurveyReplies
 }
 
 // maxForm bounds a webhook's body; Twilio's are a few kilobytes.
@@ -161,6 +164,7 @@ func (wh *Webhooks) twilioInbound(log *slog.Logger) http.HandlerFunc {
 			action = "none"
 		}
 		wh.Metrics.Replies.WithLabelValues(string(outreach.ChannelSMS), action).Inc()
+		wh.Metrics.Estates.Replied(reply.Estate, action)
 		log.Info("inbound SMS archived", "sid", in.SID, "from", sms.MaskPhone(in.From),
 			"resident", reply.ResidentID, "delivery", reply.DeliveryID, "action", action)
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")

@@ -23,14 +23,15 @@ import (
 	"github.com/outreach-dev/outreach/outreach/api"
 	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/campaign"
-	"github.com/outreach-dev/outreach/outreach/console"
 	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/console"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
 	"github.com/outreach-dev/outreach/outreach/email"
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/outreach/sms"
 	"github.com/outreach-dev/outreach/outreach/store"
+	"github.com/outreach-dev/outreach/outreach/survey"
 	"github.com/outreach-dev/outreach/outreach/unsubscribe"
 	"github.com/outreach-dev/outreach/outreach/webhook"
 	"github.com/outreach-dev/outreach/queue"
@@ -57,6 +58,9 @@ type Options struct {
 	// CampaignStatsEvery is how often the campaign progress metrics are
 	// read from the store (default 15s).
 	CampaignStatsEvery time.Duration
+	// SurveySweepEvery is how often open surveys past their expiry are
+	// expired (default 1m; tests).
+	SurveySweepEvery time.Duration
 	// APIMiddleware wraps the /v1/ routes (see api.Config.Middleware).
 	APIMiddleware func(http.Handler) http.Handler
 	// Hangup, when set, reloads the templates on every value it delivers
@@ -86,6 +90,9 @@ type Daemon struct {
 	Registry *prometheus.Registry
 	// Campaigns creates and steers campaigns (the HTTP API uses it too).
 	Campaigns *campaign.Service
+	// Surveys is the satisfaction loop (see survey.go).
+	Surveys     *survey.Service
+	surveySweep *survey.Sweeper
 	// Console is the web console under /console/ (dev mode signs its demo
 	// admin in with Console.LoginLink).
 	Console *console.Console
@@ -184,6 +191,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	if signer != nil {
 		dc.Unsubscribe = signer.Link
 	}
+	dc.Surveys = d.buildSurveys(cfg, consumer, opt)
 	if d.dispatcher, err = dispatch.New(dc); err != nil {
 		return nil, err
 	}
@@ -208,7 +216,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Logger:      d.logger.With("component", "http"),
 			Store:       st,
 			PhoneRegion: cfg.PhoneRegion,
-			Webhooks:    webhooks(cfg, st, m, signer),
+			Webhooks:    webhooks(cfg, st, m, signer, d.Surveys),
 			Campaigns:   d.Campaigns,
 			Middleware:  opt.APIMiddleware,
 			Auth:        apiAuth(ctx, cfg, st, d.logger),
@@ -321,11 +329,11 @@ func publicURL(cfg config.Config, path string) string {
 // webhooks are the endpoints that providers call, where configured: the
 // Twilio webhooks need the public URL (Twilio signs it) and SMS, the
 // unsubscribe links the public URL.
-func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer) *api.Webhooks {
+func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer, surveys api.SurveyReplies) *api.Webhooks {
 	if cfg.PublicURL == "" {
 		return nil
 	}
-	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer, OptOut: st.SetOptOut}
+	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer, OptOut: st.SetOptOut, Surveys: surveys}
 	if cfg.SMSEnabled() {
 		v := sms.NewValidator(cfg.TwilioAuthToken)
 		wh.Twilio = &v
@@ -364,6 +372,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	statsDone := make(chan struct{})
 	go func() { d.refreshCampaignStats(runCtx); close(statsDone) }()
 	retentionDone := d.runRetention(runCtx)
+	sweepDone := d.runSurveySweep(runCtx)
 
 	var err error
 	select {
@@ -380,6 +389,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	<-schedulerDone
 	<-statsDone
 	<-retentionDone
+	<-sweepDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

@@ -75,9 +75,13 @@ type Metrics struct {
 
 	// HTTP counts and times the /v1/ API's requests (see http.go).
 	HTTP *HTTPMetrics
+	// Estates count deliveries and replies by estate (see estates.go).
+	Estates *EstateMetrics
 
 	// Policy, lanes and campaigns (see policy.go).
 	PolicyMetrics
+	// The satisfaction loop (see survey.go).
+	SurveyMetrics
 }
 
 // New creates the metrics and registers them with reg.
@@ -182,6 +186,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 	)
 	m.PolicyMetrics = newPolicyMetrics(reg)
+	m.SurveyMetrics = newSurveyMetrics(reg)
 	m.Stages = newStageMetrics(reg)
 	m.SMTPPool = newPoolCollector()
 	poolWait := prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -193,6 +198,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.SMTPPool, poolWait)
 	m.Campaigns = newCampaignProgress(reg)
 	m.HTTP = newHTTPMetrics(reg)
+	m.Estates = newEstateMetrics(reg)
 	m.preinit()
 	return m
 }

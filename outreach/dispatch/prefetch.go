@@ -24,7 +24,7 @@ type item struct {
 type prefetched struct {
 	job outreach.Job // decoded (only set when decoding succeeded)
 	// lockTried: LockMany answered for this job; locked: it got the lock
-	// (holder e.ID), which process must release.
+	// (holder e.Holder()), which process must release.
 	lockTried, locked bool
 	// resident is the job's resident (nil: not looked up, or unknown: the
 	// worker's own lookup then gives the proper rejection).
@@ -59,7 +59,7 @@ func (d *Dispatcher) prefetch(ctx context.Context, entries []queue.Entry) []*pre
 		}
 		d.trace(ctx, metrics.StageDecode, start, nil, jobIDs(e, job))
 		pres[i] = &prefetched{job: job}
-		locks = append(locks, queue.JobLock{JobID: job.ID, Holder: e.ID})
+		locks = append(locks, queue.JobLock{JobID: job.ID, Holder: e.Holder()})
 		which = append(which, i)
 	}
 	if len(locks) == 0 {

@@ -54,7 +54,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched
 	job := pre.job
 	locked := pre.locked
 	if locked { // taken with the batch: released whichever way the job ends
-		defer d.unlock(ctx, job.ID, e.ID)
+		defer d.unlock(ctx, job.ID, e.Holder())
 	}
 	if e.Attempt == 0 {
 		d.metrics.JobsReceived.WithLabelValues(string(job.Kind)).Inc()
@@ -80,14 +80,14 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched
 	// at the same moment by two workers or daemons: only the lock holder
 	// goes on; the other looks again later, when the archive knows.
 	if !pre.lockTried {
-		ok, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL)
+		ok, err := d.q.Lock(ctx, job.ID, e.Holder(), d.cfg.LockTTL)
 		if err != nil {
 			log.Error("lock job failed; entry stays pending", "err", err)
 			return
 		}
 		if ok {
 			locked = true
-			defer d.unlock(ctx, job.ID, e.ID)
+			defer d.unlock(ctx, job.ID, e.Holder())
 		}
 	}
 	if !locked {
@@ -137,7 +137,7 @@ func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched
 			break
 		}
 		if time.Since(lockedAt) > d.cfg.LockTTL/3 { // a long audience job keeps its lock
-			if _, err := d.q.Lock(ctx, job.ID, e.ID, d.cfg.LockTTL); err == nil {
+			if _, err := d.q.Lock(ctx, job.ID, e.Holder(), d.cfg.LockTTL); err == nil {
 				lockedAt = time.Now()
 			}
 		}

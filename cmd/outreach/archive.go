@@ -17,6 +17,8 @@ const archiveUsage = `usage: outreach archive search [filters] [--limit N] [--af
        outreach archive note JOB "TEXT" [--resident ID] [--delivery ID]
        outreach archive export [--since T] [--until T] [filters] [--format csv|jsonl] [--bom] [-o FILE]
        outreach archive purge --older-than 180d [--batch N]
+       outreach archive backup FILE                  (a consistent copy while daemons write)
+       outreach archive restore FILE [--force]       (stop the daemons first)
        outreach archive replies [--resident ID] [--job ID] [--since T] [--limit N] [--json]
 filters: --job ID --delivery ID --resident ID --building B --unit U --kind K --channel C
          --status S --campaign C --since T --until T   (T: RFC 3339, a date, or 24h / 7d ago)`
@@ -39,6 +41,10 @@ func cmdArchive(ctx context.Context, e *env, args []string) int {
 		return cmdArchiveExport(ctx, e, args)
 	case "purge":
 		return cmdArchivePurge(ctx, e, args)
+	case "backup":
+		return cmdArchiveBackup(ctx, e, args)
+	case "restore":
+		return cmdArchiveRestore(ctx, e, args)
 	}
 	fmt.Fprintln(e.stderr, archiveUsage)
 	return 2

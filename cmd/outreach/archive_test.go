@@ -172,3 +172,27 @@ func TestArchivePurge(t *testing.T) {
 		}
 	}
 }
+
+func TestArchiveBackupRestore(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, outreach.Resident{ID: "r1", Name: "王秀英", Phone: "+12025550101"})
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if status, out, errOut := c.run("archive", "backup", backup); status != 0 || !strings.Contains(out, "backed up") {
+		t.Fatalf("backup = %d %s%s", status, out, errOut)
+	}
+	if status, _, errOut := c.run("archive", "backup", backup); status != 1 || !strings.Contains(errOut, "exists") {
+		t.Errorf("backup over a file = %d %q", status, errOut)
+	}
+	if status, _, errOut := c.run("archive", "restore", backup); status != 1 || !strings.Contains(errOut, "--force") {
+		t.Errorf("restore over the live database without --force = %d %q", status, errOut)
+	}
+	if status, out, errOut := c.run("archive", "restore", backup, "--force"); status != 0 || !strings.Contains(out, "restored") {
+		t.Errorf("restore --force = %d %s%s", status, out, errOut)
+	}
+	if r := c.resident("r1"); r.Name != "王秀英" {
+		t.Errorf("after restore r1 = %+v", r)
+	}
+	if status, _, _ := c.run("archive", "backup"); status != 2 {
+		t.Error("backup without FILE is not a usage error")
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -128,12 +129,19 @@ func freeAddr(addr string) string {
 // seedDemo adds demo residents and a few jobs with fixed ids: running dev
 // again sends nothing twice, which shows the job-id dedupe at work.
 func seedDemo(ctx context.Context, d *daemon.Daemon) error {
+	// Two estates, each speaking with its own voice: their residents get
+	// messages signed with the estate's name, phone and SMS signature.
+	for _, e := range demoEstates {
+		if err := d.Store.CreateEstate(ctx, e); err != nil && !errors.Is(err, outreach.ErrExists) {
+			return fmt.Errorf("seed demo estate %s: %w", e.ID, err)
+		}
+	}
 	residents := []outreach.Resident{
-		{ID: "r1001", Name: "王秀英", Phone: "+8613800138001", Email: "wang.xiuying@example.com", Locale: "zh-CN", Building: "1", Unit: "1201", Tags: []string{"elderly"}, Channels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}},
-		{ID: "r1002", Name: "李明", Email: "li.ming@example.com", Phone: "+8613900139002", Locale: "zh-CN", Building: "1", Unit: "802"},
-		{ID: "r1003", Name: "Emily Carter", Email: "emily.carter@example.com", Locale: "en", Building: "2", Unit: "305", Tags: []string{"new_resident"}},
-		{ID: "r1004", Name: "张伟", Phone: "+8613700137004", Locale: "zh-CN", Building: "2", Unit: "1502", Channels: []outreach.Channel{outreach.ChannelSMS}},
-		{ID: "r1005", Name: "David Chen", Email: "david.chen@example.com", Phone: "+8613600136005", Locale: "en", Building: "3", Unit: "101"},
+		{ID: "r1001", Estate: "sunshine", Name: "王秀英", Phone: "+8613800138001", Email: "wang.xiuying@example.com", Locale: "zh-CN", Building: "1", Unit: "1201", Tags: []string{"elderly"}, Channels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}},
+		{ID: "r1002", Estate: "sunshine", Name: "李明", Email: "li.ming@example.com", Phone: "+8613900139002", Locale: "zh-CN", Building: "1", Unit: "802"},
+		{ID: "r1003", Estate: "sunshine", Name: "Emily Carter", Email: "emily.carter@example.com", Locale: "en", Building: "2", Unit: "305", Tags: []string{"new_resident"}},
+		{ID: "r1004", Estate: "sunshine", Name: "张伟", Phone: "+8613700137004", Locale: "zh-CN", Building: "2", Unit: "1502", Channels: []outreach.Channel{outreach.ChannelSMS}},
+		{ID: "r1005", Estate: "harbour", Name: "David Chen", Email: "david.chen@example.com", Phone: "+8613600136005", Locale: "en", Building: "3", Unit: "101"},
 		// Staff are in the directory too: escalations go to them.
 		{ID: "s001", Name: "刘工", Email: "engineering@example.com", Locale: "zh-CN", Tags: []string{"staff"}},
 	}
@@ -161,6 +169,18 @@ func seedDemo(ctx context.Context, d *daemon.Daemon) error {
 		return fmt.Errorf("enqueue demo jobs: %w", err)
 	}
 	return nil
+}
+
+// demoEstates are the estates `outreach dev` seeds.
+var demoEstates = []outreach.Estate{
+	{ID: "sunshine", Name: "阳光花园", Company: "万科物业", ServicePhone: "0755-8888-8888",
+		OfficeHours: "每天 8:00-20:00", EmergencyPhone: "0755-8888-9999", Address: "深圳市南山区阳光路 1 号",
+		SMSSignature: "【阳光花园物业】", EmailFromName: "阳光花园物业服务中心", ReplyTo: "service@sunshine.example.com",
+		TimeZone: "Asia/Shanghai", Locale: "zh-CN"},
+	{ID: "harbour", Name: "Harbour View Residences", Company: "Harbour Property Services", ServicePhone: "+852 2345 6789",
+		OfficeHours: "Mon-Sat 9:00-18:00", EmergencyPhone: "+852 2345 6000", Address: "8 Harbour Road, Wan Chai",
+		SMSSignature: "【海景物业】", EmailFromName: "Harbour View Management Office", ReplyTo: "office@harbour.example.com",
+		TimeZone: "Asia/Hong_Kong", Locale: "en"},
 }
 
 // apiAuthNote says whether the API wants tokens, for dev's banner.

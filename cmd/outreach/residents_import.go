@@ -9,12 +9,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
+	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/resident"
 	"github.com/outreach-dev/outreach/outreach/store"
 )
 
-const importUsage = "usage: outreach residents import FILE [--encoding auto|utf-8|gb18030|gbk|utf-16] [--sheet NAME] [--region CN] [--dry-run]"
+const importUsage = "usage: outreach residents import FILE [--encoding auto|utf-8|gb18030|gbk|utf-16] [--sheet NAME] [--region CN] [--estate ID] [--dry-run]"
 
 // cmdResidentsImport is `outreach residents import FILE`: read a CSV or
 // XLSX file of residents, report its bad rows, upsert the good ones by id.
@@ -30,6 +32,7 @@ func cmdResidentsImport(ctx context.Context, e *env, args []string) int {
 	encoding := fs.String("encoding", "auto", "encoding of a CSV file: auto, utf-8, gb18030, gbk or utf-16")
 	sheet := fs.String("sheet", "", "worksheet of an XLSX file (default: the first visible one)")
 	dryRun := fs.Bool("dry-run", false, "check the file and report, without writing anything")
+	estate := fs.String("estate", "", "estate of the rows that name none (and of every row of a file without an estate column); default: the default estate")
 	path, status, ok := parseFileArg(fs, args)
 	if !ok {
 		return status
@@ -74,7 +77,30 @@ func cmdResidentsImport(ctx context.Context, e *env, args []string) int {
 		unit = unitRows
 	}
 	bar := newProgressBar(e.stderr, "reading "+filepath.Base(path), unit)
-	opt := resident.Options{DefaultRegion: *region, Encoding: enc, Sheet: *sheet, Progress: bar.Update}
+	// The estates that exist, so that a row naming another is reported by
+	// line (the store would refuse the whole file). A dry run leaves the
+	// database alone, so it checks only the form of estate ids; a store
+	// that cannot be opened is reported when the rows are written.
+	var (
+		st      outreach.Store
+		estates []string
+		openErr error
+	)
+	if !*dryRun {
+		if st, openErr = store.Open(ctx, cfg.DatabaseURL.Reveal()); openErr == nil {
+			defer st.Close()
+			if estates, err = estateIDs(ctx, st); err != nil {
+				fmt.Fprintf(e.stderr, "outreach residents import: %v\n", err)
+				return importNothing
+			}
+		}
+	}
+	if *estate != "" && estates != nil && !slices.Contains(estates, *estate) {
+		fmt.Fprintf(e.stderr, "outreach residents import: --estate: no estate %q (see `outreach estates list`)\n", *estate)
+		return importNothing
+	}
+	opt := resident.Options{DefaultRegion: *region, Encoding: enc, Sheet: *sheet, Progress: bar.Update,
+		DefaultEstate: *estate, Estates: estates}
 	if opt.DefaultRegion == "" {
 		opt.DefaultRegion = cfg.PhoneRegion
 	}
@@ -94,7 +120,11 @@ func cmdResidentsImport(ctx context.Context, e *env, args []string) int {
 	report.writeProblems(e.stderr)
 	if len(res.Residents) > 0 && !*dryRun {
 		bar.Status(fmt.Sprintf("writing %s residents", thousands(int64(len(res.Residents)))))
-		err := upsert(ctx, cfg.DatabaseURL.Reveal(), &report)
+		if st == nil {
+			err = openErr
+		} else {
+			err = upsert(ctx, st, &report)
+		}
 		bar.Done()
 		if err != nil {
 			// The summary then says the good rows were not written.
@@ -106,12 +136,7 @@ func cmdResidentsImport(ctx context.Context, e *env, args []string) int {
 }
 
 // upsert writes the good rows of the report in one transaction.
-func upsert(ctx context.Context, databaseURL string, report *importReport) error {
-	st, err := store.Open(ctx, databaseURL)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+func upsert(ctx context.Context, st outreach.Store, report *importReport) error {
 	n, err := st.UpsertResidents(ctx, report.res.Residents)
 	if err != nil {
 		return fmt.Errorf("write residents: %w", err)

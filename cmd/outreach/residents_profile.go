@@ -20,7 +20,7 @@ import (
 // residentsUsage is the usage of every `outreach residents` subcommand.
 const residentsUsage = `usage:
   outreach residents import [--region CN] FILE.csv
-  outreach residents list [--building B] [--unit U] [--locale L] [--tag T]... [--limit N] [--json]
+  outreach residents list [--estate E] [--building B] [--unit U] [--locale L] [--tag T]... [--limit N] [--json]
   outreach residents show ID [--json]
   outreach residents set ID field=value...
       fields: ` + resident.SetFields + `
@@ -99,6 +99,7 @@ func cmdResidentsList(ctx context.Context, e *env, args []string) int {
 		limit  = fs.Int("limit", 0, "most residents to print (0: all)")
 		asJSON = fs.Bool("json", false, "one JSON object per line")
 	)
+	fs.StringVar(&a.Estate, "estate", "", "only this estate (buildings and units are within it)")
 	fs.StringVar(&a.Building, "building", "", "only this building")
 	fs.StringVar(&a.Unit, "unit", "", "only this unit")
 	fs.StringVar(&a.Locale, "locale", "", "only this locale, e.g. en")
@@ -241,6 +242,9 @@ func cmdResidentsSet(ctx context.Context, e *env, args []string) int {
 	case errors.Is(err, outreach.ErrNotFound):
 		fmt.Fprintf(e.stderr, "outreach residents set: no resident %q (add residents with import or PUT /v1/residents/{id})\n", id)
 		return 1
+	case errors.Is(err, outreach.ErrUnknownEstate):
+		fmt.Fprintf(e.stderr, "outreach residents set: estate: no estate %q (see `outreach estates list`)\n", *p.Estate)
+		return 2
 	case errors.As(err, &pe):
 		for _, prob := range pe.Problems {
 			fmt.Fprintf(e.stderr, "outreach residents set: %s: %v\n", prob.Field, prob.Err)
@@ -290,6 +294,7 @@ func printResident(w io.Writer, r outreach.Resident, asJSON bool) error {
 	line("email", r.Email)
 	line("phone", r.Phone)
 	line("locale", r.Locale)
+	line("estate", r.EstateID())
 	line("building", r.Building)
 	line("unit", r.Unit)
 	line("time_zone", r.TimeZone)

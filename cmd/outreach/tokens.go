@@ -17,7 +17,7 @@ import (
 // create (the secret is printed once, only its hash is kept), list, revoke.
 func cmdTokens(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: outreach tokens create --name NAME --scopes enqueue,manage,read [--json]")
+		fmt.Fprintln(e.stderr, "usage: outreach tokens create --name NAME --scopes enqueue,manage,read [--estates A,B] [--json]")
 		fmt.Fprintln(e.stderr, "       outreach tokens list [--json]")
 		fmt.Fprintln(e.stderr, "       outreach tokens revoke NAME|ID")
 		return 2
@@ -38,6 +38,7 @@ func tokensCreate(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("tokens create", flag.ContinueOnError)
 	name := fs.String("name", "", "who the token is for, e.g. work-orders (unique)")
 	scopeList := fs.String("scopes", "", "comma-separated: enqueue (POST /v1/jobs), manage (residents, campaigns, previews), read (archive; reading residents and campaigns)")
+	estateList := fs.String("estates", "", "comma-separated estate ids: the token reaches only their residents, campaigns, archive and estates (others are 404); empty: every estate")
 	asJSON := fs.Bool("json", false, "print the token and its details as one JSON object")
 	if ok, status := e.parseFlags(fs, args); !ok {
 		return status
@@ -45,6 +46,11 @@ func tokensCreate(ctx context.Context, e *env, args []string) int {
 	scopes, err := outreach.ParseScopes(*scopeList)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach tokens create: --scopes: %v\n", err)
+		return 2
+	}
+	estates, err := outreach.ParseEstateIDs(*estateList)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "outreach tokens create: --estates: %v\n", err)
 		return 2
 	}
 	secret, tok, err := outreach.NewToken(*name, scopes)
@@ -57,6 +63,15 @@ func tokensCreate(ctx context.Context, e *env, args []string) int {
 		return status
 	}
 	defer st.Close()
+	for _, id := range estates {
+		if _, err := st.Estate(ctx, id); errors.Is(err, outreach.ErrNotFound) {
+			fmt.Fprintf(e.stderr, "outreach tokens create: --estates: unknown estate %q (see `outreach estates list`)\n", id)
+			return 2
+		} else if err != nil {
+			return e.fail("tokens create", err)
+		}
+	}
+	tok.Estates = estates
 	if err := st.CreateToken(ctx, tok); err != nil {
 		if errors.Is(err, outreach.ErrExists) {
 			return e.fail("tokens create", fmt.Errorf("a token named %q exists already (names stay taken after revocation)", tok.Name))
@@ -70,8 +85,8 @@ func tokensCreate(ctx context.Context, e *env, args []string) int {
 		}{secret, tok})
 	}
 	fmt.Fprintln(e.stdout, secret)
-	fmt.Fprintf(e.stderr, "created token %s (%s) with scopes %s; it is shown only now: keep it in the service's secret store\n",
-		tok.ID, tok.Name, joinScopes(tok.Scopes))
+	fmt.Fprintf(e.stderr, "created token %s (%s) with scopes %s for %s; it is shown only now: keep it in the service's secret store\n",
+		tok.ID, tok.Name, joinScopes(tok.Scopes), describeEstates(tok.Estates))
 	return 0
 }
 
@@ -99,9 +114,13 @@ func tokensList(ctx context.Context, e *env, args []string) int {
 		return 0
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tLAST USED\tREVOKED")
+	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tESTATES\tCREATED\tLAST USED\tREVOKED")
 	for _, t := range tokens {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, joinScopes(t.Scopes),
+		estates := "*"
+		if t.Limited() {
+			estates = strings.Join(t.Estates, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, joinScopes(t.Scopes), estates,
 			localTime(&t.CreatedAt), localTime(t.LastUsedAt), localTime(t.RevokedAt))
 	}
 	_ = tw.Flush()
@@ -136,6 +155,14 @@ func (e *env) printJSON(cmd string, v any) int {
 		return e.fail(cmd, err)
 	}
 	return 0
+}
+
+// describeEstates says which estates a token reaches.
+func describeEstates(estates []string) string {
+	if len(estates) == 0 {
+		return "every estate"
+	}
+	return "estates " + strings.Join(estates, ",")
 }
 
 func joinScopes(scopes []outreach.Scope) string {

@@ -79,3 +79,46 @@ func TestTokensCommand(t *testing.T) {
 		t.Error("list --json shows the hash")
 	}
 }
+
+// TestTokensLimitedToEstates: --estates stores the estates (which must
+// exist) and list shows them; a token without --estates reaches every
+// estate ("*").
+func TestTokensLimitedToEstates(t *testing.T) {
+	t.Parallel()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "outreach.db")
+	environ := map[string]string{"OUTREACH_DATABASE_URL": url}
+	st, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, id := range []string{"east", "west"} {
+		if err := st.CreateEstate(t.Context(), outreach.Estate{ID: id, Name: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, stdout, stderr := runTokens(t, environ, "create", "--name", "east-office", "--scopes", "manage,read", "--estates", "west, east,east")
+	if status != 0 || !strings.Contains(stderr, "estates east,west") {
+		t.Fatalf("create --estates = %d %q %q", status, stdout, stderr)
+	}
+	tok, err := st.TokenByHash(t.Context(), outreach.HashToken(strings.TrimSpace(stdout)))
+	if err != nil || strings.Join(tok.Estates, ",") != "east,west" {
+		t.Fatalf("stored %+v, %v; want estates east,west", tok, err)
+	}
+	for _, bad := range []string{"north", "East Side"} {
+		if status, _, stderr := runTokens(t, environ, "create", "--name", "n-"+strings.ReplaceAll(bad, " ", ""), "--scopes", "read", "--estates", bad); status != 2 || !strings.Contains(stderr, "--estates") {
+			t.Errorf("--estates %q = %d %q, want 2 naming --estates", bad, status, stderr)
+		}
+	}
+	if status, _, _ := runTokens(t, environ, "create", "--name", "hq", "--scopes", "read"); status != 0 {
+		t.Fatal("create hq failed")
+	}
+	status, stdout, _ = runTokens(t, environ, "list")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if status != 0 || len(lines) != 3 || !strings.Contains(lines[0], "ESTATES") || !strings.Contains(lines[1], "east,west") || !strings.Contains(lines[2], " * ") {
+		t.Errorf("list = %d\n%s\nwant east,west for east-office and * for hq", status, stdout)
+	}
+	if _, stdout, _ := runTokens(t, environ, "list", "--json"); !strings.Contains(stdout, `"estates":["east","west"]`) {
+		t.Errorf("list --json = %s, want the estates", stdout)
+	}
+}

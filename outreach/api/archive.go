@@ -24,8 +24,8 @@ const (
 // archiveRoutes are the archive over HTTP, as `outreach archive search`,
 // `replies`, `show`, `note` and `export` offer it:
 //
-//	GET  /v1/archive/deliveries?job=&delivery=&resident=&building=&unit=&kind=&channel=&status=&campaign=&since=&until=&limit=&after=
-//	GET  /v1/archive/replies?job=&resident=&channel=&since=&until=&limit=
+//	GET  /v1/archive/deliveries?job=&delivery=&resident=&estate=&building=&unit=&kind=&channel=&status=&campaign=&since=&until=&limit=&after=
+//	GET  /v1/archive/replies?job=&resident=&estate=&channel=&since=&until=&limit=
 //	GET  /v1/archive/jobs/{job}?resident=&delivery=        (history, archive_jobs.go)
 //	POST /v1/archive/jobs/{job}/note                        (scope manage)
 //	GET  /v1/archive/export?format=csv|jsonl&bom=1&...      (archive_jobs.go)
@@ -36,6 +36,10 @@ const (
 // the cursor of the next page (the `after` parameter; the same cursor as
 // `archive search --after`). Reading is read's alone; the note, staff's
 // follow-up action, is manage's.
+//
+// A token limited to estates (access.go) finds only the records of its
+// estates (Filter.Estates): another estate's deliveries and replies are
+// left out of searches and exports, and its jobs are not found.
 func archiveRoutes(st outreach.Store, logger *slog.Logger) []Route {
 	h := archiveHandler{store: st, logger: logger}
 	return []Route{
@@ -54,11 +58,11 @@ type archiveHandler struct {
 
 // The query parameters of the archive routes (see archiveFilter).
 var (
-	deliveryParams = []string{"job", "delivery", "resident", "building", "unit", "kind", "channel", "status", "campaign", "since", "until", "limit", "after"}
-	replyParams    = []string{"job", "resident", "channel", "since", "until", "limit"}
+	deliveryParams = []string{"job", "delivery", "resident", "estate", "building", "unit", "kind", "channel", "status", "campaign", "since", "until", "limit", "after"}
+	replyParams    = []string{"job", "resident", "estate", "channel", "since", "until", "limit"}
 	// exportParams are the filters of an export (format and bom aside,
 	// which export reads itself): a search's, without paging.
-	exportParams = []string{"job", "delivery", "resident", "building", "unit", "kind", "channel", "status", "campaign", "since", "until"}
+	exportParams = []string{"job", "delivery", "resident", "estate", "building", "unit", "kind", "channel", "status", "campaign", "since", "until"}
 	// historyParams narrow a job's history to a resident or a delivery.
 	historyParams = []string{"resident", "delivery"}
 )
@@ -69,6 +73,7 @@ func (h archiveHandler) deliveries(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	f.Estates = limitOf(r)
 	// One more than the page tells whether there is a next page, so that
 	// next is absent on the last one (NextCursor, which the CLI uses,
 	// cannot tell a full last page from a full page with more after it).
@@ -104,6 +109,7 @@ func (h archiveHandler) replies(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	f.Estates = limitOf(r)
 	rs, err := h.store.Replies(r.Context(), f)
 	if err != nil {
 		h.internal(w, r, err)
@@ -152,6 +158,8 @@ func archiveFilter(q url.Values, allowed []string, now time.Time) (outreach.Filt
 			f.DeliveryID = v
 		case "resident":
 			f.ResidentID = v
+		case "estate":
+			f.Estate = v
 		case "building":
 			f.Building = v
 		case "unit":

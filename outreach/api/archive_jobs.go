@@ -142,7 +142,8 @@ func (req noteRequest) validate() *apiError {
 }
 
 // jobFilter is the filter of a /v1/archive/jobs/{job} route: the job of
-// the path, and the query parameters allowed (see archiveFilter).
+// the path, and the query parameters allowed (see archiveFilter), within
+// the estates of the request's token.
 func jobFilter(r *http.Request, allowed []string) (outreach.Filter, *apiError) {
 	job := r.PathValue("job")
 	if !utf8.ValidString(job) || strings.IndexByte(job, 0) >= 0 || len(job) > 200 {
@@ -150,6 +151,7 @@ func jobFilter(r *http.Request, allowed []string) (outreach.Filter, *apiError) {
 	}
 	f, apiErr := archiveFilter(r.URL.Query(), allowed, time.Now())
 	f.JobID = job
+	f.Estates = limitOf(r)
 	return f, apiErr
 }
 
@@ -173,6 +175,7 @@ func (h archiveHandler) export(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	f.Estates = limitOf(r)
 	ext, ctype := "csv", "text/csv; charset=utf-8"
 	if opt.Format == archive.JSONL {
 		ext, ctype = "jsonl", "application/x-ndjson"
@@ -180,6 +183,10 @@ func (h archiveHandler) export(w http.ResponseWriter, r *http.Request) {
 	name := fmt.Sprintf("outreach-archive-%s.%s", time.Now().UTC().Format("20060102T150405Z"), ext)
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	// An export of a large archive takes longer than the server's write
+	// timeout, which guards every other route; this one streams, and a
+	// client that stops reading is cut off by its context.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	cw := &countingWriter{w: w}
 	n, err := archive.Export(r.Context(), cw, h.store, f, opt)
 	switch {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -33,6 +34,12 @@ type Campaigns interface {
 // {"error": "..."} with 400 (a bad request, naming the field when it can),
 // 404 (no such campaign), 409 (the campaign's state does not allow it),
 // 413, 415 or 500.
+//
+// A campaign belongs to the estate of its audience. A token limited to
+// estates (access.go) sees only campaigns whose audience is within one of
+// its estates (one to every estate is nobody's in particular: only
+// unlimited tokens see it); the others are not found (404). Its new
+// campaigns' audiences are pinned to its estate as jobs' are (pinAudience).
 func campaignRoutes(cs Campaigns, logger *slog.Logger) []Route {
 	h := campaignHandler{cs: cs, logger: logger}
 	return []Route{
@@ -69,6 +76,10 @@ func (h campaignHandler) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	if apiErr := pinAudience(r, &req.Audience, "audience.estate"); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	c, err := h.cs.Create(r.Context(), outreach.Campaign{
 		Name: req.Name, Kind: req.Kind, Template: req.Template, Audience: req.Audience,
 		Channels: req.Channels, Data: req.Data, Priority: req.Priority, Schedule: req.Schedule,
@@ -81,20 +92,40 @@ func (h campaignHandler) create(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, c)
 }
 
+// list serves GET /v1/campaigns?estate=: every campaign the token sees,
+// or those of one estate.
 func (h campaignHandler) list(w http.ResponseWriter, r *http.Request) {
+	estate := ""
+	for name, vs := range r.URL.Query() {
+		if name != "estate" {
+			writeError(w, errorf(http.StatusBadRequest, name, "%s: unknown parameter (want estate)", name))
+			return
+		}
+		if len(vs) > 1 {
+			writeError(w, errorf(http.StatusBadRequest, name, "%s: given %d times; give it once", name, len(vs)))
+			return
+		}
+		estate = vs[0]
+	}
 	cs, err := h.cs.List(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if cs == nil {
-		cs = []outreach.Campaign{}
+	out := []outreach.Campaign{}
+	for _, c := range cs {
+		if seesAudience(r, c.Audience) && (estate == "" || c.Audience.Estate == estate) {
+			out = append(out, c)
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"campaigns": cs})
+	writeJSON(w, http.StatusOK, map[string]any{"campaigns": out})
 }
 
 func (h campaignHandler) show(w http.ResponseWriter, r *http.Request) {
 	v, err := h.cs.Show(r.Context(), r.PathValue("id"))
+	if err == nil && !seesAudience(r, v.Audience) {
+		err = errHiddenCampaign
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -104,6 +135,18 @@ func (h campaignHandler) show(w http.ResponseWriter, r *http.Request) {
 
 func (h campaignHandler) change(op func(context.Context, string) (outreach.Campaign, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if tokenOf(r).Limited() {
+			// The campaign's audience does not change, so a check first
+			// is as good as one in the same transaction.
+			v, err := h.cs.Show(r.Context(), r.PathValue("id"))
+			if err == nil && !seesAudience(r, v.Audience) {
+				err = errHiddenCampaign
+			}
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
 		c, err := op(r.Context(), r.PathValue("id"))
 		if err != nil {
 			h.fail(w, r, err)
@@ -113,9 +156,19 @@ func (h campaignHandler) change(op func(context.Context, string) (outreach.Campa
 	}
 }
 
+// errHiddenCampaign is the error of a campaign of an estate the request's
+// token does not see: not found.
+var errHiddenCampaign = fmt.Errorf("campaign of another estate: %w", outreach.ErrNotFound)
+
 // fail answers with the status err calls for. The text of a client's
-// error goes back to it; an internal one is logged and not shown.
+// error goes back to it; an internal one is logged and not shown. Not
+// found is always the same words, so that a campaign of another estate
+// reads as one that does not exist.
 func (h campaignHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, outreach.ErrNotFound) {
+		writeError(w, errorf(http.StatusNotFound, "", "campaign %q not found", r.PathValue("id")))
+		return
+	}
 	status := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, campaign.ErrInvalid):

@@ -29,13 +29,21 @@ type JobQueue interface {
 // first request's entry and adds nothing; the same id with a different
 // job is 422 (the IETF Idempotency-Key draft's answer to a reused key).
 // Either way the daemon never sends a job id twice.
+//
+// A token limited to estates (access.go) enqueues only for its estates: a
+// resident_id or an inline resident of another estate (or unknown), or an
+// audience of another estate, is 404 and nothing is enqueued. An audience
+// or inline resident without an estate is pinned to the token's estate
+// when it has one; with several it must name one (400).
 func jobRoutes(cfg Config) []Route {
-	h := jobHandler{q: cfg.Jobs, logger: cfg.Logger}
+	h := jobHandler{q: cfg.Jobs, store: cfg.Store, logger: cfg.Logger}
 	return []Route{{"POST /v1/jobs", scopesEnqueue, http.HandlerFunc(h.enqueue)}}
 }
 
 type jobHandler struct {
-	q      JobQueue
+	q JobQueue
+	// store finds the estates of residents for limited tokens.
+	store  outreach.Store
 	logger *slog.Logger
 }
 
@@ -60,6 +68,10 @@ func (h jobHandler) enqueue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	if apiErr := h.within(r, &job); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	res, err := h.q.EnqueueOnce(r.Context(), job)
 	switch {
 	case errors.Is(err, queue.ErrIdempotencyConflict):
@@ -75,6 +87,39 @@ func (h jobHandler) enqueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, enqueued{ID: job.ID, StreamID: res.StreamID, Repeat: res.Repeat})
+}
+
+// within keeps a job posted with a limited token within its estates (see
+// jobRoutes), pinning the estate of its audience or inline resident.
+func (h jobHandler) within(r *http.Request, job *outreach.Job) *apiError {
+	if !tokenOf(r).Limited() {
+		return nil
+	}
+	if job.Audience != nil {
+		return pinAudience(r, job.Audience, "audience.estate")
+	}
+	id, field := job.ResidentID, "resident_id"
+	if job.Resident != nil {
+		if apiErr := pinResident(r, job.Resident, "resident.estate"); apiErr != nil {
+			return apiErr
+		}
+		id, field = job.Resident.ID, "resident.id"
+	}
+	if h.store == nil {
+		h.logger.Error("enqueue job over HTTP: a token limited to estates needs the resident directory to check them", "job_id", job.ID)
+		return errorf(http.StatusInternalServerError, "", "internal error; see the daemon's log")
+	}
+	res, err := h.store.Resident(r.Context(), id)
+	switch {
+	case errors.Is(err, outreach.ErrNotFound) && job.Resident != nil:
+		return nil // a new resident, in the token's estate
+	case errors.Is(err, outreach.ErrNotFound), err == nil && !sees(r, res.EstateID()):
+		return errorf(http.StatusNotFound, field, "resident %q not found", id)
+	case err != nil:
+		h.logger.Error("enqueue job over HTTP: look up the resident", "job_id", job.ID, "err", err)
+		return errorf(http.StatusServiceUnavailable, "", "the resident directory is not available; retry with the same Idempotency-Key")
+	}
+	return nil
 }
 
 // maxJobID is the longest job id (outreach.Job.Validate's limit).

@@ -203,6 +203,23 @@ func TestOpenAPIValidatesExchanges(t *testing.T) {
 		{true, "GET", "/v1/archive/export?format=csv&bom=1&since=24h", read, "", nil, 200},
 		{false, "GET", "/v1/archive/export?format=xlsx", read, "", nil, 400},
 		{false, "GET", "/v1/archive/export", "", "", nil, 401},
+		{true, "POST", "/v1/estates", all, sunshine, nil, 201},
+		{true, "POST", "/v1/estates", all, sunshine, nil, 409},
+		{true, "POST", "/v1/estates", all, `{"id":"bad","name":"Bad","sms_signature":"阳光花园"}`, nil, 400},
+		{true, "GET", "/v1/estates", read, "", nil, 200},
+		{true, "GET", "/v1/estates/sunshine", read, "", nil, 200},
+		{true, "GET", "/v1/estates/nowhere", read, "", nil, 404},
+		{true, "PATCH", "/v1/estates/sunshine", all, `{"office_hours":"8:00-18:00"}`, nil, 200},
+		{true, "PATCH", "/v1/estates/sunshine", all, `{"time_zone":"Mars/Olympus"}`, nil, 400},
+		{true, "PUT", "/v1/residents/r2002", all, `{"name":"赵敏","estate":"sunshine","phone":"+8613800138023"}`, nil, 201},
+		{true, "GET", "/v1/residents?estate=sunshine", read, "", nil, 200},
+		{true, "DELETE", "/v1/estates/sunshine", all, "", nil, 409},
+		{true, "PATCH", "/v1/residents/r2002", all, `{"estate":""}`, nil, 200},
+		{true, "DELETE", "/v1/estates/sunshine", all, "", nil, 204},
+		{true, "DELETE", "/v1/estates/sunshine", all, "", nil, 404},
+		{true, "GET", "/v1/archive/deliveries?estate=default", read, "", nil, 200},
+		{true, "GET", "/v1/archive/replies?estate=default", read, "", nil, 200},
+		{true, "GET", "/v1/archive/export?estate=default", read, "", nil, 200},
 	}
 	for _, s := range steps {
 		if r := c.exchange(env, s.valid, s.method, s.path, s.tok, s.body, s.headers...); r.status != s.want {

@@ -56,6 +56,9 @@ func (h previewHandler) preview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := h.cfg.Store.Resident(r.Context(), req.ResidentID)
+	if err == nil && !sees(r, res.EstateID()) {
+		err = errHidden // another estate's resident is not found
+	}
 	if errors.Is(err, outreach.ErrNotFound) {
 		writeError(w, errorf(http.StatusNotFound, "resident_id", "resident %q not found", req.ResidentID))
 		return

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -24,7 +25,7 @@ const (
 // residents serves the resident directory, so that other services can keep
 // the profiles they own in sync:
 //
-//	GET    /v1/residents?building=&unit=&locale=&tag=&after=&limit=  a page, ordered by id
+//	GET    /v1/residents?estate=&building=&unit=&locale=&tag=&after=&limit=  a page, ordered by id
 //	GET    /v1/residents/{id}                                          one resident
 //	PUT    /v1/residents/{id}                                          create or replace
 //	PATCH  /v1/residents/{id}                                          change some fields
@@ -33,6 +34,12 @@ const (
 //
 // Profiles are validated like an import row (resident.Check); a bad one is
 // a 400 whose JSON names the field. See docs/residents.md for the details.
+//
+// A resident belongs to an estate ("estate", the default estate when
+// empty). To a token limited to estates (access.go) a resident of another
+// estate does not exist: 404 on every route, left out of lists; a
+// resident it writes without an estate is put in its estate when it has
+// one, and must name one when it has several.
 type residents struct {
 	store  outreach.Store
 	region string
@@ -63,6 +70,7 @@ func (h residents) list(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	f.Estates = limitOf(r)
 	limit := f.Limit
 	f.Limit++ // one more tells whether there is a next page
 	rs, err := h.store.ListResidents(r.Context(), f)
@@ -100,6 +108,8 @@ func listFilter(q url.Values) (outreach.ResidentFilter, *apiError) {
 		}
 		v := vs[0]
 		switch name {
+		case "estate":
+			f.Audience.Estate = v
 		case "building":
 			f.Audience.Building = v
 		case "unit":
@@ -115,19 +125,36 @@ func listFilter(q url.Values) (outreach.ResidentFilter, *apiError) {
 			}
 			f.Limit = n
 		default:
-			return f, errorf(http.StatusBadRequest, name, "%s: unknown parameter (want building, unit, locale, tag, after, limit)", name)
+			return f, errorf(http.StatusBadRequest, name, "%s: unknown parameter (want estate, building, unit, locale, tag, after, limit)", name)
 		}
 	}
 	return f, nil
 }
 
 func (h residents) get(w http.ResponseWriter, r *http.Request) {
-	res, err := h.store.Resident(r.Context(), r.PathValue("id"))
+	res, err := h.visible(r, r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// errHidden is the error of a resident of an estate the request's token
+// does not see; it answers as ErrNotFound does.
+var errHidden = fmt.Errorf("resident of another estate: %w", outreach.ErrNotFound)
+
+// visible returns the resident id if the request's token sees its estate;
+// otherwise, like an unknown id, an error that wraps ErrNotFound.
+func (h residents) visible(r *http.Request, id string) (outreach.Resident, error) {
+	res, err := h.store.Resident(r.Context(), id)
+	if err != nil {
+		return res, err
+	}
+	if !sees(r, res.EstateID()) {
+		return outreach.Resident{}, errHidden
+	}
+	return res, nil
 }
 
 // put creates or replaces the resident: 201 when it is new, 200 when it
@@ -147,6 +174,20 @@ func (h residents) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.ID, in.UpdatedAt = id, time.Time{}
+	if e := pinResident(r, &in, "estate"); e != nil {
+		writeError(w, e)
+		return
+	}
+	if tokenOf(r).Limited() {
+		// A resident of another estate keeps its id to itself (404, not a
+		// replacement). Checked before the upsert: only a concurrent
+		// creation of the same id elsewhere slips between the two.
+		_, err := h.visible(r, id)
+		if errors.Is(err, errHidden) || (err != nil && !errors.Is(err, outreach.ErrNotFound)) {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	checked, err := resident.Check(in, h.region)
 	if err != nil {
 		h.fail(w, r, err)
@@ -154,7 +195,7 @@ func (h residents) put(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := h.store.UpsertResidents(r.Context(), []outreach.Resident{checked})
 	if err != nil {
-		h.internal(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
 	status := http.StatusOK
@@ -177,14 +218,26 @@ func (h residents) patch(w http.ResponseWriter, r *http.Request) {
 		h.get(w, r)
 		return
 	}
+	var pinErr *apiError
 	res, err := h.store.UpdateResident(r.Context(), id, func(res *outreach.Resident) error {
-		checked, err := resident.Check(p.Apply(*res), h.region)
+		if !sees(r, res.EstateID()) {
+			return errHidden
+		}
+		changed := p.Apply(*res)
+		if pinErr = pinResident(r, &changed, "estate"); pinErr != nil {
+			return pinErr
+		}
+		checked, err := resident.Check(changed, h.region)
 		if err != nil {
 			return err
 		}
 		*res = checked
 		return nil
 	})
+	if pinErr != nil {
+		writeError(w, pinErr)
+		return
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -202,6 +255,15 @@ func (h residents) optOut(out bool) http.HandlerFunc {
 			writeError(w, errorf(http.StatusBadRequest, "name", "%v", err))
 			return
 		}
+		if tokenOf(r).Limited() {
+			// SetOptOut is one statement, without a read to check the
+			// estate in; the check comes first (moving a resident to
+			// another estate between the two takes an unlimited token).
+			if _, err := h.visible(r, r.PathValue("id")); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
 		if err := h.store.SetOptOut(r.Context(), r.PathValue("id"), c, k, out); err != nil {
 			h.fail(w, r, err)
 			return
@@ -212,7 +274,7 @@ func (h residents) optOut(out bool) http.HandlerFunc {
 
 // respond answers with the resident as stored now.
 func (h residents) respond(w http.ResponseWriter, r *http.Request, status int, id string) {
-	res, err := h.store.Resident(r.Context(), id)
+	res, err := h.visible(r, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -220,9 +282,14 @@ func (h residents) respond(w http.ResponseWriter, r *http.Request, status int, i
 	writeJSON(w, status, res)
 }
 
-// fail answers an error: 404 for an unknown resident, 400 for an invalid
-// profile, 500 for anything else.
+// fail answers an error: 404 for an unknown resident (or one the token
+// does not see), 400 for an invalid profile or an unknown estate, 500 for
+// anything else.
 func (h residents) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, outreach.ErrUnknownEstate) {
+		writeError(w, errorf(http.StatusBadRequest, "estate", "estate: unknown estate (create it first: POST /v1/estates or `outreach estates add`)"))
+		return
+	}
 	if errors.Is(err, outreach.ErrNotFound) {
 		writeError(w, errorf(http.StatusNotFound, "", "resident %q not found", r.PathValue("id")))
 		return

@@ -67,9 +67,14 @@ type Config struct {
 
 	// APIAuth requires bearer tokens on the /v1/ API (OUTREACH_API_AUTH).
 	APIAuth bool
+	// TLS is OUTREACH_TLS_CERT and OUTREACH_TLS_KEY.
+	TLS TLS
 	// RetainContent is OUTREACH_RETAIN_CONTENT: how long the rendered
 	// content of deliveries is kept; 0 keeps it forever.
 	RetainContent time.Duration
+	// DefaultEstate is OUTREACH_COMPANY_NAME, OUTREACH_SERVICE_PHONE and
+	// OUTREACH_SMS_SIGNATURE: the default estate's identity.
+	DefaultEstate DefaultEstate
 }
 
 // MaxShards bounds OUTREACH_SHARDS (and so the shard metrics' series).
@@ -79,7 +84,7 @@ const MaxShards = 256
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.
-var Vars = slices.Concat(baseVars, policyVars, apiVars, archiveVars)
+var Vars = slices.Concat(baseVars, estateVars, policyVars, apiVars, archiveVars)
 
 var baseVars = []Var{
 	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream: redis://127.0.0.1:6379/0, a cluster redis://a:7000,b:7001,c:7002 (or any one node of it), or redis+sentinel://s1:26379,s2:26379/<primary> (docs/cluster.md)"},
@@ -188,7 +193,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Policy = loadPolicy(get, &errs)
 	c.APIAuth = loadAPIAuth(get, &errs)
+	c.TLS = loadTLS(get, &errs)
 	c.RetainContent = loadArchive(get, &errs)
+	c.DefaultEstate = loadEstate(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

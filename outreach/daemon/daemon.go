@@ -108,6 +108,9 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	d.Store = st
 	d.cleanups = append(d.cleanups, st.Close)
+	if err := d.applyDefaultEstate(ctx, cfg.DefaultEstate); err != nil {
+		return nil, err
+	}
 
 	if d.templates, err = templates.NewLive(templateSource(cfg)); err != nil {
 		return nil, fmt.Errorf("load templates (OUTREACH_TEMPLATES_DIR, OUTREACH_LOCALE_FALLBACK): %w", err)
@@ -204,6 +207,16 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever
+		WriteTimeout:      60 * time.Second, // nor can one that does not read the answer (exports stream past it)
+		IdleTimeout:       120 * time.Second,
+		// net/http's own complaints (TLS handshakes, panics) go to our log,
+		// not as bare lines on stderr.
+		ErrorLog: slog.NewLogLogger(d.logger.With("component", "http").Handler(), slog.LevelWarn),
+	}
+	if cfg.TLS.Enabled() {
+		if d.http.TLSConfig, err = tlsConfig(cfg.TLS, d.logger); err != nil {
+			return nil, err
+		}
 	}
 	if d.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen on OUTREACH_HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
@@ -319,7 +332,7 @@ func (d *Daemon) Addr() string { return d.listener.Addr().String() }
 func (d *Daemon) Run(ctx context.Context) error {
 	httpErr := make(chan error, 1)
 	go func() {
-		if err := d.http.Serve(d.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := d.serveHTTP(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			httpErr <- err
 		}
 		close(httpErr)

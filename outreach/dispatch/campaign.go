@@ -4,39 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
-	"github.com/outreach-dev/outreach/queue"
 )
 
 // campaignGate is the stage that honours a campaign's state for the jobs
 // it already put on the stream: a paused campaign's job is held until the
-// campaign is resumed (stop is true: the entry is settled), a cancelled
-// one's deliveries are suppressed (state says so, for the policy stage).
-// A job whose "campaign" names no stored campaign (another service's label)
-// passes. When the store cannot answer, the job is retried later.
-func (d *Dispatcher) campaignGate(ctx context.Context, e queue.Entry, job outreach.Job, log *slog.Logger) (state outreach.CampaignState, stop bool) {
+// campaign is resumed (the attempt is settled), a cancelled one's
+// deliveries are suppressed (the attempt's campaign says so, for the
+// policy stage). A job whose "campaign" names no stored campaign (another
+// service's label) passes. When the store cannot answer, the job is
+// retried later.
+func (d *Dispatcher) campaignGate(ctx context.Context, a *attempt) error {
+	job := a.job
 	if job.Campaign == "" {
-		return "", false
+		return nil
 	}
 	state, err := d.states.get(ctx, job.Campaign)
 	if err != nil {
-		d.retry(ctx, e, job, "store", fmt.Errorf("look up campaign: %w", err))
-		return "", true
+		return inStore(fmt.Errorf("look up campaign: %w", err))
 	}
+	a.campaign = state
 	if state != outreach.CampaignPaused {
-		return state, false
+		return nil
 	}
-	if err := d.q.Hold(ctx, withJob(e, job), job.Campaign); err != nil {
-		log.Error("hold job of paused campaign failed; entry stays pending", "campaign", job.Campaign, "err", err)
-		return state, true
+	if err := d.q.Hold(ctx, withJob(a.e, job), job.Campaign); err != nil {
+		return pending("hold job of paused campaign failed; entry stays pending", fmt.Errorf("campaign %s: %w", job.Campaign, err))
 	}
 	d.metrics.CampaignJobsHeld.Inc()
-	log.Info("campaign paused; job held until it is resumed", "campaign", job.Campaign)
-	return state, true
+	a.log.Info("campaign paused; job held until it is resumed", "campaign", job.Campaign)
+	a.verdict = verdict{kind: settled}
+	return nil
 }
 
 // campaignStates caches campaigns' states for a short time, so that a

@@ -2,12 +2,8 @@ package dispatch
 
 import (
 	"context"
-	"errors"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -130,63 +126,6 @@ type recordFunc struct {
 }
 
 func (f recordFunc) Record(ctx context.Context, ds []outreach.Delivery) error { return f.fn(ctx, ds) }
-
-// TestRecorderGroupsConcurrentWrites: deliveries handed over while a write
-// is in progress go out together in the next write.
-func TestRecorderGroupsConcurrentWrites(t *testing.T) {
-	t.Parallel()
-	var mu sync.Mutex
-	var batches []int
-	release := make(chan struct{})
-	first := true
-	store := recordFunc{fn: func(_ context.Context, ds []outreach.Delivery) error {
-		mu.Lock()
-		batches = append(batches, len(ds))
-		wait := first
-		first = false
-		mu.Unlock()
-		if wait {
-			<-release // hold the first write until the others have queued
-		}
-		return nil
-	}}
-	r := newRecorder(store, slog.New(slog.NewTextHandler(io.Discard, nil)), 100)
-	go r.run()
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = r.Record(t.Context(), outreach.Delivery{ID: "first"}) })
-	for len(r.in) > 0 || func() bool { mu.Lock(); defer mu.Unlock(); return len(batches) == 0 }() {
-		time.Sleep(time.Millisecond)
-	}
-	for i := range 10 {
-		wg.Go(func() { _ = r.Record(t.Context(), outreach.Delivery{ID: string(rune('a' + i))}) })
-	}
-	for len(r.in) < 10 {
-		time.Sleep(time.Millisecond)
-	}
-	close(release)
-	wg.Wait()
-	r.close()
-	if len(batches) != 2 || batches[0] != 1 || batches[1] != 10 {
-		t.Errorf("write batches = %v, want [1 10]", batches)
-	}
-}
-
-func TestRecorderReportsFailure(t *testing.T) {
-	t.Parallel()
-	boom := errors.New("disk full")
-	calls := 0
-	r := newRecorder(recordFunc{fn: func(context.Context, []outreach.Delivery) error { calls++; return boom }},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), 10)
-	go r.run()
-	err := r.Record(t.Context(), outreach.Delivery{ID: "x"})
-	r.close()
-	if !errors.Is(err, boom) {
-		t.Errorf("Record = %v, want it to wrap %v", err, boom)
-	}
-	if calls < 2 {
-		t.Errorf("store called %d times, want retries", calls)
-	}
-}
 
 // TestUrgentFirst: a worker takes a waiting urgent item before the queued
 // ones, and stops once both channels are closed and drained.

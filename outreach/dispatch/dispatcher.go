@@ -1,7 +1,10 @@
 // Package dispatch is the pipeline of the daemon: it reads jobs from the
-// stream and takes each through decode, dedupe, audience, route, render,
-// send, record and ack. Each stage is a small function of its own (see
-// process.go); this file holds the loops that feed them.
+// stream and takes each through a list of stages over one value per
+// attempt (see attempt.go): decode, defer until send_at, campaign gate,
+// lock, audience, dedupe, per resident (route, policy, render, send),
+// record, schedule what waits, and settle (ack, retry or dead-letter).
+// Each stage is a small function of its own (stages.go, resident.go);
+// this file holds the loops that feed them.
 //
 // Delivery semantics: an entry is acked only after its outcome is committed
 // to the archive, so a crash leaves it pending and another daemon (or this
@@ -150,9 +153,9 @@ type Dispatcher struct {
 	senders  map[outreach.Channel]outreach.Sender
 	metrics  *metrics.Metrics
 	logger   *slog.Logger
-	recorder *recorder
-	acker    *acker
-	unlocker *unlocker
+	recorder *batcher[outreach.Delivery]
+	acker    *batcher[queue.Ref]
+	unlocker *batcher[queue.JobLock]
 	states   *campaignStates
 	// inFlight holds the entries (queue.Ref) handed to the workers and not
 	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
@@ -186,17 +189,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.q.EnsureGroup(ctx); err != nil {
 		return fmt.Errorf("create consumer group: %w", err)
 	}
-	d.recorder = newRecorder(d.store, d.logger, 500)
-	d.acker = newAcker(d.q.AckRefs, d.logger, 500)
-	d.acker.observe = d.traceAcks
-	d.unlocker = newUnlocker(d.q.UnlockMany, d.logger, 500)
-	go d.recorder.run()
-	go d.acker.run()
-	go d.unlocker.run()
-
-	// Workers keep going after ctx is cancelled, until the grace period ends.
+	// Workers and batchers keep going after ctx is cancelled, until the
+	// grace period ends.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
+	d.startBatchers(workCtx)
 
 	work := make(chan item, d.cfg.Workers)
 	urgent := make(chan item) // unbuffered: an urgent entry waits for a free worker, not behind bulk ones
@@ -220,6 +217,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	d.logger.Info("stopping: no more reads, finishing jobs in flight")
+	graceOver := time.AfterFunc(d.cfg.ShutdownGrace, stopWork) // the grace period starts now
+	defer graceOver.Stop()
 	feeders.Wait()
 	close(work)
 	close(urgent)
@@ -228,16 +227,29 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	go func() { workers.Wait(); close(finished) }()
 	select {
 	case <-finished:
-	case <-time.After(d.cfg.ShutdownGrace):
+	case <-workCtx.Done():
 		d.logger.Warn("shutdown grace period over; unfinished jobs stay pending and will be claimed", "grace", d.cfg.ShutdownGrace)
-		stopWork()
 		<-finished
 	}
+	d.stopBatchers()
+	d.logger.Info("stopped")
+	return nil
+}
+
+// startBatchers starts the archive writer, the acker and the unlocker;
+// life bounds their work (see batcher).
+func (d *Dispatcher) startBatchers(life context.Context) {
+	d.recorder = newRecorder(life, d.store, d.logger, 500).start()
+	d.acker = newAcker(life, d.q.AckRefs, d.logger, 500, d.traceAcks).start()
+	d.unlocker = newUnlocker(life, d.q.UnlockMany, d.logger, 500).start()
+}
+
+// stopBatchers flushes what the batchers hold (within their life) and
+// stops them.
+func (d *Dispatcher) stopBatchers() {
 	d.recorder.close()
 	d.acker.close()
 	d.unlocker.close()
-	d.logger.Info("stopped")
-	return nil
 }
 
 // readLoop reads every lane, in priority order, and hands the entries to

@@ -77,6 +77,29 @@ func noticeJob(priority outreach.Priority) outreach.Job {
 		Data: map[string]any{"title": "Lift fault", "area": "Building 3", "start": "2026-12-02 09:00", "end": "2026-12-02 12:00"}}
 }
 
+// testAttempt is an attempt of job from entry e as the stages after
+// decode see it.
+func testAttempt(d *Dispatcher, job outreach.Job, e queue.Entry) *attempt {
+	a := newAttempt(d.logger, e, nil)
+	d.accept(a, job)
+	return a
+}
+
+// runResident runs the resident stages (route, policy, send) for r, with
+// the job's earlier outcomes for r and the campaign's state.
+func runResident(d *Dispatcher, ctx context.Context, job outreach.Job, r outreach.Resident, e queue.Entry, lastAttempt bool,
+	prior map[outreach.Channel]outreach.Outcome, campaign outreach.CampaignState) *perResident {
+	if lastAttempt {
+		e.Attempt = d.cfg.MaxAttempts - 1
+	}
+	a := testAttempt(d, job, e)
+	a.campaign = campaign
+	if prior != nil {
+		a.prior = map[string]map[outreach.Channel]outreach.Outcome{r.ID: prior}
+	}
+	return d.deliverTo(ctx, a, r)
+}
+
 func TestDeliverResident(t *testing.T) {
 	t.Parallel()
 	email, sms := outreach.ChannelEmail, outreach.ChannelSMS
@@ -127,7 +150,8 @@ func TestDeliverResident(t *testing.T) {
 			var log callLog
 			d := testDispatcher(t, map[outreach.Channel]outreach.Sender{email: log.sender(email, tt.emailErr), sms: log.sender(sms, tt.smsErr)},
 				func(c *Config) { c.UrgentAllChannels = tt.urgentAll })
-			recs, err := d.deliverResident(t.Context(), noticeJob(tt.priority), r, queue.Entry{ID: "1-0"}, tt.lastAttempt, tt.prior)
+			p := runResident(d, t.Context(), noticeJob(tt.priority), r, queue.Entry{ID: "1-0"}, tt.lastAttempt, tt.prior, "")
+			recs, err := p.recs, p.err
 			if (err != nil) != tt.wantRetry {
 				t.Errorf("error = %v, want a retry: %v", err, tt.wantRetry)
 			}
@@ -157,13 +181,15 @@ func TestDeliverResidentNoChannel(t *testing.T) {
 	d := testDispatcher(t, map[outreach.Channel]outreach.Sender{outreach.ChannelEmail: log.sender(outreach.ChannelEmail, nil)}, nil)
 	job := noticeJob("")
 	job.Channels = []outreach.Channel{outreach.ChannelSMS}
-	recs, err := d.deliverResident(t.Context(), job, outreach.Resident{ID: "r1", Email: "e@example.com"}, queue.Entry{}, false, nil)
+	p := runResident(d, t.Context(), job, outreach.Resident{ID: "r1", Email: "e@example.com"}, queue.Entry{}, false, nil, "")
+	recs, err := p.recs, p.err
 	if err != nil || len(recs) != 1 || recs[0].Status != outreach.StatusFailed || recs[0].Channel != "" ||
 		!strings.Contains(recs[0].Error, "no usable channel") || len(log.calls) != 0 {
 		t.Errorf("deliverResident = %+v, %v, calls %v; want one failed record naming the reason", recs, err, log.calls)
 	}
 	job.Channels = []outreach.Channel{outreach.ChannelWeCom} // a group notice: not for the resident
-	if recs, err := d.deliverResident(t.Context(), job, outreach.Resident{ID: "r1"}, queue.Entry{}, false, nil); len(recs) != 0 || err != nil {
+	if p := runResident(d, t.Context(), job, outreach.Resident{ID: "r1"}, queue.Entry{}, false, nil, ""); len(p.recs) != 0 || p.err != nil {
+		recs, err := p.recs, p.err
 		t.Errorf("chat-only job: deliverResident = %+v, %v; want nothing", recs, err)
 	}
 }
@@ -179,7 +205,7 @@ func TestPostGroups(t *testing.T) {
 	job.ResidentID, job.Audience = "", &outreach.Audience{Building: "3", Locale: "zh-CN"}
 	job.Channels = []outreach.Channel{outreach.ChannelWeCom, outreach.ChannelSlack, outreach.ChannelDingTalk, outreach.ChannelSMS}
 
-	recs, err := d.postGroups(t.Context(), job, nil, queue.Entry{ID: "1-0"}, false, nil)
+	recs, err := d.postGroups(t.Context(), testAttempt(d, job, queue.Entry{ID: "1-0"}))
 	if outreach.RetryAfterHint(err) != 7*time.Second {
 		t.Errorf("error = %v, want Slack's temporary failure", err)
 	}
@@ -205,7 +231,9 @@ func TestPostGroups(t *testing.T) {
 		outreach.ChannelSlack:    {Status: outreach.StatusRetrying},
 		outreach.ChannelDingTalk: {Status: outreach.StatusFailed, Rendered: true},
 	}}
-	if _, err := d.postGroups(t.Context(), job, nil, queue.Entry{ID: "1-0"}, false, prior); err == nil || !slices.Equal(log.calls, []outreach.Channel{outreach.ChannelSlack}) {
+	a := testAttempt(d, job, queue.Entry{ID: "1-0"})
+	a.prior = prior
+	if _, err := d.postGroups(t.Context(), a); err == nil || !slices.Equal(log.calls, []outreach.Channel{outreach.ChannelSlack}) {
 		t.Errorf("retry posted to %v (%v), want slack only", log.calls, err)
 	}
 }
@@ -223,7 +251,7 @@ func TestDeliverSetsUnsubscribeAndReceipt(t *testing.T) {
 		}
 	})
 	job := outreach.Job{ID: "j", Kind: outreach.KindHolidayGreeting, ResidentID: "r1", Data: map[string]any{"holiday": "春节"}}
-	rec, err := d.deliver(t.Context(), job, outreach.Resident{ID: "r1", Email: "e@example.com"}, outreach.ChannelEmail, queue.Entry{}, false)
+	rec, _, err := d.deliver(t.Context(), testAttempt(d, job, queue.Entry{}), outreach.Resident{ID: "r1", Email: "e@example.com"}, outreach.ChannelEmail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +293,8 @@ func TestUnsubscribedAtProviderIsRecorded(t *testing.T) {
 	d.store = st
 	r := outreach.Resident{ID: "r1", Email: "e@example.com", Phone: "+8613800138000", Locale: "en",
 		Channels: []outreach.Channel{outreach.ChannelSMS, outreach.ChannelEmail}}
-	recs, err := d.deliverResident(t.Context(), noticeJob(""), r, queue.Entry{}, false, nil)
+	p := runResident(d, t.Context(), noticeJob(""), r, queue.Entry{}, false, nil, "")
+	recs, err := p.recs, p.err
 	if err != nil || len(recs) != 2 || recs[0].Status != outreach.StatusFailed || recs[1].Status != outreach.StatusSent {
 		t.Fatalf("deliverResident = %+v, %v; want SMS failed, email sent", recs, err)
 	}

@@ -141,7 +141,8 @@ func TestPolicyStage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			d, _ := policyDispatcher(t, rules, tt.now)
-			rec, err := lastRecord(d.deliverWithPolicy(t.Context(), tt.job, tt.r, queue.Entry{ID: "1-0"}, false, tt.campaign, nil))
+			p := runResident(d, t.Context(), tt.job, tt.r, queue.Entry{ID: "1-0"}, false, nil, tt.campaign)
+			rec := lastRecord(p)
 			if rec.Status != tt.wantStatus || rec.Policy != tt.wantPolicy || rec.Channel != tt.wantChannel {
 				t.Fatalf("delivery = status %s, policy %q, channel %q (error %q); want %s, %q, %q",
 					rec.Status, rec.Policy, rec.Channel, rec.Error, tt.wantStatus, tt.wantPolicy, tt.wantChannel)
@@ -149,14 +150,16 @@ func TestPolicyStage(t *testing.T) {
 			if rec.ID != outreach.DeliveryID(tt.job.ID, tt.r.ID, rec.Channel) {
 				t.Errorf("record id %s is not the delivery id of its channel", rec.ID)
 			}
-			def, isDeferred := asDeferral(err)
+			isDeferred := !p.until.IsZero()
 			switch {
-			case tt.wantStatus == outreach.StatusDeferred && (!isDeferred || !def.until.Equal(tt.wantUntil)):
-				t.Errorf("error = %v, want a deferral until %s", err, tt.wantUntil)
+			case p.err != nil:
+				t.Errorf("error = %v", p.err)
+			case tt.wantStatus == outreach.StatusDeferred && !p.until.Equal(tt.wantUntil):
+				t.Errorf("deferred until %s, want %s", p.until, tt.wantUntil)
 			case tt.wantStatus == outreach.StatusDeferred && !strings.Contains(rec.Error, "quiet hours 21:00-08:00"):
 				t.Errorf("deferred record says %q, want the quiet hours", rec.Error)
 			case tt.wantStatus != outreach.StatusDeferred && isDeferred:
-				t.Errorf("unexpected deferral %v", err)
+				t.Errorf("unexpected deferral until %s", p.until)
 			}
 		})
 	}
@@ -183,7 +186,7 @@ func TestPolicyCap(t *testing.T) {
 		{outreach.Job{ID: "u1", Kind: outreach.KindHolidayGreeting, Data: greetingData, Priority: outreach.PriorityUrgent}, outreach.StatusSent},
 	}
 	for i, s := range steps {
-		rec, _ := lastRecord(d.deliverWithPolicy(t.Context(), s.job, r, queue.Entry{ID: "1-0"}, false, "", nil))
+		rec := lastRecord(runResident(d, t.Context(), s.job, r, queue.Entry{ID: "1-0"}, false, nil, ""))
 		if rec.Status != s.want {
 			t.Errorf("step %d (%s): status %s (%s), want %s", i, s.job.ID, rec.Status, rec.Error, s.want)
 		}
@@ -200,9 +203,9 @@ func TestPolicyCap(t *testing.T) {
 }
 
 // lastRecord is the record of the channel a resident's delivery ended on.
-func lastRecord(recs []outreach.Delivery, err error) (outreach.Delivery, error) {
-	if len(recs) == 0 {
-		return outreach.Delivery{}, err
+func lastRecord(p *perResident) outreach.Delivery {
+	if len(p.recs) == 0 {
+		return outreach.Delivery{}
 	}
-	return recs[len(recs)-1], err
+	return p.recs[len(p.recs)-1]
 }

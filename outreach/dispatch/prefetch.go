@@ -22,7 +22,8 @@ type item struct {
 // store queries instead of 100 of each. Every field is optional: process
 // does per job whatever is missing.
 type prefetched struct {
-	job outreach.Job // decoded (only set when decoding succeeded)
+	job     outreach.Job // decoded (only set when decoding succeeded)
+	decoded bool
 	// lockTried: LockMany answered for this job; locked: it got the lock
 	// (holder e.Holder()), which process must release.
 	lockTried, locked bool
@@ -58,7 +59,7 @@ func (d *Dispatcher) prefetch(ctx context.Context, entries []queue.Entry) []*pre
 			continue // process takes its usual path (and traces the decode)
 		}
 		d.trace(ctx, metrics.StageDecode, start, nil, jobIDs(e, job))
-		pres[i] = &prefetched{job: job}
+		pres[i] = &prefetched{job: job, decoded: true}
 		locks = append(locks, queue.JobLock{JobID: job.ID, Holder: e.Holder()})
 		which = append(which, i)
 	}

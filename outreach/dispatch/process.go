@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/resident"
 	"github.com/outreach-dev/outreach/queue"
-	"github.com/outreach-dev/outreach/templates"
 )
 
 // processSafely runs process and turns a panic into a dead letter, so that
@@ -33,200 +31,11 @@ func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry, pre *pref
 	d.process(ctx, e, pre)
 }
 
-// process takes one stream entry through the pipeline:
-// decode -> (defer until send_at) -> campaign state -> dedupe -> audience ->
-// per resident (policy -> route -> render -> send) -> record -> schedule
-// what waits (deferrals, follow-ups) -> ack, retry or dead-letter.
-// pre is what the read loop did for the entry with its batch (see
-// prefetch); nil for none.
-func (d *Dispatcher) process(ctx context.Context, e queue.Entry, pre *prefetched) {
-	start := time.Now()
-	if pre == nil {
-		pre = &prefetched{}
-		job, err := decode(e)
-		d.trace(ctx, metrics.StageDecode, start, err, ids{job: job.ID, entry: e.ID})
-		if err != nil {
-			d.reject(ctx, e, looseJob(e.Job), err)
-			return
-		}
-		pre.job = job
-	}
-	job := pre.job
-	locked := pre.locked
-	if locked { // taken with the batch: released whichever way the job ends
-		defer d.unlock(ctx, job.ID, e.Holder())
-	}
-	if e.Attempt == 0 {
-		d.metrics.JobsReceived.WithLabelValues(string(job.Kind)).Inc()
-	}
-	log := d.logger.With("job_id", job.ID, "kind", job.Kind, "entry_id", e.ID, "attempt", e.Attempt)
-
-	if job.SendAt != nil && job.SendAt.After(d.cfg.Now().Add(time.Second)) {
-		if err := d.q.Schedule(ctx, withJob(e, job), *job.SendAt, e.Attempt); err != nil {
-			log.Error("defer job until send_at failed; entry stays pending", "err", err)
-			return
-		}
-		d.metrics.Deferred.WithLabelValues(string(job.Kind)).Inc()
-		log.Info("job deferred until send_at", "send_at", job.SendAt)
-		return
-	}
-
-	campaign, stop := d.campaignGate(ctx, e, job, log)
-	if stop {
-		return
-	}
-
-	// Copies of one job (a retried XADD, an id enqueued twice) may be read
-	// at the same moment by two workers or daemons: only the lock holder
-	// goes on; the other looks again later, when the archive knows.
-	if !pre.lockTried {
-		ok, err := d.q.Lock(ctx, job.ID, e.Holder(), d.cfg.LockTTL)
-		if err != nil {
-			log.Error("lock job failed; entry stays pending", "err", err)
-			return
-		}
-		if ok {
-			locked = true
-			defer d.unlock(ctx, job.ID, e.Holder())
-		}
-	}
-	if !locked {
-		if err := d.q.Schedule(ctx, withJob(e, job), d.cfg.Now().Add(d.cfg.LockWait), e.Attempt); err != nil {
-			log.Error("reschedule locked job failed; entry stays pending", "err", err)
-		}
-		return
-	}
-
-	residents, prior, err := d.lookUp(ctx, e, job, pre)
-	if err != nil {
-		if isReject(err) {
-			d.reject(ctx, e, job, err)
-			return
-		}
-		d.retry(ctx, e, job, "store", err)
-		return
-	}
-
-	lastAttempt := e.Attempt+1 >= d.cfg.MaxAttempts
-	var (
-		records   []outreach.Delivery
-		retryErr  error
-		retryWhy  string
-		retryHint time.Duration
-		rejectErr error
-		later     []queue.Delayed // deliveries deferred by quiet hours
-	)
-	// note keeps the records of one stage and what its error asks for.
-	note := func(recs []outreach.Delivery, err error) {
-		records = append(records, recs...)
-		switch {
-		case err == nil:
-		case isReject(err):
-			rejectErr = err
-		default: // a temporary failure: the job comes back
-			retryErr, retryWhy = err, outreach.FailureReason(err)
-			retryHint = max(retryHint, outreach.RetryAfterHint(err))
-		}
-	}
-	groupRecs, err := d.postGroups(ctx, job, residents, e, lastAttempt, prior)
-	note(groupRecs, err)
-	stop = isReject(err) // a group post is the default variant: residents' would fail the same way
-	lockedAt := time.Now()
-	for _, r := range residents {
-		if stop {
-			break
-		}
-		if time.Since(lockedAt) > d.cfg.LockTTL/3 { // a long audience job keeps its lock
-			if _, err := d.q.Lock(ctx, job.ID, e.Holder(), d.cfg.LockTTL); err == nil {
-				lockedAt = time.Now()
-			}
-		}
-		if suppressedBefore(prior[r.ID]) {
-			continue // the policy settled this resident on an earlier attempt
-		}
-		recs, err := d.deliverWithPolicy(ctx, job, r, e, lastAttempt, campaign, prior[r.ID])
-		stampAddress(recs, r)
-		if deferred, ok := asDeferral(err); ok {
-			records = append(records, recs...)
-			later = append(later, deferredJob(job, r, deferred.until, e.Attempt))
-			continue
-		}
-		note(recs, err)
-		// A template error in the default variant fails every other
-		// resident the same way. One in a variant (an elderly resident's
-		// message needs "contact") concerns only residents of that
-		// variant: the others still get the notice, and the job is
-		// dead-lettered after them, naming what is missing.
-		stop = isReject(err) && templates.VariantFor(r) == templates.DefaultVariant
-	}
-
-	stageStart := time.Now()
-	err = d.recorder.Record(ctx, records...)
-	d.trace(ctx, metrics.StageRecord, stageStart, err, jobIDs(e, job))
-	if err != nil {
-		// The outcome is not archived: leave the entry pending so that it is
-		// claimed again. What was sent may be sent twice; see docs/design.md.
-		log.Error("archive write failed; entry stays pending", "err", err)
-		return
-	}
-	for _, rec := range records {
-		d.metrics.Deliveries.WithLabelValues(string(rec.Channel), string(job.Kind), string(rec.Status)).Inc()
-	}
-	if err := d.scheduleLater(ctx, e, job, later, records, settledResidents(prior)); err != nil {
-		log.Error("schedule deferred deliveries and follow-ups failed; entry stays pending", "err", err)
-		return
-	}
-
-	switch {
-	case retryErr != nil && !lastAttempt:
-		// Temporary failures are retried even when another resident's
-		// message cannot be rendered: that error comes back on the retry,
-		// and the job is dead-lettered for it once nothing is left to retry.
-		d.scheduleRetry(ctx, e, job, retryWhy, retryErr, retryHint)
-	case rejectErr != nil:
-		d.deadLetter(ctx, e, job.ID, rejectErr)
-	case retryErr != nil && lastAttempt:
-		d.deadLetter(ctx, e, job.ID, outreach.Reject(outreach.ReasonRetriesExhausted,
-			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, retryErr)))
-	default:
-		d.done(e, job)
-		log.LogAttrs(ctx, slog.LevelInfo, "job done", slog.Int("deliveries", len(records)), slog.Duration("took", time.Since(start)))
-	}
-}
-
-// lookUp returns the job's residents and its earlier outcomes by resident
-// and channel: what the read batch fetched (see prefetch), the rest read
-// now. An error is a rejection (an unknown resident) or the store's.
-func (d *Dispatcher) lookUp(ctx context.Context, e queue.Entry, job outreach.Job, pre *prefetched) ([]outreach.Resident, map[string]map[outreach.Channel]outreach.Outcome, error) {
-	residents := []outreach.Resident{}
-	if pre.resident != nil {
-		residents = append(residents, *pre.resident)
-	} else {
-		start := time.Now()
-		rs, err := d.audience(ctx, job)
-		d.trace(ctx, metrics.StageAudience, start, err, jobIDs(e, job))
-		if err != nil {
-			return nil, nil, err
-		}
-		residents = rs
-	}
-	if pre.priorOK {
-		return residents, byResident(pre.prior), nil
-	}
-	start := time.Now()
-	list, err := d.store.Outcomes(ctx, job.ID)
-	d.trace(ctx, metrics.StageDedupe, start, err, jobIDs(e, job))
-	if err != nil {
-		return nil, nil, fmt.Errorf("check archive for job: %w", err)
-	}
-	return residents, byResident(list), nil
-}
-
 // unlock releases the job's lock: with the next batch of unlocks (see
-// unlocker), or at once when the dispatcher is not running.
+// newUnlocker), or at once when the dispatcher is not running.
 func (d *Dispatcher) unlock(ctx context.Context, jobID, holder string) {
 	if d.unlocker != nil {
-		d.unlocker.Unlock(queue.JobLock{JobID: jobID, Holder: holder})
+		d.unlocker.Add(queue.JobLock{JobID: jobID, Holder: holder})
 		return
 	}
 	if err := d.q.Unlock(context.WithoutCancel(ctx), jobID, holder); err != nil {
@@ -308,92 +117,9 @@ func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach
 	return rs, nil
 }
 
-// deliver renders and sends one message on channel ch to r (for a chat
-// channel, r is the group's reader; see postGroups), and returns its
-// archive record. The error is a *outreach.RejectError for a template
-// error, and otherwise the send error (the record's status says whether
-// it is retried).
-func (d *Dispatcher) deliver(ctx context.Context, job outreach.Job, r outreach.Resident, ch outreach.Channel, e queue.Entry, lastAttempt bool) (outreach.Delivery, error) {
-	now := d.cfg.Now().UTC()
-	rec := outreach.Delivery{
-		ID:         outreach.DeliveryID(job.ID, r.ID, ch),
-		JobID:      job.ID,
-		StreamID:   e.ID,
-		ResidentID: r.ID,
-		Kind:       job.Kind,
-		Channel:    ch,
-		Locale:     r.Locale,
-		Attempts:   e.Attempt + 1,
-		Campaign:   job.Campaign,
-		CreatedAt:  now,
-		UpdatedAt:  now,
-	}
-	variant := templates.VariantFor(r)
-	if ch.Group() {
-		variant = templates.DefaultVariant // a group post is not for one resident
-	}
-	id := ids{job: job.ID, entry: e.ID, resident: r.ID, channel: ch, delivery: rec.ID}
-	renderStart := time.Now()
-	out, err := d.tmpl.Current().Render(templates.Input{
-		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: variant, Channel: renderChannel(ch),
-		Resident: r, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
-	})
-	d.trace(ctx, metrics.StageRender, renderStart, err, id)
-	if err != nil {
-		err = outreach.Reject(outreach.ReasonTemplateError, fmt.Errorf("render: %w", err))
-		rec.Status, rec.Error = outreach.StatusFailed, err.Error()
-		return rec, err
-	}
-	rec.Template, rec.TemplateVersion, rec.Locale, rec.Variant = out.Template, out.Version, out.Locale, out.Variant
-	rec.Subject, rec.Body = out.Subject, out.Text
-
-	msg := outreach.Message{
-		DeliveryID: rec.ID,
-		JobID:      job.ID,
-		Kind:       job.Kind,
-		Channel:    ch,
-		To:         r.Contact(ch),
-		ToName:     r.Name,
-		Subject:    out.Subject,
-		Text:       out.Text,
-		HTML:       out.HTML,
-	}
-	if d.cfg.Unsubscribe != nil && !ch.Group() {
-		msg.Unsubscribe = d.cfg.Unsubscribe(r.ID, ch, job.Kind)
-	}
-	sendCtx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
-	queued := d.cfg.Now().UTC()
-	rec.QueuedAt = &queued
-	start := time.Now()
-	receipt, err := d.senders[ch].Send(sendCtx, msg)
-	cancel()
-	d.metrics.SendDuration.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
-	d.trace(ctx, metrics.StageSend, start, err, id)
-	rec.UpdatedAt = d.cfg.Now().UTC()
-	if err != nil {
-		d.metrics.SendFailures.WithLabelValues(string(ch), outreach.FailureReason(err)).Inc()
-		status := outreach.StatusRetrying
-		if outreach.IsPermanent(err) || lastAttempt {
-			status = outreach.StatusFailed
-		}
-		d.logger.Warn("send failed", "job_id", job.ID, "resident_id", r.ID, "channel", ch,
-			"permanent", outreach.IsPermanent(err), "err", err)
-		rec.Status, rec.Error = status, err.Error()
-		return rec, err
-	}
-	rec.Status = outreach.StatusSent
-	if receipt.Status.Accepted() {
-		rec.Status = receipt.Status // queued, when the provider sends later
-	}
-	rec.ProviderID = receipt.ProviderID
-	rec.Segments, rec.Encoding = receipt.Segments, receipt.Encoding
-	rec.SentAt = &rec.UpdatedAt
-	return rec, nil
-}
-
 // done acks a finished entry and observes its end-to-end latency.
 func (d *Dispatcher) done(e queue.Entry, job outreach.Job) {
-	d.acker.Ack(e.Ref())
+	d.acker.Add(e.Ref())
 	if t, ok := entryTime(e.ID); ok {
 		d.metrics.JobLatency.WithLabelValues(string(job.Kind)).Observe(time.Since(t).Seconds())
 	}
@@ -409,16 +135,6 @@ func (d *Dispatcher) scheduleRetry(ctx context.Context, e queue.Entry, job outre
 	d.logger.Info("temporary failure; retry scheduled", "job_id", job.ID, "attempt", e.Attempt+1, "in", wait, "err", cause)
 }
 
-// retry handles a failure before anything was sent (store unreachable).
-func (d *Dispatcher) retry(ctx context.Context, e queue.Entry, job outreach.Job, why string, cause error) {
-	if e.Attempt+1 >= d.cfg.MaxAttempts {
-		d.reject(ctx, e, job, outreach.Reject(outreach.ReasonRetriesExhausted,
-			fmt.Errorf("giving up after %d attempts: %w", e.Attempt+1, cause)))
-		return
-	}
-	d.scheduleRetry(ctx, e, job, why, cause, 0)
-}
-
 // reject archives a job that can never be processed and dead-letters it.
 func (d *Dispatcher) reject(ctx context.Context, e queue.Entry, job outreach.Job, cause error) {
 	jobID := cmp.Or(job.ID, e.ID)
@@ -426,23 +142,11 @@ func (d *Dispatcher) reject(ctx context.Context, e queue.Entry, job outreach.Job
 	if job.Resident != nil {
 		residentID = job.Resident.ID
 	}
-	now := d.cfg.Now().UTC()
-	rec := outreach.Delivery{
-		ID:         outreach.DeliveryID(jobID, residentID, ""),
-		JobID:      jobID,
-		StreamID:   e.ID,
-		ResidentID: residentID,
-		Kind:       job.Kind,
-		Status:     outreach.StatusFailed,
-		Error:      cause.Error(),
-		Attempts:   e.Attempt + 1,
-		Campaign:   job.Campaign,
-		CreatedAt:  now,
-		UpdatedAt:  now,
-	}
-	start := time.Now()
-	err := d.recorder.Record(ctx, rec)
-	d.trace(ctx, metrics.StageRecord, start, err, ids{job: jobID, entry: e.ID})
+	job.ID = jobID
+	rec := d.newDelivery(job, e, residentID, "")
+	rec.Status, rec.Error = outreach.StatusFailed, cause.Error()
+	err := d.timed(ctx, metrics.StageRecord, func() ids { return ids{job: jobID, entry: e.ID} },
+		func() error { return d.recorder.Do(ctx, rec) })
 	if err != nil {
 		d.logger.Error("archive rejected job failed", "entry_id", e.ID, "err", err)
 	}
@@ -460,11 +164,6 @@ func (d *Dispatcher) deadLetter(ctx context.Context, e queue.Entry, jobID string
 	}
 	d.metrics.DeadLetters.WithLabelValues(string(reason)).Inc()
 	d.logger.Warn("entry dead-lettered", "job_id", jobID, "entry_id", e.ID, "reason", reason, "err", cause)
-}
-
-func isReject(err error) bool {
-	_, ok := outreach.RejectReason(err)
-	return ok
 }
 
 // withJob returns e carrying job's JSON, so that a retried or deferred

@@ -22,9 +22,10 @@ const (
 	colUnit     = "unit"
 	colTags     = "tags"
 	colChannels = "channels"
+	colEstate   = "estate"
 )
 
-var knownColumns = []string{colID, colName, colEmail, colPhone, colLocale, colBuilding, colUnit, colTags, colChannels}
+var knownColumns = []string{colID, colName, colEmail, colPhone, colLocale, colBuilding, colUnit, colTags, colChannels, colEstate}
 
 // header maps the columns of one file.
 type header struct {

@@ -17,6 +17,7 @@ import (
 // Apply it with Apply, then validate the result with Check.
 type Patch struct {
 	Name           *string             `json:"name,omitempty"`
+	Estate         *string             `json:"estate,omitempty"`
 	Email          *string             `json:"email,omitempty"`
 	Phone          *string             `json:"phone,omitempty"`
 	Locale         *string             `json:"locale,omitempty"`
@@ -42,7 +43,7 @@ type optOut struct {
 
 // Empty reports whether p changes nothing.
 func (p Patch) Empty() bool {
-	return p.Name == nil && p.Email == nil && p.Phone == nil && p.Locale == nil && p.Building == nil &&
+	return p.Name == nil && p.Estate == nil && p.Email == nil && p.Phone == nil && p.Locale == nil && p.Building == nil &&
 		p.Unit == nil && p.TimeZone == nil && p.Tags == nil && p.Channels == nil &&
 		p.OptOutChannels == nil && p.OptOutKinds == nil && p.Attributes == nil && len(p.optOuts) == 0
 }
@@ -54,7 +55,7 @@ func (p Patch) Apply(r outreach.Resident) outreach.Resident {
 		dst *string
 		v   *string
 	}{
-		{&r.Name, p.Name}, {&r.Email, p.Email}, {&r.Phone, p.Phone}, {&r.Locale, p.Locale},
+		{&r.Name, p.Name}, {&r.Estate, p.Estate}, {&r.Email, p.Email}, {&r.Phone, p.Phone}, {&r.Locale, p.Locale},
 		{&r.Building, p.Building}, {&r.Unit, p.Unit}, {&r.TimeZone, p.TimeZone},
 	} {
 		if f.v != nil {
@@ -104,11 +105,11 @@ func (p Patch) Apply(r outreach.Resident) outreach.Resident {
 }
 
 // SetFields lists the fields Set takes, for usage messages.
-const SetFields = "name, email, phone, locale, building, unit, time_zone, tags, channels, opt_out, opt_in, attr.KEY"
+const SetFields = "name, estate, email, phone, locale, building, unit, time_zone, tags, channels, opt_out, opt_in, attr.KEY"
 
 // Set adds one "field=value" assignment of `outreach residents set` to p:
 //
-//	name=, email=, phone=, locale=, building=, unit=, time_zone=  the field
+//	name=, estate=, email=, phone=, locale=, building=, unit=, time_zone=  the field
 //	tags=elderly;new_resident   channels=sms;email                the list (";" separated, empty clears)
 //	opt_out=sms  opt_in=holiday_greeting                         one opt-out, a channel or a kind
 //	attr.KEY=value                                               an attribute; attr.KEY= removes it
@@ -133,6 +134,8 @@ func (p *Patch) Set(assignment string) error {
 		return str(&p.Locale)
 	case "building":
 		return str(&p.Building)
+	case "estate":
+		return str(&p.Estate)
 	case "unit":
 		return str(&p.Unit)
 	case "time_zone", "timezone", "tz":

@@ -104,6 +104,11 @@ func Check(r outreach.Resident, region string) (outreach.Resident, error) {
 		}
 		r.Locale = loc
 	}
+	if r.Estate = c.line("estate", r.Estate); r.Estate != "" {
+		if err := outreach.CheckEstateID(r.Estate); err != nil {
+			c.add("estate", err)
+		}
+	}
 	r.Building = c.line("building", r.Building)
 	r.Unit = c.line("unit", r.Unit)
 	if r.TimeZone = c.line("time_zone", r.TimeZone); r.TimeZone != "" {

@@ -2,6 +2,7 @@ package resident
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -65,6 +66,7 @@ func (p *rowParser) parse(line int, rec []string) (outreach.Resident, []RowError
 	}
 	r.Email, r.Phone = p.contacts(errs, cell(colEmail), cell(colPhone))
 	r.Locale = p.locale(errs, cell(colLocale))
+	r.Estate = p.estate(errs, cell(colEstate))
 	r.Channels = channels(errs, cell(colChannels))
 	r.Attributes = p.attributes(errs, rec)
 
@@ -144,6 +146,21 @@ func (p *rowParser) locale(errs *rowErrors, v string) string {
 		errs.add(colLocale, err)
 	}
 	return loc
+}
+
+// estate checks the estate cell; empty means the default estate.
+func (p *rowParser) estate(errs *rowErrors, v string) string {
+	if v == "" {
+		return p.opt.DefaultEstate
+	}
+	if err := outreach.CheckEstateID(v); err != nil {
+		errs.add(colEstate, err)
+		return v
+	}
+	if p.opt.Estates != nil && !slices.Contains(p.opt.Estates, v) {
+		errs.add(colEstate, fmt.Errorf("%w %q (see `outreach estates list`)", outreach.ErrUnknownEstate, v))
+	}
+	return v
 }
 
 // channels reads the preferred channels, lower-cased; empty means the

@@ -46,6 +46,9 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
+	// uri is the file's URI ("" in memory), for connections of their own
+	// (Backup).
+	uri string
 }
 
 var _ outreach.Store = (*Store)(nil)
@@ -88,7 +91,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
-	return &Store{write: write, read: read, now: time.Now}, nil
+	return &Store{write: write, read: read, now: time.Now, uri: uri}, nil
 }
 
 // openPool opens a database/sql pool of at most conns connections to uri,

@@ -1,0 +1,237 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+// batcher hands items to flush in batches, from one goroutine: under load
+// the batches grow by themselves (whatever queued up while the last flush
+// ran, up to maxBatch), and when idle an item goes out alone at once. The
+// daemon has three: the archive writes (group commit, the workers wait for
+// theirs), the acks and the lock releases (fire and forget).
+//
+// life bounds every flush: it ends when the shutdown grace period is over,
+// and from then on what is still queued is not flushed but reported failed
+// (an archive write then leaves its entry pending; an ack or an unlock that
+// is not sent leaves the entry pending or the lock to expire). close
+// therefore returns by the end of the grace period.
+type batcher[T any] struct {
+	flush    func(ctx context.Context, items []T) error
+	life     context.Context
+	maxBatch int
+	// linger is how long to wait after the first item of a batch, for
+	// company (see settleLinger).
+	linger time.Duration
+	// timeout bounds one flush (0: flush bounds its own calls).
+	timeout time.Duration
+	// observe, when set, is told of each flush: its size, how long it took
+	// and its error.
+	observe func(n int, took time.Duration, err error)
+
+	in   chan batchItem[T]
+	done chan struct{}
+}
+
+// batchItem is one queued item and, when its sender waits, where its
+// flush's error goes.
+type batchItem[T any] struct {
+	v   T
+	err chan<- error
+}
+
+// settleLinger is how long the acks and the lock releases wait after the
+// first item of a batch before they go, so that under load one round trip
+// settles tens of jobs instead of a few. It delays only the ack and the
+// lock release, never the archive write, which a job's latency and its
+// exactly-once check depend on.
+const settleLinger = 5 * time.Millisecond
+
+// newBatcher starts a batcher; close stops it.
+func newBatcher[T any](life context.Context, maxBatch int, flush func(context.Context, []T) error) *batcher[T] {
+	b := &batcher[T]{flush: flush, life: life, maxBatch: maxBatch,
+		in: make(chan batchItem[T], maxBatch), done: make(chan struct{})}
+	return b
+}
+
+// start runs the batcher's goroutine; settings are fixed from here on.
+func (b *batcher[T]) start() *batcher[T] {
+	go b.run()
+	return b
+}
+
+// Add queues v and returns at once (fire and forget).
+func (b *batcher[T]) Add(v T) { b.in <- batchItem[T]{v: v} }
+
+// Do queues vs and returns once they are flushed: nil, or the first error
+// of their flushes (ctx ending first is an error too).
+func (b *batcher[T]) Do(ctx context.Context, vs ...T) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	errs := make(chan error, len(vs))
+	for _, v := range vs {
+		select {
+		case b.in <- batchItem[T]{v: v, err: errs}:
+		case <-ctx.Done():
+			return fmt.Errorf("queue for a batch: %w", ctx.Err())
+		}
+	}
+	for range vs {
+		select {
+		case err := <-errs:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("wait for a batch: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// run flushes batches until close is called and the queue is drained.
+func (b *batcher[T]) run() {
+	defer close(b.done)
+	batch := make([]batchItem[T], 0, b.maxBatch)
+	vs := make([]T, 0, b.maxBatch)
+	for first := range b.in {
+		if b.linger > 0 {
+			sleep(b.life, b.linger) // a batch builds up: an ack is late, never lost
+		}
+		batch = gather(b.in, first, b.maxBatch, batch)
+		vs = vs[:0]
+		for _, it := range batch {
+			vs = append(vs, it.v)
+		}
+		err := b.flushOne(vs)
+		for _, it := range batch {
+			if it.err != nil {
+				it.err <- err
+			}
+		}
+	}
+}
+
+func (b *batcher[T]) flushOne(vs []T) error {
+	if err := b.life.Err(); err != nil {
+		return fmt.Errorf("not flushed, the shutdown grace period is over: %w", err)
+	}
+	ctx, cancel := b.life, context.CancelFunc(func() {})
+	if b.timeout > 0 {
+		ctx, cancel = context.WithTimeout(b.life, b.timeout)
+	}
+	defer cancel()
+	start := time.Now()
+	err := b.flush(ctx, vs)
+	if b.observe != nil {
+		b.observe(len(vs), time.Since(start), err)
+	}
+	return err
+}
+
+// close stops taking items and returns once every queued item is flushed
+// (or, after the grace period, reported failed).
+func (b *batcher[T]) close() {
+	close(b.in)
+	<-b.done
+}
+
+// gather returns first plus whatever is already waiting on in, up to limit
+// items, without waiting for more. buf is reused.
+func gather[T any](in <-chan batchItem[T], first batchItem[T], limit int, buf []batchItem[T]) []batchItem[T] {
+	buf = append(buf[:0], first)
+	for len(buf) < limit {
+		select {
+		case more, ok := <-in:
+			if !ok {
+				return buf
+			}
+			buf = append(buf, more)
+		default:
+			return buf
+		}
+	}
+	return buf
+}
+
+// The dispatcher's three batchers.
+
+// archiveWriter is the part of outreach.Store that the recorder uses.
+type archiveWriter interface {
+	Record(ctx context.Context, ds []outreach.Delivery) error
+}
+
+// newRecorder writes deliveries to the archive with group commit: workers
+// hand over their records and wait (Do), while one goroutine writes
+// whatever has queued up meanwhile in a single Store.Record call.
+func newRecorder(life context.Context, store archiveWriter, logger *slog.Logger, maxBatch int) *batcher[outreach.Delivery] {
+	return newBatcher(life, maxBatch, func(ctx context.Context, ds []outreach.Delivery) error {
+		return writeArchive(ctx, store, logger, ds)
+	})
+}
+
+// writeArchive stores one batch, retrying briefly: the messages in it have
+// already been sent, so giving up here risks a duplicate when the job is
+// redelivered. Each try is bounded, the pauses between tries end with
+// ctx, and there is no pause after the last try.
+func writeArchive(ctx context.Context, store archiveWriter, logger *slog.Logger, ds []outreach.Delivery) error {
+	const tries = 5
+	var err error
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		tryCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = store.Record(tryCtx, ds)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if try == tries || ctx.Err() != nil {
+			break
+		}
+		logger.Warn("archive write failed, retrying", "deliveries", len(ds), "attempt", try, "err", err)
+		sleep(ctx, wait)
+		wait *= 2
+	}
+	return fmt.Errorf("record %d deliveries: %w", len(ds), err)
+}
+
+// newAcker acknowledges stream entries in batches: one XACK per lane for
+// all the entries that finished since the last one. An ack that fails only
+// leaves the entry pending; it is claimed again later and deduplicated by
+// job id, so acks are fire-and-forget for the workers.
+func newAcker(life context.Context, ack func(context.Context, ...queue.Ref) error, logger *slog.Logger, maxBatch int,
+	observe func(n int, took time.Duration, err error)) *batcher[queue.Ref] {
+	b := newBatcher(life, maxBatch, func(ctx context.Context, refs []queue.Ref) error {
+		err := ack(ctx, refs...)
+		if err != nil {
+			logger.Warn("ack failed; entries stay pending and will be reclaimed", "entries", len(refs), "err", err)
+		}
+		return err
+	})
+	b.linger, b.timeout, b.observe = settleLinger, 5*time.Second, observe
+	return b
+}
+
+// newUnlocker releases job locks in batches: one pipeline for all the jobs
+// that finished since the last one. A lock is released only after the
+// job's outcome is archived (the attempt releases it last), so a copy of
+// the job that finds it released finds the outcome too. An unlock that
+// fails only makes such a copy wait until the lock expires (LockTTL):
+// unlocks are fire-and-forget for the workers.
+func newUnlocker(life context.Context, unlock func(context.Context, []queue.JobLock) error, logger *slog.Logger, maxBatch int) *batcher[queue.JobLock] {
+	b := newBatcher(life, maxBatch, func(ctx context.Context, locks []queue.JobLock) error {
+		err := unlock(ctx, locks)
+		if err != nil {
+			logger.Warn("unlock jobs failed; the locks expire by themselves", "jobs", len(locks), "err", err)
+		}
+		return err
+	})
+	b.linger, b.timeout = settleLinger, 5*time.Second
+	return b
+}

@@ -1,0 +1,159 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
+)
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// TestRecorderGroupsConcurrentWrites: deliveries handed over while a write
+// is in progress go out together in the next write.
+func TestRecorderGroupsConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var batches []int
+	release := make(chan struct{})
+	first := true
+	store := recordFunc{fn: func(_ context.Context, ds []outreach.Delivery) error {
+		mu.Lock()
+		batches = append(batches, len(ds))
+		wait := first
+		first = false
+		mu.Unlock()
+		if wait {
+			<-release // hold the first write until the others have queued
+		}
+		return nil
+	}}
+	r := newRecorder(t.Context(), store, discard, 100).start()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = r.Do(t.Context(), outreach.Delivery{ID: "first"}) })
+	for len(r.in) > 0 || func() bool { mu.Lock(); defer mu.Unlock(); return len(batches) == 0 }() {
+		time.Sleep(time.Millisecond)
+	}
+	for i := range 10 {
+		wg.Go(func() { _ = r.Do(t.Context(), outreach.Delivery{ID: string(rune('a' + i))}) })
+	}
+	for len(r.in) < 10 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	r.close()
+	if len(batches) != 2 || batches[0] != 1 || batches[1] != 10 {
+		t.Errorf("write batches = %v, want [1 10]", batches)
+	}
+}
+
+func TestRecorderReportsFailure(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("disk full")
+	calls := 0
+	r := newRecorder(t.Context(), recordFunc{fn: func(context.Context, []outreach.Delivery) error { calls++; return boom }}, discard, 10).start()
+	err := r.Do(t.Context(), outreach.Delivery{ID: "x"})
+	r.close()
+	if !errors.Is(err, boom) {
+		t.Errorf("Do = %v, want it to wrap %v", err, boom)
+	}
+	if calls != 5 {
+		t.Errorf("store called %d times, want 5 tries", calls)
+	}
+}
+
+// TestRecorderStopsRetryingAtGraceEnd: once the batcher's life ends (the
+// shutdown grace period is over), a failing write is not tried again, and
+// what is still queued is reported failed without a write.
+func TestRecorderStopsRetryingAtGraceEnd(t *testing.T) {
+	t.Parallel()
+	life, end := context.WithCancel(t.Context())
+	var mu sync.Mutex
+	calls := 0
+	store := recordFunc{fn: func(ctx context.Context, _ []outreach.Delivery) error {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		end() // the grace period ends during the first try
+		return ctx.Err()
+	}}
+	r := newRecorder(life, store, discard, 10).start()
+	if err := r.Do(t.Context(), outreach.Delivery{ID: "x"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Do = %v, want the grace period's end", err)
+	}
+	if err := r.Do(t.Context(), outreach.Delivery{ID: "y"}); err == nil {
+		t.Errorf("Do after the grace period = nil, want an error")
+	}
+	r.close()
+	if calls != 1 {
+		t.Errorf("store called %d times, want 1 (no retry, no write after the grace period)", calls)
+	}
+}
+
+// TestBatcherCloseFlushes: fire-and-forget items queued before close are
+// flushed, in batches of at most maxBatch, and observed.
+func TestBatcherCloseFlushes(t *testing.T) {
+	t.Parallel()
+	var got []queue.Ref
+	var observed []int
+	b := newAcker(t.Context(), func(_ context.Context, refs ...queue.Ref) error {
+		got = append(got, refs...)
+		return nil
+	}, discard, 3, func(n int, _ time.Duration, err error) { observed = append(observed, n) })
+	for i := range 7 {
+		b.in <- batchItem[queue.Ref]{v: queue.Ref{ID: string(rune('a' + i))}} // queued before the goroutine runs
+		if i == 2 {
+			b.start()
+		}
+	}
+	b.close()
+	if len(got) != 7 {
+		t.Errorf("acked %v, want 7 refs", got)
+	}
+	total := 0
+	for _, n := range observed {
+		if n > 3 {
+			t.Errorf("batch of %d, limit 3", n)
+		}
+		total += n
+	}
+	if total != 7 {
+		t.Errorf("observed batches %v, want 7 refs in all", observed)
+	}
+}
+
+// TestBatcherDoHonoursContext: a waiter whose context ends stops waiting.
+func TestBatcherDoHonoursContext(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	b := newBatcher(t.Context(), 1, func(context.Context, []int) error { <-release; return nil }).start()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := b.Do(ctx, 1, 2); !errors.Is(err, context.Canceled) {
+		t.Errorf("Do = %v, want context.Canceled", err)
+	}
+	if err := b.Do(t.Context()); err != nil {
+		t.Errorf("Do of nothing = %v", err)
+	}
+	close(release)
+	b.close()
+}
+
+// TestUnlockerReportsFailure: a failed release is logged, not returned.
+func TestUnlockerReportsFailure(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	u := newUnlocker(t.Context(), func(context.Context, []queue.JobLock) error { calls++; return errors.New("down") }, discard, 10).start()
+	u.Add(queue.JobLock{JobID: "j", Holder: "1-0"})
+	u.close()
+	if calls != 1 {
+		t.Errorf("unlock called %d times, want 1", calls)
+	}
+}

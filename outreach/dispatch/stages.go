@@ -1,0 +1,121 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// The stages of the pipeline, in order (see pipeline); the per-resident
+// ones are in resident.go.
+
+// decodeStage turns the entry into a valid job. A job that does not decode
+// is dead-lettered, archived under what can be read of it (looseJob).
+func (d *Dispatcher) decodeStage(_ context.Context, a *attempt) error {
+	job, err := decode(a.e)
+	if err != nil {
+		a.job = looseJob(a.e.Job)
+		if !isReject(err) {
+			err = outreach.Reject(outreach.ReasonInternal, err)
+		}
+		return err
+	}
+	d.accept(a, job)
+	return nil
+}
+
+// accept makes job the attempt's, once decoded (by decodeStage or with
+// the read batch).
+func (d *Dispatcher) accept(a *attempt, job outreach.Job) {
+	a.job = job
+	if a.e.Attempt == 0 {
+		d.metrics.JobsReceived.WithLabelValues(string(job.Kind)).Inc()
+	}
+	a.log = d.logger.With("job_id", job.ID, "kind", job.Kind, "entry_id", a.e.ID, "attempt", a.e.Attempt)
+}
+
+// deferUntil puts a job whose send_at is still ahead into the delayed set
+// until then (a second early is on time).
+func (d *Dispatcher) deferUntil(ctx context.Context, a *attempt) error {
+	job := a.job
+	if job.SendAt == nil || !job.SendAt.After(d.cfg.Now().Add(time.Second)) {
+		return nil
+	}
+	if err := d.q.Schedule(ctx, withJob(a.e, job), *job.SendAt, a.e.Attempt); err != nil {
+		return pending("defer job until send_at failed; entry stays pending", err)
+	}
+	d.metrics.Deferred.WithLabelValues(string(job.Kind)).Inc()
+	a.log.Info("job deferred until send_at", "send_at", job.SendAt)
+	a.verdict = verdict{kind: settled}
+	return nil
+}
+
+// lockStage takes the job's lock. Copies of one job (a retried XADD, an id
+// enqueued twice) may be read at the same moment by two workers or
+// daemons: only the lock holder goes on; the other looks again later, when
+// the archive knows. The read batch may have tried already (see prefetch).
+func (d *Dispatcher) lockStage(ctx context.Context, a *attempt) error {
+	if !a.pre.lockTried {
+		ok, err := d.q.Lock(ctx, a.job.ID, a.e.Holder(), d.cfg.LockTTL)
+		if err != nil {
+			return pending("lock job failed; entry stays pending", err)
+		}
+		a.locked = ok
+	}
+	if a.locked {
+		return nil
+	}
+	if err := d.q.Schedule(ctx, withJob(a.e, a.job), d.cfg.Now().Add(d.cfg.LockWait), a.e.Attempt); err != nil {
+		return pending("reschedule locked job failed; entry stays pending", err)
+	}
+	a.verdict = verdict{kind: settled}
+	return nil
+}
+
+// audienceStage resolves the residents the job goes to (see audience).
+// An unknown resident is a rejection; any other failure is the store's.
+func (d *Dispatcher) audienceStage(ctx context.Context, a *attempt) error {
+	rs, err := d.audience(ctx, a.job)
+	if err != nil {
+		return inStore(err)
+	}
+	a.residents = rs
+	return nil
+}
+
+// dedupeStage reads the job's earlier outcomes from the archive, so that a
+// retried or redelivered job neither sends again what a provider took nor
+// tries again a channel that failed for good.
+func (d *Dispatcher) dedupeStage(ctx context.Context, a *attempt) error {
+	list, err := d.store.Outcomes(ctx, a.job.ID)
+	if err != nil {
+		return inStore(fmt.Errorf("check archive for job: %w", err))
+	}
+	a.prior = byResident(list)
+	return nil
+}
+
+// recordStage commits the attempt's records to the archive. If that
+// fails the entry stays pending and is claimed again: what was sent may be
+// sent twice; see docs/design.md.
+func (d *Dispatcher) recordStage(ctx context.Context, a *attempt) error {
+	if err := d.recorder.Do(ctx, a.records...); err != nil {
+		return pending("archive write failed; entry stays pending", err)
+	}
+	a.recorded = true
+	for _, rec := range a.records {
+		d.metrics.Deliveries.WithLabelValues(string(rec.Channel), string(a.job.Kind), string(rec.Status)).Inc()
+	}
+	return nil
+}
+
+// scheduleStage puts what the attempt leaves for later in the delayed set
+// (see scheduleLater).
+func (d *Dispatcher) scheduleStage(ctx context.Context, a *attempt) error {
+	if err := d.scheduleLater(ctx, a.e, a.job, a.later, a.records, settledResidents(a.prior)); err != nil {
+		return pending("schedule deferred deliveries and follow-ups failed; entry stays pending", err)
+	}
+	return nil
+}

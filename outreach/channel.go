@@ -55,6 +55,11 @@ type Message struct {
 	// Unsubscribe is the one-click unsubscribe URL of a bulk message
 	// (RFC 8058); email carries it in List-Unsubscribe. Empty: none.
 	Unsubscribe string
+	// Estate is the recipient's estate, whose identity the message
+	// speaks with: email takes its From display name and Reply-To, and a
+	// bulk email its List-Id. The zero Estate: the sender's own identity.
+	// (The SMS signature is in Text already: see templates.Sign.)
+	Estate Estate
 }
 
 // Receipt is what a provider says when it accepts a message.

@@ -16,6 +16,9 @@ const (
 	ReasonUnknownResident  Reason = "unknown_resident"
 	ReasonTemplateError    Reason = "template_error"
 	ReasonRetriesExhausted Reason = "retries_exhausted"
+	// ReasonUnknownEstate: the job's inline resident or audience names an
+	// estate that does not exist.
+	ReasonUnknownEstate Reason = "unknown_estate"
 	// ReasonInternal: processing the entry panicked; a bug, kept for a human.
 	ReasonInternal Reason = "internal_error"
 	// ReasonClaimedTooOften: the entry was claimed from consumers that never
@@ -27,7 +30,7 @@ const (
 // Reasons lists every rejection reason (to pre-initialize metrics).
 var Reasons = []Reason{
 	ReasonNoJobField, ReasonBadJSON, ReasonMissingKind, ReasonUnknownKind,
-	ReasonInvalidJob, ReasonUnknownResident, ReasonTemplateError, ReasonRetriesExhausted,
+	ReasonInvalidJob, ReasonUnknownResident, ReasonUnknownEstate, ReasonTemplateError, ReasonRetriesExhausted,
 	ReasonInternal, ReasonClaimedTooOften,
 }
 

@@ -53,7 +53,10 @@ func TestStatsLagFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(groups) != 1 || groups[0].Lag != -1 {
-		t.Logf("server reports lag %+v; the fallback may not be exercised", groups)
+		// Only a server that cannot compute lag sends Stats down the
+		// fallback; a test that cannot reach its path must not pass as if
+		// it had.
+		t.Skipf("the server reports lag %+v, not nil: the fallback is not exercised here", groups)
 	}
 	got, err := e.c.Stats(ctx)
 	if err != nil {

@@ -3,6 +3,8 @@ package templates
 import (
 	"strings"
 	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
 )
 
 // newData is what a template sees: maps all the way down, so that a missing
@@ -12,12 +14,51 @@ func newData(in Input, locale string) map[string]any {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	data := cleanData(in.Data)
+	for key, value := range estateDefaults(in.Estate) {
+		if _, ok := data[key]; !ok && value != "" {
+			data[key] = value
+		}
+	}
 	return map[string]any{
 		"Resident": residentData(in),
-		"Data":     cleanData(in.Data),
+		"Estate":   estateData(in.Estate),
+		"Data":     data,
 		"Locale":   locale,
 		"Now":      now,
 	}
+}
+
+// estateDefaults is the job data that falls back to the estate when the
+// job gives none: the number to call (data.contact) is the service
+// centre's, and so on. Templates written for job data get the estate's
+// identity without knowing about estates.
+func estateDefaults(e outreach.Estate) map[string]string {
+	return map[string]string{
+		"contact":           strings.TrimSpace(e.ServicePhone),
+		"office_hours":      strings.TrimSpace(e.OfficeHours),
+		"office_location":   strings.TrimSpace(e.Address),
+		"emergency_contact": strings.TrimSpace(e.EmergencyPhone),
+		"estate":            strings.TrimSpace(e.Name),
+	}
+}
+
+// estateData is .Estate: the estate's non-empty identity fields, so that
+// {{with opt .Estate "Name"}} leaves out what the estate has not set (the
+// default estate of a fresh install has no name) and {{.Estate.Name}}
+// fails naming it.
+func estateData(e outreach.Estate) map[string]any {
+	m := make(map[string]any, 10)
+	for k, v := range map[string]string{
+		"ID": e.ID, "Name": e.Name, "Company": e.Company, "DisplayName": e.DisplayName(),
+		"ServicePhone": e.ServicePhone, "EmergencyPhone": e.EmergencyPhone, "OfficeHours": e.OfficeHours,
+		"Address": e.Address, "Signature": e.SMSSignature,
+	} {
+		if v = strings.TrimSpace(v); v != "" {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // residentData holds the resident's non-empty profile fields. Email and

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -22,8 +23,13 @@ type Input struct {
 	Variant  string
 	Channel  outreach.Channel
 	Resident outreach.Resident
-	Data     map[string]any // the job's data
-	Now      time.Time      // for date helpers; zero: the current time
+	// Estate is the resident's estate: the identity the message speaks
+	// with (.Estate in templates, see estateData), the fallback of some
+	// job data (see estateDefaults), the SMS signature, and the time zone
+	// for a resident without one. The zero Estate speaks generically.
+	Estate outreach.Estate
+	Data   map[string]any // the job's data
+	Now    time.Time      // for date helpers; zero: the current time
 	// DefaultTimeZone is the zone dates and times are shown in for a
 	// resident without a TimeZone of their own (OUTREACH_TIMEZONE). Nil
 	// keeps each time in the UTC offset it was written with.
@@ -40,18 +46,50 @@ type Rendered struct {
 	Text     string // email plain text, or the SMS text
 	HTML     string // email only; empty when the template has no HTML
 	TimeZone string // the zone times were shown in; empty when they kept their own offsets
+	// Fallback says why this is not the variant the input asked for, when
+	// it is not: "variant elderly: missing contact" (see Set.Render).
+	// FallbackVariant is the variant that could not render and
+	// FallbackReason a short token for metrics (FallbackMissingVariable).
+	Fallback, FallbackVariant, FallbackReason string
 }
+
+// FallbackMissingVariable is the Rendered.FallbackReason of a variant that
+// lacked a variable its default template does without.
+const FallbackMissingVariable = "missing_variable"
 
 // Render renders the message for in. Its errors say why the job cannot be
 // rendered as given (unknown template, missing variable, ...): retrying
 // cannot help. A missing variable is a *MissingVariableError; an unknown
 // kind or template wraps ErrUnknownTemplate.
+//
+// No resident misses a message for want of an optional personalisation:
+// when the variant (elderly, new_resident) lacks a variable, the default
+// variant is rendered instead, and Rendered.Fallback says why ("variant
+// elderly: missing contact"). When the default variant fails too, its
+// error is returned: it names what the kind itself needs.
 func (s *Set) Render(in Input) (Rendered, error) {
 	name, l, variant, err := s.resolve(in)
 	if err != nil {
 		return Rendered{}, err
 	}
 	out, err := l.render(in)
+	var mv *MissingVariableError
+	if err != nil && variant != DefaultVariant && errors.As(err, &mv) {
+		def := in
+		def.Variant = DefaultVariant
+		_, dl, _, derr := s.resolve(def)
+		if derr != nil {
+			return Rendered{}, err
+		}
+		out, derr = dl.render(def)
+		if derr != nil {
+			return Rendered{}, derr
+		}
+		out.Template, out.Variant = name, DefaultVariant
+		out.Fallback = fmt.Sprintf("variant %s: missing %s", variant, mv.Variable)
+		out.FallbackVariant, out.FallbackReason = variant, FallbackMissingVariable
+		return out, nil
+	}
 	if err != nil {
 		return Rendered{}, err
 	}
@@ -135,6 +173,7 @@ func (l *localized) render(in Input) (Rendered, error) {
 	}
 	if in.Channel == outreach.ChannelSMS {
 		out.Text, err = exec(b.text, "text")
+		out.Text = Sign(out.Text, in.Estate.SMSSignature)
 		return out, err
 	}
 	if out.Subject, err = exec(b.subject, "subject"); err != nil {
@@ -151,4 +190,15 @@ func (l *localized) render(in Input) (Rendered, error) {
 		}
 	}
 	return out, nil
+}
+
+// Sign puts an SMS signature (【阳光花园物业】, which Chinese carriers
+// require at the start of every SMS) in front of text, unless text already
+// starts with it (a template that writes it itself). An empty signature or
+// text leaves text as it is.
+func Sign(text, signature string) string {
+	if signature == "" || text == "" || strings.HasPrefix(text, signature) {
+		return text
+	}
+	return signature + text
 }

@@ -106,10 +106,11 @@ func TestVariantsTakeTheKindsData(t *testing.T) {
 	}
 }
 
-// TestElderlyRequiresContact: the number to call is what the elderly
-// variant exists for, so a job without it fails naming "contact" rather
-// than sending a message without one.
-func TestElderlyRequiresContact(t *testing.T) {
+// TestElderlyWithoutContact: the number to call is what the elderly
+// variant exists for. A job without data.contact takes the estate's
+// service phone; when the estate has none either, the resident still gets
+// the message, in the default variant, and the rendering says why.
+func TestElderlyWithoutContact(t *testing.T) {
 	t.Parallel()
 	s := builtinSet(t)
 	for kind, variants := range builtinVariants {
@@ -120,13 +121,51 @@ func TestElderlyRequiresContact(t *testing.T) {
 			for _, ch := range outreach.AllChannels {
 				smp := sample(t, s, string(kind)+"."+VariantElderly, loc)
 				delete(smp.Data, "contact")
-				_, err := s.Render(Input{Kind: kind, Variant: VariantElderly, Locale: loc, Channel: ch, Resident: smp.Resident, Data: smp.Data})
-				var mv *MissingVariableError
-				if !errors.As(err, &mv) || mv.Variable != "contact" {
-					t.Errorf("%s/%s/%s without contact: %v, want a missing variable \"contact\"", kind, loc, ch, err)
+				in := Input{Kind: kind, Variant: VariantElderly, Locale: loc, Channel: ch, Resident: smp.Resident, Data: smp.Data}
+				got, err := s.Render(in)
+				if kind == outreach.KindWelcome { // the default welcome needs the number too: the kind's own need
+					var mv *MissingVariableError
+					if !errors.As(err, &mv) || mv.Variable != "contact" {
+						t.Errorf("%s/%s/%s without contact: %v, want a missing variable \"contact\"", kind, loc, ch, err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s/%s/%s without contact: %v, want the default variant", kind, loc, ch, err)
+				}
+				if got.Variant != DefaultVariant || got.Fallback != "variant elderly: missing contact" ||
+					got.FallbackVariant != VariantElderly || got.FallbackReason != FallbackMissingVariable {
+					t.Errorf("%s/%s/%s without contact: variant %q fallback %q (%s, %s)", kind, loc, ch,
+						got.Variant, got.Fallback, got.FallbackVariant, got.FallbackReason)
+				}
+
+				in.Estate = outreach.Estate{ID: "sunshine", Name: "阳光花园", ServicePhone: "0755-22223333"}
+				got, err = s.Render(in)
+				if err != nil || got.Variant != VariantElderly || got.Fallback != "" {
+					t.Fatalf("%s/%s/%s with the estate's phone: variant %q fallback %q err %v", kind, loc, ch, got.Variant, got.Fallback, err)
+				}
+				if !strings.Contains(got.Text, "0755-22223333") {
+					t.Errorf("%s/%s/%s: elderly message without the estate's phone:\n%s", kind, loc, ch, got.Text)
 				}
 			}
 		}
+	}
+}
+
+// TestVariantFallbackKeepsTheKindsNeeds: what the kind itself needs (a
+// maintenance notice's time window) still fails the job, naming it, even
+// when the variant asked for lacks something else too.
+func TestVariantFallbackKeepsTheKindsNeeds(t *testing.T) {
+	t.Parallel()
+	s := builtinSet(t)
+	smp := sample(t, s, "maintenance_notice.elderly", "zh-CN")
+	delete(smp.Data, "contact")
+	delete(smp.Data, "start")
+	_, err := s.Render(Input{Kind: outreach.KindMaintenanceNotice, Variant: VariantElderly, Locale: "zh-CN",
+		Channel: outreach.ChannelSMS, Resident: smp.Resident, Data: smp.Data})
+	var mv *MissingVariableError
+	if !errors.As(err, &mv) || mv.Variable != "start" {
+		t.Fatalf("without contact and start: %v, want a missing variable \"start\"", err)
 	}
 }
 

@@ -101,14 +101,17 @@ func loadZone(name string) (*time.Location, error) {
 }
 
 // zoneFor is the time zone in's times are shown in: the resident's own
-// when it names a zone this process knows, else DefaultTimeZone. A zone
+// when it names a zone this process knows, else the estate's, else
+// DefaultTimeZone. A zone
 // name that cannot be loaded is a profile problem for whoever writes
 // profiles to catch; here it falls back to the default rather than fail
 // the message, and Rendered.TimeZone shows which zone was used.
 func zoneFor(in Input) *time.Location {
-	if name := strings.TrimSpace(in.Resident.TimeZone); name != "" {
-		if loc, err := loadZone(name); err == nil {
-			return loc
+	for _, name := range []string{in.Resident.TimeZone, in.Estate.TimeZone} {
+		if name = strings.TrimSpace(name); name != "" {
+			if loc, err := loadZone(name); err == nil {
+				return loc
+			}
 		}
 	}
 	return in.DefaultTimeZone

@@ -61,6 +61,7 @@ func (ff *filterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&ff.f.JobID, "job", "", "job id")
 	fs.StringVar(&ff.f.DeliveryID, "delivery", "", "delivery id")
 	fs.StringVar(&ff.f.ResidentID, "resident", "", "resident id")
+	fs.StringVar(&ff.f.Estate, "estate", "", "estate (the resident's when the message went out)")
 	fs.StringVar(&ff.f.Building, "building", "", "building (as it was when the message went out)")
 	fs.StringVar(&ff.f.Unit, "unit", "", "unit")
 	fs.StringVar((*string)(&ff.f.Kind), "kind", "", "job kind")

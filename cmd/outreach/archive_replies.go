@@ -18,6 +18,7 @@ func cmdArchiveReplies(ctx context.Context, e *env, args []string) int {
 	var f outreach.Filter
 	fs.StringVar(&f.ResidentID, "resident", "", "resident id")
 	fs.StringVar(&f.JobID, "job", "", "job id the reply answers")
+	fs.StringVar(&f.Estate, "estate", "", "the replying resident's estate")
 	fs.IntVar(&f.Limit, "limit", 100, "most replies to print")
 	since := fs.String("since", "", "RFC 3339 time, or a duration such as 24h (that long ago)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")

@@ -137,7 +137,7 @@ func (f *createFlags) register(fs *flag.FlagSet, spec *outreach.Campaign) {
 	f.data = keyValues{}
 	fs.StringVar(&spec.Name, "name", "", "campaign name (required)")
 	fs.StringVar((*string)(&spec.Kind), "kind", "", "holiday_greeting, maintenance_notice, satisfaction_callback or follow_up (required)")
-	f.audience = fs.String("audience", "", "all, or building=3,unit=1201,tag=elderly,locale=en (combined with AND; several tags with ;)")
+	f.audience = fs.String("audience", "", "all, or estate=sunshine,building=3,unit=1201,tag=elderly,locale=en (combined with AND; several tags with ;)")
 	f.channels = fs.String("channels", "", "allowed channels in order, e.g. sms,email")
 	fs.StringVar(&spec.Template, "template", "", "template instead of the kind's default")
 	fs.StringVar((*string)(&spec.Priority), "priority", "", "bulk (default), normal or urgent")
@@ -247,7 +247,7 @@ func describeAudience(a outreach.Audience) string {
 	if a.All {
 		parts = append(parts, "all")
 	}
-	for _, f := range []struct{ k, v string }{{"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale}} {
+	for _, f := range []struct{ k, v string }{{"estate", a.Estate}, {"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale}} {
 		if f.v != "" {
 			parts = append(parts, f.k+"="+f.v)
 		}

@@ -32,7 +32,7 @@ func cmdEnqueue(ctx context.Context, e *env, args []string) int {
 	var (
 		job      outreach.Job
 		kind     = fs.String("kind", "", "job kind: holiday_greeting, maintenance_notice, satisfaction_callback, follow_up, welcome, escalation")
-		audience = fs.String("audience", "", "instead of --resident: all, or building=3,unit=1201,tags=elderly;new_resident,locale=en")
+		audience = fs.String("audience", "", "instead of --resident: all, or estate=sunshine,building=3,unit=1201,tags=elderly;new_resident,locale=en (buildings are within the estate)")
 		channels = fs.String("channels", "", "allowed channels in order, e.g. sms,email")
 		sendAt   = fs.String("send-at", "", "RFC 3339 time to send at")
 		dataJSON = fs.String("data-json", "", "template data as a JSON object (merged under --data)")
@@ -101,7 +101,7 @@ func cmdEnqueue(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-// parseAudience reads "all" or "building=3,unit=1201,tags=a;b,locale=en".
+// parseAudience reads "all" or "estate=sunshine,building=3,unit=1201,tags=a;b,locale=en".
 func parseAudience(s string) (outreach.Audience, error) {
 	var a outreach.Audience
 	for part := range strings.SplitSeq(s, ",") {
@@ -109,6 +109,8 @@ func parseAudience(s string) (outreach.Audience, error) {
 		switch k {
 		case "all":
 			a.All = v == "" || v == "true"
+		case "estate":
+			a.Estate = v
 		case "building":
 			a.Building = v
 		case "unit":
@@ -122,7 +124,7 @@ func parseAudience(s string) (outreach.Audience, error) {
 				}
 			}
 		default:
-			return a, fmt.Errorf("unknown selector %q (want all, building, unit, tags, locale)", k)
+			return a, fmt.Errorf("unknown selector %q (want all, estate, building, unit, tags, locale)", k)
 		}
 	}
 	if a.Empty() {

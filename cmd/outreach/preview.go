@@ -62,9 +62,14 @@ func templatesPreview(ctx context.Context, e *env, args []string) int {
 		return e.fail("templates preview", fmt.Errorf("load resident: %w", err))
 	}
 
+	estate, err := st.Estate(ctx, r.EstateID())
+	if err != nil {
+		return e.fail("templates preview", fmt.Errorf("load the resident's estate %q: %w", r.EstateID(), err))
+	}
+
 	out := preview.Render(set, r, preview.Request{Kind: outreach.Kind(*kind), Template: *name,
 		Channel: outreach.Channel(*channel), Data: map[string]any(data), Sample: *useSample,
-		Now: time.Now(), DefaultTimeZone: cfg.TimeZone})
+		Estate: estate, Now: time.Now(), DefaultTimeZone: cfg.TimeZone})
 
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -101,6 +106,9 @@ func printPreview(w io.Writer, r outreach.Resident, p preview.Preview) {
 		fmt.Fprintf(w, ": template %s, variant %s, locale %s, version %s", m.Template, m.Variant, m.Locale, m.Version)
 		if m.TimeZone != "" {
 			fmt.Fprintf(w, ", times in %s", m.TimeZone)
+		}
+		if m.Fallback != "" {
+			fmt.Fprintf(w, "\n    fell back to the default variant (%s)", m.Fallback)
 		}
 		if m.SMS != nil {
 			fmt.Fprintf(w, "\n    SMS: %s, %s (%d %s)", m.SMS.Encoding, plural(m.SMS.Segments, "segment"), m.SMS.Units, smsUnits(m.SMS.Encoding))

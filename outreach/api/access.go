@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 
@@ -82,6 +83,28 @@ func pinResident(r *http.Request, res *outreach.Resident, field string) *apiErro
 	}
 	res.Estate = a.Estate
 	return nil
+}
+
+// knownEstate checks that the estate a request names (an audience's, an
+// inline resident's; field names it) exists, so that a job or campaign
+// for an estate nobody configured is refused at once rather than
+// dead-lettered or sent to nobody: 400 naming field, or for a limited
+// token 404 (as pinAudience answers for an estate it does not see). ""
+// (every estate, or the default one) and a nil store pass.
+func knownEstate(r *http.Request, st outreach.EstateStore, estate, field string) (*apiError, error) {
+	if estate == "" || st == nil {
+		return nil, nil
+	}
+	_, err := st.Estate(r.Context(), estate)
+	switch {
+	case err == nil:
+		return nil, nil
+	case !errors.Is(err, outreach.ErrNotFound):
+		return nil, err
+	case tokenOf(r).Limited():
+		return estateNotFound(estate), nil
+	}
+	return errorf(http.StatusBadRequest, field, "%s: unknown estate %q (create it first: POST /v1/estates or `outreach estates add`)", field, estate), nil
 }
 
 // estateNotFound is the answer for an estate that does not exist, or that

@@ -40,8 +40,8 @@ type Campaigns interface {
 // its estates (one to every estate is nobody's in particular: only
 // unlimited tokens see it); the others are not found (404). Its new
 // campaigns' audiences are pinned to its estate as jobs' are (pinAudience).
-func campaignRoutes(cs Campaigns, logger *slog.Logger) []Route {
-	h := campaignHandler{cs: cs, logger: logger}
+func campaignRoutes(cs Campaigns, estates outreach.EstateStore, logger *slog.Logger) []Route {
+	h := campaignHandler{cs: cs, estates: estates, logger: logger}
 	return []Route{
 		{"POST /v1/campaigns", scopesManage, http.HandlerFunc(h.create)},
 		{"GET /v1/campaigns", scopesBrowse, http.HandlerFunc(h.list)},
@@ -53,8 +53,10 @@ func campaignRoutes(cs Campaigns, logger *slog.Logger) []Route {
 }
 
 type campaignHandler struct {
-	cs     Campaigns
-	logger *slog.Logger
+	cs Campaigns
+	// estates, when set, checks that a new campaign's estate exists.
+	estates outreach.EstateStore
+	logger  *slog.Logger
 }
 
 // createRequest is the body of POST /v1/campaigns: the campaign's plan,
@@ -77,6 +79,14 @@ func (h campaignHandler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if apiErr := pinAudience(r, &req.Audience, "audience.estate"); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if apiErr, err := knownEstate(r, h.estates, req.Audience.Estate, "audience.estate"); err != nil || apiErr != nil {
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		writeError(w, apiErr)
 		return
 	}

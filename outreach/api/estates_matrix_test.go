@@ -97,7 +97,7 @@ type estateCase struct {
 // west changes and nothing is enqueued for it. The unlimited token reaches
 // west's records on every route, so the 404s are the limit's doing. A
 // route without a case fails the test: a new route must say how it keeps
-// to the token's estates.
+// to the token's estates. Every answer must match openapi.json.
 func TestEstateMatrix(t *testing.T) {
 	t.Parallel()
 	env := newEstateEnv(t)
@@ -185,8 +185,8 @@ func TestEstateMatrix(t *testing.T) {
 			hidden: "west-j1",
 		},
 		"GET /v1/archive/export": {
-			own:   request{"/v1/archive/export?format=jsonl", "", 200},
-			other: request{"/v1/archive/export?format=jsonl&job=west-j1", "", 200},
+			own:   request{"/v1/archive/export?format=csv", "", 200},
+			other: request{"/v1/archive/export?format=csv&job=west-j1", "", 200},
 		},
 		"POST /v1/templates/preview": {
 			own:    request{"/v1/templates/preview", `{"kind":"follow_up","resident_id":"east-r1","data":{"topic":"parking"}}`, 200},
@@ -241,10 +241,13 @@ func TestEstateMatrix(t *testing.T) {
 			t.Errorf("the estate matrix has a case for %s, which no route serves", p)
 		}
 	}
+	// Every answer is checked against openapi.json too: a limited token's
+	// 404s and 403s must be documented.
+	oa := openAPIChecker{t: t, doc: loadOpenAPI(t)}
 	send := func(rt Route, tok string, rq request) response {
 		t.Helper()
 		method, _, _ := strings.Cut(rt.Pattern, " ")
-		return env.do(method, rq.path, tok, rq.body)
+		return oa.exchange(env.v1Env, false, method, rq.path, tok, rq.body)
 	}
 
 	// West's records, the queue, as the unlimited token sees them, before
@@ -414,5 +417,36 @@ func TestResidentsOfALimitedToken(t *testing.T) {
 	}
 	if r := env.do("GET", "/v1/residents/n2", env.all, ""); r.status != http.StatusNotFound {
 		t.Errorf("a refused resident was stored: %d %s", r.status, r.body)
+	}
+}
+
+// TestUnknownEstateRefused: a job or campaign for an estate nobody
+// configured is a 400 naming the field (from an unlimited token; a limited
+// one gets 404, see TestJobsOfALimitedToken), and nothing is enqueued.
+func TestUnknownEstateRefused(t *testing.T) {
+	t.Parallel()
+	env := newEstateEnv(t)
+	for _, tt := range []struct{ path, body, field string }{
+		{"/v1/jobs", `{"kind":"follow_up","audience":{"estate":"nowhere","building":"3"},"data":{"topic":"x"}}`, "audience.estate"},
+		{"/v1/jobs", `{"kind":"follow_up","resident":{"id":"n1","name":"x","estate":"nowhere","phone":"+8613800138109"},"data":{"topic":"x"}}`, "resident.estate"},
+		{"/v1/campaigns", `{"name":"x","kind":"holiday_greeting","audience":{"estate":"nowhere"},"data":{"holiday":"x"}}`, "audience.estate"},
+	} {
+		r := env.do("POST", tt.path, env.all, tt.body)
+		var e errorBody
+		_ = json.Unmarshal(r.body, &e)
+		if r.status != http.StatusBadRequest || e.Field != tt.field || !strings.Contains(e.Error, "unknown estate") {
+			t.Errorf("POST %s %s = %d %s, want 400 naming %s", tt.path, tt.body, r.status, r.body, tt.field)
+		}
+	}
+	if jobs := env.streamJobs(); len(jobs) != 0 {
+		t.Errorf("enqueued %+v", jobs)
+	}
+	for _, body := range []string{
+		`{"kind":"follow_up","audience":{"estate":"west","building":"3"},"data":{"topic":"x"}}`,
+		`{"kind":"follow_up","audience":{"building":"3"},"data":{"topic":"x"}}`,
+	} {
+		if r := env.do("POST", "/v1/jobs", env.all, body); r.status != http.StatusAccepted {
+			t.Errorf("POST /v1/jobs %s = %d %s, want 202", body, r.status, r.body)
+		}
 	}
 }

@@ -72,6 +72,10 @@ func (h jobHandler) enqueue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	if apiErr := h.knownEstates(r, job); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	res, err := h.q.EnqueueOnce(r.Context(), job)
 	switch {
 	case errors.Is(err, queue.ErrIdempotencyConflict):
@@ -120,6 +124,24 @@ func (h jobHandler) within(r *http.Request, job *outreach.Job) *apiError {
 		return errorf(http.StatusServiceUnavailable, "", "the resident directory is not available; retry with the same Idempotency-Key")
 	}
 	return nil
+}
+
+// knownEstates refuses a job whose audience or inline resident names an
+// estate that does not exist (see knownEstate).
+func (h jobHandler) knownEstates(r *http.Request, job outreach.Job) *apiError {
+	estate, field := "", ""
+	switch {
+	case job.Audience != nil:
+		estate, field = job.Audience.Estate, "audience.estate"
+	case job.Resident != nil:
+		estate, field = job.Resident.Estate, "resident.estate"
+	}
+	apiErr, err := knownEstate(r, h.store, estate, field)
+	if err != nil {
+		h.logger.Error("enqueue job over HTTP: look up the estate", "job_id", job.ID, "err", err)
+		return errorf(http.StatusServiceUnavailable, "", "the resident directory is not available; retry with the same Idempotency-Key")
+	}
+	return apiErr
 }
 
 // maxJobID is the longest job id (outreach.Job.Validate's limit).

@@ -51,7 +51,7 @@ func Routes(cfg Config) []Route {
 		}
 	}
 	if cfg.Campaigns != nil {
-		rs = append(rs, campaignRoutes(cfg.Campaigns, cfg.Logger)...)
+		rs = append(rs, campaignRoutes(cfg.Campaigns, cfg.Store, cfg.Logger)...)
 	}
 	return rs
 }

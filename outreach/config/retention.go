@@ -34,7 +34,9 @@ func ParseRetention(s string) (time.Duration, error) {
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 || n > 1_000_000 {
+		// A time.Duration ends at about 292 years; a century is plenty
+		// and cannot overflow.
+		if err != nil || n < 0 || n > 36_500 {
 			return 0, fmt.Errorf("want a period such as 180d or 4320h, got %q", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil

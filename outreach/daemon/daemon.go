@@ -373,6 +373,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return errors.Join(err, d.cleanup())
 }
 
+// Close releases what New opened (the archive, Redis, the listener, the
+// senders) for a Daemon that is not Run; Run releases them itself when it
+// returns, and Close after that does nothing.
+func (d *Daemon) Close() error { return d.cleanup() }
+
 func (d *Daemon) cleanup() error {
 	var errs []error
 	for i := len(d.cleanups) - 1; i >= 0; i-- {

@@ -166,6 +166,10 @@ func newHarnessWith(t *testing.T, databaseURL string, tune func(*config.Config, 
 	if err != nil {
 		t.Fatalf("daemon.New: %v", err)
 	}
+	// A harness that is never started still holds the archive, Redis and
+	// the listener; one that is, released them when Run returned (start's
+	// cleanup, registered later, runs first).
+	t.Cleanup(func() { _ = h.d.Close() })
 	return h
 }
 

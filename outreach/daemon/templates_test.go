@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -176,45 +175,4 @@ func canceled() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
-}
-
-// TestVariantErrorSparesOtherResidents: an audience notice without
-// "contact" cannot be rendered for an elderly resident, but still reaches
-// the others, one of them after a temporary SMTP failure and a retry; the
-// job is then dead-lettered naming the variable, and the elderly
-// resident's delivery is archived as failed.
-func TestVariantErrorSparesOtherResidents(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, "sqlite://"+t.TempDir()+"/a.db", nil)
-	rs := []outreach.Resident{
-		{ID: "b7-1", Name: "王秀英", Email: "b7-1@example.com", Locale: "zh-CN", Building: "7", Tags: []string{"elderly"}},
-		{ID: "b7-2", Name: "李明", Email: "b7-2@example.com", Locale: "zh-CN", Building: "7"},
-		{ID: "b7-3", Name: "Emily Carter", Email: "b7-3@example.com", Locale: "en", Building: "7", Tags: []string{"new_resident"}},
-	}
-	if _, err := h.d.Store.UpsertResidents(context.Background(), rs); err != nil {
-		t.Fatal(err)
-	}
-	h.smtp.ReplyTimes("b7-3@example.com", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}, 1)
-	h.start()
-	h.xadd("job", `{"id":"b7-water","kind":"maintenance_notice","audience":{"building":"7"},"data":{"title":"Water off","area":"Building 7",`+
-		`"start":"2026-12-02T09:00:00+08:00","end":"2026-12-02T12:00:00+08:00"}}`)
-	eventually(t, "the job processed", func() bool { return h.settled() && len(h.deadReasons()) == 1 })
-	if got := h.deadReasons(); got[0] != "template_error" {
-		t.Errorf("dead-letter reasons %v, want template_error", got)
-	}
-	byResident := map[string]outreach.Delivery{}
-	for _, rec := range h.search(outreach.Filter{JobID: "b7-water"}) {
-		byResident[rec.ResidentID] = rec
-	}
-	if rec := byResident["b7-1"]; rec.Status != outreach.StatusFailed || !strings.Contains(rec.Error, `missing variable "contact"`) {
-		t.Errorf("elderly resident: %+v, want failed naming contact", rec)
-	}
-	for id, attempts := range map[string]int{"b7-2": 1, "b7-3": 2} {
-		if rec := byResident[id]; rec.Status != outreach.StatusSent || rec.Attempts != attempts {
-			t.Errorf("resident %s: %+v, want sent on attempt %d", id, rec, attempts)
-		}
-	}
-	if n := len(received(h.smtp, "b7-2@example.com")); n != 1 {
-		t.Errorf("b7-2 got %d emails, want 1 (not again on the retry)", n)
-	}
 }

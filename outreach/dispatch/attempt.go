@@ -203,6 +203,7 @@ var pipeline = []stage{
 		prefetched: func(a *attempt) bool { return a.pre.resident != nil }},
 	{name: "dedupe", metric: metrics.StageDedupe, run: (*Dispatcher).dedupeStage,
 		prefetched: func(a *attempt) bool { return a.pre.priorOK }},
+	{name: "estates", metric: untimed, run: (*Dispatcher).estateStage},
 	{name: "deliver", metric: untimed, run: (*Dispatcher).deliverStage}, // per resident: route, policy, render, send
 	{name: "record", metric: metrics.StageRecord, run: (*Dispatcher).recordStage},
 	{name: "schedule what waits", metric: untimed, run: (*Dispatcher).scheduleStage},

@@ -99,6 +99,10 @@ type Config struct {
 	// is read again (default 1s): pausing or cancelling a campaign reaches
 	// its jobs within that time.
 	CampaignCacheTTL time.Duration
+	// EstateCacheTTL is how long the estates are trusted before they are
+	// read again (default 5s): a changed estate (its signature, phone,
+	// quiet hours) reaches messages within that time.
+	EstateCacheTTL time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -123,6 +127,7 @@ func (c Config) withDefaults() Config {
 		c.Zones = policy.NewZones(nil)
 	}
 	c.CampaignCacheTTL = cmp.Or(c.CampaignCacheTTL, time.Second)
+	c.EstateCacheTTL = cmp.Or(c.EstateCacheTTL, 5*time.Second)
 	return c
 }
 
@@ -157,6 +162,7 @@ type Dispatcher struct {
 	acker    *batcher[queue.Ref]
 	unlocker *batcher[queue.JobLock]
 	states   *campaignStates
+	estates  *estateCache
 	// inFlight holds the entries (queue.Ref) handed to the workers and not
 	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
 	// entries that take longer than the claim idle time, and the job lock
@@ -179,6 +185,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		metrics: cfg.Metrics,
 		logger:  cfg.Logger,
 		states:  newCampaignStates(cfg.Store, cfg.CampaignCacheTTL),
+		estates: newEstateCache(cfg.Store, cfg.EstateCacheTTL),
 	}, nil
 }
 

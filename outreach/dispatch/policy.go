@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -43,11 +44,18 @@ func (d *Dispatcher) policyStage(ctx context.Context, p *perResident) error {
 	}
 
 	now := d.cfg.Now()
-	zone, err := d.cfg.Zones.Get(r.TimeZone)
+	// Quiet hours: the estate's own, else the daemon's; in the resident's
+	// zone, else the estate's, else the daemon's.
+	estate := d.estates.peek(r.EstateID())
+	zone, err := d.cfg.Zones.Get(cmp.Or(r.TimeZone, estate.TimeZone))
 	if err != nil {
 		d.logger.Warn("resident has an unknown time zone; using the default", "resident_id", r.ID, "err", err)
 	}
-	if q, quiet := d.cfg.Policy.Quiet(job.Kind, zone, now); quiet {
+	rules := d.cfg.Policy
+	if estate.hasQuiet {
+		rules.QuietHours = estate.quiet
+	}
+	if q, quiet := rules.Quiet(job.Kind, zone, now); quiet {
 		if job.EffectivePriority() != outreach.PriorityUrgent {
 			d.metrics.PolicyDecisions.WithLabelValues(string(outreach.DecisionDeferred), string(outreach.PolicyQuietHours)).Inc()
 			note := fmt.Sprintf("deferred until %s (quiet hours %s, %s)", q.Until.Format(time.RFC3339), q.Window, q.Zone)

@@ -85,7 +85,7 @@ func decode(e queue.Entry) (outreach.Job, error) {
 func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach.Resident, error) {
 	if job.Resident != nil {
 		if _, err := d.store.UpsertResidents(ctx, []outreach.Resident{*job.Resident}); err != nil {
-			return nil, fmt.Errorf("store inline resident: %w", err)
+			return nil, fmt.Errorf("store inline resident: %w", asUnknownEstate(err, job.Resident.EstateID()))
 		}
 		r, err := d.store.Resident(ctx, job.Resident.ID)
 		if err != nil {

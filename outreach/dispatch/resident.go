@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -41,10 +42,11 @@ func (d *Dispatcher) deliverStage(ctx context.Context, a *attempt) error {
 			continue
 		}
 		// A template error in the default variant fails every other
-		// resident the same way. One in a variant (an elderly resident's
-		// message needs "contact") concerns only residents of that
-		// variant: the others still get the notice, and the job is
-		// dead-lettered after them, naming what is missing.
+		// resident the same way. A variant that lacks a variable falls
+		// back to the default variant (see templates.Set.Render), so an
+		// error for a variant's resident is one of the variant's own: the
+		// others still get the notice, and the job is dead-lettered after
+		// them, naming what is wrong.
 		if a.failed.note(p.err) == deadLettered && templates.VariantFor(r) == templates.DefaultVariant {
 			break
 		}
@@ -248,6 +250,11 @@ func (d *Dispatcher) deliver(ctx context.Context, a *attempt, r outreach.Residen
 	}
 	rec.Template, rec.TemplateVersion, rec.Locale, rec.Variant = out.Template, out.Version, out.Locale, out.Variant
 	rec.Subject, rec.Body = out.Subject, out.Text
+	if out.Fallback != "" { // the default variant went out: the archive says why
+		rec.Fallback = out.Fallback
+		d.metrics.TemplateFallbacks.WithLabelValues(string(a.job.Kind), out.FallbackVariant, out.FallbackReason).Inc()
+		d.logger.Info("variant fell back to the default", "job_id", a.job.ID, "resident_id", r.ID, "channel", ch, "fallback", out.Fallback)
+	}
 
 	queued := d.cfg.Now().UTC()
 	rec.QueuedAt = &queued
@@ -279,16 +286,18 @@ func (d *Dispatcher) deliver(ctx context.Context, a *attempt, r outreach.Residen
 }
 
 // render is the render stage: the job's message for r on channel ch, as of
-// now. A group post is the default variant (it is not for one resident)
-// and chat channels send the email version (see renderChannel).
+// now, in the identity of r's estate (and its locale, for a resident
+// without one). A group post is the default variant (it is not for one
+// resident) and chat channels send the email version (see renderChannel).
 func (d *Dispatcher) render(job outreach.Job, r outreach.Resident, ch outreach.Channel, now time.Time) (templates.Rendered, error) {
 	variant := templates.VariantFor(r)
 	if ch.Group() {
 		variant = templates.DefaultVariant
 	}
+	estate := d.estates.peek(r.EstateID()).Estate
 	return d.tmpl.Current().Render(templates.Input{
-		Kind: job.Kind, Template: job.Template, Locale: r.Locale, Variant: variant, Channel: renderChannel(ch),
-		Resident: r, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
+		Kind: job.Kind, Template: job.Template, Locale: cmp.Or(r.Locale, estate.Locale), Variant: variant, Channel: renderChannel(ch),
+		Resident: r, Estate: estate, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
 	})
 }
 
@@ -296,7 +305,8 @@ func (d *Dispatcher) render(job outreach.Job, r outreach.Resident, ch outreach.C
 func (d *Dispatcher) message(job outreach.Job, r outreach.Resident, ch outreach.Channel, id string, out templates.Rendered) outreach.Message {
 	msg := outreach.Message{
 		DeliveryID: id, JobID: job.ID, Kind: job.Kind, Channel: ch,
-		To: r.Contact(ch), ToName: r.Name, Subject: out.Subject, Text: out.Text, HTML: out.HTML,
+		To: r.Contact(ch), ToName: r.Name, Estate: d.estates.peek(r.EstateID()).Estate,
+		Subject: out.Subject, Text: out.Text, HTML: out.HTML,
 	}
 	if d.cfg.Unsubscribe != nil && !ch.Group() {
 		msg.Unsubscribe = d.cfg.Unsubscribe(r.ID, ch, job.Kind)
@@ -330,7 +340,7 @@ func (d *Dispatcher) postGroups(ctx context.Context, a *attempt) ([]outreach.Del
 	case (job.ResidentID != "" || job.Resident != nil) && len(a.residents) == 1:
 		reader = a.residents[0]
 	case job.Audience != nil:
-		reader = outreach.Resident{Building: job.Audience.Building, Unit: job.Audience.Unit, Locale: job.Audience.Locale}
+		reader = outreach.Resident{Estate: job.Audience.Estate, Building: job.Audience.Building, Unit: job.Audience.Unit, Locale: job.Audience.Locale}
 	}
 	var (
 		recs     []outreach.Delivery

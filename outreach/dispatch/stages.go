@@ -85,6 +85,14 @@ func (d *Dispatcher) audienceStage(ctx context.Context, a *attempt) error {
 	return nil
 }
 
+// estateStage checks that every estate the job names or its residents
+// belong to exists (see checkEstates): an unknown one rejects the job
+// (unknown_estate); a store that cannot answer brings it back. The
+// estates are then in the cache for rendering and the policy.
+func (d *Dispatcher) estateStage(ctx context.Context, a *attempt) error {
+	return inStore(d.checkEstates(ctx, a.job, a.residents))
+}
+
 // dedupeStage reads the job's earlier outcomes from the archive, so that a
 // retried or redelivered job neither sends again what a provider took nor
 // tries again a channel that failed for good.

@@ -1,8 +1,10 @@
 package email
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"mime"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -18,9 +20,6 @@ import (
 // back to the job that caused it.
 const HeaderJob gomail.Header = "X-Outreach-Job"
 
-// MessageIDDomain is the right-hand side of every Message-ID we generate.
-const MessageIDDomain = "outreach"
-
 // Reasons for messages that can never be sent, used as SendError.Reason.
 const (
 	ReasonInvalidAddress = "invalid_address"
@@ -28,17 +27,76 @@ const (
 )
 
 // MessageID is the Message-ID (without angle brackets) of the delivery with
-// the given id. It is derived, not random, so that a retry of the same
-// delivery carries the same Message-ID and receivers can drop the duplicate.
-func MessageID(deliveryID string) string {
-	return deliveryID + "@" + MessageIDDomain
+// the given id, sent from the address from: its right-hand side is from's
+// domain (RFC 5322 asks for a domain the sender controls). It is derived,
+// not random, so that a retry of the same delivery carries the same
+// Message-ID and receivers can drop the duplicate.
+func MessageID(deliveryID, from string) string {
+	return deliveryID + "@" + Domain(from)
+}
+
+// Domain is the domain of an email address ("office@sunshine.example.com"
+// gives "sunshine.example.com"), lower-case; "localhost" for an address
+// without one.
+func Domain(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 && i < len(addr)-1 {
+		return strings.ToLower(strings.Trim(addr[i+1:], "[]"))
+	}
+	return "localhost"
+}
+
+// ListID is the List-Id header value (RFC 2919) of an estate's bulk mail
+// sent from the address from: the estate's name as the phrase, encoded
+// when it is not plain ASCII, and "<estate-id>.estates.<from's domain>"
+// as the identifier, e.g.
+//
+//	=?utf-8?q?=E9=98=B3=E5=85=89=E8=8A=B1=E5=9B=AD?= <sunshine.estates.example.com>
+//
+// Empty for an estate without an id.
+func ListID(e outreach.Estate, from string) string {
+	if e.ID == "" {
+		return ""
+	}
+	id := "<" + e.ID + ".estates." + Domain(from) + ">"
+	name := oneLine(strings.TrimSpace(cmp.Or(e.Name, e.DisplayName())))
+	if name == "" {
+		return id
+	}
+	return phrase(name) + " " + id
+}
+
+// phrase writes s as an RFC 5322 phrase: as it is when it is atoms,
+// quoted when it is other printable ASCII, an RFC 2047 encoded-word
+// otherwise.
+func phrase(s string) string {
+	atoms, ascii := true, true
+	for _, r := range s {
+		switch {
+		case r >= 0x80 || r < ' ':
+			ascii, atoms = false, false
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == ' ',
+			strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", r):
+		default:
+			atoms = false
+		}
+	}
+	switch {
+	case atoms:
+		return s
+	case ascii:
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	}
+	return mime.QEncoding.Encode("utf-8", s)
 }
 
 // Compose builds the MIME message for m from the given sender: a
 // multipart/alternative of plain text and HTML (one part alone when the
 // other is empty), with Subject, From, To, Date, Message-ID, X-Outreach-Job
 // and Auto-Submitted, and for a bulk message (m.Unsubscribe set) the
-// List-Unsubscribe headers of RFC 8058 one-click unsubscribe.
+// List-Unsubscribe headers of RFC 8058 one-click unsubscribe and the
+// estate's List-Id. From is from's address with the estate's display name
+// (m.Estate.EmailFromName, else its DisplayName, else from's own name);
+// Reply-To is the estate's when it has one.
 // The outbox writes the same message to disk, so what a developer opens in a
 // mail client is what SMTP would carry.
 //
@@ -64,10 +122,19 @@ func Compose(from *mail.Address, m outreach.Message, date time.Time) (*gomail.Ms
 	// No User-Agent/X-Mailer: the library and its version are nobody's
 	// business but ours.
 	msg := gomail.NewMsg(gomail.WithEncoding(bodyEncoding(m)), gomail.WithNoDefaultUserAgent())
-	msg.FromMailAddress(from)
+	// The estate speaks: its From name with our address (which SPF and
+	// DKIM vouch for), and its Reply-To when it has one.
+	msg.FromMailAddress(&mail.Address{Name: oneLine(cmp.Or(m.Estate.EmailFromName, m.Estate.DisplayName(), from.Name)), Address: from.Address})
+	if m.Estate.ReplyTo != "" {
+		rt, err := mail.ParseAddress(m.Estate.ReplyTo)
+		if err != nil {
+			return nil, invalid(ReasonInvalidAddress, fmt.Errorf("estate %s: reply_to is not a valid email address", m.Estate.ID))
+		}
+		msg.ReplyToMailAddress(rt)
+	}
 	msg.ToMailAddress(&mail.Address{Name: oneLine(m.ToName), Address: to.Address})
 	msg.Subject(oneLine(m.Subject))
-	msg.SetMessageIDWithValue(MessageID(m.DeliveryID))
+	msg.SetMessageIDWithValue(MessageID(m.DeliveryID, from.Address))
 	msg.SetDateWithValue(date)
 	if m.JobID != "" {
 		msg.SetGenHeader(HeaderJob, oneLine(m.JobID))
@@ -77,6 +144,11 @@ func Compose(from *mail.Address, m outreach.Message, date time.Time) (*gomail.Ms
 	if m.Unsubscribe != "" {
 		if err := setUnsubscribe(msg, m.Unsubscribe); err != nil {
 			return nil, err
+		}
+		// A list that offers unsubscribing names itself (RFC 2919); spam
+		// filters score List-Unsubscribe without List-Id.
+		if id := ListID(m.Estate, from.Address); id != "" {
+			msg.SetGenHeaderPreformatted("List-Id", id)
 		}
 	}
 

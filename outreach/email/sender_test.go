@@ -23,7 +23,7 @@ func TestSendDeliversBothParts(t *testing.T) {
 
 	r := send(t, s, m)
 
-	wantID := "<" + m.DeliveryID + "@outreach>"
+	wantID := "<" + m.DeliveryID + "@example.com>"
 	if r.ProviderID != wantID || r.Status != outreach.StatusSent {
 		t.Errorf("receipt = %+v, want ProviderID %s, Status sent", r, wantID)
 	}

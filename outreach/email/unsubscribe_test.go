@@ -80,7 +80,7 @@ func TestRetryKeepsMessageID(t *testing.T) {
 	}
 	r := send(t, s, m)
 	_, p := onlyMessage(t, srv)
-	want := "<" + email.MessageID(m.DeliveryID) + ">"
+	want := "<" + email.MessageID(m.DeliveryID, "office@example.com") + ">"
 	if got := p.Header.Get("Message-Id"); got != want || r.ProviderID != want {
 		t.Errorf("Message-ID after a retry = %q (receipt %q), want %q", got, r.ProviderID, want)
 	}

@@ -51,6 +51,10 @@ type Metrics struct {
 	// TemplateReloads counts reloads of the template set (SIGHUP), by
 	// result: success, or failure (the old set keeps serving).
 	TemplateReloads *prometheus.CounterVec
+	// TemplateFallbacks counts messages sent in the default variant
+	// because the resident's variant could not be rendered, by kind,
+	// variant (the one that fell back) and reason (missing_variable).
+	TemplateFallbacks *prometheus.CounterVec
 
 	// Queue gauges, refreshed from Redis periodically (see SetQueue):
 	// QueueLength, DeadLetterSize and DelayedSize by stream (the job
@@ -147,6 +151,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "outreach_template_reloads_total",
 			Help: "Reloads of the template set (SIGHUP), by result: success, or failure (the old set keeps serving).",
 		}, []string{"result"}),
+		TemplateFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outreach_template_fallbacks_total",
+			Help: "Messages sent in the default variant because the resident's variant lacked a variable, by kind, variant and reason.",
+		}, []string{"kind", "variant", "reason"}),
 		QueueLength: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "outreach_queue_length",
 			Help: "Entries in the job stream's lanes (XLEN), by stream.",
@@ -190,7 +198,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(
 		m.JobsReceived, m.Deliveries, m.DeadLetters, m.Retries, m.SendFailures,
-		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred, m.TemplateReloads,
+		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred, m.TemplateReloads, m.TemplateFallbacks,
 		m.RateLimitWait, m.WebhookRequests, m.StatusReports, m.Replies, m.OptOuts,
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 		m.ShardLength, m.ShardLag, m.ShardPending, m.ShardDelayed,
@@ -245,7 +253,22 @@ func (m *Metrics) preinit() {
 	for _, r := range []string{ReloadSuccess, ReloadFailure} {
 		m.TemplateReloads.WithLabelValues(r)
 	}
+	for _, k := range outreach.Kinds {
+		for _, v := range FallbackVariants {
+			m.TemplateFallbacks.WithLabelValues(string(k), v, FallbackMissingVariable)
+		}
+	}
 }
+
+// FallbackVariants are the variant label values of
+// outreach_template_fallbacks_total known in advance (the built-in set's;
+// the templates package chooses them), and FallbackMissingVariable its
+// reason.
+var FallbackVariants = []string{"elderly", "new_resident"}
+
+// FallbackMissingVariable is the reason label of a variant that lacked a
+// variable (templates.FallbackMissingVariable).
+const FallbackMissingVariable = "missing_variable"
 
 // The result label values of outreach_template_reloads_total.
 const (

@@ -112,7 +112,7 @@ func TestEmailWritesEml(t *testing.T) {
 		if p.ContentType != wantType {
 			t.Errorf("%s: content type %s, want %s", name, p.ContentType, wantType)
 		}
-		if got, want := p.Header.Get("Message-Id"), "<"+m.DeliveryID+"@outreach>"; got != want {
+		if got, want := p.Header.Get("Message-Id"), "<"+m.DeliveryID+"@example.com>"; got != want {
 			t.Errorf("%s: Message-ID %s, want %s", name, got, want)
 		}
 		if got := p.Header.Get("X-Outreach-Job"); got != "job-7" {

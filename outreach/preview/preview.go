@@ -5,6 +5,7 @@
 package preview
 
 import (
+	"cmp"
 	"maps"
 	"time"
 
@@ -25,6 +26,10 @@ type Request struct {
 	// sample.json.
 	Data   map[string]any
 	Sample bool
+	// Estate is the resident's estate, whose identity the message speaks
+	// with (see templates.Input.Estate); the zero Estate speaks
+	// generically.
+	Estate outreach.Estate
 	// Now is the time the message is rendered at; DefaultTimeZone is
 	// OUTREACH_TIMEZONE.
 	Now             time.Time
@@ -53,7 +58,10 @@ type Rendering struct {
 	Text     string           `json:"text,omitempty"`
 	HTML     string           `json:"html,omitempty"`
 	SMS      *sms.Size        `json:"sms,omitempty"`
-	Error    string           `json:"error,omitempty"`
+	// Fallback says why the default variant was rendered instead of the
+	// resident's ("variant elderly: missing contact").
+	Fallback string `json:"fallback,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Failed reports whether any channel could not be rendered.
@@ -79,8 +87,8 @@ func Render(set *templates.Set, r outreach.Resident, req Request) Preview {
 		now = time.Now()
 	}
 	for _, ch := range channels {
-		in := templates.Input{Kind: req.Kind, Template: req.Template, Locale: r.Locale, Variant: out.Variant, Channel: ch,
-			Resident: r, Data: maps.Clone(req.Data), Now: now, DefaultTimeZone: req.DefaultTimeZone}
+		in := templates.Input{Kind: req.Kind, Template: req.Template, Locale: cmp.Or(r.Locale, req.Estate.Locale), Variant: out.Variant, Channel: ch,
+			Resident: r, Estate: req.Estate, Data: maps.Clone(req.Data), Now: now, DefaultTimeZone: req.DefaultTimeZone}
 		if in.Data == nil {
 			in.Data = map[string]any{}
 		}
@@ -96,7 +104,7 @@ func Render(set *templates.Set, r outreach.Resident, req Request) Preview {
 			p.Error = err.Error()
 		} else {
 			p.Template, p.Variant, p.Locale, p.Version, p.TimeZone = got.Template, got.Variant, got.Locale, got.Version, got.TimeZone
-			p.Subject, p.Text, p.HTML = got.Subject, got.Text, got.HTML
+			p.Subject, p.Text, p.HTML, p.Fallback = got.Subject, got.Text, got.HTML, got.Fallback
 			if ch == outreach.ChannelSMS {
 				size := sms.Measure(got.Text)
 				p.SMS = &size

@@ -30,8 +30,9 @@ func scanEstate(row pgx.Row) (outreach.Estate, error) {
 
 // CreateEstate stores a new estate; an id in use wraps outreach.ErrExists.
 func (s *Store) CreateEstate(ctx context.Context, e outreach.Estate) error {
-	e.CreatedAt = s.now()
-	e, err := normalize.Estate(e, s.now())
+	now := s.now() // one clock reading: a new estate's CreatedAt and UpdatedAt are equal
+	e.CreatedAt = now
+	e, err := normalize.Estate(e, now)
 	if err != nil {
 		return fmt.Errorf("create estate: %w", err)
 	}

@@ -142,6 +142,7 @@ func seedDemo(ctx context.Context, d *daemon.Daemon) error {
 		{ID: "r1003", Estate: "sunshine", Name: "Emily Carter", Email: "emily.carter@example.com", Locale: "en", Building: "2", Unit: "305", Tags: []string{"new_resident"}},
 		{ID: "r1004", Estate: "sunshine", Name: "张伟", Phone: "+8613700137004", Locale: "zh-CN", Building: "2", Unit: "1502", Channels: []outreach.Channel{outreach.ChannelSMS}},
 		{ID: "r1005", Estate: "harbour", Name: "David Chen", Email: "david.chen@example.com", Phone: "+8613600136005", Locale: "en", Building: "3", Unit: "101"},
+		{ID: "r1006", Estate: "harbour", Name: "Margaret Wong", Phone: "+85291234006", Locale: "en", Building: "3", Unit: "1802", Tags: []string{"elderly"}, Channels: []outreach.Channel{outreach.ChannelSMS}},
 		// Staff are in the directory too: escalations go to them.
 		{ID: "s001", Name: "刘工", Email: "engineering@example.com", Locale: "zh-CN", Tags: []string{"staff"}},
 	}
@@ -149,7 +150,11 @@ func seedDemo(ctx context.Context, d *daemon.Daemon) error {
 		return fmt.Errorf("seed demo residents: %w", err)
 	}
 	jobs := []outreach.Job{
-		{ID: "demo-water-cut-b1", Kind: outreach.KindMaintenanceNotice, Audience: &outreach.Audience{Building: "1"},
+		// Harbour View's building 3, no data.contact: every resident gets
+		// it, the elderly one too, with the estate's service phone.
+		{ID: "demo-lift-harbour-b3", Kind: outreach.KindMaintenanceNotice, Audience: &outreach.Audience{Estate: "harbour", Building: "3"},
+			Data: map[string]any{"title": "Lift maintenance", "area": "Building 3", "start": "2026-12-03T10:00:00+08:00", "end": "2026-12-03T12:00:00+08:00", "reason": "annual lift inspection"}},
+		{ID: "demo-water-cut-b1", Kind: outreach.KindMaintenanceNotice, Audience: &outreach.Audience{Estate: "sunshine", Building: "1"},
 			Data: map[string]any{"title": "计划停水", "area": "1号楼", "start": "2026-12-02T09:00:00+08:00", "end": "2026-12-02T12:00:00+08:00", "reason": "更换主水管阀门", "contact": "0755-8888-8888"}},
 		{ID: "demo-welcome-r1003", Kind: outreach.KindWelcome, ResidentID: "r1003",
 			Data: map[string]any{"estate": "Sunrise Gardens", "office_hours": "daily 8:00-20:00", "contact": "0755-8888-8888", "emergency_contact": "0755-8888-9999"}},

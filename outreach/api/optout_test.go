@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/sms"
 	"github.com/outreach-dev/outreach/outreach/sms/twiliotest"
 )
@@ -83,6 +84,11 @@ func TestTwilioInboundStopAndStart(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(env.metrics.Replies.WithLabelValues("sms", "opt_out")); got != 3 {
 		t.Errorf("opt-out replies = %v, want 3", got)
+	}
+	for estate, want := range map[string]float64{outreach.DefaultEstateID: 2, metrics.NoEstate: 1} {
+		if got := testutil.ToFloat64(env.metrics.Estates.Replies.WithLabelValues(estate, "opt_out")); got != want {
+			t.Errorf("opt-out replies of estate %s = %v, want %v", estate, got, want)
+		}
 	}
 }
 

@@ -161,6 +161,7 @@ func (wh *Webhooks) twilioInbound(log *slog.Logger) http.HandlerFunc {
 			action = "none"
 		}
 		wh.Metrics.Replies.WithLabelValues(string(outreach.ChannelSMS), action).Inc()
+		wh.Metrics.Estates.Replied(reply.Estate, action)
 		log.Info("inbound SMS archived", "sid", in.SID, "from", sms.MaskPhone(in.From),
 			"resident", reply.ResidentID, "delivery", reply.DeliveryID, "action", action)
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")

@@ -419,6 +419,8 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 		{"outreach_dead_letters_total", map[string]string{"reason": "unknown_resident"}, 1},
 		{"outreach_deliveries_total", map[string]string{"channel": "email", "kind": "maintenance_notice", "status": "sent"}, 2},
 		{"outreach_deliveries_total", map[string]string{"channel": "sms", "kind": "maintenance_notice", "status": "failed"}, 1},
+		{"outreach_estate_deliveries_total", map[string]string{"estate": "default", "channel": "email", "status": "sent"}, 2},
+		{"outreach_estate_deliveries_total", map[string]string{"estate": "default", "channel": "sms", "status": "failed"}, 1},
 		{"outreach_duplicates_skipped_total", map[string]string{"kind": "maintenance_notice"}, 1},
 		{"outreach_retries_total", map[string]string{"kind": "maintenance_notice", "reason": "smtp_4xx"}, 1},
 	} {

@@ -86,12 +86,13 @@ type verdict struct {
 // stage's pending error leaves the entry pending, and anything else is a
 // temporary failure that brings the job back.
 func classify(err error) verdict {
-	var p *pendingError
-	switch {
-	case err == nil:
+	if err == nil {
 		return verdict{}
-	case errors.As(err, &p):
+	}
+	if p, ok := errors.AsType[*pendingError](err); ok {
 		return verdict{kind: keepPending, cause: p.err, msg: p.msg}
+	}
+	switch {
 	case isReject(err):
 		return verdict{kind: deadLettered, cause: err}
 	default:
@@ -128,8 +129,7 @@ func inStore(err error) error {
 }
 
 func retryReason(err error) string {
-	var s *storeError
-	if errors.As(err, &s) {
+	if _, ok := errors.AsType[*storeError](err); ok {
 		return "store"
 	}
 	return outreach.FailureReason(err)

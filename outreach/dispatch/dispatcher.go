@@ -204,23 +204,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	work := make(chan item, d.cfg.Workers)
 	urgent := make(chan item) // unbuffered: an urgent entry waits for a free worker, not behind bulk ones
-	var workers sync.WaitGroup
-	for range d.cfg.Workers {
-		workers.Go(func() {
-			for it := range urgentFirst(urgent, work) {
-				d.processSafely(workCtx, it.e, it.pre)
-				d.inFlight.Delete(it.e.Ref())
-			}
-		})
-	}
-
-	var feeders sync.WaitGroup
-	feeders.Go(func() { d.readLoop(ctx, work) })
-	feeders.Go(func() { d.urgentLoop(ctx, urgent) })
-	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, work) }) })
-	feeders.Go(func() { d.every(ctx, d.q.KeepEvery(), func() { d.keepInFlight(ctx) }) })
-	feeders.Go(func() { d.every(ctx, d.cfg.PromoteEvery, func() { d.promote(ctx) }) })
-	feeders.Go(func() { d.every(ctx, d.cfg.StatsEvery, func() { d.refreshStats(ctx) }) })
+	workers := d.startWorkers(workCtx, urgent, work)
+	feeders := d.startFeeders(ctx, urgent, work)
 
 	<-ctx.Done()
 	d.logger.Info("stopping: no more reads, finishing jobs in flight")
@@ -241,6 +226,34 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.stopBatchers()
 	d.logger.Info("stopped")
 	return nil
+}
+
+// startWorkers starts the workers: they process what urgent and work
+// hand them (urgent first) until both are closed.
+func (d *Dispatcher) startWorkers(ctx context.Context, urgent, work <-chan item) *sync.WaitGroup {
+	var workers sync.WaitGroup
+	for range d.cfg.Workers {
+		workers.Go(func() {
+			for it := range urgentFirst(urgent, work) {
+				d.processSafely(ctx, it.e, it.pre)
+				d.inFlight.Delete(it.e.Ref())
+			}
+		})
+	}
+	return &workers
+}
+
+// startFeeders starts the loops that feed the workers and look after the
+// queue, until ctx is cancelled.
+func (d *Dispatcher) startFeeders(ctx context.Context, urgent, work chan<- item) *sync.WaitGroup {
+	var feeders sync.WaitGroup
+	feeders.Go(func() { d.readLoop(ctx, work) })
+	feeders.Go(func() { d.urgentLoop(ctx, urgent) })
+	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, work) }) })
+	feeders.Go(func() { d.every(ctx, d.q.KeepEvery(), func() { d.keepInFlight(ctx) }) })
+	feeders.Go(func() { d.every(ctx, d.cfg.PromoteEvery, func() { d.promote(ctx) }) })
+	feeders.Go(func() { d.every(ctx, d.cfg.StatsEvery, func() { d.refreshStats(ctx) }) })
+	return &feeders
 }
 
 // startBatchers starts the archive writer, the acker and the unlocker;

@@ -46,63 +46,81 @@ type prefetched struct {
 // the job that another worker or daemon is sending holds the lock until
 // its outcome is archived.
 func (d *Dispatcher) prefetch(ctx context.Context, entries []queue.Entry) []*prefetched {
-	pres := make([]*prefetched, len(entries))
-	var (
-		locks []queue.JobLock
-		which []int // index in entries of each lock
-	)
+	pres, which := d.prefetchDecode(ctx, entries)
+	if locked := d.prefetchLocks(ctx, entries, pres, which); len(locked) > 0 {
+		d.prefetchLookUps(ctx, entries, pres, locked)
+	}
+	return pres
+}
+
+// prefetchDecode decodes the batch and returns the indexes of the entries
+// it prefetches for: the decoded jobs for one stored resident, due now.
+// The others are left nil: process takes its usual path (and traces their
+// decode).
+func (d *Dispatcher) prefetchDecode(ctx context.Context, entries []queue.Entry) (pres []*prefetched, which []int) {
+	pres = make([]*prefetched, len(entries))
 	due := d.cfg.Now().Add(time.Second)
 	for i, e := range entries {
 		start := time.Now()
 		job, err := decode(e)
 		if err != nil || job.ResidentID == "" || job.Resident != nil || (job.SendAt != nil && job.SendAt.After(due)) {
-			continue // process takes its usual path (and traces the decode)
+			continue
 		}
 		d.trace(ctx, metrics.StageDecode, start, nil, jobIDs(e, job))
 		pres[i] = &prefetched{job: job, decoded: true}
-		locks = append(locks, queue.JobLock{JobID: job.ID, Holder: e.Holder()})
 		which = append(which, i)
 	}
-	if len(locks) == 0 {
-		return pres
+	return pres, which
+}
+
+// prefetchLocks takes the locks of the jobs at which in one pipeline and
+// returns the indexes of those it got.
+func (d *Dispatcher) prefetchLocks(ctx context.Context, entries []queue.Entry, pres []*prefetched, which []int) (locked []int) {
+	if len(which) == 0 {
+		return nil
+	}
+	locks := make([]queue.JobLock, len(which))
+	for k, i := range which {
+		locks[k] = queue.JobLock{JobID: pres[i].job.ID, Holder: entries[i].Holder()}
 	}
 	got, err := d.q.LockMany(ctx, locks, d.cfg.LockTTL)
 	if err != nil {
 		d.logger.Warn("lock read batch failed; workers lock one by one", "jobs", len(locks), "err", err)
-		return pres
+		return nil
 	}
-	var residentIDs, batchJobIDs []string
 	for k, i := range which {
-		p := pres[i]
-		p.lockTried, p.locked = true, got[k]
-		if p.locked {
-			residentIDs = append(residentIDs, p.job.ResidentID)
-			batchJobIDs = append(batchJobIDs, p.job.ID)
+		pres[i].lockTried, pres[i].locked = true, got[k]
+		if got[k] {
+			locked = append(locked, i)
 		}
 	}
-	if len(batchJobIDs) == 0 {
-		return pres
+	return locked
+}
+
+// prefetchLookUps reads the residents and the earlier outcomes of the
+// locked jobs, one store query each. A job's audience and dedupe stages
+// took as long as the batch's query; what a worker looks up again it
+// traces itself.
+func (d *Dispatcher) prefetchLookUps(ctx context.Context, entries []queue.Entry, pres []*prefetched, locked []int) {
+	residentIDs, jobIDList := make([]string, len(locked)), make([]string, len(locked))
+	for k, i := range locked {
+		residentIDs[k], jobIDList[k] = pres[i].job.ResidentID, pres[i].job.ID
 	}
 	start := time.Now()
 	residents, err := d.store.ResidentsByID(ctx, residentIDs)
 	residentsTook := time.Since(start)
 	if err != nil {
-		d.logger.Warn("look up read batch's residents failed; workers look up one by one", "jobs", len(batchJobIDs), "err", err)
+		d.logger.Warn("look up read batch's residents failed; workers look up one by one", "jobs", len(locked), "err", err)
 	}
 	start = time.Now()
-	prior, priorErr := d.store.OutcomesOf(ctx, batchJobIDs)
+	prior, priorErr := d.store.OutcomesOf(ctx, jobIDList)
 	priorTook := time.Since(start)
 	if priorErr != nil {
-		d.logger.Warn("look up read batch's outcomes failed; workers look up one by one", "jobs", len(batchJobIDs), "err", priorErr)
+		d.logger.Warn("look up read batch's outcomes failed; workers look up one by one", "jobs", len(locked), "err", priorErr)
 	}
-	// A job's audience and dedupe stages took as long as the batch's
-	// query; what a worker looks up again it traces itself.
 	traced := time.Now()
-	for _, i := range which {
+	for _, i := range locked {
 		p := pres[i]
-		if !p.locked {
-			continue
-		}
 		id := jobIDs(entries[i], p.job)
 		if r, ok := residents[p.job.ResidentID]; ok {
 			p.resident = &r
@@ -113,5 +131,4 @@ func (d *Dispatcher) prefetch(ctx context.Context, entries []queue.Entry) []*pre
 			d.trace(ctx, metrics.StageDedupe, traced.Add(-priorTook), nil, id)
 		}
 	}
-	return pres
 }

@@ -115,6 +115,7 @@ func (d *Dispatcher) recordStage(ctx context.Context, a *attempt) error {
 	a.recorded = true
 	for _, rec := range a.records {
 		d.metrics.Deliveries.WithLabelValues(string(rec.Channel), string(a.job.Kind), string(rec.Status)).Inc()
+		d.metrics.Estates.Delivered(rec.Estate, rec.Channel, rec.Status)
 	}
 	return nil
 }

@@ -80,6 +80,8 @@ type Metrics struct {
 
 	// HTTP counts and times the /v1/ API's requests (see http.go).
 	HTTP *HTTPMetrics
+	// Estates count deliveries and replies by estate (see estates.go).
+	Estates *EstateMetrics
 
 	// Policy, lanes and campaigns (see policy.go).
 	PolicyMetrics
@@ -215,6 +217,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.SMTPPool, poolWait)
 	m.Campaigns = newCampaignProgress(reg)
 	m.HTTP = newHTTPMetrics(reg)
+	m.Estates = newEstateMetrics(reg)
 	m.preinit()
 	return m
 }

@@ -1,11 +1,13 @@
 package metrics
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -54,5 +56,50 @@ func TestPolicyPreinit(t *testing.T) {
 		if got := testutil.CollectAndCount(tt.c); got != tt.want {
 			t.Errorf("%s: %d series, want %d", name, got, tt.want)
 		}
+	}
+}
+
+// TestEstateLabels: the estate metrics start with the default estate at
+// zero, give the first MaxEstateSeries estates a label each and count the
+// rest as _other, and what is nobody's as _none: bounded however many
+// estates there are.
+func TestEstateLabels(t *testing.T) {
+	t.Parallel()
+	m := New(prometheus.NewRegistry())
+	e := m.Estates
+	if got, want := testutil.CollectAndCount(e.Deliveries), len(outreach.AllChannels)*len(outreach.Statuses); got != want {
+		t.Errorf("estate deliveries start with %d series, want %d (the default estate)", got, want)
+	}
+	e.Delivered("sunshine", outreach.ChannelSMS, outreach.StatusSent)
+	e.Delivered("", outreach.ChannelSMS, outreach.StatusFailed)
+	e.Replied("sunshine", "opt_out")
+	if got := testutil.ToFloat64(e.Deliveries.WithLabelValues("sunshine", "sms", "sent")); got != 1 {
+		t.Errorf("sunshine sent = %v", got)
+	}
+	if got := testutil.ToFloat64(e.Deliveries.WithLabelValues(NoEstate, "sms", "failed")); got != 1 {
+		t.Errorf("nobody's failed = %v", got)
+	}
+	for i := range 2 * MaxEstateSeries {
+		e.Delivered(fmt.Sprintf("estate-%d", i), outreach.ChannelEmail, outreach.StatusSent)
+	}
+	labels := map[string]bool{}
+	ch := make(chan prometheus.Metric, 10000)
+	e.Deliveries.Collect(ch)
+	close(ch)
+	for mt := range ch {
+		var pb dto.Metric
+		_ = mt.Write(&pb)
+		for _, l := range pb.GetLabel() {
+			if l.GetName() == "estate" {
+				labels[l.GetValue()] = true
+			}
+		}
+	}
+	// default, sunshine, _none, _other and the estates that fit.
+	if len(labels) != MaxEstateSeries+2 || !labels[OtherEstates] || !labels[NoEstate] || !labels["sunshine"] {
+		t.Errorf("%d estate labels, want %d", len(labels), MaxEstateSeries+2)
+	}
+	if got := testutil.ToFloat64(e.Deliveries.WithLabelValues(OtherEstates, "email", "sent")); got != float64(2*MaxEstateSeries-(MaxEstateSeries-2)) {
+		t.Errorf("_other = %v", got)
 	}
 }

@@ -85,6 +85,8 @@ type Metrics struct {
 
 	// Policy, lanes and campaigns (see policy.go).
 	PolicyMetrics
+	// The satisfaction loop (see survey.go).
+	SurveyMetrics
 }
 
 // New creates the metrics and registers them with reg.
@@ -206,6 +208,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.ShardLength, m.ShardLag, m.ShardPending, m.ShardDelayed,
 	)
 	m.PolicyMetrics = newPolicyMetrics(reg)
+	m.SurveyMetrics = newSurveyMetrics(reg)
 	m.Stages = newStageMetrics(reg)
 	m.SMTPPool = newPoolCollector()
 	poolWait := prometheus.NewHistogram(prometheus.HistogramOpts{

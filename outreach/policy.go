@@ -22,6 +22,10 @@ const (
 	PolicyQuietHours PolicyReason = "quiet_hours"
 	// PolicyUrgentBypass: an urgent message went out inside quiet hours.
 	PolicyUrgentBypass PolicyReason = "urgent_bypass"
+	// PolicySurveyFatigue: the resident had a satisfaction survey within
+	// the fatigue window (OUTREACH_SURVEY_FATIGUE), and the job did not
+	// say it must go (data.required).
+	PolicySurveyFatigue PolicyReason = "survey_fatigue"
 )
 
 // PolicyDecision is what the policy stage did with a delivery.
@@ -45,6 +49,7 @@ var PolicyOutcomes = []struct {
 	{DecisionSuppressed, PolicyDailyCap},
 	{DecisionSuppressed, PolicyWeeklyCap},
 	{DecisionSuppressed, PolicyCampaignCancelled},
+	{DecisionSuppressed, PolicySurveyFatigue},
 	{DecisionDeferred, PolicyQuietHours},
 	{DecisionBypassed, PolicyQuietHours},
 }

@@ -39,6 +39,8 @@ var smsOmits = map[string][]string{
 	"welcome": {"move_in", "office_location", "emergency_contact", "notes"},
 	// Staff read the details in the email or the work order.
 	"escalation": {"reporter_contact", "details"},
+	// The satisfaction loop's escalation: the comment, phone and link are in the email.
+	"survey_escalation": {"resident_phone", "comment", "survey_url"},
 }
 
 // TestBuiltinRendersEverySample renders every template x locale x channel

@@ -38,8 +38,11 @@
 // welcome (new residents: move-in information, office hours, how to reach
 // the office) and escalation (to staff: what, where, since when, who
 // reported). The first five have an elderly variant, the first four a
-// new_resident variant (see VariantFor). Each folder's sample.json shows
-// the data it takes; the README lists it per kind.
+// new_resident variant (see VariantFor). Two more serve the satisfaction
+// loop (package outreach/survey): survey_reask (SMS only, with an elderly
+// variant in plain words) asks once more for a score, and
+// survey_escalation tells staff of a low one. Each folder's sample.json
+// shows the data it takes; the README lists it per kind.
 //
 // # Overrides and reload
 //

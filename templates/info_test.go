@@ -33,8 +33,10 @@ func TestList(t *testing.T) {
 			t.Errorf("List lacks %+v", want)
 		}
 	}
-	// 6 kinds + 9 variants, 2 locales, 2 channels each, plus parking's one.
-	if got, want := len(list), (6+9)*2*2+1; got != want {
+	// 6 kinds + 9 variants, 2 locales, 2 channels each, the satisfaction
+	// loop's survey_escalation (2 locales, 2 channels) and survey_reask
+	// with its elderly variant (2 locales, SMS only), plus parking's one.
+	if got, want := len(list), (6+9)*2*2+2*2+2*2+1; got != want {
 		t.Errorf("List has %d entries, want %d", got, want)
 	}
 }

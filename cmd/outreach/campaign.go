@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,11 +18,11 @@ import (
 )
 
 const campaignUsage = `usage:
-  outreach campaign create --name N --kind K --audience building=3[,tag=elderly]
+  outreach campaign create --name N --kind K --audience [estate=E,]building=3[,tag=elderly]
                            [--at RFC3339 | --local-time 09:00 --on YYYY-MM-DD | --every CRON]
                            [--data k=v]... [--data-json JSON] [--channels sms,email]
                            [--template T] [--priority bulk|normal|urgent]
-  outreach campaign list [--json]
+  outreach campaign list [--estate E] [--json]
   outreach campaign show ID [--json]
   outreach campaign pause|resume|cancel ID`
 
@@ -63,6 +64,10 @@ func cmdCampaign(ctx context.Context, e *env, args []string) int {
 	if sub == "create" {
 		flags.register(fs, &spec)
 	}
+	var estate *string
+	if sub == "list" {
+		estate = fs.String("estate", "", "only the campaigns whose audience is this estate's")
+	}
 	if ok, status := e.parseFlags(fs, rest); !ok {
 		return status
 	}
@@ -99,6 +104,9 @@ func cmdCampaign(ctx context.Context, e *env, args []string) int {
 		cs, err := svc.List(ctx)
 		if err != nil {
 			return e.fail(name, err)
+		}
+		if *estate != "" {
+			cs = slices.DeleteFunc(cs, func(c outreach.Campaign) bool { return c.Audience.Estate != *estate })
 		}
 		if *asJSON {
 			return e.printJSONLines(name, cs)

@@ -144,7 +144,7 @@ func seedDemo(ctx context.Context, d *daemon.Daemon) error {
 		{ID: "r1005", Estate: "harbour", Name: "David Chen", Email: "david.chen@example.com", Phone: "+8613600136005", Locale: "en", Building: "3", Unit: "101"},
 		{ID: "r1006", Estate: "harbour", Name: "Margaret Wong", Phone: "+85291234006", Locale: "en", Building: "3", Unit: "1802", Tags: []string{"elderly"}, Channels: []outreach.Channel{outreach.ChannelSMS}},
 		// Staff are in the directory too: escalations go to them.
-		{ID: "s001", Name: "刘工", Email: "engineering@example.com", Locale: "zh-CN", Tags: []string{"staff"}},
+		{ID: "s001", Estate: "sunshine", Name: "刘工", Email: "engineering@example.com", Locale: "zh-CN", Tags: []string{"staff"}},
 	}
 	if _, err := d.Store.UpsertResidents(ctx, residents); err != nil {
 		return fmt.Errorf("seed demo residents: %w", err)

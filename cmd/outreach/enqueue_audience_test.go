@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/outreach/store"
 )
 
 // TestParseAudience: the --audience of enqueue and campaign create, with
@@ -30,5 +36,37 @@ func TestParseAudience(t *testing.T) {
 	}
 	if got := describeAudience(outreach.Audience{Estate: "sunshine", Building: "3"}); got != "estate=sunshine, building=3" {
 		t.Errorf("describeAudience = %q", got)
+	}
+}
+
+// TestCampaignListByEstate: campaign list --estate keeps the campaigns
+// whose audience is that estate's.
+func TestCampaignListByEstate(t *testing.T) {
+	t.Parallel()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "outreach.db")
+	st, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := &campaign.Service{Store: st, Zone: time.UTC}
+	for _, id := range []string{"east", "west"} {
+		if err := st.CreateEstate(t.Context(), outreach.Estate{ID: id, Name: id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Create(t.Context(), outreach.Campaign{Name: id + " greeting", Kind: outreach.KindHolidayGreeting,
+			Audience: outreach.Audience{Estate: id, Building: "3"}, Data: map[string]any{"holiday": "春节"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string {
+		return map[string]string{"OUTREACH_DATABASE_URL": url}[k]
+	}}
+	if status := cmdCampaign(t.Context(), e, []string{"list", "--estate", "west", "--json"}); status != 0 {
+		t.Fatalf("campaign list --estate west = %d: %s", status, stderr.String())
+	}
+	if out := stdout.String(); !strings.Contains(out, "west greeting") || strings.Contains(out, "east greeting") {
+		t.Errorf("campaign list --estate west printed %s", out)
 	}
 }

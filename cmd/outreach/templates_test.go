@@ -173,7 +173,7 @@ func TestPreviewRejects(t *testing.T) {
 func TestTemplatesCheck(t *testing.T) {
 	t.Parallel()
 	status, stdout, stderr := runTemplates(t, nil, "check")
-	if status != 0 || !strings.HasPrefix(stdout, "ok: built-in templates: 6 templates and 9 variants") {
+	if status != 0 || !strings.HasPrefix(stdout, "ok: built-in templates: 8 templates and 10 variants") {
 		t.Errorf("check of the built-in set: %d %q %q", status, stdout, stderr)
 	}
 
@@ -219,8 +219,10 @@ func TestTemplatesList(t *testing.T) {
 	}
 	status, stdout, _ = runTemplates(t, map[string]string{"OUTREACH_LOCALE_FALLBACK": "fr=en"}, "list", "--json")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if status != 0 || len(lines) != 60 {
-		t.Fatalf("list --json: status %d, %d lines, want 60", status, len(lines))
+	// 60 for the kinds and their variants, 8 for the satisfaction loop's
+	// survey_escalation and survey_reask (with its elderly variant).
+	if status != 0 || len(lines) != 68 {
+		t.Fatalf("list --json: status %d, %d lines, want 68", status, len(lines))
 	}
 	var first map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first["template"] != "escalation" || first["version"] == "" {

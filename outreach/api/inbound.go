@@ -7,6 +7,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/sms"
+	"github.com/outreach-dev/outreach/outreach/survey"
 )
 
 // archiveInbound records what an inbound message asks for and archives it.
@@ -38,6 +39,17 @@ func (wh *Webhooks) archiveInbound(ctx context.Context, in sms.Inbound) (outreac
 	if latest.ID != "" {
 		reply.ResidentID, reply.DeliveryID, reply.JobID, reply.Estate = latest.ResidentID, latest.ID, latest.JobID, latest.Estate
 	}
+	if wh.Surveys != nil {
+		// A reply to an open survey answers it and is archived against
+		// the delivery that asked. The step is idempotent by reply id.
+		sv, _, err := wh.Surveys.Reply(ctx, reply, residents)
+		if err != nil {
+			return outreach.Reply{}, fmt.Errorf("score the survey reply: %w", err)
+		}
+		if sv.ID != "" {
+			reply.ResidentID, reply.DeliveryID, reply.JobID, reply.Estate = sv.ResidentID, sv.DeliveryID, sv.JobID, sv.Estate
+		}
+	}
 	if err := wh.applyOptOut(ctx, residents, reply.Action); err != nil {
 		return outreach.Reply{}, err
 	}
@@ -45,6 +57,13 @@ func (wh *Webhooks) archiveInbound(ctx context.Context, in sms.Inbound) (outreac
 		return outreach.Reply{}, fmt.Errorf("archive the reply: %w", err)
 	}
 	return reply, nil
+}
+
+// SurveyReplies ties SMS replies to satisfaction surveys (package
+// survey's Service.Reply): it returns the survey the reply answered,
+// commented on or closed (zero for none).
+type SurveyReplies interface {
+	Reply(ctx context.Context, reply outreach.Reply, residents []outreach.Resident) (outreach.Survey, survey.ReplyResult, error)
 }
 
 // latestSMS is the newest SMS a provider took for the resident.

@@ -36,6 +36,9 @@ type Webhooks struct {
 	// OptOut records opt-outs: STOP and START replies and one-click
 	// unsubscribes.
 	OptOut OptOutFunc
+	// Surveys, when set, scores SMS replies to satisfaction surveys (a
+	// *survey.Service; see inbound.go).
+	Surveys SurveyReplies
 }
 
 // maxForm bounds a webhook's body; Twilio's are a few kilobytes.

@@ -59,7 +59,7 @@ type Options struct {
 var Columns = []string{
 	"created_at", "updated_at", "queued_at", "sent_at",
 	"id", "job_id", "campaign", "kind",
-	"resident_id", "building", "unit",
+	"resident_id", "estate", "building", "unit",
 	"channel", "locale", "template", "template_version", "variant",
 	"status", "policy", "attempts", "provider_message_id", "error",
 	"subject", "body", "segments", "encoding",
@@ -71,7 +71,7 @@ func row(d outreach.Delivery) []string {
 	return []string{
 		timeCell(&d.CreatedAt), timeCell(&d.UpdatedAt), timeCell(d.QueuedAt), timeCell(d.SentAt),
 		d.ID, d.JobID, d.Campaign, string(d.Kind),
-		d.ResidentID, d.Building, d.Unit,
+		d.ResidentID, d.Estate, d.Building, d.Unit,
 		string(d.Channel), d.Locale, d.Template, d.TemplateVersion, d.Variant,
 		string(d.Status), string(d.Policy), strconv.Itoa(d.Attempts), d.ProviderID, d.Error,
 		d.Subject, d.Body, strconv.Itoa(d.Segments), d.Encoding,

@@ -31,7 +31,7 @@ func openStore(t *testing.T) outreach.Store {
 	t.Cleanup(func() { s.Close() })
 	sent := base.Add(time.Second)
 	ds := []outreach.Delivery{
-		{ID: "d1", JobID: "spring-2026", ResidentID: "r1", Building: "3", Unit: "1201", Kind: outreach.KindHolidayGreeting,
+		{ID: "d1", JobID: "spring-2026", ResidentID: "r1", Estate: "default", Building: "3", Unit: "1201", Kind: outreach.KindHolidayGreeting,
 			Channel: outreach.ChannelEmail, Locale: "zh-CN", Subject: "新春快乐", Body: "王秀英您好：\n祝您新春快乐，阖家幸福！",
 			Status: outreach.StatusSent, ProviderID: "<d1@outreach>", Attempts: 1, Campaign: "spring", CreatedAt: base, SentAt: &sent},
 		{ID: "d2", JobID: "spring-2026", ResidentID: "r2", Building: "3", Unit: "0801", Kind: outreach.KindHolidayGreeting,
@@ -96,7 +96,7 @@ func TestExportCSVChinese(t *testing.T) {
 			{col(d1, "id"), "d1"},
 			{col(d1, "subject"), "新春快乐"},
 			{col(d1, "body"), "王秀英您好：\n祝您新春快乐，阖家幸福！"},
-			{col(d1, "building") + "/" + col(d1, "unit"), "3/1201"},
+			{col(d1, "estate") + "/" + col(d1, "building") + "/" + col(d1, "unit"), "default/3/1201"},
 			{col(d1, "created_at"), "2026-02-16T09:00:00Z"},
 			{col(d1, "sent_at"), "2026-02-16T09:00:01Z"},
 			{col(d2, "body"), `李先生，"春节"期间物业服务时间调整，详询前台。`},

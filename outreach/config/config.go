@@ -74,13 +74,16 @@ type Config struct {
 	// DefaultEstate is OUTREACH_COMPANY_NAME, OUTREACH_SERVICE_PHONE and
 	// OUTREACH_SMS_SIGNATURE: the default estate's identity.
 	DefaultEstate DefaultEstate
+	// Survey is OUTREACH_SURVEY_EXPIRY, OUTREACH_SURVEY_FATIGUE and
+	// OUTREACH_SURVEY_ESCALATE_AT (see survey.go).
+	Survey Survey
 }
 
 // Var describes one environment variable, for `outreach help` and docs/configuration.md.
 type Var struct{ Name, Default, Meaning string }
 
 // Vars lists every variable Load reads.
-var Vars = slices.Concat(baseVars, estateVars, policyVars, apiVars, archiveVars)
+var Vars = slices.Concat(baseVars, estateVars, policyVars, apiVars, archiveVars, surveyVars)
 
 var baseVars = []Var{
 	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream: redis://127.0.0.1:6379/0, a cluster redis://a:7000,b:7001,c:7002 (or any one node of it), or redis+sentinel://s1:26379,s2:26379/<primary> (docs/cluster.md)"},
@@ -190,6 +193,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.TLS = loadTLS(get, &errs)
 	c.RetainContent = loadArchive(get, &errs)
 	c.DefaultEstate = loadEstate(get, &errs)
+	c.Survey = loadSurvey(get, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/outreach/sms"
 	"github.com/outreach-dev/outreach/outreach/store"
+	"github.com/outreach-dev/outreach/outreach/survey"
 	"github.com/outreach-dev/outreach/outreach/unsubscribe"
 	"github.com/outreach-dev/outreach/outreach/webhook"
 	"github.com/outreach-dev/outreach/queue"
@@ -56,6 +57,9 @@ type Options struct {
 	// CampaignStatsEvery is how often the campaign progress metrics are
 	// read from the store (default 15s).
 	CampaignStatsEvery time.Duration
+	// SurveySweepEvery is how often open surveys past their expiry are
+	// expired (default 1m; tests).
+	SurveySweepEvery time.Duration
 	// APIMiddleware wraps the /v1/ routes (see api.Config.Middleware).
 	APIMiddleware func(http.Handler) http.Handler
 	// Hangup, when set, reloads the templates on every value it delivers
@@ -85,6 +89,9 @@ type Daemon struct {
 	Registry *prometheus.Registry
 	// Campaigns creates and steers campaigns (the HTTP API uses it too).
 	Campaigns *campaign.Service
+	// Surveys is the satisfaction loop (see survey.go).
+	Surveys     *survey.Service
+	surveySweep *survey.Sweeper
 }
 
 // New builds every part of the daemon and opens its connections, so that a
@@ -180,6 +187,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	if signer != nil {
 		dc.Unsubscribe = signer.Link
 	}
+	dc.Surveys = d.buildSurveys(cfg, consumer, opt)
 	if d.dispatcher, err = dispatch.New(dc); err != nil {
 		return nil, err
 	}
@@ -196,7 +204,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Logger:      d.logger.With("component", "http"),
 			Store:       st,
 			PhoneRegion: cfg.PhoneRegion,
-			Webhooks:    webhooks(cfg, st, m, signer),
+			Webhooks:    webhooks(cfg, st, m, signer, d.Surveys),
 			Campaigns:   d.Campaigns,
 			Middleware:  opt.APIMiddleware,
 			Auth:        apiAuth(ctx, cfg, st, d.logger),
@@ -308,11 +316,11 @@ func publicURL(cfg config.Config, path string) string {
 // webhooks are the endpoints that providers call, where configured: the
 // Twilio webhooks need the public URL (Twilio signs it) and SMS, the
 // unsubscribe links the public URL.
-func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer) *api.Webhooks {
+func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer, surveys api.SurveyReplies) *api.Webhooks {
 	if cfg.PublicURL == "" {
 		return nil
 	}
-	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer, OptOut: st.SetOptOut}
+	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer, OptOut: st.SetOptOut, Surveys: surveys}
 	if cfg.SMSEnabled() {
 		v := sms.NewValidator(cfg.TwilioAuthToken)
 		wh.Twilio = &v
@@ -351,6 +359,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	statsDone := make(chan struct{})
 	go func() { d.refreshCampaignStats(runCtx); close(statsDone) }()
 	retentionDone := d.runRetention(runCtx)
+	sweepDone := d.runSurveySweep(runCtx)
 
 	var err error
 	select {
@@ -367,6 +376,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	<-schedulerDone
 	<-statsDone
 	<-retentionDone
+	<-sweepDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

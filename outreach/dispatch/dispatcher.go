@@ -99,6 +99,8 @@ type Config struct {
 	// is read again (default 1s): pausing or cancelling a campaign reaches
 	// its jobs within that time.
 	CampaignCacheTTL time.Duration
+	// Surveys, when set, is the satisfaction loop (see survey.go).
+	Surveys Surveys
 	// EstateCacheTTL is how long the estates are trusted before they are
 	// read again (default 5s): a changed estate (its signature, phone,
 	// quiet hours) reaches messages within that time.

@@ -18,6 +18,8 @@ import (
 //   - a resident who opted out of the job's kind is not sent it
 //     (suppressed); channels the resident opted out of are not used (see
 //     routeStage), and when that leaves none the delivery is suppressed;
+//   - a satisfaction_callback to a resident surveyed within the fatigue
+//     window is suppressed (survey_fatigue; see survey.go);
 //   - inside quiet hours in the resident's time zone a non-urgent message is
 //     deferred to their end (a verdict: the resident's copy of the job
 //     waits); an urgent one goes out and the archive records the bypass;
@@ -41,6 +43,9 @@ func (d *Dispatcher) policyStage(ctx context.Context, p *perResident) error {
 			d.suppress(p, "", outreach.PolicyOptOutChannel, fmt.Sprintf("resident opted out of %v", r.OptOutChannels))
 		}
 		return nil // else the send stage archives why no channel works
+	}
+	if err := d.surveyFatigue(ctx, p, ch); err != nil || p.done {
+		return err
 	}
 
 	now := d.cfg.Now()

@@ -117,6 +117,7 @@ func (d *Dispatcher) recordStage(ctx context.Context, a *attempt) error {
 		d.metrics.Deliveries.WithLabelValues(string(rec.Channel), string(a.job.Kind), string(rec.Status)).Inc()
 		d.metrics.Estates.Delivered(rec.Estate, rec.Channel, rec.Status)
 	}
+	d.surveysRecorded(ctx, a.job, a.records)
 	return nil
 }
 

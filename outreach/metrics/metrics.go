@@ -80,6 +80,8 @@ type Metrics struct {
 
 	// Policy, lanes and campaigns (see policy.go).
 	PolicyMetrics
+	// The satisfaction loop (see survey.go).
+	SurveyMetrics
 }
 
 // New creates the metrics and registers them with reg.
@@ -184,6 +186,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 	)
 	m.PolicyMetrics = newPolicyMetrics(reg)
+	m.SurveyMetrics = newSurveyMetrics(reg)
 	m.Stages = newStageMetrics(reg)
 	m.SMTPPool = newPoolCollector()
 	poolWait := prometheus.NewHistogram(prometheus.HistogramOpts{

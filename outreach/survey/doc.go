@@ -3,5 +3,5 @@
 // reply or by a signed one-click link in the email; a low score escalates
 // to the estate's staff with a call-back task; surveys expire; and the
 // satisfaction report gives the satisfied rate (share of 4-5 answers)
-// that the property manager reviews under 70%. See docs/satisfaction.md.
+// that the property manager reviews under 70%. See docs/surveys.md.
 package survey

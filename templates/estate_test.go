@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/sms"
 )
 
 // TestBuiltinSpeaksForTheEstate renders every built-in template for two
@@ -96,6 +97,29 @@ func TestSign(t *testing.T) {
 	} {
 		if got := Sign(tt.text, tt.sig); got != tt.want {
 			t.Errorf("Sign(%q, %q) = %q, want %q", tt.text, tt.sig, got, tt.want)
+		}
+	}
+}
+
+// TestSignatureCountsInSegments: the signature is part of the SMS text,
+// so it counts towards the segments: 66 Chinese characters fit one UCS-2
+// segment (70), with 【阳光花园物业】 in front they take two.
+func TestSignatureCountsInSegments(t *testing.T) {
+	t.Parallel()
+	text := strings.Repeat("停", 66)
+	s, err := Load(mapFS(map[string]string{"notice/zh-CN/sms.txt.tmpl": text}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Template: "notice", Channel: outreach.ChannelSMS}
+	for sig, want := range map[string]int{"": 1, "【阳光花园物业】": 2} {
+		in.Estate = outreach.Estate{ID: "sunshine", SMSSignature: sig}
+		r, err := s.Render(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sms.Measure(r.Text); got.Segments != want || !strings.HasPrefix(r.Text, sig) {
+			t.Errorf("signature %q: %q is %d segments, want %d", sig, r.Text, got.Segments, want)
 		}
 	}
 }

@@ -23,9 +23,9 @@ type estateEnv struct {
 	eastCampaign, westCampaign string
 }
 
-func newEstateEnv(t *testing.T) *estateEnv {
+func newEstateEnv(t *testing.T, st outreach.Store) *estateEnv {
 	t.Helper()
-	env := &estateEnv{v1Env: newV1Env(t)}
+	env := &estateEnv{v1Env: newV1EnvWith(t, st)}
 	ctx := t.Context()
 	for _, e := range []outreach.Estate{
 		{ID: "east", Name: "东苑", SMSSignature: "【东苑物业】", ServicePhone: "0571-1000"},
@@ -91,7 +91,7 @@ type estateCase struct {
 	hidden     string
 }
 
-// TestEstateMatrix walks every /v1/ route of the route table with a token
+// TestEstateMatrix walks, on each archive driver, every /v1/ route of the route table with a token
 // limited to east: on east's records it works; on west's it gets 404, the
 // very answer an unknown id gets, and lists leave west out; nothing of
 // west changes and nothing is enqueued for it. The unlimited token reaches
@@ -99,8 +99,11 @@ type estateCase struct {
 // route without a case fails the test: a new route must say how it keeps
 // to the token's estates. Every answer must match openapi.json.
 func TestEstateMatrix(t *testing.T) {
-	t.Parallel()
-	env := newEstateEnv(t)
+	onEachDriver(t, func(t *testing.T, st outreach.Store) { testEstateMatrix(t, st) })
+}
+
+func testEstateMatrix(t *testing.T, st outreach.Store) {
+	env := newEstateEnv(t, st)
 	ec, wc := env.eastCampaign, env.westCampaign
 	job := func(target string) string {
 		return `{"kind":"follow_up",` + target + `,"data":{"topic":"parking"}}`
@@ -338,8 +341,11 @@ func hasRoute(routes []Route, pattern string) bool {
 // audience or inline resident without an estate is pinned to the token's
 // one estate, and a token of several estates must name one (400).
 func TestJobsOfALimitedToken(t *testing.T) {
-	t.Parallel()
-	env := newEstateEnv(t)
+	onEachDriver(t, func(t *testing.T, st outreach.Store) { testJobsOfALimitedToken(t, st) })
+}
+
+func testJobsOfALimitedToken(t *testing.T, st outreach.Store) {
+	env := newEstateEnv(t, st)
 	both := env.limitedToken("east-west", []string{"east", "west"}, outreach.ScopeEnqueue)
 	audience := func(a string) string {
 		return `{"kind":"maintenance_notice","audience":` + a + `,"data":{"title":"停水","area":"3号楼","start":"2026-12-03T09:00:00+08:00","end":"2026-12-03T12:00:00+08:00"}}`
@@ -355,6 +361,7 @@ func TestJobsOfALimitedToken(t *testing.T) {
 		{"inline resident of another estate", env.east, inline(`{"id":"west-r9","name":"x","estate":"west","phone":"+8613800138109"}`), 404, "estate"},
 		{"inline resident with another estate's id", env.east, inline(`{"id":"west-r1","name":"x","phone":"+8613800138109"}`), 404, "resident.id"},
 		{"unknown resident id", env.east, `{"kind":"follow_up","resident_id":"nobody","data":{"topic":"x"}}`, 404, "resident_id"},
+		{"another estate's campaign", env.east, `{"kind":"follow_up","resident_id":"east-r1","campaign":"` + env.westCampaign + `","data":{"topic":"x"}}`, 404, "campaign"},
 		{"audience without an estate, token of two", both, audience(`{"building":"3"}`), 400, "audience.estate"},
 		{"inline resident without an estate, token of two", both, inline(`{"id":"n1","name":"x","phone":"+8613800138109"}`), 400, "resident.estate"},
 	} {
@@ -368,7 +375,9 @@ func TestJobsOfALimitedToken(t *testing.T) {
 	if jobs := env.streamJobs(); len(jobs) != 0 {
 		t.Fatalf("refused jobs were enqueued: %+v", jobs)
 	}
-	for _, body := range []string{audience(`{"building":"3"}`), inline(`{"id":"east-r9","name":"新住户","phone":"+8613800138109"}`)} {
+	for _, body := range []string{audience(`{"building":"3"}`), inline(`{"id":"east-r9","name":"新住户","phone":"+8613800138109"}`),
+		`{"kind":"follow_up","resident_id":"east-r1","campaign":"` + env.eastCampaign + `","data":{"topic":"x"}}`,
+		`{"kind":"follow_up","resident_id":"east-r1","campaign":"repair week","data":{"topic":"x"}}`} {
 		if r := env.do("POST", "/v1/jobs", env.east, body); r.status != http.StatusAccepted {
 			t.Fatalf("%s = %d %s", body, r.status, r.body)
 		}
@@ -377,7 +386,7 @@ func TestJobsOfALimitedToken(t *testing.T) {
 		t.Fatalf("a token of east and west for west = %d %s", r.status, r.body)
 	}
 	jobs := env.streamJobs()
-	if len(jobs) != 3 || jobs[0].Audience.Estate != "east" || jobs[1].Resident.Estate != "east" || jobs[2].Audience.Estate != "west" {
+	if len(jobs) != 5 || jobs[0].Audience.Estate != "east" || jobs[1].Resident.Estate != "east" || jobs[4].Audience.Estate != "west" {
 		t.Errorf("enqueued %+v; want the audience and the inline resident pinned to east, then west's audience", jobs)
 	}
 }
@@ -386,8 +395,11 @@ func TestJobsOfALimitedToken(t *testing.T) {
 // in its estate (a token of several must name one), never in another; an
 // unknown estate from an unlimited token is a 400 naming estate.
 func TestResidentsOfALimitedToken(t *testing.T) {
-	t.Parallel()
-	env := newEstateEnv(t)
+	onEachDriver(t, func(t *testing.T, st outreach.Store) { testResidentsOfALimitedToken(t, st) })
+}
+
+func testResidentsOfALimitedToken(t *testing.T, st outreach.Store) {
+	env := newEstateEnv(t, st)
 	both := env.limitedToken("east-west", []string{"east", "west"}, outreach.ScopeManage)
 	const p = `"name":"李华","phone":"+8613800138022"`
 	for _, tt := range []struct {
@@ -424,8 +436,11 @@ func TestResidentsOfALimitedToken(t *testing.T) {
 // configured is a 400 naming the field (from an unlimited token; a limited
 // one gets 404, see TestJobsOfALimitedToken), and nothing is enqueued.
 func TestUnknownEstateRefused(t *testing.T) {
-	t.Parallel()
-	env := newEstateEnv(t)
+	onEachDriver(t, func(t *testing.T, st outreach.Store) { testUnknownEstateRefused(t, st) })
+}
+
+func testUnknownEstateRefused(t *testing.T, st outreach.Store) {
+	env := newEstateEnv(t, st)
 	for _, tt := range []struct{ path, body, field string }{
 		{"/v1/jobs", `{"kind":"follow_up","audience":{"estate":"nowhere","building":"3"},"data":{"topic":"x"}}`, "audience.estate"},
 		{"/v1/jobs", `{"kind":"follow_up","resident":{"id":"n1","name":"x","estate":"nowhere","phone":"+8613800138109"},"data":{"topic":"x"}}`, "resident.estate"},

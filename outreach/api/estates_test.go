@@ -41,12 +41,15 @@ func estateIDs(t *testing.T, r response) []string {
 const sunshine = `{"id":"sunshine","name":"阳光花园","company":"万科物业","service_phone":"0571-88886666","office_hours":"周一至周日 8:00-20:00",
 	"sms_signature":"【阳光花园物业】","email_from_name":"阳光花园物业服务中心","reply_to":"service@sunshine.example","time_zone":"Asia/Shanghai","locale":"zh-cn","quiet_hours":"21:00-08:00"}`
 
-// TestEstatesCRUD: create, read, list, change and delete an estate over
+// TestEstatesCRUD, on each archive driver: create, read, list, change and delete an estate over
 // HTTP, with the store's rules (a duplicate id, an estate with residents,
 // the default estate) answered 409 and unknown ones 404.
 func TestEstatesCRUD(t *testing.T) {
-	t.Parallel()
-	env := newV1Env(t)
+	onEachDriver(t, func(t *testing.T, st outreach.Store) { testEstatesCRUD(t, st) })
+}
+
+func testEstatesCRUD(t *testing.T, st outreach.Store) {
+	env := newV1EnvWith(t, st)
 	all, read := env.tokens["all"], env.tokens["read"]
 	r := env.do("POST", "/v1/estates", all, sunshine)
 	if r.status != http.StatusCreated || r.header.Get("Location") != "/v1/estates/sunshine" {
@@ -108,8 +111,11 @@ func TestEstatesCRUD(t *testing.T) {
 // TestEstateValidation: a bad estate is a 400 whose field (and problems)
 // name what is wrong, on create and on change; nothing is stored.
 func TestEstateValidation(t *testing.T) {
-	t.Parallel()
-	env := newV1Env(t)
+	onEachDriver(t, func(t *testing.T, st outreach.Store) { testEstateValidation(t, st) })
+}
+
+func testEstateValidation(t *testing.T, st outreach.Store) {
+	env := newV1EnvWith(t, st)
 	all := env.tokens["all"]
 	for _, tt := range []struct {
 		body, field, says string
@@ -157,8 +163,11 @@ func TestEstateValidation(t *testing.T) {
 // estates (another is not found, like an unknown one), may change them,
 // and may neither create nor delete estates.
 func TestEstatesOfALimitedToken(t *testing.T) {
-	t.Parallel()
-	env := newV1Env(t)
+	onEachDriver(t, func(t *testing.T, st outreach.Store) { testEstatesOfALimitedToken(t, st) })
+}
+
+func testEstatesOfALimitedToken(t *testing.T, st outreach.Store) {
+	env := newV1EnvWith(t, st)
 	all := env.tokens["all"]
 	for _, id := range []string{"east", "west"} {
 		if r := env.do("POST", "/v1/estates", all, `{"id":"`+id+`","name":"`+id+`"}`); r.status != http.StatusCreated {

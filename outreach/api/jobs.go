@@ -36,15 +36,17 @@ type JobQueue interface {
 // or inline resident without an estate is pinned to the token's estate
 // when it has one; with several it must name one (400).
 func jobRoutes(cfg Config) []Route {
-	h := jobHandler{q: cfg.Jobs, store: cfg.Store, logger: cfg.Logger}
+	h := jobHandler{q: cfg.Jobs, store: cfg.Store, campaigns: cfg.Campaigns, logger: cfg.Logger}
 	return []Route{{"POST /v1/jobs", scopesEnqueue, http.HandlerFunc(h.enqueue)}}
 }
 
 type jobHandler struct {
 	q JobQueue
-	// store finds the estates of residents for limited tokens.
-	store  outreach.Store
-	logger *slog.Logger
+	// store finds the estates of residents for limited tokens, campaigns
+	// those of campaigns.
+	store     outreach.Store
+	campaigns Campaigns
+	logger    *slog.Logger
 }
 
 // jobBody is a job as its JSON comes: send_at is read as text here, so that
@@ -99,6 +101,9 @@ func (h jobHandler) within(r *http.Request, job *outreach.Job) *apiError {
 	if !tokenOf(r).Limited() {
 		return nil
 	}
+	if apiErr := h.campaignWithin(r, job); apiErr != nil {
+		return apiErr
+	}
 	if job.Audience != nil {
 		return pinAudience(r, job.Audience, "audience.estate")
 	}
@@ -122,6 +127,27 @@ func (h jobHandler) within(r *http.Request, job *outreach.Job) *apiError {
 	case err != nil:
 		h.logger.Error("enqueue job over HTTP: look up the resident", "job_id", job.ID, "err", err)
 		return errorf(http.StatusServiceUnavailable, "", "the resident directory is not available; retry with the same Idempotency-Key")
+	}
+	return nil
+}
+
+// campaignWithin refuses a job of a limited token that names another
+// estate's campaign: its deliveries would count towards that campaign and
+// follow its pauses. A campaign name that is no campaign's id is a label
+// and passes.
+func (h jobHandler) campaignWithin(r *http.Request, job *outreach.Job) *apiError {
+	if job.Campaign == "" || h.campaigns == nil {
+		return nil
+	}
+	v, err := h.campaigns.Show(r.Context(), job.Campaign)
+	switch {
+	case errors.Is(err, outreach.ErrNotFound):
+		return nil
+	case err != nil:
+		h.logger.Error("enqueue job over HTTP: look up the campaign", "job_id", job.ID, "err", err)
+		return errorf(http.StatusServiceUnavailable, "", "the archive is not available; retry with the same Idempotency-Key")
+	case !seesAudience(r, v.Audience):
+		return errorf(http.StatusNotFound, "campaign", "campaign %q not found", job.Campaign)
 	}
 	return nil
 }

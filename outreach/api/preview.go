@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -67,7 +68,12 @@ func (h previewHandler) preview(w http.ResponseWriter, r *http.Request) {
 		archiveHandler{logger: h.cfg.Logger}.internal(w, r, err)
 		return
 	}
+	estate, err := h.cfg.Store.Estate(r.Context(), res.EstateID())
+	if err != nil {
+		archiveHandler{logger: h.cfg.Logger}.internal(w, r, fmt.Errorf("load the resident's estate: %w", err))
+		return
+	}
 	p := preview.Render(h.cfg.Templates(), res, preview.Request{Kind: req.Kind, Template: req.Template,
-		Channel: req.Channel, Data: req.Data, Sample: req.Sample, Now: time.Now(), DefaultTimeZone: h.cfg.TimeZone})
+		Channel: req.Channel, Data: req.Data, Sample: req.Sample, Estate: estate, Now: time.Now(), DefaultTimeZone: h.cfg.TimeZone})
 	writeJSON(w, http.StatusOK, p)
 }

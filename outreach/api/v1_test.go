@@ -32,7 +32,7 @@ type v1Env struct {
 	t      *testing.T
 	cfg    Config
 	url    string
-	store  *sqlite.Store
+	store  outreach.Store
 	rdb    *redis.Client
 	keys   queue.Keys
 	tokens map[string]string
@@ -47,6 +47,12 @@ func newV1Env(t *testing.T) *v1Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newV1EnvWith(t, st)
+}
+
+// newV1EnvWith is newV1Env on the store st.
+func newV1EnvWith(t *testing.T, st outreach.Store) *v1Env {
+	t.Helper()
 	set, err := templates.Source{}.Load()
 	if err != nil {
 		t.Fatal(err)

@@ -3,10 +3,12 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime"
 	"net/mail"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -234,6 +236,56 @@ func TestUnknownEstateIsDeadLettered(t *testing.T) {
 			}
 			if got := testutil.ToFloat64(h.d.Metrics().DeadLetters.WithLabelValues("unknown_estate")); got != 2 {
 				t.Errorf("outreach_dead_letters_total{unknown_estate} = %v, want 2", got)
+			}
+		})
+	}
+}
+
+// TestEstateQuietHoursAndZone: quiet hours are the estate's own when it
+// has them, else the daemon's, and are kept in the resident's zone, else
+// the estate's, else the daemon's. At 23:00 in Shanghai (the daemon's
+// zone, quiet 21:00-08:00) a greeting waits for a resident of the default
+// estate and for a London estate's resident who lives by Shanghai time,
+// but goes to the London estate's other resident (15:00 there) and to an
+// estate whose quiet hours start at 23:30.
+func TestEstateQuietHoursAndZone(t *testing.T) {
+	t.Parallel()
+	for driver, url := range databaseURLs(t) {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			clock := newClock(time.Date(2027, 2, 16, 23, 0, 0, 0, shanghai))
+			h := newHarness(t, url, withPolicy("21:00-08:00", 0, clock))
+			h.createEstates(
+				outreach.Estate{ID: "london", Name: "Thames Court", TimeZone: "Europe/London"},
+				outreach.Estate{ID: "late", Name: "夜猫花园", QuietHours: "23:30-07:00"},
+			)
+			h.upsert(
+				outreach.Resident{ID: "q-default", Name: "李明", Email: "q-default@example.com", Locale: "zh-CN"},
+				outreach.Resident{ID: "q-london", Name: "Emily Carter", Estate: "london", Email: "q-london@example.com", Locale: "en"},
+				outreach.Resident{ID: "q-london-sh", Name: "David Chen", Estate: "london", Email: "q-london-sh@example.com", Locale: "en", TimeZone: "Asia/Shanghai"},
+				outreach.Resident{ID: "q-late", Name: "赵磊", Estate: "late", Email: "q-late@example.com", Locale: "zh-CN"},
+			)
+			h.start()
+			for _, id := range []string{"q-default", "q-london", "q-london-sh", "q-late"} {
+				h.xadd("job", fmt.Sprintf(greeting, "greet-"+id, id, ""))
+			}
+			want := map[string]outreach.Status{
+				"greet-q-default": outreach.StatusDeferred, "greet-q-london-sh": outreach.StatusDeferred,
+				"greet-q-london": outreach.StatusSent, "greet-q-late": outreach.StatusSent,
+			}
+			eventually(t, "two greetings sent, two deferred", func() bool {
+				for job, st := range want {
+					if !h.has(job, st) {
+						return false
+					}
+				}
+				return true
+			})
+			if rec := h.only("greet-q-london"); !strings.Contains(rec.Body, "Thames Court") {
+				t.Errorf("London greeting does not speak for its estate:\n%s", rec.Body)
+			}
+			if rec := h.only("greet-q-default"); !strings.Contains(rec.Error, "Asia/Shanghai") {
+				t.Errorf("default estate's greeting deferred as %q, want quiet hours in Asia/Shanghai", rec.Error)
 			}
 		})
 	}

@@ -153,9 +153,10 @@ type EstateStore interface {
 	// transaction); fn must not change the id nor use the store. UpdatedAt
 	// is set to the time of the call. An unknown id wraps ErrNotFound.
 	UpdateEstate(ctx context.Context, id string, fn func(*Estate) error) (Estate, error)
-	// DeleteEstate removes an estate that no resident belongs to; one
-	// with residents wraps ErrInUse, the default estate is refused
-	// (ErrInUse), an unknown id wraps ErrNotFound.
+	// DeleteEstate removes an estate that no resident belongs to and no
+	// active token is limited to (a new estate of the same id would be
+	// that token's); one with either wraps ErrInUse, the default estate is
+	// refused (ErrInUse), an unknown id wraps ErrNotFound.
 	DeleteEstate(ctx context.Context, id string) error
 }
 

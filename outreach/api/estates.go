@@ -21,7 +21,7 @@ import (
 //	GET    /v1/estates/{id}    one estate
 //	POST   /v1/estates         create (201; Location names it)
 //	PATCH  /v1/estates/{id}    change the fields the body names
-//	DELETE /v1/estates/{id}    remove an estate no resident belongs to (204)
+//	DELETE /v1/estates/{id}    remove an estate no resident belongs to and no active token is limited to (204)
 //
 // Reading is for manage and read, writing for manage. An estate is checked
 // as the store keeps it (outreach.Estate.Check: the id, a name, the SMS
@@ -278,7 +278,7 @@ func (h estateHandler) delete(w http.ResponseWriter, r *http.Request) {
 	}
 	err := h.store.DeleteEstate(r.Context(), id)
 	if errors.Is(err, outreach.ErrInUse) {
-		msg := "estate %q has residents: move or delete them first"
+		msg := "estate %q is in use: residents belong to it (move or delete them) or active tokens are limited to it (revoke them)"
 		if id == outreach.DefaultEstateID {
 			msg = "estate %q is the default estate (of residents who name none); it cannot be deleted"
 		}

@@ -126,6 +126,12 @@ func (s *Store) DeleteEstate(ctx context.Context, id string) error {
 		if n > 0 {
 			return fmt.Errorf("delete estate %q: %d residents belong to it: %w", id, n, outreach.ErrInUse)
 		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL AND $1 = ANY(estates)`, id).Scan(&n); err != nil {
+			return fmt.Errorf("delete estate %q: %w", id, err)
+		}
+		if n > 0 {
+			return fmt.Errorf("delete estate %q: %d active tokens are limited to it (revoke them first): %w", id, n, outreach.ErrInUse)
+		}
 		tag, err := tx.Exec(ctx, `DELETE FROM estates WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("delete estate %q: %w", id, residentFKError(err))

@@ -147,6 +147,13 @@ func (s *Store) DeleteEstate(ctx context.Context, id string) (err error) {
 	if n > 0 {
 		return fmt.Errorf("delete estate %q: %d residents belong to it: %w", id, n, outreach.ErrInUse)
 	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens, json_each(api_tokens.estates)
+		WHERE api_tokens.revoked_at IS NULL AND json_each.value = ?`, id).Scan(&n); err != nil {
+		return fmt.Errorf("delete estate %q: %w", id, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("delete estate %q: %d active tokens are limited to it (revoke them first): %w", id, n, outreach.ErrInUse)
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM estates WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete estate %q: %w", id, err)

@@ -268,6 +268,18 @@ func testTokenEstates(t *testing.T, open func(t *testing.T) outreach.Store) {
 	if got.Estates != nil || !got.Sees("anything") {
 		t.Errorf("an unlimited token: Estates %#v", got.Estates)
 	}
+	// An estate an active token is limited to stays: a new estate of the
+	// same id would be the old token's. Revoked, the token holds nothing.
+	mustCreateEstate(t, s, outreach.Estate{ID: "a", Name: "A"})
+	if err := s.DeleteEstate(t.Context(), "a"); !errors.Is(err, outreach.ErrInUse) {
+		t.Errorf("DeleteEstate of a token's estate: %v, want ErrInUse", err)
+	}
+	if _, err := s.RevokeToken(t.Context(), "estate-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteEstate(t.Context(), "a"); err != nil {
+		t.Errorf("DeleteEstate once the token is revoked: %v", err)
+	}
 	_, bad := newToken(t, "bad", outreach.ScopeRead)
 	bad.Estates = []string{"Not An Id"}
 	if err := s.CreateToken(t.Context(), bad); err == nil {

@@ -40,6 +40,8 @@ func commands() []command {
 		{"residents", "import FILE [--estate ID] [--encoding E] [--sheet S] [--dry-run] | list [--building B] [--tag T] | show ID | set ID field=value...", "import residents from CSV or XLSX (upsert by id); list, show and edit profiles", cmdResidents},
 		{"campaign", "create|list|show|pause|resume|cancel ...", "plan and steer campaigns (run `outreach campaign` for the flags)", cmdCampaign},
 		{"archive", "search [filters] [--after CURSOR] [--json] | show JOB | note JOB TEXT | export [--format csv|jsonl] [--bom] [-o FILE] | purge --older-than 180d | replies [...]", "search, show, annotate, export and purge the communication archive; residents' replies", cmdArchive},
+		{"surveys", "list [--estate E] [--state S] [--callback-open] | show ID | note ID TEXT", "satisfaction surveys: scores, comments, escalations; note closes a call-back task", cmdSurveys},
+		{"satisfaction", "report [--estate E] [--building B] [--service S] [--since 30d] [--by building|service|week] [--json|--csv]", "the satisfaction report: response rate, average, distribution, satisfied rate (4-5), rows under 70% flagged", cmdSatisfaction},
 		{"templates", "list | check [--dir DIR] | preview --kind K --resident ID ...", "list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)", cmdTemplates},
 		{"tokens", "create --name N --scopes enqueue,manage,read | list | revoke NAME|ID", "bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)", cmdTokens},
 		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill] [--sms-rate R] [--baseline=false]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},

@@ -56,6 +56,22 @@ func newEstateEnv(t *testing.T, st outreach.Store) *estateEnv {
 			t.Fatal(err)
 		}
 	}
+	// A low score in each estate, escalated, with a call-back task open.
+	for _, e := range []string{"east", "west"} {
+		sv := outreach.Survey{ID: "sv_" + e + "1", ResidentID: e + "-r1", Estate: e, Building: "3", Unit: "301",
+			JobID: e + "-j1", DeliveryID: e + "-d1", WorkOrder: "WO-1", Service: "sink", Channel: outreach.ChannelSMS,
+			State: outreach.SurveyOpen, SentAt: now.Add(-time.Hour), ExpiresAt: now.Add(7 * 24 * time.Hour)}
+		if _, _, err := env.store.OpenSurvey(ctx, sv); err != nil {
+			t.Fatal(err)
+		}
+		due := now.Add(24 * time.Hour)
+		if _, err := env.store.UpdateSurvey(ctx, sv.ID, func(cur *outreach.Survey) ([]outreach.SurveyEvent, error) {
+			cur.State, cur.Score, cur.AnsweredAt, cur.EscalatedAt, cur.CallbackDue = outreach.SurveyAnswered, 2, &now, &now, &due
+			return []outreach.SurveyEvent{{Event: outreach.SurveyAnswer, At: now, Detail: "score 2"}}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	at := now.Add(30 * 24 * time.Hour)
 	for _, c := range []struct {
 		id     *string
@@ -187,6 +203,24 @@ func testEstateMatrix(t *testing.T, st outreach.Store) {
 			other:  request{"/v1/archive/jobs/west-j1/note", `{"note":"called back"}`, 404},
 			hidden: "west-j1",
 		},
+		"GET /v1/surveys": {
+			own:   request{"/v1/surveys", "", 200},
+			other: request{"/v1/surveys?estate=west", "", 200},
+		},
+		"GET /v1/surveys/{id}": {
+			own:    request{"/v1/surveys/sv_east1", "", 200},
+			other:  request{"/v1/surveys/sv_west1", "", 404},
+			hidden: "sv_west1",
+		},
+		"POST /v1/surveys/{id}/callback": {
+			own:    request{"/v1/surveys/sv_east1/callback", `{"note":"called back"}`, 200},
+			other:  request{"/v1/surveys/sv_west1/callback", `{"note":"called back"}`, 404},
+			hidden: "sv_west1",
+		},
+		"GET /v1/satisfaction": {
+			own:   request{"/v1/satisfaction?by=building", "", 200},
+			other: request{"/v1/satisfaction?estate=west", "", 200},
+		},
 		"GET /v1/archive/export": {
 			own:   request{"/v1/archive/export?format=csv", "", 200},
 			other: request{"/v1/archive/export?format=csv&job=west-j1", "", 200},
@@ -259,7 +293,7 @@ func testEstateMatrix(t *testing.T, st outreach.Store) {
 		t.Helper()
 		var b strings.Builder
 		for _, p := range []string{"/v1/residents?estate=west", "/v1/estates/west", "/v1/campaigns?estate=west",
-			"/v1/archive/jobs/west-j1", "/v1/archive/replies?estate=west"} {
+			"/v1/archive/jobs/west-j1", "/v1/archive/replies?estate=west", "/v1/surveys/sv_west1"} {
 			r := env.do("GET", p, env.all, "")
 			b.WriteString(p + " " + string(r.body) + "\n")
 		}

@@ -62,7 +62,7 @@ func TestCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (queue.Stats{Length: 4, Lag: 0, Pending: 1, Dead: 1}); totals(s) != want {
+		if want := (sums{Length: 4, Lag: 0, Pending: 1, Dead: 1}); totals(s) != want {
 			t.Errorf("Stats = %+v, want %+v", s, want)
 		}
 	})

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -68,18 +70,35 @@ func (o ConsumerOptions) withDefaults() ConsumerOptions {
 // Consumer reads jobs as one consumer of a consumer group, and settles them:
 // Ack, Schedule (retry later) or DeadLetter. It is safe for concurrent use.
 type Consumer struct {
-	rdb  redis.UniversalClient
-	keys Keys
-	opt  ConsumerOptions
+	rdb     redis.UniversalClient
+	keys    Keys
+	shards  []Keys         // keys.Shards()
+	shardOf map[string]int // lane stream -> its shard
+	cluster bool           // rdb is a cluster client: one blocking read per shard
+	turn    atomic.Uint32  // rotates the shard reads start at, for fairness
+	reads   atomic.Uint64  // numbers the reads and claims (Entry.Holder)
+	opt     ConsumerOptions
 
 	mu      sync.Mutex
 	cursors map[string]string // per lane: XAUTOCLAIM start id of the next Claim sweep
 }
 
-// NewConsumer returns a consumer of keys.Group on the lanes of keys.
+// NewConsumer returns a consumer of keys.Group on the lanes of keys, of
+// every shard.
 func NewConsumer(rdb redis.UniversalClient, keys Keys, opt ConsumerOptions) *Consumer {
-	return &Consumer{rdb: rdb, keys: keys, opt: opt.withDefaults(), cursors: map[string]string{}}
+	c := &Consumer{rdb: rdb, keys: keys, shards: keys.Shards(), shardOf: map[string]int{},
+		cluster: IsCluster(rdb), opt: opt.withDefaults(), cursors: map[string]string{}}
+	for i, s := range c.shards {
+		for _, l := range s.Lanes() {
+			c.shardOf[l] = i
+		}
+	}
+	return c
 }
+
+// shard is the keys of the shard that stream (a lane) belongs to; shard 0's
+// for "" or a stream that is no lane.
+func (c *Consumer) shard(stream string) Keys { return c.shards[c.shardOf[c.streamOf(stream)]] }
 
 // Name is the consumer's name in the group.
 func (c *Consumer) Name() string { return c.opt.Name }
@@ -102,10 +121,12 @@ func (c *Consumer) EnsureGroup(ctx context.Context) error {
 	if err := CheckKeys(c.rdb, c.keys); err != nil {
 		return err
 	}
-	for _, stream := range c.keys.Lanes() {
-		err := c.rdb.XGroupCreateMkStream(ctx, stream, c.keys.Group, "0").Err()
-		if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
-			return fmt.Errorf("create consumer group %s on %s: %w", c.keys.Group, stream, err)
+	for _, shard := range c.shards {
+		for _, stream := range shard.Lanes() {
+			err := c.rdb.XGroupCreateMkStream(ctx, stream, c.keys.Group, "0").Err()
+			if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
+				return fmt.Errorf("create consumer group %s on %s: %w", c.keys.Group, stream, err)
+			}
 		}
 	}
 	return nil
@@ -120,6 +141,15 @@ func (c *Consumer) EnsureGroup(ctx context.Context) error {
 // deleted, or Redis restarted without its data) it re-creates it and tries
 // once more.
 //
+// With shards, each lane is looked at in every shard (one pipeline, Count
+// shared out among the shards, starting with another shard each time), so
+// urgent entries of any shard come before normal ones of any shard. The
+// wait is one blocking read on every shard's lanes on one node; on a Redis
+// Cluster, where one read cannot span slots, it is a read of Block/shards
+// on one shard, another each time, after the look at all of them. Entries
+// that some shards returned are returned even if another shard failed (they
+// are pending to this consumer); the failure shows on a later Read.
+//
 // Read checks ctx before it asks Redis, but cannot interrupt a blocking
 // read: after ctx is cancelled it returns within one Block. Entries it
 // returns are pending to this consumer whatever ctx says, so settle them or
@@ -128,7 +158,7 @@ func (c *Consumer) EnsureGroup(ctx context.Context) error {
 // MinIdle for Claim.
 func (c *Consumer) Read(ctx context.Context) ([]Entry, error) {
 	entries, err := c.read(ctx)
-	if isNoGroup(err) {
+	if isNoGroup(err) && len(entries) == 0 {
 		if err := c.EnsureGroup(ctx); err != nil {
 			return nil, fmt.Errorf("recover lost consumer group: %w", err)
 		}
@@ -146,28 +176,148 @@ func (c *Consumer) ReadUrgent(ctx context.Context) ([]Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	entries, err := c.readGroup(ctx, []string{c.keys.Urgent}, c.opt.Block)
-	if isNoGroup(err) {
+	entries, err := c.readUrgent(ctx)
+	if isNoGroup(err) && len(entries) == 0 {
 		if err := c.EnsureGroup(ctx); err != nil {
 			return nil, fmt.Errorf("recover lost consumer group: %w", err)
 		}
-		entries, err = c.readGroup(ctx, []string{c.keys.Urgent}, c.opt.Block)
+		entries, err = c.readUrgent(ctx)
 	}
 	return entries, err
+}
+
+const urgentLane, normalLane, bulkLane = 0, 1, 2
+
+func (c *Consumer) readUrgent(ctx context.Context) ([]Entry, error) {
+	if len(c.shards) == 1 {
+		return c.readGroup(ctx, []string{c.keys.Urgent}, c.opt.Block)
+	}
+	entries, err := c.sweep(ctx, urgentLane)
+	if len(entries) > 0 || err != nil {
+		return entries, err
+	}
+	return c.wait(ctx, urgentLane)
 }
 
 func (c *Consumer) read(ctx context.Context) ([]Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	lanes := c.keys.Lanes()
-	for _, stream := range lanes {
-		entries, err := c.readGroup(ctx, []string{stream}, -1) // -1: no BLOCK, answer at once
+	for lane := range 3 {
+		entries, err := c.sweep(ctx, lane)
 		if len(entries) > 0 || err != nil {
 			return entries, err
 		}
 	}
-	return c.readGroup(ctx, lanes, c.opt.Block)
+	return c.wait(ctx, urgentLane, normalLane, bulkLane)
+}
+
+// rotated is lane of every shard, starting at another shard each call.
+func (c *Consumer) rotated(lane int) []string {
+	n := len(c.shards)
+	first := int(c.turn.Add(1)) % n
+	streams := make([]string, n)
+	for i := range n {
+		streams[i] = c.shards[(first+i)%n].Lanes()[lane]
+	}
+	return streams
+}
+
+// sweep reads up to Count new entries of lane from the shards without
+// waiting: Count is shared out among the shards in one pipeline, and
+// shards that filled their share are asked again for what is left.
+func (c *Consumer) sweep(ctx context.Context, lane int) ([]Entry, error) {
+	if len(c.shards) == 1 {
+		return c.readGroup(ctx, []string{c.shards[0].Lanes()[lane]}, -1) // -1: no BLOCK, answer at once
+	}
+	var (
+		out      []Entry
+		firstErr error
+	)
+	active, left := c.rotated(lane), c.opt.Count
+	for len(active) > 0 && left > 0 {
+		asked, next := active, []string(nil)
+		if left < len(asked) {
+			asked, next = active[:left], slices.Clone(active[left:])
+		}
+		shares := make([]int, len(asked))
+		for i := range shares {
+			shares[i] = left / len(asked)
+			if i < left%len(asked) {
+				shares[i]++
+			}
+		}
+		got, errs := c.readEach(ctx, asked, shares)
+		for i, es := range got {
+			out = append(out, es...)
+			left -= len(es)
+			if errs[i] != nil && firstErr == nil {
+				firstErr = errs[i]
+			}
+			if errs[i] == nil && len(es) == shares[i] { // full: it may have more
+				next = append(next, asked[i])
+			}
+		}
+		active = next
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	return nil, firstErr
+}
+
+// readEach reads up to counts[i] new entries of streams[i], without
+// waiting, in one pipeline (on a cluster, one per node, in parallel).
+func (c *Consumer) readEach(ctx context.Context, streams []string, counts []int) ([][]Entry, []error) {
+	cmds := make([]*redis.XStreamSliceCmd, len(streams))
+	_, _ = c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for i, s := range streams {
+			cmds[i] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
+				Group: c.keys.Group, Consumer: c.opt.Name, Streams: []string{s, ">"}, Count: int64(counts[i]), Block: -1,
+			})
+		}
+		return nil
+	}) // each command's error is looked at below
+	got, errs := make([][]Entry, len(streams)), make([]error, len(streams))
+	for i, cmd := range cmds {
+		res, err := cmd.Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("read group %s on %s: %w", c.keys.Group, streams[i], err)
+			continue
+		}
+		for _, s := range res {
+			es, _ := c.entriesFrom(s.Stream, s.Messages)
+			got[i] = append(got[i], es...)
+		}
+	}
+	return got, errs
+}
+
+// wait waits at most Block for new entries of the lanes (of every shard)
+// and returns those of the first lane that has any, in lane order. On one
+// node that is one blocking read of all of them; on a cluster it is one
+// shard's (another each time) for Block divided by the shards, so that
+// the caller's next sweep of every shard comes within about Block.
+func (c *Consumer) wait(ctx context.Context, lanes ...int) ([]Entry, error) {
+	var streams []string
+	block := c.opt.Block
+	if c.cluster && len(c.shards) > 1 {
+		s := c.shards[int(c.turn.Add(1))%len(c.shards)]
+		for _, l := range lanes {
+			streams = append(streams, s.Lanes()[l])
+		}
+		block = max(block/time.Duration(len(c.shards)), time.Millisecond)
+	} else {
+		for _, l := range lanes {
+			for _, s := range c.shards {
+				streams = append(streams, s.Lanes()[l])
+			}
+		}
+	}
+	return c.readGroup(ctx, streams, block)
 }
 
 // readGroup is one XREADGROUP on streams; block < 0 does not wait.
@@ -205,7 +355,8 @@ func (c *Consumer) readGroup(ctx context.Context, streams []string, block time.D
 
 // Claim takes over up to Count entries that other consumers (typically a dead
 // daemon) have left pending for at least MinIdle, in one XAUTOCLAIM step per
-// lane, urgent lane first: it returns the first lane's entries it finds.
+// lane (of every shard, shard by shard, starting with another shard each
+// call), urgent lanes first: it returns the first lane's entries it finds.
 // Successive calls sweep each lane's pending list from a cursor kept in the
 // consumer and start over once it is through. Entries that were deleted
 // from the stream while pending are acked so that they do not stay pending
@@ -218,10 +369,14 @@ func (c *Consumer) readGroup(ctx context.Context, streams []string, block time.D
 func (c *Consumer) Claim(ctx context.Context) ([]Entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, stream := range c.keys.Lanes() {
-		entries, err := c.claim(ctx, stream)
-		if len(entries) > 0 || err != nil {
-			return entries, err
+	first := int(c.turn.Add(1)) % len(c.shards)
+	for lane := range 3 {
+		for i := range c.shards {
+			shard := c.shards[(first+i)%len(c.shards)]
+			entries, err := c.claim(ctx, shard.Lanes()[lane])
+			if len(entries) > 0 || err != nil {
+				return entries, err
+			}
 		}
 	}
 	return nil, nil
@@ -346,13 +501,14 @@ func (c *Consumer) byStream(refs []Ref) map[string][]string {
 // entry was deleted from the stream (nil values) and returning their ids apart.
 func (c *Consumer) entriesFrom(stream string, msgs []redis.XMessage) (entries []Entry, deleted []string) {
 	lane := c.keys.LaneName(stream)
+	read := c.reads.Add(1)
 	for _, m := range msgs {
 		if m.Values == nil {
 			deleted = append(deleted, m.ID)
 			continue
 		}
 		e := entryFrom(m)
-		e.Stream, e.Lane = stream, lane
+		e.Stream, e.Lane, e.Shard, e.read = stream, lane, c.shardOf[stream], read
 		entries = append(entries, e)
 	}
 	return entries, deleted

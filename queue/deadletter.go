@@ -16,7 +16,7 @@ import (
 // these names is kept as "original_<name>".
 var deadFields = []string{FieldReason, FieldError, FieldSourceID, FieldSourceStream, FieldConsumer, FieldFailedAt}
 
-// DeadLetter moves e to the dead-letter stream: it adds e's fields verbatim,
+// DeadLetter moves e to the dead-letter stream (of e's shard): it adds e's fields verbatim,
 // plus reason, error (cause's text, empty when cause is nil), source_id (e.ID),
 // source_stream (the lane's stream), consumer and failed_at (RFC 3339, UTC),
 // and acks e, both in one MULTI/EXEC.
@@ -25,7 +25,7 @@ func (c *Consumer) DeadLetter(ctx context.Context, e Entry, reason outreach.Reas
 	stream := c.streamOf(e.Stream)
 	values := deadValues(e, stream, reason, cause, c.opt.Name, time.Now())
 	_, err := c.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: c.keys.Dead, ID: "*", Values: values})
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: c.shard(stream).Dead, ID: "*", Values: values})
 		pipe.XAck(ctx, stream, c.keys.Group, e.ID)
 		return nil
 	})

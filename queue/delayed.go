@@ -47,7 +47,8 @@ func laneOf(job []byte) string {
 
 // Schedule puts e's job in the delayed set, to come back at `at` with the
 // given attempt (see PromoteDue) in the lane of the job's priority, and
-// acks e, both in one MULTI/EXEC. Use it for retries (attempt e.Attempt+1)
+// acks e, both in one MULTI/EXEC (on the delayed set of e's shard: the job
+// comes back in the shard it was in). Use it for retries (attempt e.Attempt+1)
 // and for jobs whose send_at is ahead (attempt e.Attempt). Calling it again
 // for the same entry and attempt is harmless: the member is the same, only
 // its time is updated. An entry without a job cannot be scheduled:
@@ -58,7 +59,7 @@ func (c *Consumer) Schedule(ctx context.Context, e Entry, at time.Time, attempt 
 	}
 	member := encodeMember(e.ID, attempt, laneOf(e.Job), e.Job)
 	_, err := c.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.ZAdd(ctx, c.keys.Delayed, redis.Z{Score: float64(at.UnixMilli()), Member: member})
+		pipe.ZAdd(ctx, c.shard(e.Stream).Delayed, redis.Z{Score: float64(at.UnixMilli()), Member: member})
 		pipe.XAck(ctx, c.streamOf(e.Stream), c.keys.Group, e.ID)
 		return nil
 	})
@@ -93,14 +94,15 @@ type Delayed struct {
 // follow-up), each to come back at its time in the lane of its priority. It
 // does not ack anything. Members are derived from sourceID, the attempt and
 // the job's JSON, so calling it again with the same jobs (a redelivered
-// entry) only moves their times. Every job is validated first; if one is
+// entry) only moves their times. Each job waits in the delayed set of the
+// shard of its id (Keys.ShardOf), as if a Producer had enqueued it. Every job is validated first; if one is
 // invalid nothing is scheduled.
 func (c *Consumer) ScheduleJobs(ctx context.Context, sourceID string, jobs []Delayed) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	zs := make([]redis.Z, len(jobs))
-	for i, d := range jobs {
+	zs := make(map[int][]redis.Z)
+	for _, d := range jobs {
 		if err := checkSchedulable(Entry{ID: sourceID, HasJob: true}, d.Attempt); err != nil {
 			return err
 		}
@@ -109,9 +111,16 @@ func (c *Consumer) ScheduleJobs(ctx context.Context, sourceID string, jobs []Del
 			return fmt.Errorf("schedule job %q: %w", d.Job.ID, err)
 		}
 		lane := string(d.Job.EffectivePriority())
-		zs[i] = redis.Z{Score: float64(d.At.UnixMilli()), Member: encodeMember(sourceID, d.Attempt, lane, raw)}
+		shard := c.keys.ShardOf(d.Job.ID)
+		zs[shard] = append(zs[shard], redis.Z{Score: float64(d.At.UnixMilli()), Member: encodeMember(sourceID, d.Attempt, lane, raw)})
 	}
-	if err := c.rdb.ZAdd(ctx, c.keys.Delayed, zs...).Err(); err != nil {
+	_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for shard, z := range zs {
+			pipe.ZAdd(ctx, c.shards[shard].Delayed, z...)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("schedule %d jobs from entry %s: %w", len(jobs), sourceID, err)
 	}
 	return nil
@@ -153,17 +162,25 @@ return moved
 // the delayed set back to their lanes, as entries with the job, its attempt
 // and retry_of (the id they were scheduled from), in one atomic Lua script:
 // safe to run from several daemons at once. limit <= 0 means Count. It
-// returns how many it moved; when that is limit, more may be due.
+// returns how many it moved; when that is limit, more may be due. With
+// shards, each shard's delayed set goes back to that shard's lanes, one
+// script per shard (starting with another shard each call), until limit.
 func (c *Consumer) PromoteDue(ctx context.Context, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = c.opt.Count
 	}
-	n, err := promoteScript.Run(ctx, c.rdb,
-		[]string{c.keys.Delayed, c.keys.Stream, c.keys.Dead, c.keys.Urgent, c.keys.Bulk},
-		now.UnixMilli(), limit, string(outreach.ReasonInvalidJob), now.UTC().Format(time.RFC3339),
-	).Int()
-	if err != nil {
-		return 0, fmt.Errorf("promote due retries from %s: %w", c.keys.Delayed, err)
+	total, n := 0, len(c.shards)
+	first := int(c.turn.Add(1)) % n
+	for i := 0; i < n && total < limit; i++ {
+		k := c.shards[(first+i)%n]
+		moved, err := promoteScript.Run(ctx, c.rdb,
+			[]string{k.Delayed, k.Stream, k.Dead, k.Urgent, k.Bulk},
+			now.UnixMilli(), limit-total, string(outreach.ReasonInvalidJob), now.UTC().Format(time.RFC3339),
+		).Int()
+		if err != nil {
+			return total, fmt.Errorf("promote due retries from %s: %w", k.Delayed, err)
+		}
+		total += moved
 	}
-	return n, nil
+	return total, nil
 }

@@ -68,6 +68,15 @@
 // [Keys.SameSlot] reports whether that holds, and [Consumer.EnsureGroup]
 // refuses to start on a cluster client when it does not ([CheckKeys]).
 //
+// # Shards
+//
+// [NewShardedKeys] splits the queue into shards, each with its own lanes,
+// dead letters, delayed set, held sets and locks under a hash tag of its
+// own ("{outreach:0}:jobs", ...), so that on a cluster the queue spans the
+// masters. A [Producer] puts a job in the shard of its id ([Keys.ShardOf]);
+// a [Consumer] reads every shard, lane by lane across shards, and claims,
+// promotes and counts shard by shard. One shard is [NewKeys] exactly.
+//
 // [Connect] makes the client from a URL: one node, a cluster (seed nodes,
 // or any one node of it, detected), or a Sentinel-managed primary.
 package queue

@@ -32,6 +32,7 @@ type Entry struct {
 	ID      string // stream entry id, unique within its stream
 	Stream  string // the lane's stream it was read from; "" means Keys.Stream
 	Lane    string // the lane's name: "urgent", "normal" or "bulk"
+	Shard   int    // the shard of that lane (0 without shards)
 	Job     []byte // the raw "job" field; nil when missing
 	HasJob  bool   // whether the entry has a "job" field
 	Attempt int    // 0 for the first delivery from the producer; retries carry "attempt"
@@ -41,19 +42,35 @@ type Entry struct {
 	// It is not Attempt: a retry is a new entry and starts again at 1.
 	Deliveries int
 	Fields     map[string]string // every field as stored (for dead-lettering verbatim)
+
+	read uint64 // which read of the consumer returned it (see Holder)
 }
+
+// Holder names this delivery of the entry as a holder for Consumer.Lock:
+// its id and the read that returned it. An entry can reach one consumer
+// twice: a read replayed on the new master after a failover (Redis
+// replicates asynchronously, and the old master's last writes can be
+// lost), or a claim of its own entry. The two deliveries then do not share
+// a lock the way two calls for one delivery do, so the job id lock still
+// lets one of them through at a time.
+func (e Entry) Holder() string { return e.ID + "#" + strconv.FormatUint(e.read, 36) }
 
 // Ref names the entry for Consumer.AckRefs.
 func (e Entry) Ref() Ref { return Ref{Stream: e.Stream, ID: e.ID} }
 
 // DefaultJobID is the id of a job that came without one: the entry id,
-// prefixed with the lane's name outside the normal lane (stream ids are
-// unique per stream only, and the lanes are three streams).
+// prefixed with the lane's name outside the normal lane and with the shard
+// outside shard 0 ("shard3:urgent:<id>"): stream ids are unique per stream
+// only, and every shard's lanes are three streams.
 func (e Entry) DefaultJobID() string {
-	if e.Lane == "" || e.Lane == string(outreach.PriorityNormal) {
-		return e.ID
+	id := e.ID
+	if e.Lane != "" && e.Lane != string(outreach.PriorityNormal) {
+		id = e.Lane + ":" + id
 	}
-	return e.Lane + ":" + e.ID
+	if e.Shard > 0 {
+		id = "shard" + strconv.Itoa(e.Shard) + ":" + id
+	}
+	return id
 }
 
 // Ref names one stream entry: its stream and its id. An empty Stream

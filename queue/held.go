@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -12,7 +13,7 @@ import (
 // in one MULTI/EXEC, so that the job neither runs nor is lost while the
 // campaign is paused; ReleaseHeld puts it back. The campaign is noted in
 // Keys.HeldIndex, which HeldCampaigns lists. Holding the same entry again
-// is harmless: the member is the same.
+// is harmless: the member is the same. The held set is in e's shard.
 func (c *Consumer) Hold(ctx context.Context, e Entry, campaignID string) error {
 	if err := checkSchedulable(e, e.Attempt); err != nil {
 		return err
@@ -21,9 +22,10 @@ func (c *Consumer) Hold(ctx context.Context, e Entry, campaignID string) error {
 		return fmt.Errorf("hold entry %s: no campaign", e.ID)
 	}
 	member := encodeMember(e.ID, e.Attempt, laneOf(e.Job), e.Job)
+	k := c.shard(e.Stream)
 	_, err := c.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.ZAdd(ctx, c.keys.Held(campaignID), redis.Z{Score: float64(time.Now().UnixMilli()), Member: member})
-		pipe.SAdd(ctx, c.keys.HeldIndex, campaignID)
+		pipe.ZAdd(ctx, k.Held(campaignID), redis.Z{Score: float64(time.Now().UnixMilli()), Member: member})
+		pipe.SAdd(ctx, k.HeldIndex, campaignID)
 		pipe.XAck(ctx, c.streamOf(e.Stream), c.keys.Group, e.ID)
 		return nil
 	})
@@ -33,13 +35,19 @@ func (c *Consumer) Hold(ctx context.Context, e Entry, campaignID string) error {
 	return nil
 }
 
-// HeldCampaigns lists the ids of the campaigns that have held jobs.
+// HeldCampaigns lists the ids of the campaigns that have held jobs (in
+// any shard), sorted.
 func (c *Consumer) HeldCampaigns(ctx context.Context) ([]string, error) {
-	ids, err := c.rdb.SMembers(ctx, c.keys.HeldIndex).Result()
-	if err != nil {
-		return nil, fmt.Errorf("list campaigns with held jobs: %w", err)
+	var ids []string
+	for _, k := range c.shards {
+		got, err := c.rdb.SMembers(ctx, k.HeldIndex).Result()
+		if err != nil {
+			return nil, fmt.Errorf("list campaigns with held jobs: %w", err)
+		}
+		ids = append(ids, got...)
 	}
-	return ids, nil
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // releaseScript moves up to ARGV[2] members of a held set to the delayed
@@ -69,15 +77,18 @@ func (c *Consumer) ReleaseHeld(ctx context.Context, campaignID string, at time.T
 		limit = 1000
 	}
 	total := 0
-	for {
-		n, err := releaseScript.Run(ctx, c.rdb, []string{c.keys.Held(campaignID), c.keys.Delayed, c.keys.HeldIndex},
-			at.UnixMilli(), limit, campaignID).Int()
-		if err != nil {
-			return total, fmt.Errorf("release held jobs of campaign %q: %w", campaignID, err)
-		}
-		total += n
-		if n < limit {
-			return total, nil
+	for _, k := range c.shards { // each shard's held set goes to its own delayed set
+		for {
+			n, err := releaseScript.Run(ctx, c.rdb, []string{k.Held(campaignID), k.Delayed, k.HeldIndex},
+				at.UnixMilli(), limit, campaignID).Int()
+			if err != nil {
+				return total, fmt.Errorf("release held jobs of campaign %q: %w", campaignID, err)
+			}
+			total += n
+			if n < limit {
+				break
+			}
 		}
 	}
+	return total, nil
 }

@@ -76,7 +76,7 @@ func (p *Producer) EnqueueOnce(ctx context.Context, job outreach.Job) (Enqueued,
 			return res, nil
 		}
 	}
-	stream := p.keys.Lane(job.EffectivePriority())
+	stream := p.lane(job)
 	id, err := p.rdb.XAdd(ctx, xaddArgs(stream, raw)).Result()
 	if err != nil {
 		if first {

@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -25,7 +27,15 @@ const (
 // carries normal jobs; a Producer puts urgent and bulk jobs in their own
 // lanes, so a campaign of 50 000 greetings never stands in front of a lift
 // fault notice.
+//
+// With several shards (NewShardedKeys) each shard has lanes, a dead-letter
+// stream, a delayed set, held sets and locks of its own, under a hash tag of
+// its own; the fields are then shard 0's, Shards lists them all, and the
+// Consumer and Producer work on all of them.
 type Keys struct {
+	// Name is the stream name as configured (OUTREACH_STREAM), the same in
+	// every shard: it labels metrics. Without shards it is Stream.
+	Name    string
 	Stream  string // the normal lane: the job stream other services XADD to
 	Urgent  string // the urgent lane, read before everything else
 	Bulk    string // the bulk lane (campaigns), read when the others are empty
@@ -48,10 +58,40 @@ type Keys struct {
 	// IdempotencyPrefix starts the keys that remember a job id enqueued
 	// over HTTP with its body (see Producer.EnqueueOnce).
 	IdempotencyPrefix string
+
+	shards []Keys // every shard's keys when there are more than one
 }
 
-// Lock is the key that marks jobID as being processed.
-func (k Keys) Lock(jobID string) string { return k.LockPrefix + jobID }
+// Lock is the key that marks jobID as being processed: in the shard of the
+// job id (ShardOf), whichever shard's lane the entry came from, so that two
+// copies of one job in two shards take the same lock.
+func (k Keys) Lock(jobID string) string { return k.Shards()[k.ShardOf(jobID)].LockPrefix + jobID }
+
+// Shards are the keys of every shard, shard i at index i; one (k itself)
+// without sharding.
+func (k Keys) Shards() []Keys {
+	if len(k.shards) == 0 {
+		return []Keys{k}
+	}
+	return k.shards
+}
+
+// ShardOf is the shard of a job id: CRC-32 (IEEE) of the id modulo the
+// number of shards, so a producer in any language can compute it. A job
+// id always maps to the same shard, so the copies of a job meet in one
+// place.
+func (k Keys) ShardOf(jobID string) int {
+	if len(k.shards) <= 1 {
+		return 0
+	}
+	return int(crc32.ChecksumIEEE([]byte(jobID)) % uint32(len(k.shards)))
+}
+
+// LaneOf is the lane of priority p in the shard of jobID: where a Producer
+// puts the job.
+func (k Keys) LaneOf(jobID string, p outreach.Priority) string {
+	return k.Shards()[k.ShardOf(jobID)].Lane(p)
+}
 
 // Held is the sorted set of the held jobs of a campaign.
 func (k Keys) Held(campaignID string) string { return k.HeldPrefix + campaignID }
@@ -79,14 +119,16 @@ func (k Keys) Lane(p outreach.Priority) string {
 	return k.Stream
 }
 
-// LaneName names the lane of stream for logs and metrics: "urgent",
-// "normal" or "bulk" ("normal" for a stream that is no lane).
+// LaneName names the lane of stream (of any shard) for logs and metrics:
+// "urgent", "normal" or "bulk" ("normal" for a stream that is no lane).
 func (k Keys) LaneName(stream string) string {
-	switch stream {
-	case k.Urgent:
-		return string(outreach.PriorityUrgent)
-	case k.Bulk:
-		return string(outreach.PriorityBulk)
+	for _, s := range k.Shards() {
+		switch stream {
+		case s.Urgent:
+			return string(outreach.PriorityUrgent)
+		case s.Bulk:
+			return string(outreach.PriorityBulk)
+		}
 	}
 	return string(outreach.PriorityNormal)
 }
@@ -107,6 +149,7 @@ func NewKeys(stream, group string) Keys {
 		group = DefaultGroup
 	}
 	return Keys{
+		Name:    stream,
 		Stream:  stream,
 		Urgent:  stream + ":urgent",
 		Bulk:    stream + ":bulk",
@@ -125,12 +168,67 @@ func NewKeys(stream, group string) Keys {
 	}
 }
 
+// NewShardedKeys is NewKeys with the queue split into shards (OUTREACH_SHARDS)
+// so that it spans the masters of a Redis Cluster. One shard (n <= 1) is
+// NewKeys exactly: today's names. With more, shard i's keys are those of
+// the stream ShardStream(stream, i), e.g. "{outreach:0}:jobs",
+// "{outreach:0}:jobs:urgent", "{outreach:0}:jobs:delayed", ... for the
+// default stream; the keys used whatever the shard (frequency caps, leases,
+// idempotency records) keep the stream's own name ("outreach:jobs:cap:..."),
+// single keys that spread over the cluster by themselves.
+func NewShardedKeys(stream, group string, n int) Keys {
+	k := NewKeys(stream, group)
+	if n <= 1 {
+		return k
+	}
+	k.shards = make([]Keys, n)
+	for i := range k.shards {
+		s := NewKeys(ShardStream(k.Name, i), k.Group)
+		s.Name = k.Name
+		s.CapPrefix, s.LeasePrefix, s.IdempotencyPrefix = k.CapPrefix, k.LeasePrefix, k.IdempotencyPrefix
+		k.shards[i] = s
+	}
+	shards := k.shards
+	k = shards[0]
+	k.shards = shards
+	return k
+}
+
+// ShardStream is the normal lane of shard i of stream: the stream with the
+// shard number in its hash tag. A tag in the name gets ":i" ("{outreach}:jobs"
+// -> "{outreach:0}:jobs"); a name without one gets its first part as the tag
+// ("outreach:jobs" -> "{outreach:0}:jobs", "jobs" -> "{jobs:0}").
+func ShardStream(stream string, i int) string {
+	n := strconv.Itoa(i)
+	if start := strings.IndexByte(stream, '{'); start >= 0 {
+		if end := strings.IndexByte(stream[start+1:], '}'); end > 0 {
+			end += start + 1
+			return stream[:end] + ":" + n + stream[end:]
+		}
+	}
+	head, tail, ok := strings.Cut(stream, ":")
+	if !ok {
+		return "{" + stream + ":" + n + "}"
+	}
+	return "{" + head + ":" + n + "}:" + tail
+}
+
 // SameSlot reports whether the lanes, Dead, Delayed and the held sets hash
 // to the same Redis Cluster slot because they share one hash tag (the part
 // between the first "{" and the next "}"), which the multi-key MULTI/EXEC
 // and Lua calls need in a cluster. Without tags it is false even if the
 // slots happen to coincide.
+//
+// With shards it reports whether that holds in every shard.
 func (k Keys) SameSlot() bool {
+	if len(k.shards) > 0 {
+		for _, s := range k.shards {
+			if !s.SameSlot() {
+				return false
+			}
+		}
+		return true
+	}
 	tag, ok := hashTag(k.Stream)
 	if !ok {
 		return false

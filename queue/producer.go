@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -12,8 +14,9 @@ import (
 )
 
 // Producer enqueues jobs in the lane of their priority: urgent jobs on
-// Keys.Urgent, bulk ones on Keys.Bulk, the others on Keys.Stream. It is
-// safe for concurrent use.
+// Keys.Urgent, bulk ones on Keys.Bulk, the others on Keys.Stream; with
+// shards, those of the shard of the job's id (Keys.ShardOf), so that the
+// copies of one job land in one shard. It is safe for concurrent use.
 type Producer struct {
 	rdb  redis.UniversalClient
 	keys Keys
@@ -34,7 +37,7 @@ func (p *Producer) Enqueue(ctx context.Context, job outreach.Job) (streamID stri
 	if err != nil {
 		return "", err
 	}
-	stream := p.keys.Lane(job.EffectivePriority())
+	stream := p.lane(job)
 	id, err := p.rdb.XAdd(ctx, xaddArgs(stream, raw)).Result()
 	if err != nil {
 		return "", fmt.Errorf("enqueue job on %s: %w", stream, err)
@@ -62,7 +65,7 @@ func (p *Producer) EnqueueBatch(ctx context.Context, jobs []outreach.Job) ([]str
 	cmds := make([]*redis.StringCmd, len(raws))
 	_, err := p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, raw := range raws {
-			cmds[i] = pipe.XAdd(ctx, xaddArgs(p.keys.Lane(jobs[i].EffectivePriority()), raw))
+			cmds[i] = pipe.XAdd(ctx, xaddArgs(p.lane(jobs[i]), raw))
 		}
 		return nil
 	})
@@ -74,6 +77,16 @@ func (p *Producer) EnqueueBatch(ctx context.Context, jobs []outreach.Job) ([]str
 		return ids, fmt.Errorf("enqueue %d jobs: %w", len(jobs), err)
 	}
 	return ids, nil
+}
+
+// lane is the stream job goes to: the lane of its priority in the shard
+// of its id (Keys.ShardOf); a job without an id goes to any shard.
+func (p *Producer) lane(job outreach.Job) string {
+	id := job.ID
+	if id == "" && len(p.keys.Shards()) > 1 {
+		id = strconv.FormatUint(rand.Uint64(), 36)
+	}
+	return p.keys.LaneOf(id, job.EffectivePriority())
 }
 
 func xaddArgs(stream string, raw []byte) *redis.XAddArgs {

@@ -8,14 +8,22 @@ import (
 )
 
 // Stats are the queue's gauges. Length, Lag and Pending are the sums over
-// the lanes; Lanes has them per lane, in the order the lanes are read.
+// the lanes (of every shard); Lanes has them per lane, in the order the
+// lanes are read, and Shards per shard.
 type Stats struct {
 	Length  int64        // entries in the lanes (XLEN), read or not
 	Lag     int64        // entries not yet delivered to the group
 	Pending int64        // entries delivered to the group and not yet acked
-	Dead    int64        // entries in the dead-letter stream
-	Delayed int64        // jobs waiting in the delayed set
+	Dead    int64        // entries in the dead-letter streams
+	Delayed int64        // jobs waiting in the delayed sets
 	Lanes   [3]LaneStats // urgent, normal, bulk: the order they are read in
+	Shards  []ShardStats // shard i at index i (one without sharding)
+}
+
+// ShardStats are the gauges of one shard, its lanes added up.
+type ShardStats struct {
+	Stream                              string // the shard's normal lane
+	Length, Lag, Pending, Dead, Delayed int64
 }
 
 // LaneStats are the gauges of one lane.
@@ -42,39 +50,52 @@ return #redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
 // the last-delivered id itself, exactly up to 10000 and as 10000 beyond
 // (a lower bound). A missing group means nothing was delivered: Lag = Length.
 func (c *Consumer) Stats(ctx context.Context) (Stats, error) {
-	lanes := c.keys.Lanes()
-	var (
-		lengths = make([]*redis.IntCmd, len(lanes))
-		groups  = make([]*redis.XInfoGroupsCmd, len(lanes))
-		dead    *redis.IntCmd
-		delayed *redis.IntCmd
-	)
+	type shardCmds struct {
+		lengths       []*redis.IntCmd
+		groups        []*redis.XInfoGroupsCmd
+		dead, delayed *redis.IntCmd
+	}
+	cmds := make([]shardCmds, len(c.shards))
 	_, _ = c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, stream := range lanes {
-			lengths[i] = pipe.XLen(ctx, stream)
-			groups[i] = pipe.XInfoGroups(ctx, stream)
+		for i, k := range c.shards {
+			for _, stream := range k.Lanes() {
+				cmds[i].lengths = append(cmds[i].lengths, pipe.XLen(ctx, stream))
+				cmds[i].groups = append(cmds[i].groups, pipe.XInfoGroups(ctx, stream))
+			}
+			cmds[i].dead = pipe.XLen(ctx, k.Dead)
+			cmds[i].delayed = pipe.ZCard(ctx, k.Delayed)
 		}
-		dead = pipe.XLen(ctx, c.keys.Dead)
-		delayed = pipe.ZCard(ctx, c.keys.Delayed)
 		return nil
 	}) // each command's error is checked below
-	var s Stats
-	var err error
-	if s.Dead, err = dead.Result(); err != nil {
-		return Stats{}, fmt.Errorf("read length of %s: %w", c.keys.Dead, err)
-	}
-	if s.Delayed, err = delayed.Result(); err != nil {
-		return Stats{}, fmt.Errorf("read size of %s: %w", c.keys.Delayed, err)
-	}
-	for i, stream := range lanes {
-		l, err := c.laneStats(ctx, stream, lengths[i], groups[i])
-		if err != nil {
-			return Stats{}, err
+	s := Stats{Shards: make([]ShardStats, len(c.shards))}
+	for i, k := range c.shards {
+		sh := ShardStats{Stream: k.Stream}
+		var err error
+		if sh.Dead, err = cmds[i].dead.Result(); err != nil {
+			return Stats{}, fmt.Errorf("read length of %s: %w", k.Dead, err)
 		}
-		s.Lanes[i] = l
-		s.Length += l.Length
-		s.Lag += l.Lag
-		s.Pending += l.Pending
+		if sh.Delayed, err = cmds[i].delayed.Result(); err != nil {
+			return Stats{}, fmt.Errorf("read size of %s: %w", k.Delayed, err)
+		}
+		for j, stream := range k.Lanes() {
+			l, err := c.laneStats(ctx, stream, cmds[i].lengths[j], cmds[i].groups[j])
+			if err != nil {
+				return Stats{}, err
+			}
+			s.Lanes[j].Name = l.Name
+			s.Lanes[j].Length += l.Length
+			s.Lanes[j].Lag += l.Lag
+			s.Lanes[j].Pending += l.Pending
+			sh.Length += l.Length
+			sh.Lag += l.Lag
+			sh.Pending += l.Pending
+		}
+		s.Shards[i] = sh
+		s.Length += sh.Length
+		s.Lag += sh.Lag
+		s.Pending += sh.Pending
+		s.Dead += sh.Dead
+		s.Delayed += sh.Delayed
 	}
 	return s, nil
 }

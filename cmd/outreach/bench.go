@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -74,6 +75,13 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 	}
 	if res.SMSRateLimit > 0 {
 		rows = append(rows, [2]string{"SMS rate", fmt.Sprintf("%.2f/s at the stand-in, limit %.2f/s (%+.2f%%); at most %d within one second", res.SMSRatePerS, res.SMSRateLimit, res.SMSRateDeviationPct, res.SMSPeak1s)})
+	}
+	if len(res.Shards) > 1 {
+		var parts []string
+		for _, sh := range res.Shards {
+			parts = append(parts, fmt.Sprintf("%s %d on %s", sh.Stream, sh.Entries, sh.Node))
+		}
+		rows = append(rows, [2]string{"shards", fmt.Sprintf("%d over %d master(s): %s", len(res.Shards), res.Masters, strings.Join(parts, ", "))})
 	}
 	for _, row := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])

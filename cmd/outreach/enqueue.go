@@ -93,7 +93,7 @@ func cmdEnqueue(ctx context.Context, e *env, args []string) int {
 		return e.fail("enqueue", fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err))
 	}
 	defer rdb.Close()
-	id, err := queue.NewProducer(rdb, queue.NewKeys(cfg.Stream, cfg.Group)).Enqueue(ctx, job)
+	id, err := queue.NewProducer(rdb, queue.NewShardedKeys(cfg.Stream, cfg.Group, cfg.Shards)).Enqueue(ctx, job)
 	if err != nil {
 		return e.fail("enqueue", err)
 	}

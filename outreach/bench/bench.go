@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -99,6 +100,20 @@ type Result struct {
 	SMSRateDeviationPct float64 `json:"sms_rate_deviation_pct,omitempty"`
 	// SMSPeak1s is the most messages the stand-in got within one second.
 	SMSPeak1s int `json:"sms_peak_1s,omitempty"`
+
+	// Shards is how the jobs spread over the queue's shards
+	// (OUTREACH_SHARDS), shard i at index i; Masters is how many Redis
+	// masters held them (1 on one node).
+	Shards  []ShardSpread `json:"shards"`
+	Masters int           `json:"masters"`
+}
+
+// ShardSpread is one shard of a run: its normal lane's stream, the Redis
+// node that holds it, and the entries its lanes got (retries included).
+type ShardSpread struct {
+	Stream  string `json:"stream"`
+	Node    string `json:"node"`
+	Entries int64  `json:"entries"`
 }
 
 func (o Options) withDefaults() Options {
@@ -178,7 +193,7 @@ func (r *run) setUp(ctx context.Context) error {
 		// the pipeline, not a sender's rate limit.
 		r.cfg.Delivery.SMSRate = r.opt.SMSRate
 	}
-	r.keys = queue.NewKeys(r.cfg.Stream, r.cfg.Group)
+	r.keys = queue.NewShardedKeys(r.cfg.Stream, r.cfg.Group, r.cfg.Shards)
 
 	rdb, err := queue.Connect(ctx, r.cfg.RedisURL.Reveal(), queue.ConnectOptions{})
 	if err != nil {
@@ -269,9 +284,17 @@ func (r *run) cleanup() {
 
 // deleteKeys removes the run's keys: its lanes, dead letters, delayed set,
 // and the job locks and cap sets it may have left (they expire anyway).
-// Every one of them starts with the run's own stream name.
+// Every one of them starts with the run's own stream name, or one of its
+// shards' names.
 func (r *run) deleteKeys(ctx context.Context) {
-	_ = queue.ScanKeys(ctx, r.rdb, r.keys.Stream+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
-		return node.Del(ctx, key).Err()
-	})
+	prefixes := []string{r.keys.Name}
+	for _, s := range r.keys.Shards() {
+		prefixes = append(prefixes, s.Stream)
+	}
+	slices.Sort(prefixes)
+	for _, p := range slices.Compact(prefixes) {
+		_ = queue.ScanKeys(ctx, r.rdb, p+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
+			return node.Del(ctx, key).Err()
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/queue"
@@ -77,6 +78,10 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	elapsed := time.Since(start)
+	spread, masters, err := r.spread(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	cpuUsed := cpuTime() - cpuStart
 	peakRSS := peakRSSMB()
 	sends := r.sends()
@@ -89,6 +94,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		Store: strings.SplitN(r.cfg.DatabaseURL.Reveal(), ":", 2)[0], Seconds: elapsed.Seconds(),
 		PeakRSSMB: peakRSS, GoMaxProcs: gomaxprocs(),
 		Workers: r.cfg.Workers, SMTPConns: r.cfg.SMTPConns, Load1Start: load1Start, Load1End: load1(),
+		Shards: spread, Masters: masters,
 	}
 	if err := analyzeArchive(ctx, r.cfg.DatabaseURL.Reveal()); err != nil {
 		return res, err
@@ -139,6 +145,31 @@ func (r *run) injectUrgent(ctx context.Context, p *queue.Producer) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return nil
+}
+
+// spread reads how the run's entries spread over the shards and the Redis
+// masters that hold them.
+func (r *run) spread(ctx context.Context) ([]ShardSpread, int, error) {
+	s, err := queue.NewConsumer(r.rdb, r.keys, queue.ConsumerOptions{Name: r.id + "-observer"}).Stats(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the shards' figures: %w", err)
+	}
+	out := make([]ShardSpread, len(s.Shards))
+	nodes := map[string]bool{}
+	for i, sh := range s.Shards {
+		out[i] = ShardSpread{Stream: sh.Stream, Entries: sh.Length}
+		if cc, ok := r.rdb.(*redis.ClusterClient); ok {
+			m, err := cc.MasterForKey(ctx, sh.Stream)
+			if err != nil {
+				return nil, 0, fmt.Errorf("find the master of %s: %w", sh.Stream, err)
+			}
+			out[i].Node = m.Options().Addr
+		} else if o, ok := r.rdb.(*redis.Client); ok {
+			out[i].Node = o.Options().Addr
+		}
+		nodes[out[i].Node] = true
+	}
+	return out, len(nodes), nil
 }
 
 // waitSettled polls until the group has read and acked everything and no

@@ -42,6 +42,7 @@ type Config struct {
 	Delivery Delivery
 
 	Stream      string         // OUTREACH_STREAM
+	Shards      int            // OUTREACH_SHARDS
 	Group       string         // OUTREACH_GROUP
 	Consumer    string         // OUTREACH_CONSUMER
 	Workers     int            // OUTREACH_WORKERS
@@ -79,6 +80,9 @@ type Config struct {
 	Survey Survey
 }
 
+// MaxShards bounds OUTREACH_SHARDS (and so the shard metrics' series).
+const MaxShards = 256
+
 // Var describes one environment variable, for `outreach help` and docs/configuration.md.
 type Var struct{ Name, Default, Meaning string }
 
@@ -107,6 +111,7 @@ var baseVars = []Var{
 	{"OUTREACH_DINGTALK_SECRET", "", "DingTalk robot signing secret (SEC...), if the robot has one"},
 	{"OUTREACH_SLACK_WEBHOOK_URL", "", "Slack incoming webhook URL (chat channel slack)"},
 	{"OUTREACH_STREAM", "outreach:jobs", "job stream; dead letters go to <stream>:dead"},
+	{"OUTREACH_SHARDS", "1", "shards of the queue, each in a hash slot of its own, to spread it over the masters of a Redis Cluster (1: today's names; docs/cluster.md)"},
 	{"OUTREACH_GROUP", "outreach", "consumer group shared by all daemons"},
 	{"OUTREACH_CONSUMER", "<hostname>-<pid>", "this daemon's consumer name, unique in the group"},
 	{"OUTREACH_WORKERS", "32", "jobs processed at once"},
@@ -161,6 +166,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PublicURL:           get("OUTREACH_PUBLIC_URL", ""),
 		HTTPAddr:            get("OUTREACH_HTTP_ADDR", ":8080"),
 		Stream:              get("OUTREACH_STREAM", "outreach:jobs"),
+		Shards:              atoi("OUTREACH_SHARDS", 1),
 		Group:               get("OUTREACH_GROUP", "outreach"),
 		Consumer:            get("OUTREACH_CONSUMER", fmt.Sprintf("%s-%d", host, os.Getpid())),
 		Workers:             atoi("OUTREACH_WORKERS", 32),
@@ -235,6 +241,9 @@ func (c Config) validate() []error {
 	errs = append(errs, c.Delivery.validate(c.PublicURL)...)
 	if len(c.PhoneRegion) != 2 {
 		errs = append(errs, fmt.Errorf("OUTREACH_PHONE_REGION: want a two-letter region such as CN, got %q", c.PhoneRegion))
+	}
+	if c.Shards > MaxShards {
+		errs = append(errs, fmt.Errorf("OUTREACH_SHARDS: at most %d, got %d", MaxShards, c.Shards))
 	}
 	switch c.LogFormat {
 	case "json", "text", "auto":

@@ -137,9 +137,9 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	} else if err := d.Redis.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
 	}
-	d.Keys = queue.NewKeys(cfg.Stream, cfg.Group)
+	d.Keys = queue.NewShardedKeys(cfg.Stream, cfg.Group, cfg.Shards)
 	if err := queue.CheckKeys(d.Redis, d.Keys); err != nil {
-		return nil, fmt.Errorf("OUTREACH_STREAM: %w", err)
+		return nil, fmt.Errorf("OUTREACH_STREAM: %w; or set OUTREACH_SHARDS above 1, which tags every shard's names", err)
 	}
 
 	d.Registry = prometheus.NewRegistry()
@@ -345,7 +345,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		close(httpErr)
 	}()
-	d.logger.Info("outreach daemon running", "http", d.Addr(), "stream", d.Keys.Stream, "group", d.Keys.Group)
+	d.logger.Info("outreach daemon running", "http", d.Addr(), "stream", d.Keys.Name, "shards", len(d.Keys.Shards()), "group", d.Keys.Group)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

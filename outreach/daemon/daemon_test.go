@@ -145,12 +145,18 @@ func newHarnessWith(t *testing.T, databaseURL string, tune func(*config.Config, 
 	if tune != nil {
 		tune(&cfg, &dc)
 	}
-	h.rdb = queuetest.Connect(t, redisURL())
-	h.keys = queue.NewKeys(cfg.Stream, cfg.Group)
+	h.rdb = queuetest.Connect(t, cfg.RedisURL.Reveal())
+	h.keys = queue.NewShardedKeys(cfg.Stream, cfg.Group, cfg.Shards)
 	t.Cleanup(func() {
-		_ = queue.ScanKeys(context.Background(), h.rdb, h.keys.Stream+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
-			return node.Del(ctx, key).Err()
-		})
+		prefixes := []string{h.keys.Name}
+		for _, s := range h.keys.Shards() {
+			prefixes = append(prefixes, s.Stream)
+		}
+		for _, p := range prefixes {
+			_ = queue.ScanKeys(context.Background(), h.rdb, p+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
+				return node.Del(ctx, key).Err()
+			})
+		}
 	})
 	opt := daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup, SchedulerEvery: 50 * time.Millisecond}
 	if options != nil {
@@ -211,25 +217,28 @@ func (h *harness) search(f outreach.Filter) []outreach.Delivery {
 }
 
 // settled reports whether the group has read and acked everything on every
-// lane and no job is waiting in the delayed set. It looks at all of them in
-// one MULTI, so a job moving between them cannot slip through unseen.
+// lane and no job is waiting in the delayed set, in every shard. It looks
+// at a shard's keys in one MULTI, so a job moving between them cannot slip
+// through unseen.
 func (h *harness) settled() bool {
 	ctx := context.Background()
-	var groups []*redis.XInfoGroupsCmd
-	var delayed *redis.IntCmd
-	_, err := h.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		for _, lane := range h.keys.Lanes() {
-			groups = append(groups, pipe.XInfoGroups(ctx, lane))
-		}
-		delayed = pipe.ZCard(ctx, h.keys.Delayed)
-		return nil
-	})
-	if err != nil || delayed.Val() != 0 {
-		return false
-	}
-	for _, g := range groups {
-		if len(g.Val()) != 1 || g.Val()[0].Pending != 0 || g.Val()[0].Lag != 0 {
+	for _, k := range h.keys.Shards() {
+		var groups []*redis.XInfoGroupsCmd
+		var delayed *redis.IntCmd
+		_, err := h.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			for _, lane := range k.Lanes() {
+				groups = append(groups, pipe.XInfoGroups(ctx, lane))
+			}
+			delayed = pipe.ZCard(ctx, k.Delayed)
+			return nil
+		})
+		if err != nil || delayed.Val() != 0 {
 			return false
+		}
+		for _, g := range groups {
+			if len(g.Val()) != 1 || g.Val()[0].Pending != 0 || g.Val()[0].Lag != 0 {
+				return false
+			}
 		}
 	}
 	return true

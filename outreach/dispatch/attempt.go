@@ -290,6 +290,6 @@ func (d *Dispatcher) deadLetterAttempt(ctx context.Context, a *attempt, cause er
 // release gives back the job's lock, if the attempt holds it.
 func (d *Dispatcher) release(ctx context.Context, a *attempt) {
 	if a.locked {
-		d.unlock(ctx, a.job.ID, a.e.ID)
+		d.unlock(ctx, a.job.ID, a.e.Holder())
 	}
 }

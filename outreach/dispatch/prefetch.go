@@ -25,7 +25,7 @@ type prefetched struct {
 	job     outreach.Job // decoded (only set when decoding succeeded)
 	decoded bool
 	// lockTried: LockMany answered for this job; locked: it got the lock
-	// (holder e.ID), which process must release.
+	// (holder e.Holder()), which process must release.
 	lockTried, locked bool
 	// resident is the job's resident (nil: not looked up, or unknown: the
 	// worker's own lookup then gives the proper rejection).
@@ -81,7 +81,7 @@ func (d *Dispatcher) prefetchLocks(ctx context.Context, entries []queue.Entry, p
 	}
 	locks := make([]queue.JobLock, len(which))
 	for k, i := range which {
-		locks[k] = queue.JobLock{JobID: pres[i].job.ID, Holder: entries[i].ID}
+		locks[k] = queue.JobLock{JobID: pres[i].job.ID, Holder: entries[i].Holder()}
 	}
 	got, err := d.q.LockMany(ctx, locks, d.cfg.LockTTL)
 	if err != nil {

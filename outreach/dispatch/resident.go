@@ -27,7 +27,7 @@ func (d *Dispatcher) deliverStage(ctx context.Context, a *attempt) error {
 	lockedAt := time.Now()
 	for _, r := range a.residents {
 		if time.Since(lockedAt) > d.cfg.LockTTL/3 { // a long audience job keeps its lock
-			if _, err := d.q.Lock(ctx, a.job.ID, a.e.ID, d.cfg.LockTTL); err == nil {
+			if _, err := d.q.Lock(ctx, a.job.ID, a.e.Holder(), d.cfg.LockTTL); err == nil {
 				lockedAt = time.Now()
 			}
 		}

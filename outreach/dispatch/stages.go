@@ -58,7 +58,7 @@ func (d *Dispatcher) deferUntil(ctx context.Context, a *attempt) error {
 // the archive knows. The read batch may have tried already (see prefetch).
 func (d *Dispatcher) lockStage(ctx context.Context, a *attempt) error {
 	if !a.pre.lockTried {
-		ok, err := d.q.Lock(ctx, a.job.ID, a.e.ID, d.cfg.LockTTL)
+		ok, err := d.q.Lock(ctx, a.job.ID, a.e.Holder(), d.cfg.LockTTL)
 		if err != nil {
 			return pending("lock job failed; entry stays pending", err)
 		}

@@ -69,9 +69,12 @@ func (d *Dispatcher) traceAcks(n int, took time.Duration, err error) {
 
 // queueSnapshot is s in the terms of package metrics.
 func queueSnapshot(k queue.Keys, s queue.Stats) metrics.Queue {
-	q := metrics.Queue{Stream: k.Stream, Group: k.Group, Length: s.Length, Lag: s.Lag, Pending: s.Pending, Dead: s.Dead, Delayed: s.Delayed}
+	q := metrics.Queue{Stream: k.Name, Group: k.Group, Length: s.Length, Lag: s.Lag, Pending: s.Pending, Dead: s.Dead, Delayed: s.Delayed}
 	for _, l := range s.Lanes {
 		q.Lanes = append(q.Lanes, metrics.Lane{Name: l.Name, Length: l.Length, Lag: l.Lag, Pending: l.Pending})
+	}
+	for _, sh := range s.Shards {
+		q.Shards = append(q.Shards, metrics.Shard{Length: sh.Length, Lag: sh.Lag, Pending: sh.Pending, Delayed: sh.Delayed})
 	}
 	return q
 }

@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"strconv"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -63,6 +64,10 @@ type Metrics struct {
 	QueuePending   *prometheus.GaugeVec
 	DeadLetterSize *prometheus.GaugeVec
 	DelayedSize    *prometheus.GaugeVec
+	// ShardLength, ShardLag, ShardPending and ShardDelayed are the same
+	// per shard of the queue (OUTREACH_SHARDS, so bounded), by stream and
+	// shard ("0" ...); lag and pending also by group.
+	ShardLength, ShardLag, ShardPending, ShardDelayed *prometheus.GaugeVec
 	// InFlight is the number of jobs being processed by this daemon.
 	InFlight prometheus.Gauge
 
@@ -174,6 +179,22 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "outreach_delayed_jobs",
 			Help: "Jobs waiting in the delayed set (retries, future send_at, quiet hours, follow-ups), by job stream.",
 		}, []string{"stream"}),
+		ShardLength: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "outreach_shard_length",
+			Help: "Entries in the lanes of one shard of the queue (OUTREACH_SHARDS), by stream and shard.",
+		}, []string{"stream", "shard"}),
+		ShardLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "outreach_shard_lag",
+			Help: "Entries in the lanes of one shard not yet read by the consumer group, by stream, group and shard.",
+		}, []string{"stream", "group", "shard"}),
+		ShardPending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "outreach_shard_pending",
+			Help: "Entries of one shard read by the consumer group but not yet acknowledged, by stream, group and shard.",
+		}, []string{"stream", "group", "shard"}),
+		ShardDelayed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "outreach_shard_delayed_jobs",
+			Help: "Jobs waiting in the delayed set of one shard, by stream and shard.",
+		}, []string{"stream", "shard"}),
 		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "outreach_jobs_in_flight",
 			Help: "Jobs being processed by this daemon.",
@@ -184,6 +205,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred, m.TemplateReloads, m.TemplateFallbacks,
 		m.RateLimitWait, m.WebhookRequests, m.StatusReports, m.Replies, m.OptOuts,
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
+		m.ShardLength, m.ShardLag, m.ShardPending, m.ShardDelayed,
 	)
 	m.PolicyMetrics = newPolicyMetrics(reg)
 	m.SurveyMetrics = newSurveyMetrics(reg)
@@ -266,6 +288,12 @@ type Queue struct {
 	Stream, Group                       string // the job stream's name and the consumer group
 	Length, Lag, Pending, Dead, Delayed int64
 	Lanes                               []Lane
+	Shards                              []Shard // shard i at index i
+}
+
+// Shard is one shard's gauges, its lanes added up.
+type Shard struct {
+	Length, Lag, Pending, Delayed int64
 }
 
 // Lane is one priority lane's gauges.
@@ -285,5 +313,12 @@ func (m *Metrics) SetQueue(q Queue) {
 		m.LaneLength.WithLabelValues(q.Stream, l.Name).Set(float64(l.Length))
 		m.LaneLag.WithLabelValues(q.Stream, q.Group, l.Name).Set(float64(l.Lag))
 		m.LanePending.WithLabelValues(q.Stream, q.Group, l.Name).Set(float64(l.Pending))
+	}
+	for i, sh := range q.Shards {
+		n := strconv.Itoa(i)
+		m.ShardLength.WithLabelValues(q.Stream, n).Set(float64(sh.Length))
+		m.ShardLag.WithLabelValues(q.Stream, q.Group, n).Set(float64(sh.Lag))
+		m.ShardPending.WithLabelValues(q.Stream, q.Group, n).Set(float64(sh.Pending))
+		m.ShardDelayed.WithLabelValues(q.Stream, n).Set(float64(sh.Delayed))
 	}
 }

@@ -107,6 +107,16 @@ func StartCluster(t testing.TB, firstPort int) *LocalCluster {
 		t.Skip("redis-server is not installed")
 	}
 	c := &LocalCluster{FirstPort: firstPort, dir: t.TempDir()}
+	t.Cleanup(func() { // the nodes' own logs, when the test fails
+		if !t.Failed() {
+			return
+		}
+		for i := range 6 {
+			b, _ := os.ReadFile(filepath.Join(c.dir, "redis-"+strconv.Itoa(firstPort+i)+".log"))
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			t.Logf("redis-server %d log (last 25 lines):\n%s", firstPort+i, strings.Join(lines[max(0, len(lines)-25):], "\n"))
+		}
+	})
 	var addrs []string
 	for i := range 6 {
 		port := strconv.Itoa(firstPort + i)
@@ -136,7 +146,28 @@ func StartCluster(t testing.TB, firstPort int) *LocalCluster {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
 	waitFor(t, "the cluster", func() bool { return c.ok(ctx) })
+	waitFor(t, "the replicas in sync", func() bool { return c.replicasSynced(ctx) })
 	return c
+}
+
+// replicasSynced reports whether every replica's link to its master is up.
+func (c *LocalCluster) replicasSynced(ctx context.Context) bool {
+	replicas := 0
+	for i := range 6 {
+		r := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(c.FirstPort+i), MaxRetries: -1})
+		info, err := r.Info(ctx, "replication").Result()
+		_ = r.Close()
+		if err != nil {
+			return false
+		}
+		if strings.Contains(info, "role:slave") {
+			if !strings.Contains(info, "master_link_status:up") {
+				return false
+			}
+			replicas++
+		}
+	}
+	return replicas == 3
 }
 
 // URL is the cluster's URL, naming every node as a seed.
@@ -195,6 +226,8 @@ func (c *LocalCluster) Failover(t testing.TB, masterAddr string) {
 	}
 	r := redis.NewClient(&redis.Options{Addr: replica})
 	defer r.Close()
+	t.Logf("%s: CLUSTER FAILOVER on %s, replica of %s", time.Now().Format("15:04:05.000"), replica, masterAddr)
+	defer func() { t.Logf("%s: %s is master, the cluster is whole", time.Now().Format("15:04:05.000"), replica) }()
 	if err := r.Do(ctx, "CLUSTER", "FAILOVER").Err(); err != nil {
 		t.Fatalf("CLUSTER FAILOVER on %s: %v", replica, err)
 	}

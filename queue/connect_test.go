@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -170,5 +171,58 @@ func TestConnectClusterNotWhole(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "0 of 16384 slots assigned") {
 		t.Errorf("Connect to a cluster without slots: %v, want the slots named", err)
+	}
+}
+
+// TestConnectSentinel: a primary that Redis Sentinel manages, named by a
+// redis+sentinel:// URL, on a primary and a sentinel of the test's own
+// (ports 17120 and 17121).
+func TestConnectSentinel(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed")
+	}
+	dir := t.TempDir()
+	start := func(args ...string) {
+		cmd := exec.Command("redis-server", args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	}
+	start("--bind", "127.0.0.1", "--port", "17120", "--save", "", "--appendonly", "no", "--dir", dir)
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("bind 127.0.0.1\nport 17121\nsentinel monitor primary1 127.0.0.1 17120 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(conf, "--sentinel")
+
+	var (
+		rdb redis.UniversalClient
+		err error
+	)
+	for range 100 {
+		if rdb, err = queue.Connect(t.Context(), "redis+sentinel://127.0.0.1:17121/primary1", queue.ConnectOptions{}); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("Connect through the sentinel: %v", err)
+	}
+	defer rdb.Close()
+	if queue.IsCluster(rdb) {
+		t.Error("a Sentinel primary is not a cluster")
+	}
+	if err := rdb.Set(t.Context(), "test:sentinel", "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	direct := redis.NewClient(&redis.Options{Addr: "127.0.0.1:17120"})
+	defer direct.Close()
+	if v, err := direct.Get(t.Context(), "test:sentinel").Result(); err != nil || v != "x" {
+		t.Errorf("the primary has %q, %v; want the value written through the sentinel", v, err)
+	}
+	if _, err := queue.Connect(t.Context(), "redis+sentinel://127.0.0.1:17121/nosuch", queue.ConnectOptions{}); err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("Connect to a primary the sentinel does not know: %v", err)
 	}
 }

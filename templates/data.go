@@ -15,9 +15,9 @@ func newData(in Input, locale string) map[string]any {
 		now = time.Now()
 	}
 	data := cleanData(in.Data)
-	for key, value := range estateDefaults(in.Estate) {
-		if _, ok := data[key]; !ok && value != "" {
-			data[key] = value
+	for _, d := range estateDefaults(in.Estate) {
+		if _, ok := data[d.key]; !ok && d.value != "" {
+			data[d.key] = d.value
 		}
 	}
 	return map[string]any{
@@ -33,13 +33,13 @@ func newData(in Input, locale string) map[string]any {
 // job gives none: the number to call (data.contact) is the service
 // centre's, and so on. Templates written for job data get the estate's
 // identity without knowing about estates.
-func estateDefaults(e outreach.Estate) map[string]string {
-	return map[string]string{
-		"contact":           strings.TrimSpace(e.ServicePhone),
-		"office_hours":      strings.TrimSpace(e.OfficeHours),
-		"office_location":   strings.TrimSpace(e.Address),
-		"emergency_contact": strings.TrimSpace(e.EmergencyPhone),
-		"estate":            strings.TrimSpace(e.Name),
+func estateDefaults(e outreach.Estate) [5]struct{ key, value string } {
+	return [5]struct{ key, value string }{
+		{"contact", strings.TrimSpace(e.ServicePhone)},
+		{"office_hours", strings.TrimSpace(e.OfficeHours)},
+		{"office_location", strings.TrimSpace(e.Address)},
+		{"emergency_contact", strings.TrimSpace(e.EmergencyPhone)},
+		{"estate", strings.TrimSpace(e.Name)},
 	}
 }
 
@@ -48,14 +48,14 @@ func estateDefaults(e outreach.Estate) map[string]string {
 // default estate of a fresh install has no name) and {{.Estate.Name}}
 // fails naming it.
 func estateData(e outreach.Estate) map[string]any {
-	m := make(map[string]any, 10)
-	for k, v := range map[string]string{
-		"ID": e.ID, "Name": e.Name, "Company": e.Company, "DisplayName": e.DisplayName(),
-		"ServicePhone": e.ServicePhone, "EmergencyPhone": e.EmergencyPhone, "OfficeHours": e.OfficeHours,
-		"Address": e.Address, "Signature": e.SMSSignature,
+	m := make(map[string]any, 9)
+	for _, f := range [...]struct{ key, value string }{
+		{"ID", e.ID}, {"Name", e.Name}, {"Company", e.Company}, {"DisplayName", e.DisplayName()},
+		{"ServicePhone", e.ServicePhone}, {"EmergencyPhone", e.EmergencyPhone}, {"OfficeHours", e.OfficeHours},
+		{"Address", e.Address}, {"Signature", e.SMSSignature},
 	} {
-		if v = strings.TrimSpace(v); v != "" {
-			m[k] = v
+		if v := strings.TrimSpace(f.value); v != "" {
+			m[f.key] = v
 		}
 	}
 	return m

@@ -84,6 +84,10 @@ func concrete(pattern string) []string {
 		return []string{"/console/archive", "/console/archive?estate=south", "/console/archive?resident=s1", "/console/archive?building=9"}
 	case "/console/residents":
 		return []string{"/console/residents", "/console/residents?estate=south", "/console/residents?building=9"}
+	case "/console/archive/export":
+		return []string{"/console/archive/export", "/console/archive/export?estate=south", "/console/archive/export?resident=s1&bom=1"}
+	case "/console/archive/deliveries/{id}/note":
+		return []string{"/console/archive/deliveries/d-n1/note", "/console/archive/deliveries/d-s1/note"}
 	case "/console/archive/deliveries/{id}":
 		return []string{"/console/archive/deliveries/d-n1", "/console/archive/deliveries/d-s1"}
 	case "/console/residents/{id}":
@@ -99,11 +103,16 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 	switch {
 	case !allowed:
 		return http.StatusForbidden
-	case strings.HasSuffix(path, "/s1") || strings.HasSuffix(path, "/d-s1"):
-		if !sees("south") {
+	case strings.HasSuffix(path, "/s1") || strings.Contains(path, "/d-s1"):
+		switch {
+		case !sees("south"):
 			return http.StatusNotFound
+		case strings.HasSuffix(path, "/note"):
+			return http.StatusSeeOther
 		}
 		return http.StatusOK
+	case strings.HasSuffix(path, "/note"):
+		return http.StatusSeeOther
 	case path == "/console/", path == "/console/logout":
 		return http.StatusSeeOther
 	case path == "/console/users" && method == http.MethodPost:

@@ -1,12 +1,15 @@
 package console
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/archive"
 )
 
 // pageSize is how many rows a page of the archive or the directory shows.
@@ -28,64 +31,73 @@ type archiveForm struct {
 	Estate, Building, Unit, Resident, Kind, Channel, Status, Since, After string
 }
 
-// archivePage searches the archive: the filters of `archive search`,
-// newest first, in keyset pages (after=cursor), limited to the user's
-// estates in the store (Filter.Estates): another estate's deliveries are
-// never on a page.
-func archivePage(c *Console, w http.ResponseWriter, r *http.Request) {
+// archiveQuery reads the archive filters of a request: the form as typed,
+// the store filter (limited to the user's estates: Filter.Estates, so that
+// another estate's deliveries are never on a page or in an export), and
+// the errors by field (message keys).
+func (c *Console) archiveQuery(r *http.Request) (archiveForm, outreach.Filter, map[string]string) {
 	q := r.URL.Query()
-	v := archiveView{
-		Form: archiveForm{
-			Estate: q.Get("estate"), Building: strings.TrimSpace(q.Get("building")), Unit: strings.TrimSpace(q.Get("unit")),
-			Resident: strings.TrimSpace(q.Get("resident")), Kind: q.Get("kind"), Channel: q.Get("channel"),
-			Status: q.Get("status"), Since: q.Get("since"), After: q.Get("after"),
-		},
-		Errors:   map[string]string{},
-		Kinds:    outreach.Kinds,
-		Channels: outreach.KnownChannels,
-		Statuses: outreach.Statuses,
+	form := archiveForm{
+		Estate: q.Get("estate"), Building: strings.TrimSpace(q.Get("building")), Unit: strings.TrimSpace(q.Get("unit")),
+		Resident: strings.TrimSpace(q.Get("resident")), Kind: q.Get("kind"), Channel: q.Get("channel"),
+		Status: q.Get("status"), Since: q.Get("since"), After: q.Get("after"),
 	}
+	errs := map[string]string{}
+	f := outreach.Filter{
+		Estate: form.Estate, Building: form.Building, Unit: form.Unit, ResidentID: form.Resident,
+		Kind: outreach.Kind(form.Kind), Channel: outreach.Channel(form.Channel), Status: outreach.Status(form.Status),
+		Estates: limitOf(r),
+	}
+	if f.Kind != "" && !slices.Contains(outreach.Kinds, f.Kind) {
+		errs["kind"] = "error.choice"
+	}
+	if f.Channel != "" && !slices.Contains(outreach.KnownChannels, f.Channel) {
+		errs["channel"] = "error.choice"
+	}
+	if f.Status != "" && !slices.Contains(outreach.Statuses, f.Status) {
+		errs["status"] = "error.choice"
+	}
+	if f.Estate != "" {
+		if err := outreach.CheckEstateID(f.Estate); err != nil {
+			errs["estate"] = "error.choice"
+		}
+	}
+	if form.Since != "" {
+		since, err := time.ParseInLocation("2006-01-02", form.Since, c.cfg.TimeZone)
+		if err != nil {
+			errs["since"] = "error.date"
+		}
+		f.Since = since
+	}
+	if form.After != "" {
+		var err error
+		if f.After, err = outreach.ParseCursor(form.After); err != nil {
+			errs["after"] = "error.cursor"
+		}
+	}
+	return form, f, errs
+}
+
+// archivePage searches the archive: the filters of `archive search`,
+// newest first, in keyset pages (after=cursor).
+func archivePage(c *Console, w http.ResponseWriter, r *http.Request) {
+	form, f, errs := c.archiveQuery(r)
+	c.showArchive(w, r, form, f, errs)
+}
+
+func (c *Console) showArchive(w http.ResponseWriter, r *http.Request, form archiveForm, f outreach.Filter, errs map[string]string) {
+	v := archiveView{Form: form, Errors: errs, Kinds: outreach.Kinds, Channels: outreach.KnownChannels, Statuses: outreach.Statuses}
 	estates, err := c.visibleEstates(r)
 	if err != nil {
 		c.serverError(w, r, err)
 		return
 	}
 	v.Estates = estates
-	f := outreach.Filter{
-		Estate: v.Form.Estate, Building: v.Form.Building, Unit: v.Form.Unit, ResidentID: v.Form.Resident,
-		Kind: outreach.Kind(v.Form.Kind), Channel: outreach.Channel(v.Form.Channel), Status: outreach.Status(v.Form.Status),
-		Estates: limitOf(r), Limit: pageSize + 1,
-	}
-	if f.Kind != "" && !slices.Contains(outreach.Kinds, f.Kind) {
-		v.Errors["kind"] = "error.choice"
-	}
-	if f.Channel != "" && !slices.Contains(outreach.KnownChannels, f.Channel) {
-		v.Errors["channel"] = "error.choice"
-	}
-	if f.Status != "" && !slices.Contains(outreach.Statuses, f.Status) {
-		v.Errors["status"] = "error.choice"
-	}
-	if f.Estate != "" {
-		if err := outreach.CheckEstateID(f.Estate); err != nil {
-			v.Errors["estate"] = "error.choice"
-		}
-	}
-	if v.Form.Since != "" {
-		since, err := time.ParseInLocation("2006-01-02", v.Form.Since, c.cfg.TimeZone)
-		if err != nil {
-			v.Errors["since"] = "error.date"
-		}
-		f.Since = since
-	}
-	if v.Form.After != "" {
-		if f.After, err = outreach.ParseCursor(v.Form.After); err != nil {
-			v.Errors["after"] = "error.cursor"
-		}
-	}
 	status := http.StatusOK
 	if len(v.Errors) > 0 {
 		status = http.StatusBadRequest
 	} else {
+		f.Limit = pageSize + 1
 		page, err := c.cfg.Store.Search(r.Context(), f)
 		if err != nil {
 			c.serverError(w, r, err)
@@ -101,9 +113,59 @@ func archivePage(c *Console, w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, status, "archive", "archive.title", v)
 }
 
+// exportArchive downloads what the search finds (every page) as CSV, the
+// columns of `archive export`; bom=1 starts it with the byte order mark
+// that Excel needs to read Chinese. It is in the audit log.
+func exportArchive(c *Console, w http.ResponseWriter, r *http.Request) {
+	form, f, errs := c.archiveQuery(r)
+	f.After = outreach.Cursor{}
+	delete(errs, "after")
+	if len(errs) > 0 {
+		c.showArchive(w, r, form, f, errs)
+		return
+	}
+	bom := r.URL.Query().Get("bom") == "1"
+	name := fmt.Sprintf("outreach-archive-%s.csv", c.now().UTC().Format("20060102T150405Z"))
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	// A large export outlasts the server's write timeout; it streams, and a
+	// browser that stops reading is cut off by its context.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	cw := &countingWriter{w: w}
+	n, err := archive.Export(r.Context(), cw, c.cfg.Store, f, archive.Options{Format: archive.CSV, BOM: bom})
+	c.audit(r.Context(), outreach.AuditEntry{Actor: sessionOf(r).User.Login, Action: "archive_export",
+		Detail: fmt.Sprintf("%d deliveries; %s", n, r.URL.RawQuery), Addr: clientAddr(r)})
+	switch {
+	case err == nil, r.Context().Err() != nil:
+	case cw.n == 0:
+		w.Header().Del("Content-Disposition")
+		c.serverError(w, r, err)
+	default:
+		c.cfg.Logger.Error("console: archive export aborted", "deliveries", n, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// countingWriter counts what was written (an export that failed before
+// writing anything can still answer with an error page).
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
 type deliveryView struct {
 	D      outreach.Delivery
 	Events []outreach.DeliveryEvent
+	// CanNote shows the follow-up note form; Noted says one was just saved.
+	CanNote, Noted bool
+	Errors         map[string]string
+	Note           string // the note in the form
 }
 
 // deliveryPage is one delivery and its history; a delivery of an estate
@@ -119,10 +181,23 @@ func deliveryPage(c *Console, w http.ResponseWriter, r *http.Request) {
 		c.notFound(w, r)
 		return
 	}
-	events, err := c.cfg.Store.Events(r.Context(), id)
+	c.showDelivery(w, r, http.StatusOK, ds[0], nil, ds[0].Note)
+}
+
+func (c *Console) showDelivery(w http.ResponseWriter, r *http.Request, status int, d outreach.Delivery, errs map[string]string, note string) {
+	events, err := c.cfg.Store.Events(r.Context(), d.ID)
 	if err != nil {
 		c.serverError(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "delivery", "delivery.title", deliveryView{D: ds[0], Events: events})
+	v := deliveryView{D: d, Events: events, Errors: errs, Note: note, Noted: r.URL.Query().Get("noted") == "1" && status == http.StatusOK}
+	if v.Errors == nil {
+		v.Errors = map[string]string{}
+	}
+	for _, p := range c.table() {
+		if p.Pattern == "POST /console/archive/deliveries/{id}/note" {
+			v.CanNote = p.allows(sessionOf(r).User)
+		}
+	}
+	c.render(w, r, status, "delivery", "delivery.title", v)
 }

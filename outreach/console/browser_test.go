@@ -124,7 +124,8 @@ func markResults() chromedp.Action[chromedp.Void] {
 func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
 
 // TestBrowser walks the console in Chromium: sign in, search the archive
-// (htmx swaps the results in and the URL follows), a resident whose name
+// (htmx swaps the results in and the URL follows), a delivery's history
+// and a follow-up note, a resident whose name
 // is markup shows as text and runs nothing, a POST without the CSRF token
 // is refused, sign out; then a manager of estate north sees nothing of
 // south, on the pages and by direct URL (404).
@@ -178,6 +179,17 @@ func TestBrowser(t *testing.T) {
 	}
 	if history := get(t, ctx, chromedp.Text(chromedp.CSS("#history"))); !strings.Contains(history, "delivered") || !strings.Contains(history, "replied") {
 		t.Errorf("the history reads %q", history)
+	}
+	// A follow-up note, saved with the form's CSRF token, lands in the history.
+	if err := run(ctx,
+		chromedp.SendKeys(chromedp.CSS("#note"), "called back, fixed"),
+		chromedp.Click(chromedp.CSS("#save-note")),
+		chromedp.WaitVisible(chromedp.CSS("#noted")),
+	); err != nil {
+		t.Fatalf("save a note: %v", err)
+	}
+	if history := get(t, ctx, chromedp.Text(chromedp.CSS("#history"))); !strings.Contains(history, "called back, fixed") {
+		t.Errorf("after the note the history reads %q", history)
 	}
 
 	// The resident named <img src=x onerror=alert(1)>: text, no image, no alert.

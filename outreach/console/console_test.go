@@ -325,3 +325,51 @@ func TestArchivePages(t *testing.T) {
 	}
 	must(t, len(seen) == 120, "saw %d deliveries over the pages, want 120", len(seen))
 }
+
+func TestNote(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.client(t)
+	c.mustSignIn("staff-north")
+	csrf := c.csrf("/console/archive/deliveries/d-n2")
+	status, loc, _ := c.do("POST", "/console/archive/deliveries/d-n2/note", url.Values{"csrf": {csrf}, "note": {"已电话联系，周二上门"}})
+	if status != http.StatusSeeOther || loc != "/console/archive/deliveries/d-n2?noted=1" {
+		t.Fatalf("note = %d %q", status, loc)
+	}
+	_, _, body := c.do("GET", loc, nil)
+	must(t, strings.Contains(body, `id="noted"`) && strings.Contains(body, "已电话联系，周二上门") && strings.Contains(body, "noted"), "the page after the note: %s", body)
+	events, err := f.store.Events(t.Context(), "d-n2")
+	if err != nil || events[len(events)-1].Event != outreach.EventNoted {
+		t.Errorf("history %+v, %v; want a noted event last", events, err)
+	}
+	log, _ := f.store.Audit(t.Context(), outreach.AuditFilter{Actor: "staff-north", Limit: 1})
+	must(t, len(log) == 1 && log[0].Action == "delivery_note" && log[0].Target == "d-n2", "audit: %+v", log)
+	status, _, body = c.do("POST", "/console/archive/deliveries/d-n2/note", url.Values{"csrf": {csrf}, "note": {strings.Repeat("长", 2001)}})
+	must(t, status == http.StatusBadRequest && strings.Contains(body, "At most 2000 characters"), "a long note = %d", status)
+	if ds, _ := f.store.Search(t.Context(), outreach.Filter{DeliveryID: "d-n2"}); ds[0].Note != "已电话联系，周二上门" {
+		t.Errorf("a refused note changed the stored one: %q", ds[0].Note)
+	}
+	auditor := f.client(t)
+	auditor.mustSignIn("auditor")
+	if _, _, body := auditor.do("GET", "/console/archive/deliveries/d-n2", nil); strings.Contains(body, `id="note-form"`) {
+		t.Error("an auditor gets the note form")
+	}
+}
+
+func TestExport(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.client(t)
+	c.mustSignIn("manager-north")
+	status, _, body := c.do("GET", "/console/archive/export?bom=1", nil)
+	if status != http.StatusOK || !strings.HasPrefix(body, "\uFEFFcreated_at,") {
+		t.Fatalf("export = %d %.40q, want CSV with a BOM", status, body)
+	}
+	must(t, strings.Contains(body, "d-n1") && strings.Contains(body, "d-n2") && !strings.Contains(body, "d-s1"), "the manager of north exports: %s", body)
+	_, _, body = c.do("GET", "/console/archive/export?status=failed", nil)
+	must(t, strings.HasPrefix(body, "created_at,") && strings.Count(body, "\n") == 2, "status=failed export: %q", body)
+	status, _, _ = c.do("GET", "/console/archive/export?kind=nope", nil)
+	must(t, status == http.StatusBadRequest, "export with a bad filter = %d, want 400", status)
+	log, _ := f.store.Audit(t.Context(), outreach.AuditFilter{Actor: "manager-north", Limit: 1})
+	must(t, len(log) == 1 && log[0].Action == "archive_export", "audit: %+v", log)
+}

@@ -27,11 +27,13 @@ func (p page) allows(u outreach.ConsoleUser) bool {
 	return slices.Contains(p.Roles, u.Role) && (!p.AllEstates || !u.Limited())
 }
 
-// Who may open what. Everyone signed in reads the archive and the
-// residents of their estates; the accounts are an unlimited admin's, the
+// Who may open what. Everyone signed in reads (and exports) the archive
+// and the residents of their estates; all but auditors add follow-up
+// notes; the accounts are an unlimited admin's, the
 // audit log an unlimited admin's or auditor's.
 var (
 	everyone     = outreach.ConsoleRoles
+	noters       = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleManager, outreach.RoleStaff}
 	adminsOnly   = []outreach.ConsoleRole{outreach.RoleAdmin}
 	auditReaders = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleAuditor}
 )
@@ -45,7 +47,9 @@ func (c *Console) table() []page {
 		{Pattern: "GET /console/lang", Public: true, serve: setLang},
 		{Pattern: "POST /console/logout", Roles: everyone, serve: logout},
 		{Pattern: "GET /console/archive", Roles: everyone, serve: archivePage},
+		{Pattern: "GET /console/archive/export", Roles: everyone, serve: exportArchive},
 		{Pattern: "GET /console/archive/deliveries/{id}", Roles: everyone, serve: deliveryPage},
+		{Pattern: "POST /console/archive/deliveries/{id}/note", Roles: noters, serve: noteDelivery},
 		{Pattern: "GET /console/residents", Roles: everyone, serve: residentsPage},
 		{Pattern: "GET /console/residents/{id}", Roles: everyone, serve: residentPage},
 		{Pattern: "GET /console/users", Roles: adminsOnly, AllEstates: true, serve: usersPage},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -666,5 +667,112 @@ func TestRunProcessesAndStops(t *testing.T) {
 	}
 	if got := f.outcomes(t, "j-run"); !slices.Equal(got, []string{"r1/email:sent"}) || s.Pending != 0 {
 		t.Errorf("archive %v, pending %d; want sent and acked", got, s.Pending)
+	}
+}
+
+// TestAudienceStage: an inline resident is stored and read back, an
+// audience is resolved from the directory, a job for chat groups only
+// reads no audience, and an unknown resident is a rejection.
+func TestAudienceStage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	names := func(rs []outreach.Resident) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	inline := emailJob("j-inline")
+	inline.ResidentID, inline.Resident = "", &outreach.Resident{ID: "r9", Name: "Li", Email: "li@example.com", Locale: "en"}
+	all := emailJob("j-all")
+	all.ResidentID, all.Audience = "", &outreach.Audience{All: true}
+	groups := all
+	groups.Channels = []outreach.Channel{outreach.ChannelWeCom}
+	for _, tt := range []struct {
+		job  outreach.Job
+		want []string
+	}{{inline, []string{"r9"}}, {all, []string{"r1", "r9"}}, {groups, nil}} {
+		a := testAttempt(f.d, tt.job, queue.Entry{ID: "1-0"})
+		if err := f.d.audienceStage(t.Context(), a); err != nil || !slices.Equal(names(a.residents), tt.want) {
+			t.Errorf("%s: audience %v, %v; want %v", tt.job.ID, names(a.residents), err, tt.want)
+		}
+	}
+	unknown := emailJob("j-unknown")
+	unknown.ResidentID = "nobody"
+	if err := f.d.audienceStage(t.Context(), testAttempt(f.d, unknown, queue.Entry{ID: "1-0"})); classify(err).kind != deadLettered {
+		t.Errorf("unknown resident: %v, want a rejection", err)
+	}
+}
+
+// TestClaim: an entry left pending by a consumer that went away is handed
+// to the workers; one in progress here is not; one claimed too often is
+// dead-lettered instead.
+func TestClaim(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	other := queue.NewConsumer(f.rdb, f.d.q.Keys(), queue.ConsumerOptions{Name: "gone", Block: 10 * time.Millisecond, MinIdle: time.Millisecond})
+	f.d.q = queue.NewConsumer(f.rdb, f.d.q.Keys(), queue.ConsumerOptions{Name: "here", Block: 10 * time.Millisecond, MinIdle: time.Millisecond})
+	if _, err := f.prod.Enqueue(t.Context(), emailJob("j-left")); err != nil {
+		t.Fatal(err)
+	}
+	var left []queue.Entry
+	for len(left) == 0 {
+		got, err := other.Read(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		left = got
+	}
+	time.Sleep(5 * time.Millisecond) // idle longer than MinIdle
+	work := make(chan item, 10)
+	f.d.claim(t.Context(), work)
+	if len(work) != 1 {
+		t.Fatalf("claimed %d entries, want 1", len(work))
+	}
+	it := <-work
+	if it.e.ID != left[0].ID {
+		t.Errorf("claimed %s, want %s", it.e.ID, left[0].ID)
+	}
+	time.Sleep(5 * time.Millisecond)
+	f.d.claim(t.Context(), work) // still in flight here: skipped
+	if len(work) != 0 {
+		t.Errorf("an entry in progress was claimed again")
+	}
+
+	f.d.rejectClaimedTooOften(t.Context(), it.e, 6)
+	s := f.settle(t)
+	if got := f.outcomes(t, "j-left"); s.Dead != 1 || !slices.Equal(got, []string{"r1/:failed"}) {
+		t.Errorf("dead %d, archive %v; want the entry dead-lettered and archived as failed", s.Dead, got)
+	}
+	if got := testutil.ToFloat64(f.d.metrics.DeadLetters.WithLabelValues(string(outreach.ReasonClaimedTooOften))); got != 1 {
+		t.Errorf("dead letters for claimed_too_often = %v, want 1", got)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	tmpl, err := templates.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := Config{Consumer: &queue.Consumer{}, Store: failingStore{}, Templates: tmpl, Metrics: metrics.New(prometheus.NewRegistry()),
+		Senders: map[outreach.Channel]outreach.Sender{outreach.ChannelEmail: nopSender{}}}
+	if _, err := New(full); err != nil {
+		t.Fatalf("New(full) = %v", err)
+	}
+	for name, edit := range map[string]func(*Config){
+		"Consumer":  func(c *Config) { c.Consumer = nil },
+		"Store":     func(c *Config) { c.Store = nil },
+		"Templates": func(c *Config) { c.Templates = nil },
+		"Metrics":   func(c *Config) { c.Metrics = nil },
+		"sender":    func(c *Config) { c.Senders = nil },
+		"positive":  func(c *Config) { c.Workers = -1 },
+	} {
+		c := full
+		edit(&c)
+		if _, err := New(c); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("without %s: New = %v, want an error naming it", name, err)
+		}
 	}
 }

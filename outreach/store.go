@@ -211,6 +211,9 @@ type Store interface {
 	TokenStore
 	// SurveyStore keeps the satisfaction surveys.
 	SurveyStore
+	// ConsoleStore keeps the web console's accounts, sessions and audit
+	// log.
+	ConsoleStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,9 +88,17 @@ func cmdDev(ctx context.Context, e *env, args []string) int {
 			return e.fail("dev", err)
 		}
 	}
+	link, password, err := devAdmin(ctx, d)
+	if err != nil {
+		return e.fail("dev", err)
+	}
 	abs, _ := filepath.Abs(*outboxDir)
 	fmt.Fprintf(e.stdout, `
 outreach dev is running. Ctrl-C to stop.
+
+  Console:  http://%s%s
+            (signs you in as the demo admin "admin", once, within 15 minutes;
+             afterwards sign in at http://%s/console/ with admin / %s)
 
   Redis:    %s (stream %s)
   Archive:  %s
@@ -103,7 +112,7 @@ Try:
   go run ./cmd/outreach templates preview --kind welcome --resident r1003 --sample
   curl -s http://%s/v1/jobs -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' -d '{"kind":"follow_up","resident_id":"r1005","data":{"topic":"parking"}}'
 
-`, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), apiAuthNote(cfg.APIAuth), d.Keys.Stream, d.Addr())
+`, d.Addr(), link, d.Addr(), password, redisWhere, d.Keys.Stream, cfg.DatabaseURL.Reveal(), abs, d.Addr(), d.Addr(), apiAuthNote(cfg.APIAuth), d.Keys.Stream, d.Addr())
 	if err := d.Run(ctx); err != nil {
 		return e.fail("dev", err)
 	}
@@ -174,6 +183,29 @@ func seedDemo(ctx context.Context, d *daemon.Daemon) error {
 		return fmt.Errorf("enqueue demo jobs: %w", err)
 	}
 	return nil
+}
+
+// devAdmin makes sure the demo admin "admin" exists, with a fresh random
+// password each run (said in the banner), and returns a one-time link that
+// signs it in.
+func devAdmin(ctx context.Context, d *daemon.Daemon) (link, password string, err error) {
+	password = "dev-" + rand.Text()[:16]
+	u, err := outreach.NewConsoleUser("admin", "Demo admin", outreach.RoleAdmin, nil, password)
+	if err != nil {
+		return "", "", err
+	}
+	err = d.Store.CreateConsoleUser(ctx, u)
+	if errors.Is(err, outreach.ErrExists) {
+		no := false
+		_, err = d.Store.UpdateConsoleUser(ctx, "admin", outreach.ConsoleUserChange{PasswordHash: &u.PasswordHash, Disabled: &no})
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("demo admin: %w", err)
+	}
+	if link, err = d.Console.LoginLink(ctx, "admin"); err != nil {
+		return "", "", err
+	}
+	return link, password, nil
 }
 
 // demoEstates are the estates `outreach dev` seeds.

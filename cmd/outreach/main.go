@@ -27,6 +27,8 @@ type command struct {
 
 // env is what every command gets: where to write, and how to log.
 type env struct {
+	// stdin is where passwords are read from (nil: none).
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
@@ -43,6 +45,7 @@ func commands() []command {
 		{"surveys", "list [--estate E] [--state S] [--callback-open] | show ID | note ID TEXT", "satisfaction surveys: scores, comments, escalations; note closes a call-back task", cmdSurveys},
 		{"satisfaction", "report [--estate E] [--building B] [--service S] [--since 30d] [--by building|service|week] [--json|--csv]", "the satisfaction report: response rate, average, distribution, satisfied rate (4-5), rows under 70% flagged", cmdSatisfaction},
 		{"templates", "list | check [--dir DIR] | preview --kind K --resident ID ...", "list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)", cmdTemplates},
+		{"users", "add --login L --role admin|manager|staff|auditor [--estates A,B] | list | disable|enable LOGIN | passwd LOGIN", "accounts of the web console (/console/); passwords from stdin or --password-file, never a flag", cmdUsers},
 		{"tokens", "create --name N --scopes enqueue,manage,read | list | revoke NAME|ID", "bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)", cmdTokens},
 		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill] [--sms-rate R] [--baseline=false]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},
 	}
@@ -51,7 +54,7 @@ func commands() []command {
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0

@@ -2,8 +2,8 @@
 // /healthz (the process is up), /readyz (its dependencies answer), the
 // JSON API under /v1/ (routes.go: jobs, residents, campaigns, template
 // previews, the archive, the OpenAPI document; scoped bearer tokens,
-// auth.go), which Config.Middleware wraps, and the webhooks of providers
-// and mail clients (see Webhooks).
+// auth.go), which Config.Middleware wraps, the webhooks of providers
+// and mail clients (see Webhooks), and the web console (Config.Console).
 package api
 
 import (
@@ -61,6 +61,9 @@ type Config struct {
 	Templates func() *templates.Set
 	// TimeZone is OUTREACH_TIMEZONE, for previews.
 	TimeZone *time.Location
+	// Console, when set, serves the web console under /console/ (package
+	// console), and / redirects there.
+	Console http.Handler
 	// HTTPMetrics, when set, counts and times every /v1/ request by route
 	// pattern and status code, refused ones included (see routes.go).
 	HTTPMetrics *metrics.HTTPMetrics
@@ -110,6 +113,10 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.Webhooks != nil {
 		cfg.Webhooks.register(mux, cfg.Logger)
+	}
+	if cfg.Console != nil {
+		mux.Handle("/console/", cfg.Console)
+		mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 	}
 	return mux
 }

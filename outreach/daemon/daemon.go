@@ -24,6 +24,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/campaign"
 	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/console"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
 	"github.com/outreach-dev/outreach/outreach/email"
 	"github.com/outreach-dev/outreach/outreach/metrics"
@@ -92,6 +93,9 @@ type Daemon struct {
 	// Surveys is the satisfaction loop (see survey.go).
 	Surveys     *survey.Service
 	surveySweep *survey.Sweeper
+	// Console is the web console under /console/ (dev mode signs its demo
+	// admin in with Console.LoginLink).
+	Console *console.Console
 }
 
 // New builds every part of the daemon and opens its connections, so that a
@@ -194,6 +198,14 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	d.buildCampaigns(opt, consumer, dc.Zones, cfg.TimeZone)
 	d.buildRetention(cfg, opt.Dispatch.Now)
 
+	if d.Console, err = console.New(console.Config{
+		Store:    st,
+		Logger:   d.logger.With("component", "console"),
+		Secure:   cfg.TLS.Enabled() || strings.HasPrefix(cfg.PublicURL, "https://"),
+		TimeZone: cfg.TimeZone,
+	}); err != nil {
+		return nil, err
+	}
 	d.http = &http.Server{
 		Handler: api.NewHandler(api.Config{
 			Gatherer: d.Registry,
@@ -212,6 +224,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Templates:   d.templates.Current,
 			TimeZone:    cfg.TimeZone,
 			HTTPMetrics: m.HTTP,
+			Console:     d.Console,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever

@@ -92,6 +92,10 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"ResidentsInEstates", testResidentsInEstates},
 		{"ArchiveByEstate", testArchiveByEstate},
 		{"TokenEstates", testTokenEstates},
+		{"ConsoleUsers", testConsoleUsers},
+		{"ConsoleUserUpdate", testConsoleUserUpdate},
+		{"ConsoleSessions", testConsoleSessions},
+		{"AuditLog", testAuditLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

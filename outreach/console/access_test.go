@@ -1,0 +1,140 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// TestAccessMatrix is every page of the console (Console.Pages, the table
+// the mux serves) x every role x estate limits: anonymous visitors are sent
+// to the login; a role the page does not allow gets 403; a user limited
+// to estate north never sees anything of south, neither in a list nor by
+// a direct URL (404, exactly as for an id nobody has).
+func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	pages := f.console.Pages()
+	if len(pages) < 10 {
+		t.Fatalf("Pages() lists %d pages", len(pages))
+	}
+	// What of south a page must not show to a user limited to north.
+	southMarks := []string{"d-s1", "Sun South", `href="/console/residents/s1"`, "Welcome to South Bay"}
+
+	for _, p := range pages {
+		method, pattern, _ := strings.Cut(p.Pattern, " ")
+		if p.Public {
+			continue
+		}
+		for _, path := range concrete(pattern) {
+			// Anonymous.
+			status, loc, _ := f.client(t).do(method, path, form(method, ""))
+			if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/login") {
+				t.Errorf("anonymous %s %s = %d %q, want 303 to the login", method, path, status, loc)
+			}
+			for _, fu := range fixtureUsers {
+				allowed := slices.Contains(p.Roles, fu.role) && (!p.AllEstates || len(fu.estates) == 0)
+				sees := func(estate string) bool { return len(fu.estates) == 0 || slices.Contains(fu.estates, estate) }
+				c, csrf := f.sessionFor(t, fu.login)
+				// Without the CSRF token, every POST is refused, allowed or not.
+				if method == http.MethodPost {
+					if status, _, _ := c.do(method, path, url.Values{}); status != http.StatusForbidden {
+						t.Errorf("%s: %s %s without the CSRF token = %d, want 403", fu.login, method, path, status)
+					}
+				}
+				status, _, body := c.do(method, path, form(method, csrf))
+				want := expected(method, path, allowed, sees)
+				if status != want {
+					t.Errorf("%s (%s, estates %v): %s %s = %d, want %d", fu.login, fu.role, fu.estates, method, path, status, want)
+					continue
+				}
+				if status == http.StatusOK && !sees("south") {
+					for _, m := range southMarks {
+						if strings.Contains(body, m) {
+							t.Errorf("%s: %s %s shows %q of estate south", fu.login, method, path, m)
+						}
+					}
+				}
+				if status == http.StatusNotFound {
+					_, _, nobody := c.do(method, strings.NewReplacer("d-s1", "d-none", "/s1", "/none").Replace(path), form(method, csrf))
+					// The pages differ in the language switch's way back only.
+					if langLink.ReplaceAllString(nobody, "") != langLink.ReplaceAllString(body, "") {
+						t.Errorf("%s: %s %s: the 404 differs from the one for an id nobody has", fu.login, method, path)
+					}
+				}
+			}
+		}
+	}
+}
+
+var langLink = regexp.MustCompile(`id="lang" href="[^"]*"`)
+
+// concrete are the paths a pattern is tried with: an object of each
+// estate for the pages of one record, the lists filtered to south too.
+func concrete(pattern string) []string {
+	switch pattern {
+	case "/console/{$}":
+		return []string{"/console/"}
+	case "/console/archive":
+		return []string{"/console/archive", "/console/archive?estate=south", "/console/archive?resident=s1", "/console/archive?building=9"}
+	case "/console/residents":
+		return []string{"/console/residents", "/console/residents?estate=south", "/console/residents?building=9"}
+	case "/console/archive/deliveries/{id}":
+		return []string{"/console/archive/deliveries/d-n1", "/console/archive/deliveries/d-s1"}
+	case "/console/residents/{id}":
+		return []string{"/console/residents/n1", "/console/residents/s1"}
+	case "/console/users/{login}/disable":
+		return []string{"/console/users/nobody/disable"}
+	}
+	return []string{pattern}
+}
+
+// expected is the status a signed-in user gets.
+func expected(method, path string, allowed bool, sees func(string) bool) int {
+	switch {
+	case !allowed:
+		return http.StatusForbidden
+	case strings.HasSuffix(path, "/s1") || strings.HasSuffix(path, "/d-s1"):
+		if !sees("south") {
+			return http.StatusNotFound
+		}
+		return http.StatusOK
+	case path == "/console/", path == "/console/logout":
+		return http.StatusSeeOther
+	case path == "/console/users" && method == http.MethodPost:
+		return http.StatusBadRequest // the empty form: nothing is added
+	case strings.HasSuffix(path, "/disable"):
+		return http.StatusNotFound // nobody: nobody is disabled
+	}
+	return http.StatusOK
+}
+
+func form(method, csrf string) url.Values {
+	if method != http.MethodPost {
+		return nil
+	}
+	return url.Values{"csrf": {csrf}}
+}
+
+// sessionFor is a client signed in as login, without the login form (the
+// matrix makes hundreds), and its CSRF token.
+func (f *fixture) sessionFor(t *testing.T, login string) (*client, string) {
+	t.Helper()
+	u, err := f.store.ConsoleUser(t.Context(), login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, csrf := "secret-"+randomID(), "csrf-"+randomID()
+	if err := f.store.CreateConsoleSession(t.Context(), outreach.ConsoleSession{Hash: outreach.HashToken(secret), UserID: u.ID, CSRF: csrf, CreatedAt: f.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.client(t)
+	base, _ := url.Parse(f.server.URL + "/console/")
+	c.http.Jar.SetCookies(base, []*http.Cookie{{Name: "outreach_session", Value: secret, Path: "/console/"}})
+	return c, csrf
+}

@@ -1,0 +1,120 @@
+// Package console is the web console for property managers and
+// service-centre staff (see docs/console.md): server-rendered
+// html/template pages under /console/, embedded in the binary with
+// go:embed, with htmx (vendored in static/) for progressive enhancement
+// and no JavaScript build step. Every page but the login is behind a
+// server-side session (auth.go); what a page shows is limited by the
+// user's role and estates (pages.go: the page table, which the access
+// matrix test reads).
+package console
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Session lifetimes: a session ends after IdleTimeout without a request,
+// and MaxAge after it began whatever happens.
+const (
+	DefaultIdleTimeout = 30 * time.Minute
+	DefaultMaxAge      = 12 * time.Hour
+)
+
+// Config wires the console.
+type Config struct {
+	// Store keeps the accounts, sessions and audit log, and holds what
+	// the pages show.
+	Store  outreach.Store
+	Logger *slog.Logger
+	// Secure marks the cookies Secure: set it when the console is reached
+	// over https (OUTREACH_TLS_CERT, or an https OUTREACH_PUBLIC_URL in
+	// front of a proxy).
+	Secure bool
+	// IdleTimeout and MaxAge bound sessions (defaults above).
+	IdleTimeout, MaxAge time.Duration
+	// TimeZone shows times (OUTREACH_TIMEZONE); nil is the local zone.
+	TimeZone *time.Location
+	// Now is the clock (tests); nil is time.Now.
+	Now func() time.Time
+}
+
+// Console is the web console's handler; build it with New.
+type Console struct {
+	cfg      Config
+	mux      *http.ServeMux
+	pages    map[string]*template.Template
+	throttle *throttle
+	mu       sync.Mutex
+	links    map[string]loginLink // one-time login links, by hash
+}
+
+// New builds the console.
+func New(cfg Config) (*Console, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("console: no store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.TimeZone == nil {
+		cfg.TimeZone = time.Local
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Console{cfg: cfg, mux: http.NewServeMux(), throttle: newThrottle(), links: map[string]loginLink{}}
+	if err := c.parseTemplates(); err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", staticHandler(http.FileServerFS(static))))
+	for _, p := range c.table() {
+		c.mux.Handle(p.Pattern, c.guard(p))
+	}
+	return c, nil
+}
+
+// ServeHTTP serves everything under /console/.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	// The pages load nothing from elsewhere and run no inline script: a
+	// name a resident gave cannot become code even if escaping failed.
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	c.mux.ServeHTTP(w, r)
+}
+
+// staticHandler lets browsers cache the embedded files for a day.
+func staticHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (c *Console) now() time.Time { return c.cfg.Now() }

@@ -1,0 +1,106 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/outreach-dev/outreach/outreach"
+)
+
+// page is one route of the console: the table that the mux, the role
+// checks and the access matrix test (access_test.go) all read.
+type page struct {
+	// Pattern is the http.ServeMux pattern.
+	Pattern string
+	// Public pages need no session (the login, the language switch).
+	Public bool
+	// Roles may open the page; for the others it is 403.
+	Roles []outreach.ConsoleRole
+	// AllEstates: only users of every estate may open it (the accounts and
+	// the audit log belong to no estate); a limited user gets 403.
+	AllEstates bool
+	serve      func(c *Console, w http.ResponseWriter, r *http.Request)
+}
+
+func (p page) allows(u outreach.ConsoleUser) bool {
+	return slices.Contains(p.Roles, u.Role) && (!p.AllEstates || !u.Limited())
+}
+
+// Who may open what. Everyone signed in reads the archive and the
+// residents of their estates; the accounts are an unlimited admin's, the
+// audit log an unlimited admin's or auditor's.
+var (
+	everyone     = outreach.ConsoleRoles
+	adminsOnly   = []outreach.ConsoleRole{outreach.RoleAdmin}
+	auditReaders = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleAuditor}
+)
+
+func (c *Console) table() []page {
+	return []page{
+		{Pattern: "GET /console/{$}", Roles: everyone, serve: home},
+		{Pattern: "GET /console/login", Public: true, serve: loginForm},
+		{Pattern: "POST /console/login", Public: true, serve: login},
+		{Pattern: "GET /console/login/link", Public: true, serve: followLink},
+		{Pattern: "GET /console/lang", Public: true, serve: setLang},
+		{Pattern: "POST /console/logout", Roles: everyone, serve: logout},
+		{Pattern: "GET /console/archive", Roles: everyone, serve: archivePage},
+		{Pattern: "GET /console/archive/deliveries/{id}", Roles: everyone, serve: deliveryPage},
+		{Pattern: "GET /console/residents", Roles: everyone, serve: residentsPage},
+		{Pattern: "GET /console/residents/{id}", Roles: everyone, serve: residentPage},
+		{Pattern: "GET /console/users", Roles: adminsOnly, AllEstates: true, serve: usersPage},
+		{Pattern: "POST /console/users", Roles: adminsOnly, AllEstates: true, serve: addUser},
+		{Pattern: "POST /console/users/{login}/disable", Roles: adminsOnly, AllEstates: true, serve: disableUser},
+		{Pattern: "GET /console/audit", Roles: auditReaders, AllEstates: true, serve: auditPage},
+	}
+}
+
+// PageAccess is one page of the console as the access matrix sees it.
+type PageAccess struct {
+	Pattern    string
+	Public     bool
+	Roles      []outreach.ConsoleRole
+	AllEstates bool
+}
+
+// Pages lists every page of the console with who may open it, in the
+// order the mux registers them.
+func (c *Console) Pages() []PageAccess {
+	var out []PageAccess
+	for _, p := range c.table() {
+		out = append(out, PageAccess{Pattern: p.Pattern, Public: p.Public, Roles: slices.Clone(p.Roles), AllEstates: p.AllEstates})
+	}
+	return out
+}
+
+func home(c *Console, w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/console/archive", http.StatusSeeOther)
+}
+
+// limitOf is the estates the request's user is limited to (nil: none),
+// for Filter.Estates and ResidentFilter.Estates.
+func limitOf(r *http.Request) []string {
+	u := sessionOf(r).User
+	if !u.Limited() {
+		return nil
+	}
+	return slices.Clone(u.Estates)
+}
+
+// visibleEstates are the estates the user may choose from.
+func (c *Console) visibleEstates(r *http.Request) ([]outreach.Estate, error) {
+	all, err := c.cfg.Store.Estates(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	u := sessionOf(r).User
+	return slices.DeleteFunc(all, func(e outreach.Estate) bool { return !u.Sees(e.ID) }), nil
+}
+
+// notFound answers for a record that does not exist or that the user may
+// not see: the same, so the two cannot be told apart.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	c.errorPage(w, r, http.StatusNotFound, "error.notfound")
+}
+
+func isNotFound(err error) bool { return errors.Is(err, outreach.ErrNotFound) }

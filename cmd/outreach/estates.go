@@ -257,8 +257,10 @@ func estatesDelete(ctx context.Context, e *env, args []string) int {
 	case errors.Is(err, outreach.ErrNotFound):
 		fmt.Fprintf(e.stderr, "outreach estates delete: no estate %q\n", args[0])
 		return 1
-	case errors.Is(err, outreach.ErrInUse):
+	case errors.Is(err, outreach.ErrInUse) && strings.Contains(err.Error(), "residents"):
 		return e.fail("estates delete", fmt.Errorf("%w (move or remove its residents first)", err))
+	case errors.Is(err, outreach.ErrInUse):
+		return e.fail("estates delete", err) // the store says what holds it (the default estate, a token)
 	case err != nil:
 		return e.fail("estates delete", err)
 	}

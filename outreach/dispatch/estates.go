@@ -37,11 +37,12 @@ func newEstateCache(store outreach.EstateStore, ttl time.Duration) *estateCache 
 }
 
 // get returns the estate id ("" is the default estate), reading the list
-// again when the cached one is older than the TTL or lacks id (an estate
-// added since; at most once per tenth of the TTL, so a stream of jobs for
-// an unknown estate does not become a stream of queries). ok is false for
-// an estate that does not exist. When the store cannot answer, the list
-// read last serves, and only a daemon that never read one fails.
+// again when the cached one is older than the TTL. An id the list lacks is
+// looked up alone (an estate added since the list was read: a job for it
+// must not be refused), so only jobs naming estates that do not exist
+// cost a query each. ok is false for an estate that does not exist. When
+// the store cannot answer, the list read last serves, and only a daemon
+// that never read one fails.
 func (c *estateCache) get(ctx context.Context, id string) (e cachedEstate, ok bool, err error) {
 	if id == "" {
 		id = outreach.DefaultEstateID
@@ -51,24 +52,24 @@ func (c *estateCache) get(ctx context.Context, id string) (e cachedEstate, ok bo
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	age := time.Since(c.at)
-	e, ok = c.byID[id]
-	switch {
-	case c.at.IsZero():
-	case ok && age < c.ttl:
-		return e, true, nil
-	case !ok && age < c.ttl/10:
-		return e, false, nil
-	}
-	if err := c.load(ctx); err != nil {
-		if c.at.IsZero() {
+	if c.at.IsZero() || time.Since(c.at) >= c.ttl {
+		if err := c.load(ctx); err != nil && c.at.IsZero() {
 			return cachedEstate{}, false, err
-		}
-		e, ok = c.byID[id] // the last list read, rather than no message
-		return e, ok, nil
+		} // else the list read last serves
 	}
-	e, ok = c.byID[id]
-	return e, ok, nil
+	if e, ok = c.byID[id]; ok {
+		return e, true, nil
+	}
+	one, err := c.store.Estate(ctx, id)
+	switch {
+	case errors.Is(err, outreach.ErrNotFound):
+		return cachedEstate{}, false, nil
+	case err != nil:
+		return cachedEstate{}, false, fmt.Errorf("read estate %q: %w", id, err)
+	}
+	e = parsed(one)
+	c.byID[id] = e
+	return e, true, nil
 }
 
 // peek returns the cached estate id without reading the store: for the
@@ -96,18 +97,22 @@ func (c *estateCache) load(ctx context.Context) error {
 	}
 	byID := make(map[string]cachedEstate, len(list))
 	for _, e := range list {
-		ce := cachedEstate{Estate: e}
-		if e.QuietHours != "" {
-			// The stores check quiet hours when an estate is written; one
-			// that does not parse keeps the daemon's.
-			if q, err := policy.ParseQuietHours(e.QuietHours); err == nil {
-				ce.quiet, ce.hasQuiet = q, true
-			}
-		}
-		byID[e.ID] = ce
+		byID[e.ID] = parsed(e)
 	}
 	c.byID, c.at = byID, time.Now()
 	return nil
+}
+
+// parsed is e with its quiet hours parsed. The stores check quiet hours
+// when an estate is written; ones that do not parse keep the daemon's.
+func parsed(e outreach.Estate) cachedEstate {
+	ce := cachedEstate{Estate: e}
+	if e.QuietHours != "" {
+		if q, err := policy.ParseQuietHours(e.QuietHours); err == nil {
+			ce.quiet, ce.hasQuiet = q, true
+		}
+	}
+	return ce
 }
 
 // checkEstates is part of the audience stage: every estate the job names

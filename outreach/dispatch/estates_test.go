@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 type countingEstates struct {
 	outreach.EstateStore // only Estates is called
 	list                 []outreach.Estate
-	reads                atomic.Int64
+	reads, single        atomic.Int64
 	fail                 atomic.Bool
 }
 
@@ -26,10 +27,24 @@ func (c *countingEstates) Estates(context.Context) ([]outreach.Estate, error) {
 	return c.list, nil
 }
 
+func (c *countingEstates) Estate(_ context.Context, id string) (outreach.Estate, error) {
+	c.single.Add(1)
+	if c.fail.Load() {
+		return outreach.Estate{}, errors.New("database is locked")
+	}
+	for _, e := range c.list {
+		if e.ID == id {
+			return e, nil
+		}
+	}
+	return outreach.Estate{}, fmt.Errorf("estate %q: %w", id, outreach.ErrNotFound)
+}
+
 // TestEstateCacheReadsOncePerTTL: a thousand messages to residents of two
-// estates cost one read of the estate list; an unknown estate costs at
-// most one more (not one per job naming it); when the store fails, the
-// list read last serves.
+// estates cost one read of the estate list; an estate added after the
+// list was read is found (one query for it alone), an unknown one costs
+// one query per look-up and is not found; when the store fails, the list
+// read last serves.
 func TestEstateCacheReadsOncePerTTL(t *testing.T) {
 	t.Parallel()
 	store := &countingEstates{list: []outreach.Estate{
@@ -45,19 +60,26 @@ func TestEstateCacheReadsOncePerTTL(t *testing.T) {
 			t.Fatalf("get(%q) = %+v, %v, %v", id, e, ok, err)
 		}
 	}
-	if n := store.reads.Load(); n != 1 {
-		t.Errorf("%d reads for 1000 look-ups, want 1", n)
+	if n, m := store.reads.Load(), store.single.Load(); n != 1 || m != 0 {
+		t.Errorf("%d list reads and %d single ones for 1000 look-ups, want 1 and 0", n, m)
 	}
 	if e := c.peek("sunshine"); e.Name != "阳光花园" || !e.hasQuiet {
 		t.Errorf("peek(sunshine) = %+v, want its name and parsed quiet hours", e)
 	}
-	for range 100 {
+
+	store.list = append(store.list, outreach.Estate{ID: "harbour", Name: "Harbour View"}) // added since
+	for range 10 {
+		if e, ok, err := c.get(ctx, "harbour"); !ok || err != nil || e.Name != "Harbour View" {
+			t.Fatalf("get(harbour) = %+v, %v, %v; want the estate added after the list was read", e, ok, err)
+		}
+	}
+	for range 3 {
 		if _, ok, err := c.get(ctx, "nowhere"); ok || err != nil {
 			t.Fatalf("get(nowhere) = %v, %v; want not found", ok, err)
 		}
 	}
-	if n := store.reads.Load(); n > 2 {
-		t.Errorf("%d reads after 100 look-ups of an unknown estate, want at most 2", n)
+	if n, m := store.reads.Load(), store.single.Load(); n != 1 || m != 4 {
+		t.Errorf("%d list reads and %d single ones, want 1 and 4 (harbour once, nowhere thrice)", n, m)
 	}
 
 	stale := newEstateCache(store, time.Nanosecond)
@@ -67,6 +89,9 @@ func TestEstateCacheReadsOncePerTTL(t *testing.T) {
 	store.fail.Store(true)
 	if e, ok, err := stale.get(ctx, "sunshine"); !ok || err != nil || e.Name != "阳光花园" {
 		t.Errorf("with the store failing: %+v, %v, %v; want the list read last", e, ok, err)
+	}
+	if _, _, err := stale.get(ctx, "nowhere"); err == nil {
+		t.Error("an unknown estate with the store failing: no error (it may exist)")
 	}
 	if _, _, err := newEstateCache(store, time.Hour).get(ctx, "sunshine"); err == nil {
 		t.Error("a cache that never read the list and a failing store: no error")

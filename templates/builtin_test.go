@@ -34,7 +34,7 @@ func TestBuiltinHasEveryKind(t *testing.T) {
 // smsOmits lists the sample data that an SMS leaves out on purpose.
 var smsOmits = map[string][]string{
 	// SMS asks for a reply by number; the survey link is for email.
-	"satisfaction_callback": {"survey_url"},
+	"satisfaction_callback": {"survey_url", "score_url_1", "score_url_2", "score_url_3", "score_url_4", "score_url_5"},
 	// A welcome SMS gives the office hours and number; the rest is in the email.
 	"welcome": {"move_in", "office_location", "emergency_contact", "notes"},
 	// Staff read the details in the email or the work order.

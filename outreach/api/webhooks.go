@@ -10,6 +10,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/sms"
+	"github.com/outreach-dev/outreach/outreach/survey"
 	"github.com/outreach-dev/outreach/outreach/unsubscribe"
 )
 
@@ -39,6 +40,9 @@ type Webhooks struct {
 	// Surveys, when set, scores SMS replies to satisfaction surveys (a
 	// *survey.Service; see inbound.go).
 	Surveys SurveyReplies
+	// SurveyPage, when set, serves the emailed surveys' score links and
+	// page (GET and POST /s/{token}; survey.Service.Page).
+	SurveyPage http.Handler
 }
 
 // maxForm bounds a webhook's body; Twilio's are a few kilobytes.
@@ -49,6 +53,10 @@ func (wh *Webhooks) register(mux *http.ServeMux, log *slog.Logger) {
 	if wh.Twilio != nil {
 		mux.HandleFunc("POST "+sms.StatusPath, wh.twilioStatus(log.With("endpoint", "twilio_status")))
 		mux.HandleFunc("POST "+sms.InboundPath, wh.twilioInbound(log.With("endpoint", "twilio_inbound")))
+	}
+	if wh.SurveyPage != nil {
+		mux.Handle("GET "+survey.PagePath+"{token}", wh.SurveyPage)
+		mux.Handle("POST "+survey.PagePath+"{token}", wh.SurveyPage)
 	}
 	if wh.Unsubscribe != nil {
 		h := wh.unsubscribe(log.With("endpoint", "unsubscribe"))

@@ -329,11 +329,14 @@ func publicURL(cfg config.Config, path string) string {
 // webhooks are the endpoints that providers call, where configured: the
 // Twilio webhooks need the public URL (Twilio signs it) and SMS, the
 // unsubscribe links the public URL.
-func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer, surveys api.SurveyReplies) *api.Webhooks {
+func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer, surveys *survey.Service) *api.Webhooks {
 	if cfg.PublicURL == "" {
 		return nil
 	}
 	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer, OptOut: st.SetOptOut, Surveys: surveys}
+	if surveys != nil && surveys.Links != nil {
+		wh.SurveyPage = surveys.Page()
+	}
 	if cfg.SMSEnabled() {
 		v := sms.NewValidator(cfg.TwilioAuthToken)
 		wh.Twilio = &v

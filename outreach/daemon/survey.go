@@ -28,6 +28,11 @@ func (d *Daemon) buildSurveys(cfg config.Config, consumer *queue.Consumer, opt O
 		Logger:    d.logger.With("component", "survey"),
 		Now:       opt.Dispatch.Now,
 	}
+	if cfg.PublicURL != "" {
+		// The score links are signed with a key derived from the
+		// unsubscribe secret (checked with OUTREACH_PUBLIC_URL at start).
+		d.Surveys.Links = survey.NewLinks(cfg.Delivery.UnsubscribeSecret, cfg.PublicURL)
+	}
 	d.surveySweep = &survey.Sweeper{Service: d.Surveys, Lease: consumer.Lease, Every: opt.SurveySweepEvery}
 	return d.Surveys
 }

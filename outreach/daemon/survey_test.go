@@ -3,6 +3,10 @@ package daemon_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -180,6 +184,126 @@ func TestSatisfactionLoopBySMS(t *testing.T) {
 			}
 			if got := testutil.ToFloat64(m.SurveyEscalations.WithLabelValues(metrics.EscalationQueued)); got != 1 {
 				t.Errorf("escalations = %v, want 1", got)
+			}
+		})
+	}
+}
+
+// TestSatisfactionLoopByEmail is the email half of issue 12's "done
+// when": a click on "2" in the email scores the survey at once, tied to
+// its work order, and escalates with a call-back task; a mail scanner's
+// later GET of another score changes nothing; a tampered link is refused
+// and changes nothing; the page's form needs its CSRF token, changes the
+// score and escapes what the resident typed.
+func TestSatisfactionLoopByEmail(t *testing.T) {
+	t.Parallel()
+	for driver, dbURL := range databaseURLs(t) {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dbURL, func(c *config.Config, _ *dispatch.Config) { withPublicURL(c) })
+			ctx := context.Background()
+			if err := h.d.Store.CreateEstate(ctx, outreach.Estate{ID: "sunshine", Name: "阳光花园", ServicePhone: "0755-8888-8888"}); err != nil {
+				t.Fatal(err)
+			}
+			h.upsert(
+				outreach.Resident{ID: "r-mail", Estate: "sunshine", Name: "李明", Email: "li.ming@example.com", Locale: "zh-CN", Building: "3", Unit: "303"},
+				outreach.Resident{ID: "s-1", Estate: "sunshine", Name: "刘工", Email: "liu@example.com", Locale: "zh-CN", Tags: []string{"staff"}},
+			)
+			h.start()
+			h.xadd("job", fmt.Sprintf(callback, "cb-mail", "r-mail", "WO-E1", ""))
+			eventually(t, "the emailed survey opened", func() bool { return h.settled() && len(h.surveysOf("r-mail")) == 1 })
+			rec := h.only("cb-mail")
+			links := map[string]string{}
+			for _, m := range regexp.MustCompile(`(\d)分 [^：]+：(\S+)`).FindAllStringSubmatch(rec.Body, -1) {
+				links[m[1]] = strings.Replace(m[2], publicURL, "http://"+h.d.Addr(), 1)
+			}
+			if len(links) != 5 || !strings.Contains(rec.Body, publicURL+survey.PagePath) {
+				t.Fatalf("the email's score links: %v\n%s", links, rec.Body)
+			}
+			get := func(u string) (int, string) {
+				t.Helper()
+				resp, err := http.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+
+			// A tampered link (the 2's signature on a 1) changes nothing.
+			tampered := strings.Replace(links["2"], ".2.", ".1.", 1)
+			if code, body := get(tampered); code != http.StatusBadRequest || !strings.Contains(body, "链接无效") {
+				t.Errorf("tampered link = %d\n%s", code, body)
+			}
+			if sv := h.surveysOf("r-mail")[0]; sv.State != outreach.SurveyOpen || sv.Score != 0 {
+				t.Errorf("a tampered link changed the survey: %+v", sv)
+			}
+
+			// The click on 2 records it at once and opens the page.
+			code, page := get(links["2"])
+			if code != 200 || !strings.Contains(page, "阳光花园") || !regexp.MustCompile(`value="2" checked`).MatchString(page) {
+				t.Errorf("click on 2 = %d\n%s", code, page)
+			}
+			sv := h.surveysOf("r-mail")[0]
+			if sv.State != outreach.SurveyAnswered || sv.Score != 2 || sv.AnsweredVia != "email" || sv.WorkOrder != "WO-E1" || sv.ClickedAt == nil {
+				t.Errorf("after the click on 2: %+v", sv)
+			}
+			eventually(t, "the escalation of the 2", func() bool {
+				return h.settled() && len(h.search(outreach.Filter{JobID: survey.EscalationJobID(sv.ID)})) == 1
+			})
+			if esc := h.only(survey.EscalationJobID(sv.ID)); esc.ResidentID != "s-1" || !strings.Contains(esc.Body, "WO-E1") || !strings.Contains(esc.Body, "2分") {
+				t.Errorf("escalation %+v", esc)
+			}
+			if sv := h.surveysOf("r-mail")[0]; !sv.CallbackOpen() {
+				t.Errorf("no call-back task after the 2: %+v", sv)
+			}
+
+			// A mail scanner opening the 5 afterwards changes nothing.
+			if code, _ := get(links["5"]); code != 200 {
+				t.Errorf("second GET = %d", code)
+			}
+			if sv := h.surveysOf("r-mail")[0]; sv.Score != 2 {
+				t.Errorf("a second GET changed the score to %d", sv.Score)
+			}
+
+			// The form: no CSRF token, no change; a bad score shows the
+			// resident's words escaped; a good post changes the score.
+			post := func(form url.Values) (int, string) {
+				t.Helper()
+				resp, err := http.PostForm(links["2"], form)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			if code, _ := post(url.Values{"score": {"4"}}); code != http.StatusForbidden {
+				t.Errorf("post without CSRF = %d, want 403", code)
+			}
+			csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+			if csrf == nil {
+				t.Fatalf("no CSRF token on the page:\n%s", page)
+			}
+			code, body := post(url.Values{"csrf": {csrf[1]}, "score": {"9"}, "comment": {"<script>alert(1)</script>"}})
+			if code != http.StatusBadRequest || strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
+				t.Errorf("post with score 9 = %d\n%s", code, body)
+			}
+			if code, body := post(url.Values{"csrf": {csrf[1]}, "score": {"4"}, "comment": {"师傅后来又来修好了"}}); code != 200 || !strings.Contains(body, "感谢") {
+				t.Errorf("post with score 4 = %d\n%s", code, body)
+			}
+			sv = h.surveysOf("r-mail")[0]
+			if sv.Score != 4 || sv.Comment != "师傅后来又来修好了" || sv.AnsweredVia != "web" {
+				t.Errorf("after the form: %+v", sv)
+			}
+			events, _ := h.d.Store.SurveyEvents(ctx, sv.ID)
+			var kinds []string
+			for _, e := range events {
+				kinds = append(kinds, string(e.Event))
+			}
+			if want := "sent answered escalated changed"; strings.Join(kinds, " ") != want {
+				t.Errorf("history %v, want %s", kinds, want)
 			}
 		})
 	}

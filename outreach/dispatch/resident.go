@@ -297,7 +297,7 @@ func (d *Dispatcher) render(job outreach.Job, r outreach.Resident, ch outreach.C
 	estate := d.estates.peek(r.EstateID()).Estate
 	return d.tmpl.Current().Render(templates.Input{
 		Kind: job.Kind, Template: job.Template, Locale: cmp.Or(r.Locale, estate.Locale), Variant: variant, Channel: renderChannel(ch),
-		Resident: r, Estate: estate, Data: job.Data, Now: now, DefaultTimeZone: d.cfg.TimeZone,
+		Resident: r, Estate: estate, Data: d.surveyData(job, r, ch), Now: now, DefaultTimeZone: d.cfg.TimeZone,
 	})
 }
 

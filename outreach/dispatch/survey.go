@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"maps"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -17,6 +18,33 @@ type Surveys interface {
 	// Recorded is told the job's records once the archive has them: it
 	// opens the surveys of the messages a provider took.
 	Recorded(ctx context.Context, job outreach.Job, recs []outreach.Delivery) error
+	// Data is what the message of delivery deliveryID adds to the job's
+	// data when it is rendered (an email's one-click score links); nil
+	// for nothing.
+	Data(job outreach.Job, deliveryID string) map[string]any
+}
+
+// surveyData is the job's data as the message to r on ch renders it:
+// with the satisfaction loop's additions for email, under the job's own
+// keys (a job that brings its own survey_url keeps it).
+func (d *Dispatcher) surveyData(job outreach.Job, r outreach.Resident, ch outreach.Channel) map[string]any {
+	if d.cfg.Surveys == nil || ch != outreach.ChannelEmail {
+		return job.Data
+	}
+	extra := d.cfg.Surveys.Data(job, outreach.DeliveryID(job.ID, r.ID, ch))
+	if len(extra) == 0 {
+		return job.Data
+	}
+	data := maps.Clone(job.Data)
+	if data == nil {
+		data = map[string]any{}
+	}
+	for k, v := range extra {
+		if _, ok := data[k]; !ok {
+			data[k] = v
+		}
+	}
+	return data
 }
 
 // surveyFatigue is the policy's survey rule: a satisfaction_callback to

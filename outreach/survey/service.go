@@ -39,6 +39,7 @@ type Store interface {
 	outreach.SurveyStore
 	Residents(ctx context.Context, a outreach.Audience, fn func(outreach.Resident) error) error
 	Resident(ctx context.Context, id string) (outreach.Resident, error)
+	Estate(ctx context.Context, id string) (outreach.Estate, error)
 }
 
 // Jobs puts jobs on the stream (a *queue.Producer).
@@ -69,8 +70,11 @@ type Service struct {
 	// PublicURL, when set, links the escalation to the survey in the
 	// archive (<PublicURL>/v1/surveys/<id>).
 	PublicURL string
-	Logger    *slog.Logger     // default: discard
-	Now       func() time.Time // default time.Now
+	// Links, when set, signs the emailed surveys' one-click score links
+	// and serves their page (see Page).
+	Links  *Links
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // default time.Now
 }
 
 func (s *Service) now() time.Time {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/email/emailtest"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
 // binary is the outreach command built once for the tests that run it as a
@@ -43,12 +44,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func testRedisURL() string {
-	if u := os.Getenv("OUTREACH_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
+func testRedisURL() string { return queuetest.RedisURL() }
 
 func freePort(t *testing.T) string {
 	t.Helper()

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/store/sqlite"
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 	"github.com/outreach-dev/outreach/templates"
 )
 
@@ -130,10 +130,7 @@ func (env *v1Env) do(method, path, token, body string, headers ...string) respon
 // testRedis connects to the test Redis (OUTREACH_TEST_REDIS_URL).
 func testRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	url := os.Getenv("OUTREACH_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := queuetest.RedisURL()
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)

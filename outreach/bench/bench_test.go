@@ -2,7 +2,6 @@ package bench_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,14 +12,10 @@ import (
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/email/emailtest"
 	"github.com/outreach-dev/outreach/outreach/store"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
-func redisURL() string {
-	if u := os.Getenv("OUTREACH_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
+func redisURL() string { return queuetest.RedisURL() }
 
 // TestRunIsExactlyOnceAndCleansUp runs a small benchmark through two
 // replicas, with email and SMS, and checks what it reports and leaves.

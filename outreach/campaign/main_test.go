@@ -19,6 +19,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/postgres"
 	"github.com/outreach-dev/outreach/outreach/store/sqlite"
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -33,10 +34,7 @@ func randomName() string {
 // the test, deleted when it ends.
 func testRedis(tb testing.TB) (*redis.Client, queue.Keys) {
 	tb.Helper()
-	url := os.Getenv("OUTREACH_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := queuetest.RedisURL()
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		tb.Fatal(err)

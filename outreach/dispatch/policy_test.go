@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/outreach/store/sqlite"
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 	"github.com/outreach-dev/outreach/templates"
 )
 
@@ -43,10 +43,7 @@ func (s *sentTo) Close() error { return nil }
 // SQLite store, with the given rules and clock.
 func policyDispatcher(t *testing.T, rules policy.Rules, now time.Time) (*Dispatcher, *prometheus.Registry) {
 	t.Helper()
-	url := os.Getenv("OUTREACH_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := queuetest.RedisURL()
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)

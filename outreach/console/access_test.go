@@ -24,7 +24,7 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatalf("Pages() lists %d pages", len(pages))
 	}
 	// What of south a page must not show to a user limited to north.
-	southMarks := []string{"d-s1", "Sun South", `href="/console/residents/s1"`, "Welcome to South Bay"}
+	southMarks := []string{"d-s1", "Sun South", `href="/console/residents/s1"`, "Welcome to South Bay", "South survey comment"}
 
 	for _, p := range pages {
 		method, pattern, _ := strings.Cut(p.Pattern, " ")

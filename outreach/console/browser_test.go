@@ -128,7 +128,7 @@ func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) +
 // and a follow-up note, a resident whose name
 // is markup shows as text and runs nothing, a POST without the CSRF token
 // is refused, sign out; then a manager of estate north sees nothing of
-// south, on the pages and by direct URL (404).
+// south, on the pages and by direct URL (404), until the session expires.
 func TestBrowser(t *testing.T) {
 	f := newFixture(t)
 	ctx := browser(t)
@@ -264,5 +264,14 @@ func TestBrowser(t *testing.T) {
 		if resp.Status != 404 || msg != "Not found." {
 			t.Errorf("GET %s as the manager of north = %d %q, want 404 Not found.", path, resp.Status, msg)
 		}
+	}
+
+	// Half an hour idle ends the session: the next page asks to sign in.
+	f.clock.Add(31 * time.Minute)
+	if err := run(ctx,
+		chromedp.Navigate(base+"/console/residents"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+	); err != nil {
+		t.Fatalf("after 31 idle minutes: %v", err)
 	}
 }

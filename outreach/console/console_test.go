@@ -290,6 +290,10 @@ func TestArchiveSearch(t *testing.T) {
 	must(t, strings.Contains(body, "Water cut in building 1") && strings.Contains(body, "replied") && strings.Contains(body, "delivered"), "the delivery's history: %s", body)
 	_, _, body = c.do("GET", "/console/residents/n1", nil)
 	must(t, strings.Contains(body, "收到，谢谢") && strings.Contains(body, "/console/archive/deliveries/d-n1"), "the timeline has the message and the reply: %s", body)
+	must(t, strings.Contains(body, "Satisfaction survey") && strings.Contains(body, "2 of 5") && strings.Contains(body, "师傅迟到了"), "the timeline has the survey and its score: %s", body)
+	// Newest first: the survey answered at +2m, the reply at +1m, the message.
+	iSurvey, iReply, iSent := strings.Index(body, "师傅迟到了"), strings.Index(body, "收到，谢谢"), strings.Index(body, `href="/console/archive/deliveries/d-n1"`)
+	must(t, iSurvey < iReply && iReply < iSent, "the timeline is not newest first (%d, %d, %d)", iSurvey, iReply, iSent)
 }
 
 func TestArchivePages(t *testing.T) {

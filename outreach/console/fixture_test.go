@@ -116,6 +116,17 @@ func seed(t testing.TB, st outreach.Store) {
 	if _, err := st.RecordReply(ctx, outreach.Reply{ID: "rp1", Channel: outreach.ChannelSMS, From: "+8613800000001", ResidentID: "n1", Estate: "north", DeliveryID: "d-n1", JobID: "j1", Body: "收到，谢谢", ReceivedAt: at.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
+	answered := at.Add(2 * time.Minute)
+	for _, sv := range []outreach.Survey{
+		{ID: "sv-n1", ResidentID: "n1", Estate: "north", Building: "1", Unit: "101", JobID: "j3", DeliveryID: "d-n1", Service: "repair", Channel: outreach.ChannelSMS,
+			State: outreach.SurveyAnswered, Score: 2, Comment: "师傅迟到了", SentAt: at, ExpiresAt: at.Add(72 * time.Hour), AnsweredAt: &answered},
+		{ID: "sv-s1", ResidentID: "s1", Estate: "south", Building: "9", Unit: "901", JobID: "j4", Service: "cleaning", Channel: outreach.ChannelSMS,
+			State: outreach.SurveyAnswered, Score: 5, Comment: "South survey comment", SentAt: at, ExpiresAt: at.Add(72 * time.Hour), AnsweredAt: &answered},
+	} {
+		if _, _, err := st.OpenSurvey(ctx, sv); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, fu := range fixtureUsers {
 		u, err := outreach.NewConsoleUser(fu.login, "", fu.role, fu.estates, password)
 		if err != nil {

@@ -64,13 +64,15 @@ func residentsPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, status, "residents", "residents.title", v)
 }
 
-// entry is one line of a resident's timeline: a message sent or a reply.
+// entry is one line of a resident's timeline: a message sent, a reply or
+// a satisfaction survey.
 type entry struct {
 	At       time.Time
 	Reply    bool
 	Delivery outreach.Delivery
 	Body     string // a reply's text
 	Channel  outreach.Channel
+	Survey   *outreach.Survey
 }
 
 type residentView struct {
@@ -84,7 +86,7 @@ type residentView struct {
 const timelineSize = 100
 
 // residentPage is a resident's profile and communication history, newest
-// first: every message and reply. A resident of an estate the user does
+// first: every message, reply and satisfaction survey (with its score). A resident of an estate the user does
 // not see is not found.
 func residentPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -107,7 +109,20 @@ func residentPage(c *Console, w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	v := residentView{R: res, More: len(ds) == timelineSize || len(replies) == timelineSize}
+	surveys, err := c.cfg.Store.Surveys(ctx, outreach.SurveyFilter{ResidentIDs: []string{res.ID}, Estates: limitOf(r), Limit: timelineSize})
+	if err != nil {
+		c.serverError(w, r, err)
+		return
+	}
+	v := residentView{R: res, More: len(ds) == timelineSize || len(replies) == timelineSize || len(surveys) == timelineSize}
+	for i := range surveys {
+		s := &surveys[i]
+		at := s.SentAt
+		if s.AnsweredAt != nil {
+			at = *s.AnsweredAt
+		}
+		v.Timeline = append(v.Timeline, entry{At: at, Survey: s, Channel: s.Channel})
+	}
 	for _, d := range ds {
 		v.Timeline = append(v.Timeline, entry{At: d.CreatedAt, Delivery: d, Channel: d.Channel})
 	}

@@ -22,7 +22,16 @@ func filterConds(f outreach.Filter) (conds []string, args []any) {
 		}
 	}
 	if len(f.Estates) > 0 {
-		conds = append(conds, "estate IN ("+placeholders(len(f.Estates))+")")
+		// With a narrower column (one resident's, job's, building's or
+		// campaign's deliveries), the unary + keeps SQLite from reading
+		// the estate index (all of the estate's deliveries, newest first)
+		// instead of that column's: 200 ms against 1 ms for a resident's
+		// page on a million rows (console BenchmarkPages).
+		column := "estate"
+		if f.ResidentID != "" || f.JobID != "" || f.DeliveryID != "" || f.Building != "" || f.Campaign != "" {
+			column = "+estate"
+		}
+		conds = append(conds, column+" IN ("+placeholders(len(f.Estates))+")")
 		args = append(args, anys(f.Estates)...)
 	}
 	if !f.Since.IsZero() {

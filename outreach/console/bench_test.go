@@ -1,0 +1,124 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/api"
+	"github.com/outreach-dev/outreach/outreach/console"
+	"github.com/outreach-dev/outreach/outreach/store"
+)
+
+// benchSize reads a size from the environment.
+func benchSize(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkPages times the console's pages, through HTTP, on a SQLite
+// archive of OUTREACH_CONSOLE_BENCH_RESIDENTS residents (default 100000)
+// in 10 estates and OUTREACH_CONSOLE_BENCH_DELIVERIES deliveries (default
+// 1000000), built once per run (that takes minutes; docs/benchmarks.md
+// has the figures). The limited user is a manager of one estate.
+func BenchmarkPages(b *testing.B) {
+	residents := benchSize("OUTREACH_CONSOLE_BENCH_RESIDENTS", 100_000)
+	deliveries := benchSize("OUTREACH_CONSOLE_BENCH_DELIVERIES", 1_000_000)
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	start := time.Now()
+	for e := range 10 {
+		if err := st.CreateEstate(ctx, outreach.Estate{ID: fmt.Sprintf("e%d", e), Name: fmt.Sprintf("Estate %d", e)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var rs []outreach.Resident
+	for i := range residents {
+		rs = append(rs, outreach.Resident{ID: fmt.Sprintf("r%07d", i), Estate: fmt.Sprintf("e%d", i%10), Name: fmt.Sprintf("住户 %d", i),
+			Building: strconv.Itoa(i % 40), Unit: strconv.Itoa(i % 400), Phone: fmt.Sprintf("+86138%08d", i), Tags: []string{[]string{"elderly", "owner", "tenant"}[i%3]},
+			Channels: []outreach.Channel{outreach.ChannelSMS}})
+		if len(rs) == 1000 || i == residents-1 {
+			if _, err := st.UpsertResidents(ctx, rs); err != nil {
+				b.Fatal(err)
+			}
+			rs = rs[:0]
+		}
+	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ds []outreach.Delivery
+	for i := range deliveries {
+		r := i % residents
+		at := base.Add(time.Duration(i) * time.Second)
+		ds = append(ds, outreach.Delivery{ID: fmt.Sprintf("d%08d", i), JobID: fmt.Sprintf("j%d", i/1000), ResidentID: fmt.Sprintf("r%07d", r),
+			Estate: fmt.Sprintf("e%d", r%10), Building: strconv.Itoa(r % 40), Unit: strconv.Itoa(r % 400),
+			Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelSMS, Status: []outreach.Status{outreach.StatusDelivered, outreach.StatusSent, outreach.StatusFailed}[i%3],
+			Body: "Water off in your building on Friday 9:00-12:00.", CreatedAt: at, UpdatedAt: at})
+		if len(ds) == 1000 || i == deliveries-1 {
+			if err := st.Record(ctx, ds); err != nil {
+				b.Fatal(err)
+			}
+			ds = ds[:0]
+		}
+	}
+	b.Logf("seeded %d residents and %d deliveries in %v", residents, deliveries, time.Since(start).Round(time.Second))
+
+	c, err := console.New(console.Config{Store: st, TimeZone: time.UTC})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(api.NewHandler(api.Config{Console: c}))
+	defer srv.Close()
+	cookie := func(login string, role outreach.ConsoleRole, estates ...string) string {
+		u := outreach.ConsoleUser{ID: "usr_" + login, Login: login, Role: role, Estates: estates, PasswordHash: "$2a$04$unused"}
+		if err := st.CreateConsoleUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+		secret := "secret-" + login
+		if err := st.CreateConsoleSession(ctx, outreach.ConsoleSession{Hash: outreach.HashToken(secret), UserID: u.ID, CSRF: "c"}); err != nil {
+			b.Fatal(err)
+		}
+		return secret
+	}
+	admin, manager := cookie("admin", outreach.RoleAdmin), cookie("manager", outreach.RoleManager, "e3")
+	deep := outreach.Cursor{CreatedAt: base.Add(time.Duration(deliveries/2) * time.Second), ID: fmt.Sprintf("d%08d", deliveries/2)}.String()
+	for _, p := range []struct{ name, session, path string }{
+		{"archive/admin/first", admin, "/console/archive"},
+		{"archive/admin/deep-page", admin, "/console/archive?after=" + deep},
+		{"archive/admin/status", admin, "/console/archive?status=failed"},
+		{"archive/manager/first", manager, "/console/archive"},
+		{"archive/manager/building", manager, "/console/archive?building=13"},
+		{"archive/manager/resident", manager, "/console/archive?resident=r0000013"},
+		{"delivery/manager", manager, "/console/archive/deliveries/d00000013"},
+		{"residents/admin/first", admin, "/console/residents"},
+		{"residents/manager/tag", manager, "/console/residents?tag=elderly&building=13"},
+		{"resident/manager/timeline", manager, "/console/residents/r0000013"},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			for b.Loop() {
+				req, _ := http.NewRequest("GET", srv.URL+p.path, nil)
+				req.AddCookie(&http.Cookie{Name: "outreach_session", Value: p.session})
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("GET %s = %d", p.path, resp.StatusCode)
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -49,9 +50,13 @@ type Estate struct {
 	Locale   string `json:"locale,omitempty"`
 	// QuietHours, in OUTREACH_QUIET_HOURS form, replace the daemon's for
 	// the estate's residents; empty keeps the daemon's.
-	QuietHours string    `json:"quiet_hours,omitempty"`
-	CreatedAt  time.Time `json:"created_at,omitzero"`
-	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	QuietHours string `json:"quiet_hours,omitempty"`
+	// SurveyFatigue is the estate's window of one satisfaction survey per
+	// resident ("30d", "720h", "off" for none); empty keeps the daemon's
+	// OUTREACH_SURVEY_FATIGUE. See SurveyWindow.
+	SurveyFatigue string    `json:"survey_fatigue,omitempty"`
+	CreatedAt     time.Time `json:"created_at,omitzero"`
+	UpdatedAt     time.Time `json:"updated_at,omitzero"`
 }
 
 // DisplayName is the name messages sign with: the estate's name with the
@@ -123,12 +128,41 @@ func (e Estate) Check(loadZone func(string) error, quiet func(string) error) err
 			errs = append(errs, fmt.Errorf("time_zone %q: %w", e.TimeZone, err))
 		}
 	}
+	if _, _, err := e.SurveyWindow(); err != nil {
+		errs = append(errs, err)
+	}
 	if e.QuietHours != "" && quiet != nil {
 		if err := quiet(e.QuietHours); err != nil {
 			errs = append(errs, fmt.Errorf("quiet_hours %q: %w", e.QuietHours, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// SurveyWindow reads SurveyFatigue: the window and whether the estate
+// sets one (false: the daemon's applies). "off" and "0" are a window of 0,
+// no limit; periods are days ("30d", at most a century) or Go durations.
+func (e Estate) SurveyWindow() (window time.Duration, set bool, err error) {
+	s := strings.TrimSpace(e.SurveyFatigue)
+	switch s {
+	case "":
+		return 0, false, nil
+	case "off", "0":
+		return 0, true, nil
+	}
+	bad := fmt.Errorf("survey_fatigue %q: want a period such as 30d or 720h, or off", e.SurveyFatigue)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 36_500 {
+			return 0, false, bad
+		}
+		return time.Duration(n) * 24 * time.Hour, true, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, false, bad
+	}
+	return d, true, nil
 }
 
 // ErrUnknownEstate is returned (wrapped) when a resident, a job or a token

@@ -40,9 +40,10 @@ var estateFields = []struct {
 	{"time_zone", "IANA zone of residents without one, e.g. Asia/Shanghai", func(e *outreach.Estate) *string { return &e.TimeZone }},
 	{"locale", "default locale of the estate's residents, e.g. zh-CN", func(e *outreach.Estate) *string { return &e.Locale }},
 	{"quiet_hours", "quiet hours of the estate, in OUTREACH_QUIET_HOURS form (empty: the daemon's)", func(e *outreach.Estate) *string { return &e.QuietHours }},
+	{"survey_fatigue", "one satisfaction survey per resident in this window, e.g. 60d, or off (empty: OUTREACH_SURVEY_FATIGUE)", func(e *outreach.Estate) *string { return &e.SurveyFatigue }},
 }
 
-const estateFieldList = "name, company, service_phone, office_hours, emergency_phone, address, sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours"
+const estateFieldList = "name, company, service_phone, office_hours, emergency_phone, address, sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours, survey_fatigue"
 
 // cmdEstates manages the estates: the identity messages to their
 // residents speak with, and the boundary of estate-limited tokens.

@@ -61,6 +61,7 @@ type estateInput struct {
 	TimeZone       string `json:"time_zone"`
 	Locale         string `json:"locale"`
 	QuietHours     string `json:"quiet_hours"`
+	SurveyFatigue  string `json:"survey_fatigue"`
 }
 
 func (in estateInput) estate() outreach.Estate {
@@ -68,6 +69,7 @@ func (in estateInput) estate() outreach.Estate {
 		ID: in.ID, Name: in.Name, Company: in.Company, ServicePhone: in.ServicePhone, OfficeHours: in.OfficeHours,
 		EmergencyPhone: in.EmergencyPhone, Address: in.Address, SMSSignature: in.SMSSignature,
 		EmailFromName: in.EmailFromName, ReplyTo: in.ReplyTo, TimeZone: in.TimeZone, Locale: in.Locale, QuietHours: in.QuietHours,
+		SurveyFatigue: in.SurveyFatigue,
 	}
 }
 
@@ -86,6 +88,7 @@ type estatePatch struct {
 	TimeZone       *string `json:"time_zone"`
 	Locale         *string `json:"locale"`
 	QuietHours     *string `json:"quiet_hours"`
+	SurveyFatigue  *string `json:"survey_fatigue"`
 }
 
 func (p estatePatch) apply(e *outreach.Estate) {
@@ -96,7 +99,7 @@ func (p estatePatch) apply(e *outreach.Estate) {
 		{&e.Name, p.Name}, {&e.Company, p.Company}, {&e.ServicePhone, p.ServicePhone}, {&e.OfficeHours, p.OfficeHours},
 		{&e.EmergencyPhone, p.EmergencyPhone}, {&e.Address, p.Address}, {&e.SMSSignature, p.SMSSignature},
 		{&e.EmailFromName, p.EmailFromName}, {&e.ReplyTo, p.ReplyTo}, {&e.TimeZone, p.TimeZone},
-		{&e.Locale, p.Locale}, {&e.QuietHours, p.QuietHours},
+		{&e.Locale, p.Locale}, {&e.QuietHours, p.QuietHours}, {&e.SurveyFatigue, p.SurveyFatigue},
 	} {
 		if f.v != nil {
 			*f.dst = *f.v
@@ -107,7 +110,7 @@ func (p estatePatch) apply(e *outreach.Estate) {
 // trimEstate trims the space around every text field of e.
 func trimEstate(e *outreach.Estate) {
 	for _, f := range []*string{&e.ID, &e.Name, &e.Company, &e.ServicePhone, &e.OfficeHours, &e.EmergencyPhone,
-		&e.Address, &e.SMSSignature, &e.EmailFromName, &e.ReplyTo, &e.TimeZone, &e.Locale, &e.QuietHours} {
+		&e.Address, &e.SMSSignature, &e.EmailFromName, &e.ReplyTo, &e.TimeZone, &e.Locale, &e.QuietHours, &e.SurveyFatigue} {
 		*f = strings.TrimSpace(*f)
 	}
 }

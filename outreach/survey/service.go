@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -75,6 +76,51 @@ type Service struct {
 	Links  *Links
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
+
+	// windows caches estates' own fatigue windows for a few seconds: a
+	// survey campaign asks for thousands of residents of one estate.
+	windowsMu sync.Mutex
+	windows   map[string]cachedWindow
+}
+
+type cachedWindow struct {
+	window time.Duration
+	set    bool
+	at     time.Time
+}
+
+// windowTTL is how long an estate's fatigue window is cached.
+const windowTTL = 10 * time.Second
+
+// fatigueFor is the fatigue window for r: the estate's own
+// (Estate.SurveyFatigue) when it sets one, else the daemon's. An estate
+// that cannot be read falls back to the daemon's (the check is about not
+// asking too often; it must not stop the message).
+func (s *Service) fatigueFor(ctx context.Context, r outreach.Resident) time.Duration {
+	id := r.EstateID()
+	now := s.now()
+	s.windowsMu.Lock()
+	c, ok := s.windows[id]
+	s.windowsMu.Unlock()
+	if !ok || now.Sub(c.at) > windowTTL || now.Before(c.at) {
+		c = cachedWindow{at: now}
+		if e, err := s.Store.Estate(ctx, id); err == nil {
+			c.window, c.set, _ = e.SurveyWindow()
+		} else if !errors.Is(err, outreach.ErrNotFound) {
+			s.logger().Warn("survey fatigue: the estate could not be read; the daemon's window applies", "estate", id, "err", err)
+			return s.fatigue()
+		}
+		s.windowsMu.Lock()
+		if s.windows == nil {
+			s.windows = map[string]cachedWindow{}
+		}
+		s.windows[id] = c
+		s.windowsMu.Unlock()
+	}
+	if c.set {
+		return c.window
+	}
+	return s.fatigue()
 }
 
 func (s *Service) now() time.Time {
@@ -136,8 +182,11 @@ func dataString(data map[string]any, key string) string {
 // says which (for the archive). A job that opens no survey, a required
 // one, and the job's own survey (a redelivery) are never fatigued.
 func (s *Service) Fatigued(ctx context.Context, job outreach.Job, r outreach.Resident) (bool, string, error) {
-	window := s.fatigue()
-	if !Surveyed(job) || Required(job) || window == 0 {
+	if !Surveyed(job) || Required(job) {
+		return false, "", nil
+	}
+	window := s.fatigueFor(ctx, r)
+	if window == 0 {
 		return false, "", nil
 	}
 	since := s.now().Add(-window)

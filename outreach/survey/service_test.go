@@ -177,3 +177,35 @@ func TestFatigue(t *testing.T) {
 		t.Error("fatigued after the window")
 	}
 }
+
+// TestFatiguePerEstate: an estate's own window replaces the daemon's: one
+// that surveys once in 90 days fatigues a callback after 31, one that is
+// "off" never does, and the default estate keeps the daemon's 30 days.
+func TestFatiguePerEstate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	job := func(id string) outreach.Job {
+		return outreach.Job{ID: id, Kind: outreach.KindSatisfactionCallback, ResidentID: f.r.ID}
+	}
+	f.now = f.now.Add(31 * 24 * time.Hour)
+	if tired, _, err := f.svc.Fatigued(ctx, job("cb2"), f.r); err != nil || tired {
+		t.Fatalf("default estate after 31 days: fatigued %v, %v; want the daemon's 30 days", tired, err)
+	}
+	for _, e := range []outreach.Estate{{ID: "slow", Name: "慢", SurveyFatigue: "90d"}, {ID: "never", Name: "不限", SurveyFatigue: "off"}} {
+		if err := f.st.CreateEstate(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow := f.r
+	slow.Estate = "slow"
+	if tired, note, err := f.svc.Fatigued(ctx, job("cb2"), slow); err != nil || !tired || !strings.Contains(note, "90d") {
+		t.Errorf("estate with 90 days after 31: fatigued %v %q %v", tired, note, err)
+	}
+	never := f.r
+	never.Estate = "never"
+	f.now = f.now.Add(-30 * 24 * time.Hour) // a day after the first survey
+	if tired, _, err := f.svc.Fatigued(ctx, job("cb2"), never); err != nil || tired {
+		t.Errorf("estate with fatigue off: fatigued %v, %v", tired, err)
+	}
+}

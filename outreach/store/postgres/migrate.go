@@ -348,6 +348,11 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX audit_log_actor ON audit_log (actor, seq)`,
 	},
+	// 11: an estate's own survey fatigue window (Estate.SurveyFatigue);
+	// empty keeps the daemon's OUTREACH_SURVEY_FATIGUE.
+	{
+		`ALTER TABLE estates ADD COLUMN survey_fatigue text NOT NULL DEFAULT ''`,
+	},
 }
 
 // migrate applies the migrations the schema lacks, all in one transaction,

@@ -304,6 +304,11 @@ var migrations = [][]string{
 		) STRICT`,
 		`CREATE INDEX audit_log_actor ON audit_log (actor, seq)`,
 	},
+	// 11: an estate's own survey fatigue window (Estate.SurveyFatigue);
+	// empty keeps the daemon's OUTREACH_SURVEY_FATIGUE.
+	{
+		`ALTER TABLE estates ADD COLUMN survey_fatigue TEXT NOT NULL DEFAULT ''`,
+	},
 }
 
 // migrate applies the migrations the database lacks, all in one

@@ -14,7 +14,7 @@ func sunshine() outreach.Estate {
 		ID: "sunshine", Name: "阳光花园", Company: "万科物业", ServicePhone: "0571-88880001",
 		OfficeHours: "8:00-20:00", EmergencyPhone: "0571-88889999", Address: "文一路 1 号",
 		SMSSignature: "【阳光花园物业】", EmailFromName: "阳光花园物业服务中心", ReplyTo: "service@sunshine.example",
-		TimeZone: "Asia/Shanghai", Locale: "zh-CN", QuietHours: "22:00-07:00",
+		TimeZone: "Asia/Shanghai", Locale: "zh-CN", QuietHours: "22:00-07:00", SurveyFatigue: "60d",
 	}
 }
 
@@ -61,6 +61,7 @@ func testEstates(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{ID: "noname"},
 		{ID: "sig", Name: "x", SMSSignature: "阳光花园物业"},
 		{ID: "reply", Name: "x", ReplyTo: "not an address"},
+		{ID: "tired", Name: "x", SurveyFatigue: "often"},
 	} {
 		if err := s.CreateEstate(ctx, bad); err == nil {
 			t.Errorf("CreateEstate(%+v) accepted a bad estate", bad)

@@ -94,6 +94,8 @@ func concrete(pattern string) []string {
 		return []string{"/console/residents/n1", "/console/residents/s1"}
 	case "/console/users/{login}/disable":
 		return []string{"/console/users/nobody/disable"}
+	case "/console/users/{login}/enable":
+		return []string{"/console/users/nobody/enable"}
 	}
 	return []string{pattern}
 }
@@ -117,8 +119,8 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 		return http.StatusSeeOther
 	case path == "/console/users" && method == http.MethodPost:
 		return http.StatusBadRequest // the empty form: nothing is added
-	case strings.HasSuffix(path, "/disable"):
-		return http.StatusNotFound // nobody: nobody is disabled
+	case strings.HasSuffix(path, "/disable"), strings.HasSuffix(path, "/enable"):
+		return http.StatusNotFound // nobody: nobody is disabled or enabled
 	}
 	return http.StatusOK
 }

@@ -114,15 +114,19 @@ func orAll(estates []string) string {
 
 // disableUser disables an account, which ends its sessions; an admin
 // cannot disable themself (the console would be left without them).
-func disableUser(c *Console, w http.ResponseWriter, r *http.Request) {
+func disableUser(c *Console, w http.ResponseWriter, r *http.Request) { c.setDisabled(w, r, true) }
+
+// enableUser lets a disabled account sign in again.
+func enableUser(c *Console, w http.ResponseWriter, r *http.Request) { c.setDisabled(w, r, false) }
+
+func (c *Console) setDisabled(w http.ResponseWriter, r *http.Request, disabled bool) {
 	s := sessionOf(r)
 	who := r.PathValue("login")
 	if who == s.User.Login || who == s.User.ID {
 		c.errorPage(w, r, http.StatusBadRequest, "users.error.self")
 		return
 	}
-	yes := true
-	u, err := c.cfg.Store.UpdateConsoleUser(r.Context(), who, outreach.ConsoleUserChange{Disabled: &yes})
+	u, err := c.cfg.Store.UpdateConsoleUser(r.Context(), who, outreach.ConsoleUserChange{Disabled: &disabled})
 	if isNotFound(err) {
 		c.notFound(w, r)
 		return
@@ -131,7 +135,11 @@ func disableUser(c *Console, w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	c.audit(r.Context(), outreach.AuditEntry{Actor: s.User.Login, Action: "user_disable", Target: u.Login, Addr: clientAddr(r)})
+	action := "user_enable"
+	if disabled {
+		action = "user_disable"
+	}
+	c.audit(r.Context(), outreach.AuditEntry{Actor: s.User.Login, Action: action, Target: u.Login, Addr: clientAddr(r)})
 	http.Redirect(w, r, "/console/users", http.StatusSeeOther)
 }
 

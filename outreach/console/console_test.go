@@ -191,6 +191,14 @@ func TestDisabledUserIsSignedOut(t *testing.T) {
 	if status, _, _ := admin.do("POST", "/console/users/admin/disable", url.Values{"csrf": {csrf}}); status != http.StatusBadRequest {
 		t.Errorf("disabling oneself = %d, want 400", status)
 	}
+	if status, _, _ := admin.do("POST", "/console/users/staff-north/enable", url.Values{"csrf": {csrf}}); status != http.StatusSeeOther {
+		t.Fatalf("enable = %d", status)
+	}
+	if status, _, _ := f.client(t).signIn("staff-north", password); status != http.StatusSeeOther {
+		t.Errorf("an enabled user cannot sign in: %d", status)
+	}
+	log, _ := f.store.Audit(t.Context(), outreach.AuditFilter{Actor: "admin", Limit: 2})
+	must(t, len(log) == 2 && log[0].Action == "user_enable" && log[1].Action == "user_disable", "audit: %+v", log)
 }
 
 func TestAddUser(t *testing.T) {

@@ -55,6 +55,7 @@ func (c *Console) table() []page {
 		{Pattern: "GET /console/users", Roles: adminsOnly, AllEstates: true, serve: usersPage},
 		{Pattern: "POST /console/users", Roles: adminsOnly, AllEstates: true, serve: addUser},
 		{Pattern: "POST /console/users/{login}/disable", Roles: adminsOnly, AllEstates: true, serve: disableUser},
+		{Pattern: "POST /console/users/{login}/enable", Roles: adminsOnly, AllEstates: true, serve: enableUser},
 		{Pattern: "GET /console/audit", Roles: auditReaders, AllEstates: true, serve: auditPage},
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -105,12 +106,14 @@ func authenticate(a Authenticator, logger *slog.Logger, next http.Handler) http.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
+			refused(logger, r, "missing_token", "")
 			w.Header().Set("WWW-Authenticate", realm)
 			writeError(w, errorf(http.StatusUnauthorized, "", "missing bearer token: send the header `Authorization: Bearer TOKEN` (create one with `outreach tokens create`)"))
 			return
 		}
 		t, err := a.Authenticate(r.Context(), secret)
 		if errors.Is(err, ErrInvalidToken) {
+			refused(logger, r, "invalid_token", "")
 			w.Header().Set("WWW-Authenticate", realm+`, error="invalid_token"`)
 			writeError(w, errorf(http.StatusUnauthorized, "", "invalid, unknown or revoked token"))
 			return
@@ -122,6 +125,17 @@ func authenticate(a Authenticator, logger *slog.Logger, next http.Handler) http.
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, t)))
 	})
+}
+
+// refused writes the audit line of a request the API turned away for its
+// token: the route, the method, the client's address, why, and the
+// token's name when it is known, never the secret.
+func refused(logger *slog.Logger, r *http.Request, reason, token string) {
+	attrs := []any{"audit", "token_refused", "reason", reason, "method", r.Method, "route", cmp.Or(r.Pattern, r.URL.Path), "remote", r.RemoteAddr}
+	if token != "" {
+		attrs = append(attrs, "token", token)
+	}
+	logger.WarnContext(r.Context(), "API request refused", attrs...)
 }
 
 // bearer reads "Bearer <secret>" (the scheme in any case, RFC 7235).
@@ -137,11 +151,12 @@ func bearer(header string) (string, bool) {
 // requireScope answers 403 when the request's token carries none of
 // scopes. Without a token in the context (authentication off) it lets
 // every request through.
-func requireScope(scopes []outreach.Scope, next http.Handler) http.Handler {
+func requireScope(scopes []outreach.Scope, logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, ok := TokenFrom(r.Context())
 		if ok && !hasAny(t, scopes) {
 			names := scopeNames(scopes)
+			refused(logger, r, "insufficient_scope", t.Name)
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`%s, error="insufficient_scope", scope=%q`, realm, strings.Join(names, " ")))
 			writeError(w, errorf(http.StatusForbidden, "", "token %q lacks the scope this route needs: %s", t.Name, strings.Join(names, " or ")))
 			return

@@ -66,7 +66,7 @@ func newV1(cfg Config) http.Handler {
 		h := rt.Handler
 		authenticated := cfg.Auth != nil && len(rt.Scopes) > 0
 		if authenticated {
-			h = authenticate(cfg.Auth, cfg.Logger, requireScope(rt.Scopes, h))
+			h = authenticate(cfg.Auth, cfg.Logger, requireScope(rt.Scopes, cfg.Logger, h))
 		}
 		mux.Handle(rt.Pattern, h)
 		if cfg.HTTPMetrics != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/console"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
 	"github.com/outreach-dev/outreach/outreach/email"
+	"github.com/outreach-dev/outreach/outreach/logging"
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/outreach/sms"
@@ -127,6 +128,12 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("load templates (OUTREACH_TEMPLATES_DIR, OUTREACH_LOCALE_FALLBACK): %w", err)
 	}
 	d.logTemplates("templates loaded", d.templates.Current())
+
+	// go-redis's own lines (a pool failing to dial while Redis is down,
+	// dozens a second) go through our log, rate-limited, not as bare
+	// lines on stderr. The logger is the process's: the last daemon set
+	// up wins, which is the only one in production.
+	redis.SetLogger(&logging.RedisLogger{Logger: d.logger})
 
 	d.Redis = opt.Redis
 	if d.Redis == nil {

@@ -183,6 +183,10 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	dc := opt.Dispatch
 	dc.Consumer, dc.Store, dc.Templates, dc.Senders, dc.Metrics = consumer, st, d.templates, senders, m
 	dc.Logger = d.logger.With("component", "dispatch")
+	// "running" only once the consumer groups exist and reading starts:
+	// a daemon that cannot reach Redis never says it runs.
+	dc.Ready = func() {
+	}
 	if dc.TimeZone == nil {
 		dc.TimeZone = cfg.TimeZone
 	}

@@ -40,8 +40,12 @@ type Config struct {
 	Senders   map[outreach.Channel]outreach.Sender
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
+	// Ready, when set, is called once Run has made the consumer groups
+	// and starts reading: the daemon says it is running only then.
+	Ready func()
 
-	// Workers is the number of jobs processed at once (default 16).
+	// Workers is the number of jobs processed at once (default 32, as
+	// OUTREACH_WORKERS).
 	Workers int
 	// MaxAttempts is how many times a job with temporary failures is tried
 	// before it is dead-lettered (default 8).
@@ -109,7 +113,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	c.Logger = cmp.Or(c.Logger, slog.New(slog.DiscardHandler))
-	c.Workers = cmp.Or(c.Workers, 16)
+	c.Workers = cmp.Or(c.Workers, 32)
 	c.MaxAttempts = cmp.Or(c.MaxAttempts, 8)
 	if c.Backoff == nil {
 		c.Backoff = ExponentialBackoff(5*time.Second, time.Hour)
@@ -197,6 +201,9 @@ func New(cfg Config) (*Dispatcher, error) {
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.q.EnsureGroup(ctx); err != nil {
 		return fmt.Errorf("create consumer group: %w", err)
+	}
+	if d.cfg.Ready != nil {
+		d.cfg.Ready()
 	}
 	// Workers and batchers keep going after ctx is cancelled, until the
 	// grace period ends.

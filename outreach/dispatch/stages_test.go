@@ -640,8 +640,15 @@ func TestRunShutdownBoundedByGrace(t *testing.T) {
 // returns nil once its context is cancelled.
 func TestRunProcessesAndStops(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) {
+	ready := make(chan bool, 1)
+	var f *fixture
+	f = newFixture(t, func(c *Config) {
 		c.ClaimEvery, c.StatsEvery, c.PromoteEvery = 20*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond
+		// Ready comes once the groups exist: the group answers XINFO then.
+		c.Ready = func() {
+			_, err := f.d.q.Stats(context.Background())
+			ready <- err == nil
+		}
 	})
 	f.d.stopBatchers()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -659,6 +666,14 @@ func TestRunProcessesAndStops(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run = %v", err)
+	}
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Error("Ready was called before the consumer group existed")
+		}
+	default:
+		t.Error("Run never called Ready")
 	}
 	f.d.startBatchers(t.Context())
 	s, err := f.d.q.Stats(t.Context())

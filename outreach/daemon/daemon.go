@@ -186,6 +186,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	// "running" only once the consumer groups exist and reading starts:
 	// a daemon that cannot reach Redis never says it runs.
 	dc.Ready = func() {
+		d.logger.Info("outreach daemon running", "http", d.Addr(), "stream", d.Keys.Name, "shards", len(d.Keys.Shards()), "group", d.Keys.Group)
 	}
 	if dc.TimeZone == nil {
 		dc.TimeZone = cfg.TimeZone
@@ -372,7 +373,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		close(httpErr)
 	}()
-	d.logger.Info("outreach daemon running", "http", d.Addr(), "stream", d.Keys.Name, "shards", len(d.Keys.Shards()), "group", d.Keys.Group)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

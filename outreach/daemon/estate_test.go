@@ -1,10 +1,14 @@
 package daemon_test
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/config"
+	"github.com/outreach-dev/outreach/outreach/daemon"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
 )
 
@@ -45,5 +49,31 @@ func TestDefaultEstateFromSettings(t *testing.T) {
 	}
 	if !got.UpdatedAt.Equal(e.UpdatedAt) {
 		t.Errorf("a restart with the same settings rewrote the estate (UpdatedAt %v, was %v)", got.UpdatedAt, e.UpdatedAt)
+	}
+}
+
+// TestRunningLoggedOnceReading: "outreach daemon running" is logged once
+// the daemon reads (its consumer groups exist), and only once.
+func TestRunningLoggedOnceReading(t *testing.T) {
+	t.Parallel()
+	buf := &syncBuffer{}
+	h := newHarnessWith(t, "sqlite://"+t.TempDir()+"/a.db", nil, func(o *daemon.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(buf, nil))
+	})
+	if strings.Contains(buf.String(), "daemon running") {
+		t.Fatal("logged running before Run")
+	}
+	h.start()
+	for range 600 {
+		if strings.Contains(buf.String(), "daemon running") {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := strings.Count(buf.String(), "outreach daemon running"); n != 1 {
+		t.Errorf("logged running %d times, want once:\n%s", n, buf.String())
+	}
+	if groups, err := h.rdb.XInfoGroups(t.Context(), h.keys.Stream).Result(); err != nil || len(groups) == 0 {
+		t.Errorf("running, but the stream has no group: %v %v", groups, err)
 	}
 }

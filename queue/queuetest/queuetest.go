@@ -77,13 +77,25 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 	return c
 }
 
-// MasterOf is the address of the master that holds key.
+// MasterOf is the address of the master that holds key, as the cluster
+// says now (CLUSTER SLOTS), not as the client's cached slot map last saw
+// it: right after a failover the cache still names the old master until a
+// MOVED reply or its periodic reload corrects it.
 func MasterOf(ctx context.Context, rdb *redis.ClusterClient, key string) (string, error) {
-	node, err := rdb.MasterForKey(ctx, key)
+	slot, err := rdb.ClusterKeySlot(ctx, key).Result()
+	if err != nil {
+		return "", fmt.Errorf("find the slot of %s: %w", key, err)
+	}
+	slots, err := rdb.ClusterSlots(ctx).Result()
 	if err != nil {
 		return "", fmt.Errorf("find the master of %s: %w", key, err)
 	}
-	return node.Options().Addr, nil
+	for _, r := range slots {
+		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
+			return r.Nodes[0].Addr, nil
+		}
+	}
+	return "", fmt.Errorf("find the master of %s: slot %d is not served", key, slot)
 }
 
 // LocalCluster is a Redis Cluster of a test's own: three masters with a

@@ -20,12 +20,19 @@ targets=$(grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f
 done)
 
 n=0
+failed=
 while read -r pkg name; do
   [ -z "$pkg" ] && continue
   if [ -n "$only" ] && [ "$only" != "$name" ]; then continue; fi
   n=$((n + 1))
   echo "== $name ($pkg, $fuzztime)"
   # -parallel 2: these machines have two cores; -run '^$' skips the tests.
-  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel 2 "$pkg" 2>&1 | tail -n 3
+  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel 2 "$pkg" 2>&1 | tail -n 12; then
+    failed="$failed $name"
+  fi
 done <<< "$targets"
 echo "fuzzed $n targets, $fuzztime each"
+if [ -n "$failed" ]; then
+  echo "failed:$failed" >&2
+  exit 1
+fi

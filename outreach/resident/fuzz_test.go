@@ -92,6 +92,13 @@ func FuzzGB18030RoundTrip(f *testing.F) {
 		if !utf8.ValidString(text) || strings.ContainsRune(text, utf8.RuneError) {
 			return
 		}
+		// Private-use code points (U+E000-U+F8FF) do not survive a GB18030
+		// round trip in golang.org/x/text: the 2005 and 2022 editions of
+		// the standard map some of them differently (U+E5DC, found by this
+		// target, is in the corpus). No name or address holds them.
+		if strings.ContainsFunc(text, func(r rune) bool { return r >= 0xE000 && r <= 0xF8FF }) {
+			return
+		}
 		data, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(text))
 		if err != nil || utf8.Valid(data) {
 			return

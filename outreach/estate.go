@@ -7,7 +7,6 @@ import (
 	"net/mail"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -141,7 +140,7 @@ func (e Estate) Check(loadZone func(string) error, quiet func(string) error) err
 
 // SurveyWindow reads SurveyFatigue: the window and whether the estate
 // sets one (false: the daemon's applies). "off" and "0" are a window of 0,
-// no limit; periods are days ("30d", at most a century) or Go durations.
+// no limit; other values are periods (ParsePeriod).
 func (e Estate) SurveyWindow() (window time.Duration, set bool, err error) {
 	s := strings.TrimSpace(e.SurveyFatigue)
 	switch s {
@@ -150,17 +149,9 @@ func (e Estate) SurveyWindow() (window time.Duration, set bool, err error) {
 	case "off", "0":
 		return 0, true, nil
 	}
-	bad := fmt.Errorf("survey_fatigue %q: want a period such as 30d or 720h, or off", e.SurveyFatigue)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 || n > 36_500 {
-			return 0, false, bad
-		}
-		return time.Duration(n) * 24 * time.Hour, true, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, false, bad
+	d, err := ParsePeriod(s)
+	if err != nil {
+		return 0, false, fmt.Errorf("survey_fatigue %q: want a period such as 30d or 720h, or off", e.SurveyFatigue)
 	}
 	return d, true, nil
 }

@@ -71,10 +71,8 @@ func surveyQuery(q url.Values, allowed []string) (map[string]string, *apiError) 
 // parseSince reads a period back from now ("30d", "12h") or an RFC 3339
 // time.
 func parseSince(v string, now time.Time) (time.Time, error) {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 100000 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
+	if d, err := outreach.ParsePeriod(v); err == nil && v != "" {
+		return now.Add(-d), nil
 	}
 	return parseWhen(v, now, true)
 }

@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/outreach-dev/outreach/outreach"
 )
 
 // archiveVars are the variables of the communication archive, listed in Vars.
@@ -27,23 +27,4 @@ func loadArchive(get func(name, def string) string, errs *[]error) (retain time.
 // ParseRetention reads a retention period: a whole number of days such as
 // "180d", or a Go duration such as "4320h". "" and "0" mean keep forever
 // (0). A negative or malformed period is an error.
-func ParseRetention(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "0" {
-		return 0, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		// A time.Duration ends at about 292 years; a century is plenty
-		// and cannot overflow.
-		if err != nil || n < 0 || n > 36_500 {
-			return 0, fmt.Errorf("want a period such as 180d or 4320h, got %q", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("want a period such as 180d or 4320h, got %q", s)
-	}
-	return d, nil
-}
+func ParseRetention(s string) (time.Duration, error) { return outreach.ParsePeriod(s) }

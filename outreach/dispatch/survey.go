@@ -14,7 +14,7 @@ type Surveys interface {
 	// Fatigued reports whether job must not go to r because r was
 	// surveyed too recently; note says why, for the archive. An error
 	// (the archive could not be asked) retries the job.
-	Fatigued(ctx context.Context, job outreach.Job, r outreach.Resident) (bool, string, error)
+	Fatigued(ctx context.Context, job outreach.Job, r outreach.Resident, estate outreach.Estate) (bool, string, error)
 	// Recorded is told the job's records once the archive has them: it
 	// opens the surveys of the messages a provider took.
 	Recorded(ctx context.Context, job outreach.Job, recs []outreach.Delivery) error
@@ -55,7 +55,7 @@ func (d *Dispatcher) surveyFatigue(ctx context.Context, p *perResident, ch outre
 	if d.cfg.Surveys == nil || p.a.job.Kind != outreach.KindSatisfactionCallback {
 		return nil
 	}
-	tired, note, err := d.cfg.Surveys.Fatigued(ctx, p.a.job, p.r)
+	tired, note, err := d.cfg.Surveys.Fatigued(ctx, p.a.job, p.r, d.estates.peek(p.r.EstateID()).Estate)
 	if err != nil {
 		p.recs = append(p.recs, d.policyRecord(p, ch, outreach.StatusRetrying, "", err.Error()))
 		p.err, p.done = err, true

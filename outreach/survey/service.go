@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -76,49 +75,15 @@ type Service struct {
 	Links  *Links
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
-
-	// windows caches estates' own fatigue windows for a few seconds: a
-	// survey campaign asks for thousands of residents of one estate.
-	windowsMu sync.Mutex
-	windows   map[string]cachedWindow
 }
 
-type cachedWindow struct {
-	window time.Duration
-	set    bool
-	at     time.Time
-}
-
-// windowTTL is how long an estate's fatigue window is cached.
-const windowTTL = 10 * time.Second
-
-// fatigueFor is the fatigue window for r: the estate's own
-// (Estate.SurveyFatigue) when it sets one, else the daemon's. An estate
-// that cannot be read falls back to the daemon's (the check is about not
-// asking too often; it must not stop the message).
-func (s *Service) fatigueFor(ctx context.Context, r outreach.Resident) time.Duration {
-	id := r.EstateID()
-	now := s.now()
-	s.windowsMu.Lock()
-	c, ok := s.windows[id]
-	s.windowsMu.Unlock()
-	if !ok || now.Sub(c.at) > windowTTL || now.Before(c.at) {
-		c = cachedWindow{at: now}
-		if e, err := s.Store.Estate(ctx, id); err == nil {
-			c.window, c.set, _ = e.SurveyWindow()
-		} else if !errors.Is(err, outreach.ErrNotFound) {
-			s.logger().Warn("survey fatigue: the estate could not be read; the daemon's window applies", "estate", id, "err", err)
-			return s.fatigue()
-		}
-		s.windowsMu.Lock()
-		if s.windows == nil {
-			s.windows = map[string]cachedWindow{}
-		}
-		s.windows[id] = c
-		s.windowsMu.Unlock()
-	}
-	if c.set {
-		return c.window
+// fatigueFor is the fatigue window for a resident of estate: the
+// estate's own (Estate.SurveyFatigue) when it sets one, else the daemon's.
+// The caller has the estate already (the dispatcher's estate cache), so
+// this reads nothing.
+func (s *Service) fatigueFor(estate outreach.Estate) time.Duration {
+	if w, set, err := estate.SurveyWindow(); err == nil && set {
+		return w
 	}
 	return s.fatigue()
 }
@@ -178,14 +143,14 @@ func dataString(data map[string]any, key string) string {
 }
 
 // Fatigued is the policy's question before a satisfaction_callback is
-// sent to r: did r have a survey within the fatigue window? The note
+// sent to r, a resident of estate: did r have a survey within the fatigue window? The note
 // says which (for the archive). A job that opens no survey, a required
 // one, and the job's own survey (a redelivery) are never fatigued.
-func (s *Service) Fatigued(ctx context.Context, job outreach.Job, r outreach.Resident) (bool, string, error) {
+func (s *Service) Fatigued(ctx context.Context, job outreach.Job, r outreach.Resident, estate outreach.Estate) (bool, string, error) {
 	if !Surveyed(job) || Required(job) {
 		return false, "", nil
 	}
-	window := s.fatigueFor(ctx, r)
+	window := s.fatigueFor(estate)
 	if window == 0 {
 		return false, "", nil
 	}

@@ -160,20 +160,20 @@ func TestFatigue(t *testing.T) {
 	job := func(id string, data map[string]any) outreach.Job {
 		return outreach.Job{ID: id, Kind: outreach.KindSatisfactionCallback, ResidentID: f.r.ID, Data: data}
 	}
-	if tired, note, err := f.svc.Fatigued(ctx, job("cb2", nil), f.r); err != nil || !tired || !strings.Contains(note, "30d") {
+	if tired, note, err := f.svc.Fatigued(ctx, job("cb2", nil), f.r, outreach.Estate{ID: outreach.DefaultEstateID}); err != nil || !tired || !strings.Contains(note, "30d") {
 		t.Errorf("second within 30 days: %v %q %v", tired, note, err)
 	}
-	if tired, _, _ := f.svc.Fatigued(ctx, job("cb2", map[string]any{"required": true}), f.r); tired {
+	if tired, _, _ := f.svc.Fatigued(ctx, job("cb2", map[string]any{"required": true}), f.r, outreach.Estate{ID: outreach.DefaultEstateID}); tired {
 		t.Error("a required callback was fatigued")
 	}
-	if tired, _, _ := f.svc.Fatigued(ctx, job("cb1", nil), f.r); tired {
+	if tired, _, _ := f.svc.Fatigued(ctx, job("cb1", nil), f.r, outreach.Estate{ID: outreach.DefaultEstateID}); tired {
 		t.Error("the job's own survey fatigued its redelivery")
 	}
-	if tired, _, _ := f.svc.Fatigued(ctx, outreach.Job{ID: "re", Kind: outreach.KindSatisfactionCallback, Template: survey.ReaskTemplate}, f.r); tired {
+	if tired, _, _ := f.svc.Fatigued(ctx, outreach.Job{ID: "re", Kind: outreach.KindSatisfactionCallback, Template: survey.ReaskTemplate}, f.r, outreach.Estate{ID: outreach.DefaultEstateID}); tired {
 		t.Error("the re-ask was fatigued")
 	}
 	f.now = f.now.Add(survey.DefaultFatigue + time.Minute)
-	if tired, _, _ := f.svc.Fatigued(ctx, job("cb3", nil), f.r); tired {
+	if tired, _, _ := f.svc.Fatigued(ctx, job("cb3", nil), f.r, outreach.Estate{ID: outreach.DefaultEstateID}); tired {
 		t.Error("fatigued after the window")
 	}
 }
@@ -189,23 +189,25 @@ func TestFatiguePerEstate(t *testing.T) {
 		return outreach.Job{ID: id, Kind: outreach.KindSatisfactionCallback, ResidentID: f.r.ID}
 	}
 	f.now = f.now.Add(31 * 24 * time.Hour)
-	if tired, _, err := f.svc.Fatigued(ctx, job("cb2"), f.r); err != nil || tired {
+	if tired, _, err := f.svc.Fatigued(ctx, job("cb2"), f.r, outreach.Estate{ID: outreach.DefaultEstateID}); err != nil || tired {
 		t.Fatalf("default estate after 31 days: fatigued %v, %v; want the daemon's 30 days", tired, err)
 	}
+	estates := map[string]outreach.Estate{}
 	for _, e := range []outreach.Estate{{ID: "slow", Name: "慢", SurveyFatigue: "90d"}, {ID: "never", Name: "不限", SurveyFatigue: "off"}} {
 		if err := f.st.CreateEstate(ctx, e); err != nil {
 			t.Fatal(err)
 		}
+		estates[e.ID] = e
 	}
 	slow := f.r
 	slow.Estate = "slow"
-	if tired, note, err := f.svc.Fatigued(ctx, job("cb2"), slow); err != nil || !tired || !strings.Contains(note, "90d") {
+	if tired, note, err := f.svc.Fatigued(ctx, job("cb2"), slow, estates["slow"]); err != nil || !tired || !strings.Contains(note, "90d") {
 		t.Errorf("estate with 90 days after 31: fatigued %v %q %v", tired, note, err)
 	}
 	never := f.r
 	never.Estate = "never"
 	f.now = f.now.Add(-30 * 24 * time.Hour) // a day after the first survey
-	if tired, _, err := f.svc.Fatigued(ctx, job("cb2"), never); err != nil || tired {
+	if tired, _, err := f.svc.Fatigued(ctx, job("cb2"), never, estates["never"]); err != nil || tired {
 		t.Errorf("estate with fatigue off: fatigued %v, %v", tired, err)
 	}
 }

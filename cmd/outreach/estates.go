@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
-	"github.com/outreach-dev/outreach/outreach/policy"
+	"github.com/outreach-dev/outreach/outreach/api"
 )
 
 const estatesUsage = `usage:
@@ -71,14 +70,6 @@ func cmdEstates(ctx context.Context, e *env, args []string) int {
 	return 2
 }
 
-// checkEstate validates an estate as people write it: the model's checks
-// plus a time zone that loads and quiet hours that parse.
-func checkEstate(est outreach.Estate) error {
-	return est.Check(
-		func(z string) error { _, err := time.LoadLocation(z); return err },
-		func(q string) error { _, err := policy.ParseQuietHours(q); return err })
-}
-
 // printEstateErrors prints each problem of a refused estate on its line.
 func (e *env) printEstateErrors(cmd string, err error) {
 	for line := range strings.SplitSeq(err.Error(), "\n") {
@@ -97,7 +88,7 @@ func estatesAdd(ctx context.Context, e *env, args []string) int {
 	if ok, status := e.parseFlags(fs, args); !ok {
 		return status
 	}
-	if err := checkEstate(est); err != nil {
+	if err := api.CheckEstate(&est); err != nil {
 		e.printEstateErrors("estates add", err)
 		return 2
 	}
@@ -227,7 +218,7 @@ func estatesSet(ctx context.Context, e *env, args []string) int {
 		for _, a := range set {
 			*a.field(est) = a.value
 		}
-		invalid = checkEstate(*est)
+		invalid = api.CheckEstate(est) // as /v1/estates checks it: trimmed, the locale normalized
 		return invalid
 	})
 	switch {

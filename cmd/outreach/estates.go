@@ -111,36 +111,11 @@ func estatesAdd(ctx context.Context, e *env, args []string) int {
 }
 
 func estatesList(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("estates list", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	st, status := e.openStore(ctx)
-	if st == nil {
-		return status
-	}
-	defer st.Close()
-	estates, err := st.Estates(ctx)
-	if err != nil {
-		return e.fail("estates list", err)
-	}
-	if *asJSON {
-		for _, est := range estates {
-			if s := e.printJSON("estates list", est); s != 0 {
-				return s
-			}
-		}
-		return 0
-	}
-	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tCOMPANY\tSERVICE PHONE\tSMS SIGNATURE\tTIME ZONE")
-	for _, est := range estates {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", est.ID, dash(est.Name), dash(est.Company),
-			dash(est.ServicePhone), dash(est.SMSSignature), dash(est.TimeZone))
-	}
-	_ = tw.Flush()
-	return 0
+	return listCommand(ctx, e, "estates list", args, outreach.Store.Estates,
+		[]string{"ID", "NAME", "COMPANY", "SERVICE PHONE", "SMS SIGNATURE", "TIME ZONE"},
+		func(est outreach.Estate) []string {
+			return []string{est.ID, dash(est.Name), dash(est.Company), dash(est.ServicePhone), dash(est.SMSSignature), dash(est.TimeZone)}
+		})
 }
 
 func dash(s string) string {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -91,40 +90,12 @@ func tokensCreate(ctx context.Context, e *env, args []string) int {
 }
 
 func tokensList(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("tokens list", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	st, status := e.openStore(ctx)
-	if st == nil {
-		return status
-	}
-	defer st.Close()
-	tokens, err := st.Tokens(ctx)
-	if err != nil {
-		return e.fail("tokens list", err)
-	}
-	if *asJSON {
-		for _, t := range tokens {
-			if s := e.printJSON("tokens list", t); s != 0 {
-				return s
-			}
-		}
-		return 0
-	}
-	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tESTATES\tCREATED\tLAST USED\tREVOKED")
-	for _, t := range tokens {
-		estates := "*"
-		if t.Limited() {
-			estates = strings.Join(t.Estates, ",")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, joinScopes(t.Scopes), estates,
-			localTime(&t.CreatedAt), localTime(t.LastUsedAt), localTime(t.RevokedAt))
-	}
-	_ = tw.Flush()
-	return 0
+	return listCommand(ctx, e, "tokens list", args, outreach.Store.Tokens,
+		[]string{"ID", "NAME", "SCOPES", "ESTATES", "CREATED", "LAST USED", "REVOKED"},
+		func(t outreach.Token) []string {
+			return []string{t.ID, t.Name, joinScopes(t.Scopes), estatesCell(t.Estates),
+				localTime(&t.CreatedAt), localTime(t.LastUsedAt), localTime(t.RevokedAt)}
+		})
 }
 
 func tokensRevoke(ctx context.Context, e *env, args []string) int {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -135,43 +134,16 @@ func usersAdd(ctx context.Context, e *env, args []string) int {
 }
 
 func usersList(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("users list", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	st, status := e.openStore(ctx)
-	if st == nil {
-		return status
-	}
-	defer st.Close()
-	users, err := st.ConsoleUsers(ctx)
-	if err != nil {
-		return e.fail("users list", err)
-	}
-	if *asJSON {
-		for _, u := range users {
-			if s := e.printJSON("users list", u); s != 0 {
-				return s
+	return listCommand(ctx, e, "users list", args, outreach.Store.ConsoleUsers,
+		[]string{"ID", "LOGIN", "NAME", "ROLE", "ESTATES", "STATE", "CREATED", "UPDATED"},
+		func(u outreach.ConsoleUser) []string {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
 			}
-		}
-		return 0
-	}
-	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tLOGIN\tNAME\tROLE\tESTATES\tSTATE\tCREATED\tUPDATED")
-	for _, u := range users {
-		estates, state := "*", "active"
-		if u.Limited() {
-			estates = strings.Join(u.Estates, ",")
-		}
-		if u.Disabled {
-			state = "disabled"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Login, u.Name, u.Role, estates, state,
-			localTime(&u.CreatedAt), localTime(&u.UpdatedAt))
-	}
-	_ = tw.Flush()
-	return 0
+			return []string{u.ID, u.Login, u.Name, string(u.Role), estatesCell(u.Estates), state,
+				localTime(&u.CreatedAt), localTime(&u.UpdatedAt)}
+		})
 }
 
 func usersDisable(ctx context.Context, e *env, verb string, args []string) int {

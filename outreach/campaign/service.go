@@ -20,6 +20,11 @@ var ErrInvalid = errors.New("invalid campaign")
 // resuming a cancelled campaign (the HTTP API answers 409).
 var ErrState = errors.New("not possible in the campaign's state")
 
+// ErrStale marks a change asked for on a campaign as it was (Steer's
+// seen state) that has changed since: the scheduler started it, or
+// someone else paused, resumed or cancelled it. Nothing is changed.
+var ErrStale = errors.New("the campaign changed meanwhile")
+
 // Service creates, lists, shows and steers campaigns. The CLI and the HTTP
 // API both use it; it needs only the store (the daemons' schedulers act on
 // what it writes).
@@ -46,10 +51,16 @@ func (s *Service) zone() *time.Location {
 	return time.UTC
 }
 
-// Create checks spec and stores it as a new scheduled campaign with a fresh
-// id (derived from its name) and its first run. Spec's ID, State and
-// progress fields are ignored. Errors about spec wrap ErrInvalid.
-func (s *Service) Create(ctx context.Context, spec outreach.Campaign) (outreach.Campaign, error) {
+// Check checks spec as Create would, without storing anything: the
+// console's create flow checks each step with it. Errors wrap ErrInvalid.
+func (s *Service) Check(spec outreach.Campaign) error {
+	_, err := s.prepare(spec)
+	return err
+}
+
+// prepare is the campaign Create stores for spec: checked, with its id
+// and first run.
+func (s *Service) prepare(spec outreach.Campaign) (outreach.Campaign, error) {
 	now := s.now()
 	c := outreach.Campaign{
 		ID: newID(spec.Name), Name: strings.TrimSpace(spec.Name), Kind: spec.Kind, Template: spec.Template,
@@ -67,6 +78,17 @@ func (s *Service) Create(ctx context.Context, spec outreach.Campaign) (outreach.
 		return c, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	c.NextRun = &first
+	return c, nil
+}
+
+// Create checks spec and stores it as a new scheduled campaign with a fresh
+// id (derived from its name) and its first run. Spec's ID, State and
+// progress fields are ignored. Errors about spec wrap ErrInvalid.
+func (s *Service) Create(ctx context.Context, spec outreach.Campaign) (outreach.Campaign, error) {
+	c, err := s.prepare(spec)
+	if err != nil {
+		return c, err
+	}
 	if err := s.Store.CreateCampaign(ctx, c); err != nil {
 		return c, fmt.Errorf("create campaign: %w", err)
 	}
@@ -103,32 +125,82 @@ func (s *Service) List(ctx context.Context) ([]outreach.Campaign, error) {
 // and its jobs already on the stream are held until Resume. Pausing a
 // paused campaign changes nothing.
 func (s *Service) Pause(ctx context.Context, id string) (outreach.Campaign, error) {
-	return s.change(ctx, id, "pause", func(c *outreach.Campaign) error {
-		switch c.State {
-		case outreach.CampaignScheduled, outreach.CampaignRunning:
-			c.State = outreach.CampaignPaused
-		case outreach.CampaignPaused:
-		default:
-			return fmt.Errorf("campaign is %s", c.State)
+	return s.Steer(ctx, id, OpPause, "")
+}
+
+// Op is a change of a campaign's state: pause, resume or cancel.
+type Op string
+
+// The changes Steer makes.
+const (
+	OpPause  Op = "pause"
+	OpResume Op = "resume"
+	OpCancel Op = "cancel"
+)
+
+// Ops lists them.
+var Ops = []Op{OpPause, OpResume, OpCancel}
+
+// Steer pauses, resumes or cancels a campaign (as Pause, Resume and Cancel
+// do), in the same transaction checking that the campaign is still in the
+// state seen (a form shown earlier): if it is not, nothing changes and the
+// error wraps ErrStale. An empty seen skips the check. The state is the
+// version compared, not UpdatedAt, which every batch of an expansion
+// moves: a campaign being expanded would otherwise never be paused.
+func (s *Service) Steer(ctx context.Context, id string, op Op, seen outreach.CampaignState) (outreach.Campaign, error) {
+	var fn func(*outreach.Campaign) error
+	switch op {
+	case OpPause:
+		fn = pause
+	case OpResume:
+		fn = resume
+	case OpCancel:
+		fn = cancel
+	default:
+		return outreach.Campaign{}, fmt.Errorf("%w: unknown change %q (want pause, resume or cancel)", ErrInvalid, op)
+	}
+	c, err := s.Store.UpdateCampaign(ctx, id, func(c *outreach.Campaign) error {
+		if seen != "" && c.State != seen {
+			return fmt.Errorf("%w: it is %s, not %s", ErrStale, c.State, seen)
+		}
+		if err := fn(c); err != nil {
+			return fmt.Errorf("%w: cannot %s: %w", ErrState, op, err)
 		}
 		return nil
 	})
+	if err != nil {
+		return c, fmt.Errorf("%s campaign %q: %w", op, id, err)
+	}
+	return c, nil
+}
+
+func pause(c *outreach.Campaign) error {
+	switch c.State {
+	case outreach.CampaignScheduled, outreach.CampaignRunning:
+		c.State = outreach.CampaignPaused
+	case outreach.CampaignPaused:
+	default:
+		return fmt.Errorf("campaign is %s", c.State)
+	}
+	return nil
 }
 
 // Resume continues a paused campaign where it stopped: an interrupted
 // expansion goes on from its cursor, held jobs are released. Resuming a
 // campaign that is not paused changes nothing.
 func (s *Service) Resume(ctx context.Context, id string) (outreach.Campaign, error) {
-	return s.change(ctx, id, "resume", func(c *outreach.Campaign) error {
-		switch c.State {
-		case outreach.CampaignPaused:
-			c.State = resumedState(*c)
-		case outreach.CampaignScheduled, outreach.CampaignRunning:
-		default:
-			return fmt.Errorf("campaign is %s", c.State)
-		}
-		return nil
-	})
+	return s.Steer(ctx, id, OpResume, "")
+}
+
+func resume(c *outreach.Campaign) error {
+	switch c.State {
+	case outreach.CampaignPaused:
+		c.State = resumedState(*c)
+	case outreach.CampaignScheduled, outreach.CampaignRunning:
+	default:
+		return fmt.Errorf("campaign is %s", c.State)
+	}
+	return nil
 }
 
 // resumedState is where a paused campaign goes back to: running when an
@@ -146,29 +218,18 @@ func resumedState(c outreach.Campaign) outreach.CampaignState {
 // not yet sent are suppressed (archived as such) when they come up.
 // Cancelling a cancelled campaign changes nothing.
 func (s *Service) Cancel(ctx context.Context, id string) (outreach.Campaign, error) {
-	return s.change(ctx, id, "cancel", func(c *outreach.Campaign) error {
-		switch c.State {
-		case outreach.CampaignScheduled, outreach.CampaignRunning, outreach.CampaignPaused:
-			c.State, c.NextRun = outreach.CampaignCancelled, nil
-		case outreach.CampaignCancelled:
-		default:
-			return fmt.Errorf("campaign is %s", c.State)
-		}
-		return nil
-	})
+	return s.Steer(ctx, id, OpCancel, "")
 }
 
-func (s *Service) change(ctx context.Context, id, what string, fn func(*outreach.Campaign) error) (outreach.Campaign, error) {
-	c, err := s.Store.UpdateCampaign(ctx, id, func(c *outreach.Campaign) error {
-		if err := fn(c); err != nil {
-			return fmt.Errorf("%w: cannot %s: %w", ErrState, what, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return c, fmt.Errorf("%s campaign %q: %w", what, id, err)
+func cancel(c *outreach.Campaign) error {
+	switch c.State {
+	case outreach.CampaignScheduled, outreach.CampaignRunning, outreach.CampaignPaused:
+		c.State, c.NextRun = outreach.CampaignCancelled, nil
+	case outreach.CampaignCancelled:
+	default:
+		return fmt.Errorf("campaign is %s", c.State)
 	}
-	return c, nil
+	return nil
 }
 
 // newID derives a campaign id from its name: the name's ASCII letters and

@@ -131,3 +131,52 @@ func TestStateChanges(t *testing.T) {
 		t.Errorf("Pause(unknown) = %v, want ErrNotFound", err)
 	}
 }
+
+// TestSteerStale: a change asked for on the state a form showed is refused
+// (ErrStale, nothing changed) when the campaign has moved on since.
+func TestSteerStale(t *testing.T) {
+	t.Parallel()
+	s := newService(t)
+	c, err := s.Create(t.Context(), greetingSpec(outreach.Audience{All: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The form showed it scheduled; the scheduler started it meanwhile.
+	if _, err := s.Store.UpdateCampaign(t.Context(), c.ID, func(c *outreach.Campaign) error {
+		c.State, c.Occurrence = outreach.CampaignRunning, "o"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Steer(t.Context(), c.ID, OpCancel, outreach.CampaignScheduled); !errors.Is(err, ErrStale) {
+		t.Fatalf("Steer on a stale state = %v, want ErrStale", err)
+	}
+	if got, _ := s.Store.Campaign(t.Context(), c.ID); got.State != outreach.CampaignRunning {
+		t.Errorf("after a stale change the campaign is %s, want running (unchanged)", got.State)
+	}
+	got, err := s.Steer(t.Context(), c.ID, OpPause, outreach.CampaignRunning)
+	if err != nil || got.State != outreach.CampaignPaused {
+		t.Errorf("Steer on the current state = %v, %v; want paused", got.State, err)
+	}
+	if _, err := s.Steer(t.Context(), c.ID, "restart", ""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Steer(restart) = %v, want ErrInvalid", err)
+	}
+}
+
+// TestCheckStoresNothing: Check finds what Create would refuse and stores
+// nothing either way.
+func TestCheckStoresNothing(t *testing.T) {
+	t.Parallel()
+	s := newService(t)
+	bad := greetingSpec(outreach.Audience{All: true})
+	bad.Schedule.Every = "every day"
+	if err := s.Check(bad); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "cron expression") {
+		t.Errorf("Check(bad cron) = %v", err)
+	}
+	if err := s.Check(greetingSpec(outreach.Audience{All: true})); err != nil {
+		t.Errorf("Check(good) = %v", err)
+	}
+	if cs, _ := s.List(t.Context()); len(cs) != 0 {
+		t.Errorf("Check stored %d campaigns", len(cs))
+	}
+}

@@ -24,7 +24,7 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatalf("Pages() lists %d pages", len(pages))
 	}
 	// What of south a page must not show to a user limited to north.
-	southMarks := []string{"d-s1", "Sun South", `href="/console/residents/s1"`, "Welcome to South Bay", "South survey comment"}
+	southMarks := []string{"d-s1", "Sun South", `href="/console/residents/s1"`, "Welcome to South Bay", "South survey comment", "South campaign", "c-south", "Everyone greeting", "c-all"}
 
 	for _, p := range pages {
 		method, pattern, _ := strings.Cut(p.Pattern, " ")
@@ -61,7 +61,7 @@ func TestAccessMatrix(t *testing.T) {
 					}
 				}
 				if status == http.StatusNotFound {
-					_, _, nobody := c.do(method, strings.NewReplacer("d-s1", "d-none", "/s1", "/none").Replace(path), form(method, csrf))
+					_, _, nobody := c.do(method, strings.NewReplacer("d-s1", "d-none", "/s1", "/none", "/c-south", "/c-none", "/c-all", "/c-none").Replace(path), form(method, csrf))
 					// The pages differ in the language switch's way back only.
 					if langLink.ReplaceAllString(nobody, "") != langLink.ReplaceAllString(body, "") {
 						t.Errorf("%s: %s %s: the 404 differs from the one for an id nobody has", fu.login, method, path)
@@ -92,6 +92,15 @@ func concrete(pattern string) []string {
 		return []string{"/console/archive/deliveries/d-n1", "/console/archive/deliveries/d-s1"}
 	case "/console/residents/{id}":
 		return []string{"/console/residents/n1", "/console/residents/s1"}
+	case "/console/campaigns":
+		return []string{"/console/campaigns", "/console/campaigns?estate=south", "/console/campaigns?state=scheduled"}
+	case "/console/campaigns/{id}":
+		return []string{"/console/campaigns/c-north", "/console/campaigns/c-south", "/console/campaigns/c-all"}
+	case "/console/campaigns/{id}/pause", "/console/campaigns/{id}/resume", "/console/campaigns/{id}/cancel":
+		// In the table's order: pause, resume, then cancel, which is
+		// final; cancelling a cancelled campaign changes nothing.
+		op := pattern[strings.LastIndex(pattern, "/"):]
+		return []string{"/console/campaigns/c-north" + op, "/console/campaigns/c-south" + op, "/console/campaigns/c-all" + op}
 	case "/console/users/{login}/disable":
 		return []string{"/console/users/nobody/disable"}
 	case "/console/users/{login}/enable":
@@ -105,14 +114,25 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 	switch {
 	case !allowed:
 		return http.StatusForbidden
-	case strings.HasSuffix(path, "/s1") || strings.Contains(path, "/d-s1"):
+	case strings.HasSuffix(path, "/s1") || strings.Contains(path, "/d-s1") || strings.Contains(path, "/c-south"):
 		switch {
 		case !sees("south"):
 			return http.StatusNotFound
-		case strings.HasSuffix(path, "/note"):
+		case method == http.MethodPost:
 			return http.StatusSeeOther
 		}
 		return http.StatusOK
+	case strings.Contains(path, "/c-all"):
+		// A campaign to every estate is no limited user's.
+		switch {
+		case !sees("south"):
+			return http.StatusNotFound
+		case method == http.MethodPost:
+			return http.StatusConflict // a done campaign is not paused, resumed or cancelled
+		}
+		return http.StatusOK
+	case strings.HasPrefix(path, "/console/campaigns/") && method == http.MethodPost:
+		return http.StatusSeeOther
 	case strings.HasSuffix(path, "/note"):
 		return http.StatusSeeOther
 	case path == "/console/", path == "/console/logout":

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/templates"
 )
 
 //go:embed templates/*.html
@@ -50,6 +52,12 @@ type Config struct {
 	TimeZone *time.Location
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+	// Campaigns creates and steers campaigns (the daemon's service, which
+	// the API uses too); nil: a campaign.Service on Store.
+	Campaigns *campaign.Service
+	// Templates is the template set previews render with (the daemon's
+	// live set); nil: the built-in set.
+	Templates func() *templates.Set
 }
 
 // Console is the web console's handler; build it with New.
@@ -81,6 +89,16 @@ func New(cfg Config) (*Console, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Campaigns == nil {
+		cfg.Campaigns = &campaign.Service{Store: cfg.Store, Zone: cfg.TimeZone, Now: cfg.Now}
+	}
+	if cfg.Templates == nil {
+		set, err := templates.Builtin()
+		if err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
+		cfg.Templates = func() *templates.Set { return set }
 	}
 	c := &Console{cfg: cfg, mux: http.NewServeMux(), throttle: newThrottle(), links: map[string]loginLink{}}
 	if err := c.parseTemplates(); err != nil {

@@ -107,9 +107,9 @@ func seed(t testing.TB, st outreach.Store) {
 	}
 	at := time.Now().Add(-time.Hour).UTC()
 	if err := st.Record(ctx, []outreach.Delivery{
-		{ID: "d-n1", JobID: "j1", ResidentID: "n1", Estate: "north", Building: "1", Unit: "101", Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelSMS, Status: outreach.StatusDelivered, Body: "Water cut in building 1", CreatedAt: at, UpdatedAt: at},
+		{ID: "d-n1", JobID: "j1", ResidentID: "n1", Estate: "north", Building: "1", Unit: "101", Campaign: "c-north", Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelSMS, Status: outreach.StatusDelivered, Body: "Water cut in building 1", CreatedAt: at, UpdatedAt: at},
 		{ID: "d-n2", JobID: "j1", ResidentID: "n2", Estate: "north", Building: "2", Unit: "201", Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelEmail, Status: outreach.StatusFailed, Error: "mailbox full", Subject: "Water cut", Body: "Water cut", CreatedAt: at.Add(time.Second), UpdatedAt: at.Add(time.Second)},
-		{ID: "d-s1", JobID: "j2", ResidentID: "s1", Estate: "south", Building: "9", Unit: "901", Kind: outreach.KindWelcome, Channel: outreach.ChannelSMS, Status: outreach.StatusSent, Body: "Welcome to South Bay", CreatedAt: at.Add(2 * time.Second), UpdatedAt: at.Add(2 * time.Second)},
+		{ID: "d-s1", JobID: "j2", ResidentID: "s1", Estate: "south", Building: "9", Unit: "901", Campaign: "c-south", Kind: outreach.KindWelcome, Channel: outreach.ChannelSMS, Status: outreach.StatusSent, Body: "Welcome to South Bay", CreatedAt: at.Add(2 * time.Second), UpdatedAt: at.Add(2 * time.Second)},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +124,17 @@ func seed(t testing.TB, st outreach.Store) {
 			State: outreach.SurveyAnswered, Score: 5, Comment: "South survey comment", SentAt: at, ExpiresAt: at.Add(72 * time.Hour), AnsweredAt: &answered},
 	} {
 		if _, _, err := st.OpenSurvey(ctx, sv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Campaigns: one of each estate and one to every estate, which only
+	// unlimited users see.
+	for _, cp := range []outreach.Campaign{
+		{ID: "c-north", Name: "North water notice", Kind: outreach.KindMaintenanceNotice, Audience: outreach.Audience{Estate: "north"}, State: outreach.CampaignRunning, Targeted: 2, CreatedAt: at},
+		{ID: "c-south", Name: "South campaign", Kind: outreach.KindWelcome, Audience: outreach.Audience{Estate: "south"}, State: outreach.CampaignScheduled, NextRun: &answered, CreatedAt: at},
+		{ID: "c-all", Name: "Everyone greeting", Kind: outreach.KindHolidayGreeting, Audience: outreach.Audience{All: true}, State: outreach.CampaignDone, CreatedAt: at},
+	} {
+		if err := st.CreateCampaign(ctx, cp); err != nil {
 			t.Fatal(err)
 		}
 	}

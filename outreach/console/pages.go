@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/campaign"
 )
 
 // page is one route of the console: the table that the mux, the role
@@ -36,6 +37,9 @@ var (
 	noters       = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleManager, outreach.RoleStaff}
 	adminsOnly   = []outreach.ConsoleRole{outreach.RoleAdmin}
 	auditReaders = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleAuditor}
+	// Campaigns are planned and steered by admins and managers; staff and
+	// auditors read them.
+	campaigners = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleManager}
 )
 
 func (c *Console) table() []page {
@@ -52,6 +56,11 @@ func (c *Console) table() []page {
 		{Pattern: "POST /console/archive/deliveries/{id}/note", Roles: noters, serve: noteDelivery},
 		{Pattern: "GET /console/residents", Roles: everyone, serve: residentsPage},
 		{Pattern: "GET /console/residents/{id}", Roles: everyone, serve: residentPage},
+		{Pattern: "GET /console/campaigns", Roles: everyone, serve: campaignsPage},
+		{Pattern: "GET /console/campaigns/{id}", Roles: everyone, serve: campaignPage},
+		{Pattern: "POST /console/campaigns/{id}/pause", Roles: campaigners, serve: steer(campaign.OpPause)},
+		{Pattern: "POST /console/campaigns/{id}/resume", Roles: campaigners, serve: steer(campaign.OpResume)},
+		{Pattern: "POST /console/campaigns/{id}/cancel", Roles: campaigners, serve: steer(campaign.OpCancel)},
 		{Pattern: "GET /console/users", Roles: adminsOnly, AllEstates: true, serve: usersPage},
 		{Pattern: "POST /console/users", Roles: adminsOnly, AllEstates: true, serve: addUser},
 		{Pattern: "POST /console/users/{login}/disable", Roles: adminsOnly, AllEstates: true, serve: disableUser},

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 
 // pageNames are the templates in templates/: each defines "content",
 // framed by layout.html.
-var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit"}
+var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "campaigns", "campaign"}
 
 func (c *Console) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -32,6 +33,16 @@ func (c *Console) parseTemplates() error {
 			return t.In(c.cfg.TimeZone).Format("2006-01-02 15:04:05")
 		},
 		"join": strings.Join,
+		"pct":  func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+		"add":  func(a, b int) int { return a + b },
+		// dict passes several values to a template: dict "K" v "K2" v2.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
 		// query is a URL's query string from key-value pairs (the empty
 		// values left out), encoded by url.Values: safe in an href.
 		"query": func(kv ...string) template.URL {
@@ -46,7 +57,7 @@ func (c *Console) parseTemplates() error {
 	}
 	c.pages = map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("console: template %s: %w", name, err)
 		}

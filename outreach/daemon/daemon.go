@@ -211,10 +211,13 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	d.buildRetention(cfg, opt.Dispatch.Now)
 
 	if d.Console, err = console.New(console.Config{
-		Store:    st,
-		Logger:   d.logger.With("component", "console"),
-		Secure:   cfg.TLS.Enabled() || strings.HasPrefix(cfg.PublicURL, "https://"),
-		TimeZone: cfg.TimeZone,
+		Store:     st,
+		Logger:    d.logger.With("component", "console"),
+		Secure:    cfg.TLS.Enabled() || strings.HasPrefix(cfg.PublicURL, "https://"),
+		TimeZone:  cfg.TimeZone,
+		Now:       opt.Dispatch.Now,
+		Campaigns: d.Campaigns,
+		Templates: d.templates.Current,
 	}); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,105 @@
+package console
+
+// campaignMessages are the texts of the campaign and dead-letter pages,
+// kept apart from messages so that pages written side by side do not
+// edit one table; init merges them in (messages_test.go checks both
+// languages have every key).
+var campaignMessages = map[string]map[string]string{
+	"en": {
+		"nav.campaigns":         "Campaigns",
+		"campaigns.title":       "Campaigns",
+		"campaigns.new":         "New campaign",
+		"campaigns.none":        "No campaigns match.",
+		"campaign.title":        "Campaign",
+		"campaign.next":         "Next run",
+		"campaign.progress":     "Progress",
+		"campaign.audience":     "Audience",
+		"campaign.when":         "When",
+		"campaign.runs":         "Runs",
+		"campaign.data":         "Data",
+		"campaign.bypref":       "each resident's own",
+		"campaign.pause":        "Pause",
+		"campaign.resume":       "Resume",
+		"campaign.cancel":       "Cancel the campaign",
+		"campaign.done.pause":   "The campaign is paused: nothing more goes out until it is resumed.",
+		"campaign.done.resume":  "The campaign is resumed.",
+		"campaign.done.cancel":  "The campaign is cancelled; its jobs not yet sent will not be.",
+		"campaign.stale":        "The campaign changed while this page was open (it was started, or someone else changed it). Nothing was changed: this is where it stands now.",
+		"campaign.badstate":     "Not possible in the campaign's state.",
+		"campaign.deliveries":   "Deliveries",
+		"campaign.nodeliveries": "No deliveries yet.",
+		"audience.all":          "Everyone",
+		"audience.everyestate":  "every estate",
+		"when.now":              "now",
+		"when.at":               "at",
+		"when.local":            "in each resident's time zone, on",
+		"when.every":            "recurring",
+		"state.scheduled":       "scheduled",
+		"state.running":         "running",
+		"state.paused":          "paused",
+		"state.done":            "done",
+		"state.cancelled":       "cancelled",
+		"count.targeted":        "targeted",
+		"count.queued":          "queued",
+		"count.sent":            "sent",
+		"count.delivered":       "delivered",
+		"count.failed":          "failed",
+		"count.suppressed":      "suppressed",
+		"count.deferred":        "deferred",
+		"count.retrying":        "retrying",
+	},
+	"zh-CN": {
+		"nav.campaigns":         "群发活动",
+		"campaigns.title":       "群发活动",
+		"campaigns.new":         "新建活动",
+		"campaigns.none":        "没有符合条件的活动。",
+		"campaign.title":        "活动",
+		"campaign.next":         "下次发送",
+		"campaign.progress":     "进度",
+		"campaign.audience":     "发送对象",
+		"campaign.when":         "发送时间",
+		"campaign.runs":         "已发送轮次",
+		"campaign.data":         "数据",
+		"campaign.bypref":       "按住户偏好",
+		"campaign.pause":        "暂停",
+		"campaign.resume":       "继续",
+		"campaign.cancel":       "取消活动",
+		"campaign.done.pause":   "活动已暂停：继续之前不会再发出任何消息。",
+		"campaign.done.resume":  "活动已继续。",
+		"campaign.done.cancel":  "活动已取消；尚未发出的消息不会再发。",
+		"campaign.stale":        "此页面打开期间活动已有变化（已开始发送，或被他人修改）。未做任何更改，以下是活动的当前状态。",
+		"campaign.badstate":     "活动当前的状态不允许此操作。",
+		"campaign.deliveries":   "发送明细",
+		"campaign.nodeliveries": "还没有发送记录。",
+		"audience.all":          "全体住户",
+		"audience.everyestate":  "所有小区",
+		"when.now":              "立即",
+		"when.at":               "定时",
+		"when.local":            "按住户所在时区，日期",
+		"when.every":            "周期",
+		"state.scheduled":       "待发送",
+		"state.running":         "发送中",
+		"state.paused":          "已暂停",
+		"state.done":            "已完成",
+		"state.cancelled":       "已取消",
+		"count.targeted":        "目标",
+		"count.queued":          "排队",
+		"count.sent":            "已发送",
+		"count.delivered":       "已送达",
+		"count.failed":          "失败",
+		"count.suppressed":      "已拦截",
+		"count.deferred":        "延后",
+		"count.retrying":        "重试中",
+	},
+}
+
+func init() {
+	for lang, m := range campaignMessages {
+		for k, v := range m {
+			if _, dup := messages[lang][k]; dup {
+				panic("console: message " + k + " defined twice")
+			}
+			messages[lang][k] = v
+		}
+	}
+}

@@ -53,9 +53,13 @@ type Estate struct {
 	// SurveyFatigue is the estate's window of one satisfaction survey per
 	// resident ("30d", "720h", "off" for none); empty keeps the daemon's
 	// OUTREACH_SURVEY_FATIGUE. See SurveyWindow.
-	SurveyFatigue string    `json:"survey_fatigue,omitempty"`
-	CreatedAt     time.Time `json:"created_at,omitzero"`
-	UpdatedAt     time.Time `json:"updated_at,omitzero"`
+	SurveyFatigue string `json:"survey_fatigue,omitempty"`
+	// CaseLimits override the response-time limits and follow-up delays
+	// of cases (CaseLimits' text form, e.g. "lift: acknowledge=10m");
+	// empty keeps OUTREACH_CASE_LIMITS and the defaults.
+	CaseLimits string    `json:"case_limits,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
 }
 
 // DisplayName is the name messages sign with: the estate's name with the
@@ -128,6 +132,9 @@ func (e Estate) Check(loadZone func(string) error, quiet func(string) error) err
 		}
 	}
 	if _, _, err := e.SurveyWindow(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := e.CaseLimitsOf(); err != nil {
 		errs = append(errs, err)
 	}
 	if e.QuietHours != "" && quiet != nil {

@@ -211,6 +211,9 @@ type Store interface {
 	TokenStore
 	// SurveyStore keeps the satisfaction surveys.
 	SurveyStore
+	// CaseStore keeps the cases (complaints, repair requests) and their
+	// history.
+	CaseStore
 	// ConsoleStore keeps the web console's accounts, sessions and audit
 	// log.
 	ConsoleStore

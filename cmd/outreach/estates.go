@@ -40,9 +40,10 @@ var estateFields = []struct {
 	{"locale", "default locale of the estate's residents, e.g. zh-CN", func(e *outreach.Estate) *string { return &e.Locale }},
 	{"quiet_hours", "quiet hours of the estate, in OUTREACH_QUIET_HOURS form (empty: the daemon's)", func(e *outreach.Estate) *string { return &e.QuietHours }},
 	{"survey_fatigue", "one satisfaction survey per resident in this window, e.g. 60d, or off (empty: OUTREACH_SURVEY_FATIGUE)", func(e *outreach.Estate) *string { return &e.SurveyFatigue }},
+	{"case_limits", "response-time limits of cases, e.g. \"lift: acknowledge=10m, respond=1h\" (empty: OUTREACH_CASE_LIMITS and the defaults)", func(e *outreach.Estate) *string { return &e.CaseLimits }},
 }
 
-const estateFieldList = "name, company, service_phone, office_hours, emergency_phone, address, sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours, survey_fatigue"
+const estateFieldList = "name, company, service_phone, office_hours, emergency_phone, address, sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours, survey_fatigue, case_limits"
 
 // cmdEstates manages the estates: the identity messages to their
 // residents speak with, and the boundary of estate-limited tokens.

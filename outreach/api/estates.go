@@ -62,6 +62,7 @@ type estateInput struct {
 	Locale         string `json:"locale"`
 	QuietHours     string `json:"quiet_hours"`
 	SurveyFatigue  string `json:"survey_fatigue"`
+	CaseLimits     string `json:"case_limits"`
 }
 
 func (in estateInput) estate() outreach.Estate {
@@ -69,7 +70,7 @@ func (in estateInput) estate() outreach.Estate {
 		ID: in.ID, Name: in.Name, Company: in.Company, ServicePhone: in.ServicePhone, OfficeHours: in.OfficeHours,
 		EmergencyPhone: in.EmergencyPhone, Address: in.Address, SMSSignature: in.SMSSignature,
 		EmailFromName: in.EmailFromName, ReplyTo: in.ReplyTo, TimeZone: in.TimeZone, Locale: in.Locale, QuietHours: in.QuietHours,
-		SurveyFatigue: in.SurveyFatigue,
+		SurveyFatigue: in.SurveyFatigue, CaseLimits: in.CaseLimits,
 	}
 }
 
@@ -89,6 +90,7 @@ type estatePatch struct {
 	Locale         *string `json:"locale"`
 	QuietHours     *string `json:"quiet_hours"`
 	SurveyFatigue  *string `json:"survey_fatigue"`
+	CaseLimits     *string `json:"case_limits"`
 }
 
 func (p estatePatch) apply(e *outreach.Estate) {
@@ -100,6 +102,7 @@ func (p estatePatch) apply(e *outreach.Estate) {
 		{&e.EmergencyPhone, p.EmergencyPhone}, {&e.Address, p.Address}, {&e.SMSSignature, p.SMSSignature},
 		{&e.EmailFromName, p.EmailFromName}, {&e.ReplyTo, p.ReplyTo}, {&e.TimeZone, p.TimeZone},
 		{&e.Locale, p.Locale}, {&e.QuietHours, p.QuietHours}, {&e.SurveyFatigue, p.SurveyFatigue},
+		{&e.CaseLimits, p.CaseLimits},
 	} {
 		if f.v != nil {
 			*f.dst = *f.v
@@ -110,7 +113,7 @@ func (p estatePatch) apply(e *outreach.Estate) {
 // trimEstate trims the space around every text field of e.
 func trimEstate(e *outreach.Estate) {
 	for _, f := range []*string{&e.ID, &e.Name, &e.Company, &e.ServicePhone, &e.OfficeHours, &e.EmergencyPhone,
-		&e.Address, &e.SMSSignature, &e.EmailFromName, &e.ReplyTo, &e.TimeZone, &e.Locale, &e.QuietHours, &e.SurveyFatigue} {
+		&e.Address, &e.SMSSignature, &e.EmailFromName, &e.ReplyTo, &e.TimeZone, &e.Locale, &e.QuietHours, &e.SurveyFatigue, &e.CaseLimits} {
 		*f = strings.TrimSpace(*f)
 	}
 }

@@ -12,18 +12,18 @@ import (
 )
 
 const estateColumns = `id, name, company, service_phone, office_hours, emergency_phone, address,
-	sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours, created_at, updated_at, survey_fatigue`
+	sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours, created_at, updated_at, survey_fatigue, case_limits`
 
 func estateArgs(e outreach.Estate) []any {
 	return []any{e.ID, e.Name, e.Company, e.ServicePhone, e.OfficeHours, e.EmergencyPhone, e.Address,
 		e.SMSSignature, e.EmailFromName, e.ReplyTo, e.TimeZone, e.Locale, e.QuietHours,
-		e.CreatedAt, e.UpdatedAt, e.SurveyFatigue}
+		e.CreatedAt, e.UpdatedAt, e.SurveyFatigue, e.CaseLimits}
 }
 
 func scanEstate(row pgx.Row) (outreach.Estate, error) {
 	var e outreach.Estate
 	err := row.Scan(&e.ID, &e.Name, &e.Company, &e.ServicePhone, &e.OfficeHours, &e.EmergencyPhone, &e.Address,
-		&e.SMSSignature, &e.EmailFromName, &e.ReplyTo, &e.TimeZone, &e.Locale, &e.QuietHours, &e.CreatedAt, &e.UpdatedAt, &e.SurveyFatigue)
+		&e.SMSSignature, &e.EmailFromName, &e.ReplyTo, &e.TimeZone, &e.Locale, &e.QuietHours, &e.CreatedAt, &e.UpdatedAt, &e.SurveyFatigue, &e.CaseLimits)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return e, err
 }
@@ -37,7 +37,7 @@ func (s *Store) CreateEstate(ctx context.Context, e outreach.Estate) error {
 		return fmt.Errorf("create estate: %w", err)
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO estates (`+estateColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`, estateArgs(e)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT DO NOTHING`, estateArgs(e)...)
 	if err != nil {
 		return fmt.Errorf("create estate %q: %w", e.ID, err)
 	}
@@ -102,7 +102,7 @@ func (s *Store) UpdateEstate(ctx context.Context, id string, fn func(*outreach.E
 		}
 		_, err = tx.Exec(ctx, `UPDATE estates SET name = $2, company = $3, service_phone = $4,
 			office_hours = $5, emergency_phone = $6, address = $7, sms_signature = $8, email_from_name = $9,
-			reply_to = $10, time_zone = $11, locale = $12, quiet_hours = $13, created_at = $14, updated_at = $15, survey_fatigue = $16
+			reply_to = $10, time_zone = $11, locale = $12, quiet_hours = $13, created_at = $14, updated_at = $15, survey_fatigue = $16, case_limits = $17
 			WHERE id = $1`, estateArgs(e)...)
 		return err
 	})

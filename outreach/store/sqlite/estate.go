@@ -12,12 +12,12 @@ import (
 )
 
 const estateColumns = `id, name, company, service_phone, office_hours, emergency_phone, address,
-	sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours, created_at, updated_at, survey_fatigue`
+	sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours, created_at, updated_at, survey_fatigue, case_limits`
 
 func estateArgs(e outreach.Estate) []any {
 	return []any{e.ID, e.Name, e.Company, e.ServicePhone, e.OfficeHours, e.EmergencyPhone, e.Address,
 		e.SMSSignature, e.EmailFromName, e.ReplyTo, e.TimeZone, e.Locale, e.QuietHours,
-		micros(e.CreatedAt), micros(e.UpdatedAt), e.SurveyFatigue}
+		micros(e.CreatedAt), micros(e.UpdatedAt), e.SurveyFatigue, e.CaseLimits}
 }
 
 func scanEstate(row interface{ Scan(...any) error }) (outreach.Estate, error) {
@@ -26,7 +26,7 @@ func scanEstate(row interface{ Scan(...any) error }) (outreach.Estate, error) {
 		created, updated int64
 	)
 	err := row.Scan(&e.ID, &e.Name, &e.Company, &e.ServicePhone, &e.OfficeHours, &e.EmergencyPhone, &e.Address,
-		&e.SMSSignature, &e.EmailFromName, &e.ReplyTo, &e.TimeZone, &e.Locale, &e.QuietHours, &created, &updated, &e.SurveyFatigue)
+		&e.SMSSignature, &e.EmailFromName, &e.ReplyTo, &e.TimeZone, &e.Locale, &e.QuietHours, &created, &updated, &e.SurveyFatigue, &e.CaseLimits)
 	e.CreatedAt, e.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return e, err
 }
@@ -40,7 +40,7 @@ func (s *Store) CreateEstate(ctx context.Context, e outreach.Estate) error {
 		return fmt.Errorf("create estate: %w", err)
 	}
 	res, err := s.write.ExecContext(ctx, `INSERT INTO estates (`+estateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, estateArgs(e)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, estateArgs(e)...)
 	if err != nil {
 		return fmt.Errorf("create estate %q: %w", e.ID, err)
 	}
@@ -116,7 +116,7 @@ func (s *Store) UpdateEstate(ctx context.Context, id string, fn func(*outreach.E
 	args := append(estateArgs(e)[1:], id)
 	if _, err := tx.ExecContext(ctx, `UPDATE estates SET name = ?, company = ?, service_phone = ?,
 		office_hours = ?, emergency_phone = ?, address = ?, sms_signature = ?, email_from_name = ?,
-		reply_to = ?, time_zone = ?, locale = ?, quiet_hours = ?, created_at = ?, updated_at = ?, survey_fatigue = ?
+		reply_to = ?, time_zone = ?, locale = ?, quiet_hours = ?, created_at = ?, updated_at = ?, survey_fatigue = ?, case_limits = ?
 		WHERE id = ?`, args...); err != nil {
 		return outreach.Estate{}, fmt.Errorf("update estate %q: %w", id, err)
 	}

@@ -1,0 +1,334 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+)
+
+const caseColumns = `id, estate, resident_id, building, unit, category, urgency, description, received, assignee,
+	state, resolution, opened_by, opened_at, acknowledged_at, responded_at, resolved_at, followed_up_at, closed_at,
+	survey_job, reopened, timers, next_due, missed, idempotency_key, updated_at`
+
+// casePlaceholders is "$1, ..., $26".
+var casePlaceholders = func() string {
+	p := make([]string, 26)
+	for i := range p {
+		p[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return strings.Join(p, ", ")
+}()
+
+func caseArgs(c outreach.Case) ([]any, error) {
+	timers, err := json.Marshal(c.Timers)
+	if err != nil {
+		return nil, err
+	}
+	if c.Timers == nil {
+		timers = []byte("[]")
+	}
+	var next *time.Time
+	if d := c.NextDue(); !d.IsZero() {
+		next = &d
+	}
+	return []any{c.ID, c.Estate, c.ResidentID, c.Building, c.Unit, string(c.Category), string(c.Urgency), c.Description,
+		string(c.Received), c.Assignee, string(c.State), c.Resolution, c.OpenedBy, c.OpenedAt,
+		c.AcknowledgedAt, c.RespondedAt, c.ResolvedAt, c.FollowedUpAt, c.ClosedAt, c.SurveyJob, c.Reopened,
+		string(timers), next, normalize.CaseMissed(c), c.IdempotencyKey, c.UpdatedAt}, nil
+}
+
+func scanCase(row pgx.Row) (outreach.Case, error) {
+	var (
+		c      outreach.Case
+		timers []byte
+		next   *time.Time
+		missed int
+	)
+	err := row.Scan(&c.ID, &c.Estate, &c.ResidentID, &c.Building, &c.Unit, &c.Category, &c.Urgency, &c.Description,
+		&c.Received, &c.Assignee, &c.State, &c.Resolution, &c.OpenedBy, &c.OpenedAt, &c.AcknowledgedAt, &c.RespondedAt,
+		&c.ResolvedAt, &c.FollowedUpAt, &c.ClosedAt, &c.SurveyJob, &c.Reopened, &timers, &next, &missed,
+		&c.IdempotencyKey, &c.UpdatedAt)
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(timers, &c.Timers); err != nil {
+		return c, fmt.Errorf("case %s: timers: %w", c.ID, err)
+	}
+	if len(c.Timers) == 0 {
+		c.Timers = nil
+	}
+	for i := range c.Timers {
+		t := &c.Timers[i]
+		t.Due = t.Due.UTC()
+		t.MetAt, t.FiredAt = utcPtr(t.MetAt), utcPtr(t.FiredAt)
+	}
+	c.OpenedAt, c.UpdatedAt = c.OpenedAt.UTC(), c.UpdatedAt.UTC()
+	c.AcknowledgedAt, c.RespondedAt, c.ResolvedAt = utcPtr(c.AcknowledgedAt), utcPtr(c.RespondedAt), utcPtr(c.ResolvedAt)
+	c.FollowedUpAt, c.ClosedAt = utcPtr(c.FollowedUpAt), utcPtr(c.ClosedAt)
+	return c, nil
+}
+
+// CreateCase stores a new case with its first events.
+func (s *Store) CreateCase(ctx context.Context, c outreach.Case, events []outreach.CaseEvent) (_ outreach.Case, err error) {
+	now := normalize.Time(s.now())
+	if c, err = normalize.Case(c, now); err != nil {
+		return c, fmt.Errorf("create case: %w", err)
+	}
+	args, err := caseArgs(c)
+	if err != nil {
+		return c, fmt.Errorf("create case %s: %w", c.ID, err)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return c, fmt.Errorf("create case %s: %w", c.ID, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	tag, err := tx.Exec(ctx, `INSERT INTO cases (`+caseColumns+`) VALUES (`+casePlaceholders+`) ON CONFLICT DO NOTHING`, args...)
+	if err != nil {
+		return c, fmt.Errorf("create case %s: %w", c.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return c, fmt.Errorf("create case %s (or its idempotency key): %w", c.ID, outreach.ErrExists)
+	}
+	if err := appendCaseEvents(ctx, tx, c.ID, events, now); err != nil {
+		return c, fmt.Errorf("create case %s: %w", c.ID, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return c, fmt.Errorf("create case %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+func appendCaseEvents(ctx context.Context, tx pgx.Tx, id string, es []outreach.CaseEvent, now time.Time) error {
+	es, err := normalize.CaseEvents(id, es, now)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, event, at, actor, detail) VALUES ($1, $2, $3, $4, $5)`,
+			id, string(e.Event), e.At, e.Actor, e.Detail); err != nil {
+			return fmt.Errorf("case event: %w", err)
+		}
+	}
+	return nil
+}
+
+// Case returns one case.
+func (s *Store) Case(ctx context.Context, id string) (outreach.Case, error) {
+	c, err := scanCase(s.pool.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("case %q: %w", id, outreach.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("case %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// CaseByKey returns the case opened with an Idempotency-Key.
+func (s *Store) CaseByKey(ctx context.Context, key string) (outreach.Case, error) {
+	if key == "" {
+		return outreach.Case{}, fmt.Errorf("case by idempotency key: empty key: %w", outreach.ErrNotFound)
+	}
+	c, err := scanCase(s.pool.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE idempotency_key = $1`, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("case by idempotency key: %w", outreach.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("case by idempotency key: %w", err)
+	}
+	return c, nil
+}
+
+// Cases lists matching cases, newest first.
+func (s *Store) Cases(ctx context.Context, f outreach.CaseFilter) ([]outreach.Case, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	arg := argAppender(&args)
+	if len(f.Estates) > 0 {
+		conds = append(conds, `estate = ANY(`+arg(f.Estates)+`)`)
+	}
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, st := range f.States {
+			states[i] = string(st)
+		}
+		conds = append(conds, `state = ANY(`+arg(states)+`)`)
+	}
+	for _, eq := range []struct{ col, val string }{
+		{"resident_id", f.ResidentID}, {"category", string(f.Category)}, {"assignee", f.Assignee},
+	} {
+		if eq.val != "" {
+			conds = append(conds, eq.col+` = `+arg(eq.val))
+		}
+	}
+	if f.Overdue {
+		conds = append(conds, `missed > 0`)
+	}
+	if !f.OpenedSince.IsZero() {
+		conds = append(conds, `opened_at >= `+arg(normalize.Time(f.OpenedSince)))
+	}
+	if !f.OpenedUntil.IsZero() {
+		conds = append(conds, `opened_at < `+arg(normalize.Time(f.OpenedUntil)))
+	}
+	q := `SELECT ` + caseColumns + ` FROM cases`
+	if len(conds) > 0 {
+		q += ` WHERE ` + strings.Join(conds, " AND ")
+	}
+	q += ` ORDER BY opened_at DESC, id DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	return s.queryCases(ctx, "list cases", q, args...)
+}
+
+func (s *Store) queryCases(ctx context.Context, what, q string, args ...any) ([]outreach.Case, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []outreach.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// UpdateCase reads the case FOR UPDATE, changes and writes it in one
+// transaction.
+func (s *Store) UpdateCase(ctx context.Context, id string, fn func(*outreach.Case) ([]outreach.CaseEvent, error)) (outreach.Case, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return outreach.Case{}, fmt.Errorf("update case %q: %w", id, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	c, err := scanCase(tx.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("update case %q: %w", id, outreach.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("update case %q: %w", id, err)
+	}
+	key := c.IdempotencyKey
+	events, err := fn(&c)
+	if err != nil {
+		return c, fmt.Errorf("update case %q: %w", id, err)
+	}
+	now := normalize.Time(s.now())
+	c.ID, c.IdempotencyKey = id, key
+	if c, err = normalize.Case(c, now); err != nil {
+		return c, fmt.Errorf("update case: %w", err)
+	}
+	args, err := caseArgs(c)
+	if err != nil {
+		return c, fmt.Errorf("update case %q: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE cases SET (`+caseColumns+`) = (`+casePlaceholders+`) WHERE id = $1`, args...); err != nil {
+		return c, fmt.Errorf("update case %q: %w", id, err)
+	}
+	if err := appendCaseEvents(ctx, tx, id, events, now); err != nil {
+		return c, fmt.Errorf("update case %q: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return c, fmt.Errorf("update case %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// AppendCaseEvents adds events to a case's history.
+func (s *Store) AppendCaseEvents(ctx context.Context, id string, events []outreach.CaseEvent) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("case %q events: %w", id, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	var one int
+	if err := tx.QueryRow(ctx, `SELECT 1 FROM cases WHERE id = $1`, id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("case %q events: %w", id, outreach.ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("case %q events: %w", id, err)
+	}
+	if err := appendCaseEvents(ctx, tx, id, events, normalize.Time(s.now())); err != nil {
+		return fmt.Errorf("case %q events: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("case %q events: %w", id, err)
+	}
+	return nil
+}
+
+// CaseEvents returns a case's history, oldest first.
+func (s *Store) CaseEvents(ctx context.Context, id string) ([]outreach.CaseEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT case_id, seq, event, at, actor, detail FROM case_events WHERE case_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("case events: %w", err)
+	}
+	defer rows.Close()
+	var out []outreach.CaseEvent
+	for rows.Next() {
+		var e outreach.CaseEvent
+		if err := rows.Scan(&e.CaseID, &e.Seq, &e.Event, &e.At, &e.Actor, &e.Detail); err != nil {
+			return nil, fmt.Errorf("case events: %w", err)
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("case events: %w", err)
+	}
+	return out, nil
+}
+
+// DueCases returns cases with a pending timer due by now.
+func (s *Store) DueCases(ctx context.Context, now time.Time, limit int) ([]outreach.Case, error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	return s.queryCases(ctx, "due cases", `SELECT `+caseColumns+` FROM cases WHERE next_due IS NOT NULL AND next_due <= $1
+		ORDER BY next_due, id LIMIT $2`, normalize.Time(now), limit)
+}
+
+// CaseCounts counts cases by estate and state.
+func (s *Store) CaseCounts(ctx context.Context) (map[string]map[outreach.CaseState]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT estate, state, COUNT(*) FROM cases GROUP BY estate, state`)
+	if err != nil {
+		return nil, fmt.Errorf("count cases: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[outreach.CaseState]int{}
+	for rows.Next() {
+		var (
+			estate, state string
+			n             int
+		)
+		if err := rows.Scan(&estate, &state, &n); err != nil {
+			return nil, fmt.Errorf("count cases: %w", err)
+		}
+		if out[estate] == nil {
+			out[estate] = map[outreach.CaseState]int{}
+		}
+		out[estate][outreach.CaseState(state)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count cases: %w", err)
+	}
+	return out, nil
+}

@@ -101,6 +101,10 @@ func concrete(pattern string) []string {
 		// final; cancelling a cancelled campaign changes nothing.
 		op := pattern[strings.LastIndex(pattern, "/"):]
 		return []string{"/console/campaigns/c-north" + op, "/console/campaigns/c-south" + op, "/console/campaigns/c-all" + op}
+	case "/console/deadletters/{shard}/{id}":
+		return []string{"/console/deadletters/0/1-1"}
+	case "/console/deadletters/{shard}/{id}/requeue":
+		return []string{"/console/deadletters/0/1-1/requeue"}
 	case "/console/users/{login}/disable":
 		return []string{"/console/users/nobody/disable"}
 	case "/console/users/{login}/enable":
@@ -131,6 +135,8 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 			return http.StatusConflict // a done campaign is not paused, resumed or cancelled
 		}
 		return http.StatusOK
+	case strings.HasPrefix(path, "/console/deadletters/"):
+		return http.StatusNotFound // the fixture has no queue: no dead letter
 	case strings.HasPrefix(path, "/console/campaigns/") && method == http.MethodPost:
 		return http.StatusSeeOther
 	case strings.HasSuffix(path, "/note"):

@@ -58,6 +58,10 @@ type Config struct {
 	// Templates is the template set previews render with (the daemon's
 	// live set); nil: the built-in set.
 	Templates func() *templates.Set
+	// DeadLetters lists and re-queues the queue's dead letters (the
+	// daemon's queue.Producer); nil: the dead-letter page says there is no
+	// queue.
+	DeadLetters DeadLetters
 }
 
 // Console is the web console's handler; build it with New.

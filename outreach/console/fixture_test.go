@@ -73,6 +73,12 @@ func (c *clock) Add(d time.Duration) {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with a last say on the console's Config.
+func newFixtureWith(t testing.TB, tune func(*console.Config)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "outreach.db"))
 	if err != nil {
@@ -81,7 +87,11 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(func() { st.Close() })
 	seed(t, st)
 	clk := &clock{now: time.Now()}
-	c, err := console.New(console.Config{Store: st, Now: clk.Now, TimeZone: time.UTC})
+	cfg := console.Config{Store: st, Now: clk.Now, TimeZone: time.UTC}
+	if tune != nil {
+		tune(&cfg)
+	}
+	c, err := console.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,10 @@ var (
 	// Campaigns are planned and steered by admins and managers; staff and
 	// auditors read them.
 	campaigners = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleManager}
+	// Dead letters belong to no estate (a malformed entry names none):
+	// admins, managers and auditors of every estate read them; admins and
+	// managers re-queue them.
+	deadReaders = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleManager, outreach.RoleAuditor}
 )
 
 func (c *Console) table() []page {
@@ -61,6 +65,9 @@ func (c *Console) table() []page {
 		{Pattern: "POST /console/campaigns/{id}/pause", Roles: campaigners, serve: steer(campaign.OpPause)},
 		{Pattern: "POST /console/campaigns/{id}/resume", Roles: campaigners, serve: steer(campaign.OpResume)},
 		{Pattern: "POST /console/campaigns/{id}/cancel", Roles: campaigners, serve: steer(campaign.OpCancel)},
+		{Pattern: "GET /console/deadletters", Roles: deadReaders, AllEstates: true, serve: deadLettersPage},
+		{Pattern: "GET /console/deadletters/{shard}/{id}", Roles: deadReaders, AllEstates: true, serve: deadLetterPage},
+		{Pattern: "POST /console/deadletters/{shard}/{id}/requeue", Roles: campaigners, AllEstates: true, serve: requeueDeadLetter},
 		{Pattern: "GET /console/users", Roles: adminsOnly, AllEstates: true, serve: usersPage},
 		{Pattern: "POST /console/users", Roles: adminsOnly, AllEstates: true, serve: addUser},
 		{Pattern: "POST /console/users/{login}/disable", Roles: adminsOnly, AllEstates: true, serve: disableUser},

@@ -15,7 +15,7 @@ import (
 
 // pageNames are the templates in templates/: each defines "content",
 // framed by layout.html.
-var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "campaigns", "campaign"}
+var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "campaigns", "campaign", "deadletters", "deadletter"}
 
 func (c *Console) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -76,7 +76,9 @@ type view struct {
 	CSRF string
 	// CanUsers and CanAudit show those pages in the menu.
 	CanUsers, CanAudit bool
-	Data               any
+	// CanDead shows the dead letters.
+	CanDead bool
+	Data    any
 }
 
 // render executes page name with data, framed by the layout (htmx picks
@@ -92,6 +94,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 				v.CanUsers = p.allows(s.User)
 			case "GET /console/audit":
 				v.CanAudit = p.allows(s.User)
+			case "GET /console/deadletters":
+				v.CanDead = p.allows(s.User)
 			}
 		}
 	}

@@ -218,6 +218,8 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		Now:       opt.Dispatch.Now,
 		Campaigns: d.Campaigns,
 		Templates: d.templates.Current,
+		// The producer reads and re-queues the dead letters.
+		DeadLetters: queue.NewProducer(d.Redis, d.Keys),
 	}); err != nil {
 		return nil, err
 	}

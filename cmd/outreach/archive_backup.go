@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/store"
 )
 
@@ -21,7 +22,7 @@ func cmdArchiveBackup(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: outreach archive backup FILE  (SQLite: a database file; PostgreSQL: a pg_dump custom-format file)")
 		return 2
 	}
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupStore)
 	if !ok {
 		return 2
 	}
@@ -49,7 +50,7 @@ func cmdArchiveRestore(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: outreach archive restore FILE [--force]")
 		return 2
 	}
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupStore)
 	if !ok {
 		return 2
 	}

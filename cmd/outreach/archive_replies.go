@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/store"
 )
 
@@ -29,7 +30,7 @@ func cmdArchiveReplies(ctx context.Context, e *env, args []string) int {
 	if f.Since, err = parseWhen(*since); err != nil {
 		return e.fail("archive replies", fmt.Errorf("--since: %w", err))
 	}
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupStore)
 	if !ok {
 		return 2
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/store"
 )
 
@@ -82,7 +83,7 @@ func cmdCampaign(ctx context.Context, e *env, args []string) int {
 		}
 	}
 
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupStore, config.GroupResidents)
 	if !ok {
 		return 2
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/queue"
 )
 
@@ -81,7 +82,7 @@ func cmdEnqueue(ctx context.Context, e *env, args []string) int {
 		return e.fail("enqueue", err)
 	}
 
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupRedis)
 	if !ok {
 		return 2
 	}

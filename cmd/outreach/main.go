@@ -78,13 +78,15 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nEnvironment:")
 	for _, v := range config.Vars {
-		fmt.Fprintf(w, "  %-40s %s (default: %s)\n", v.Name, v.Meaning, v.Default)
+		fmt.Fprintf(w, "  %-40s %s (default: %s)\n", v.Name, v.Text(), v.Default)
 	}
 }
 
-// loadConfig reads the environment; errors are printed, naming the variable.
-func (e *env) loadConfig() (config.Config, bool) {
-	cfg, err := config.Load(e.getenv)
+// loadConfig reads the settings of the groups given (all without any), so
+// that a command is not stopped by a setting it does not use; errors are
+// printed, naming the variable.
+func (e *env) loadConfig(groups ...config.Group) (config.Config, bool) {
+	cfg, err := config.Load(e.getenv, groups...)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach: configuration error:\n%v\n", err)
 		return cfg, false

@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/resident"
 	"github.com/outreach-dev/outreach/outreach/store"
 )
@@ -42,7 +43,7 @@ func cmdResidentsImport(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "outreach residents import: --encoding: %v\n", err)
 		return importNothing
 	}
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupStore, config.GroupResidents)
 	if !ok {
 		return importNothing
 	}

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/resident"
 	"github.com/outreach-dev/outreach/outreach/store"
 )
@@ -218,7 +219,7 @@ func cmdResidentsSet(ctx context.Context, e *env, args []string) int {
 			return 2
 		}
 	}
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupStore, config.GroupResidents)
 	if !ok {
 		return 2
 	}
@@ -262,7 +263,7 @@ func cmdResidentsSet(ctx context.Context, e *env, args []string) int {
 // openStore loads the configuration and opens the store; on failure it
 // returns nil and the exit status (the error is printed).
 func (e *env) openStore(ctx context.Context) (outreach.Store, int) {
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupStore)
 	if !ok {
 		return nil, 2
 	}

@@ -42,7 +42,7 @@ func cmdTemplates(ctx context.Context, e *env, args []string) int {
 // with dir (or OUTREACH_TEMPLATES_DIR) over it, and the locale fallback of
 // OUTREACH_LOCALE_FALLBACK. ok is false when it printed why it could not.
 func (e *env) loadTemplates(cmd, dir string) (*templates.Set, config.Config, bool) {
-	cfg, ok := e.loadConfig()
+	cfg, ok := e.loadConfig(config.GroupTemplates, config.GroupStore, config.GroupResidents)
 	if !ok {
 		return nil, cfg, false
 	}

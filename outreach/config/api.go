@@ -1,54 +1,32 @@
 package config
 
-import (
-	"crypto/tls"
-	"fmt"
-	"strings"
-)
-
-var apiVars = []Var{
-	{"OUTREACH_TLS_CERT", "", "PEM certificate (chain) for HTTPS on OUTREACH_HTTP_ADDR; with OUTREACH_TLS_KEY (webhooks and the console need https in production)"},
-	{"OUTREACH_TLS_KEY", "", "PEM private key of OUTREACH_TLS_CERT"},
-	{"OUTREACH_API_AUTH", "on (dev: off)", "on: every /v1/ route but /v1/openapi.json needs a bearer token (`outreach tokens create`); off: no authentication, for development only"},
-}
-
-// loadAPIAuth reads OUTREACH_API_AUTH: on (the default) or off.
-func loadAPIAuth(get func(name, def string) string, errs *[]error) bool {
-	switch v := strings.ToLower(get("OUTREACH_API_AUTH", "on")); v {
-	case "on", "true", "1":
-		return true
-	case "off", "false", "0":
-		return false
-	default:
-		*errs = append(*errs, fmt.Errorf("OUTREACH_API_AUTH: want on or off, got %q", v))
-		return true
-	}
-}
+import "crypto/tls"
 
 // TLS is the certificate the HTTP listener serves with; zero: plain HTTP
 // (behind a TLS-terminating proxy, or in development).
 type TLS struct {
-	CertFile string // OUTREACH_TLS_CERT
-	KeyFile  string // OUTREACH_TLS_KEY
+	CertFile string `env:"OUTREACH_TLS_CERT" group:"http" doc:"(plain HTTP)" help:"PEM certificate (chain): the listener on OUTREACH_HTTP_ADDR speaks HTTPS only (TLS 1.2 at least); the files are read again when the certificate changes (checked at most once a minute), so a renewal needs no restart. Without it run behind a TLS-terminating proxy: Twilio's webhooks and one-click unsubscribe need https"`
+	KeyFile  string `env:"OUTREACH_TLS_KEY" group:"http" doc:"(required with OUTREACH_TLS_CERT)" help:"PEM private key of OUTREACH_TLS_CERT"`
 }
 
 // Enabled reports whether the listener serves HTTPS.
 func (t TLS) Enabled() bool { return t.CertFile != "" }
 
-// loadTLS reads OUTREACH_TLS_CERT and OUTREACH_TLS_KEY: both or neither,
-// and a pair that loads.
-func loadTLS(get func(name, def string) string, errs *[]error) TLS {
-	t := TLS{CertFile: get("OUTREACH_TLS_CERT", ""), KeyFile: get("OUTREACH_TLS_KEY", "")}
+// validate checks OUTREACH_TLS_CERT and OUTREACH_TLS_KEY: both or
+// neither, and a pair that loads.
+func (t TLS) validate(r *report) {
+	if !r.wants(GroupHTTP) {
+		return
+	}
 	switch {
 	case t.CertFile == "" && t.KeyFile == "":
 	case t.CertFile == "":
-		*errs = append(*errs, fmt.Errorf("OUTREACH_TLS_CERT: required when OUTREACH_TLS_KEY is set"))
+		r.add("OUTREACH_TLS_CERT", "required when OUTREACH_TLS_KEY is set")
 	case t.KeyFile == "":
-		*errs = append(*errs, fmt.Errorf("OUTREACH_TLS_KEY: required when OUTREACH_TLS_CERT is set"))
+		r.add("OUTREACH_TLS_KEY", "required when OUTREACH_TLS_CERT is set")
 	default:
 		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
-			*errs = append(*errs, fmt.Errorf("OUTREACH_TLS_CERT, OUTREACH_TLS_KEY: %w", err))
+			r.addErr("OUTREACH_TLS_CERT, OUTREACH_TLS_KEY", err)
 		}
 	}
-	return t
 }

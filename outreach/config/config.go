@@ -6,12 +6,9 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,237 +17,133 @@ import (
 	"github.com/outreach-dev/outreach/queue"
 )
 
-// Config is everything `outreach serve` needs.
+// Config is everything `outreach serve` needs. Each setting is declared
+// once, on its field here (or in a struct below it): the variable (env),
+// its default (envDefault, or doc where Load computes it), the commands'
+// group that reads it (group), what a bad value should look like (want)
+// and what it means (help). Load, `outreach help` and the table in
+// docs/configuration.md (go generate, settings.go) are all read from these
+// tags.
 type Config struct {
-	RedisURL    outreach.Secret // OUTREACH_REDIS_URL (may carry a password)
-	DatabaseURL outreach.Secret // OUTREACH_DATABASE_URL (may carry a password)
+	RedisURL    outreach.Secret `env:"OUTREACH_REDIS_URL" group:"redis" doc:"(required for serve; dev: embedded)" help:"one node redis://127.0.0.1:6379/0, a cluster redis://a:7000,b:7001,c:7002 (or any one of its nodes), a Sentinel primary redis+sentinel://s1:26379,s2:26379/<primary>; see [Running on Redis Cluster](cluster.md)"`
+	DatabaseURL outreach.Secret `env:"OUTREACH_DATABASE_URL" envDefault:"sqlite://outreach.db" group:"store" help:"the archive, residents, estates, campaigns, users and tokens: sqlite:///abs/path.db, sqlite://relative.db, or postgres://user:pass@host/db"`
 
-	SMTPURL   outreach.Secret // OUTREACH_SMTP_URL
-	EmailFrom string          // OUTREACH_EMAIL_FROM
-	SMTPConns int             // OUTREACH_SMTP_CONNS
+	SMTPURL   outreach.Secret `env:"OUTREACH_SMTP_URL" group:"email" doc:"(email off)" help:"smtp://user:pass@host:port?tls=none|starttls|tls"`
+	EmailFrom string          `env:"OUTREACH_EMAIL_FROM" group:"email" doc:"(required with OUTREACH_SMTP_URL)" help:"sender, e.g. Property Office <office@example.com>"`
+	SMTPConns int             `env:"OUTREACH_SMTP_CONNS" envDefault:"8" group:"email" want:"a positive whole number" help:"SMTP connections kept open"`
 
-	TwilioAccountSID    string          // TWILIO_ACCOUNT_SID
-	TwilioAuthToken     outreach.Secret // TWILIO_AUTH_TOKEN
-	SMSFrom             string          // OUTREACH_SMS_FROM
-	MessagingServiceSID string          // OUTREACH_TWILIO_MESSAGING_SERVICE_SID
-	TwilioAPIURL        string          // OUTREACH_TWILIO_API_URL
+	TwilioAccountSID    string          `env:"TWILIO_ACCOUNT_SID" group:"sms" doc:"(SMS off)" help:"Twilio account SID"`
+	TwilioAuthToken     outreach.Secret `env:"TWILIO_AUTH_TOKEN" group:"sms" doc:"(required with TWILIO_ACCOUNT_SID)" help:"Twilio auth token"`
+	SMSFrom             string          `env:"OUTREACH_SMS_FROM" group:"sms" help:"SMS sender number (or use OUTREACH_TWILIO_MESSAGING_SERVICE_SID); one of the two is required with TWILIO_ACCOUNT_SID"`
+	MessagingServiceSID string          `env:"OUTREACH_TWILIO_MESSAGING_SERVICE_SID" group:"sms" help:"Twilio messaging service that sends, instead of OUTREACH_SMS_FROM"`
+	TwilioAPIURL        string          `env:"OUTREACH_TWILIO_API_URL" envDefault:"https://api.twilio.com" group:"sms" help:"Twilio API base URL (tests, proxies)"`
 
-	PublicURL string // OUTREACH_PUBLIC_URL
-	HTTPAddr  string // OUTREACH_HTTP_ADDR
+	PublicURL string `env:"OUTREACH_PUBLIC_URL" group:"http" help:"where Twilio webhooks, unsubscribe links and survey links reach this daemon (e.g. https://outreach.example.com); turns on the [webhooks](api.md#http-endpoints)"`
+	HTTPAddr  string `env:"OUTREACH_HTTP_ADDR" envDefault:":8080" group:"http" help:"listen address of /metrics, /healthz, /readyz, the /v1/ API, the console and the webhooks"`
 
 	// Channels in depth; see delivery.go.
 	Delivery Delivery
 
-	Stream      string         // OUTREACH_STREAM
-	Shards      int            // OUTREACH_SHARDS
-	Group       string         // OUTREACH_GROUP
-	Consumer    string         // OUTREACH_CONSUMER
-	Workers     int            // OUTREACH_WORKERS
-	MaxAttempts int            // OUTREACH_MAX_ATTEMPTS
-	ClaimIdle   time.Duration  // OUTREACH_CLAIM_IDLE
-	MaxClaims   int            // OUTREACH_MAX_CLAIMS
-	PhoneRegion string         // OUTREACH_PHONE_REGION
-	TimeZone    *time.Location // OUTREACH_TIMEZONE
-	LogLevel    slog.Level     // OUTREACH_LOG_LEVEL
-	LogFormat   string         // OUTREACH_LOG_FORMAT: json, text or auto
+	Stream      string         `env:"OUTREACH_STREAM" envDefault:"outreach:jobs" group:"redis" help:"job stream; lanes <stream>:urgent and <stream>:bulk, dead letters in <stream>:dead, retries and waiting jobs in <stream>:delayed"`
+	Shards      int            `env:"OUTREACH_SHARDS" envDefault:"1" group:"redis" want:"a positive whole number" help:"shards of the queue, each in a hash slot of its own ({outreach:0}:jobs, ...), so that it spans the masters of a Redis Cluster; 1 keeps the names above; at most 256; see [Running on Redis Cluster](cluster.md#spreading-the-queue-outreach_shards)"`
+	Group       string         `env:"OUTREACH_GROUP" envDefault:"outreach" group:"redis" help:"consumer group shared by all daemons"`
+	Consumer    string         `env:"OUTREACH_CONSUMER" group:"dispatch" doc:"<hostname>-<pid>" help:"this daemon's name in the group, unique in it"`
+	Workers     int            `env:"OUTREACH_WORKERS" envDefault:"32" group:"dispatch" want:"a positive whole number" help:"jobs processed at once"`
+	MaxAttempts int            `env:"OUTREACH_MAX_ATTEMPTS" envDefault:"8" group:"dispatch" want:"a positive whole number" help:"attempts before a temporarily failing job is dead-lettered"`
+	ClaimIdle   time.Duration  `env:"OUTREACH_CLAIM_IDLE" envDefault:"60s" group:"dispatch" want:"a duration such as 60s" help:"pending time after which a dead daemon's entries are claimed"`
+	MaxClaims   int            `env:"OUTREACH_MAX_CLAIMS" envDefault:"5" group:"dispatch" want:"a positive whole number" help:"claims of an entry that no daemon settles (each one it was taken by died) before it is dead-lettered as claimed_too_often instead of processed again (a daemon keeps the entries it is working on every claim idle / 3, so a long job is neither claimed nor counted)"`
+	PhoneRegion string         `env:"OUTREACH_PHONE_REGION" envDefault:"CN" group:"residents" help:"region for phone numbers without a country code (import, residents set, the API)"`
+	TimeZone    *time.Location `env:"OUTREACH_TIMEZONE" envDefault:"Asia/Shanghai" group:"residents" want:"an IANA zone such as Asia/Shanghai" help:"time zone of residents who have none of their own (quiet hours, local-time campaigns, cron)"`
+
+	// DefaultEstate is the default estate's identity (see estate.go).
+	DefaultEstate DefaultEstate
+	// Policy is the sending policy; its fields carry their tags (package
+	// policy).
+	Policy policy.Rules
+	// RetainContent is how long the rendered content of deliveries is
+	// kept; 0 keeps it forever.
+	RetainContent time.Duration `env:"OUTREACH_RETAIN_CONTENT" group:"archive" doc:"(keep forever)" help:"purge the rendered subject and body of deliveries older than this, e.g. 180d or 4320h; metadata and history stay (see [The archive](archive.md#the-archive)); 0: keep forever"`
+	// Survey is the satisfaction loop's settings (see survey.go).
+	Survey Survey
 
 	// TemplatesDir is an operator's template folder laid over the built-in
-	// set (OUTREACH_TEMPLATES_DIR); empty: the built-in set alone.
-	TemplatesDir string
+	// set; empty: the built-in set alone.
+	TemplatesDir string `env:"OUTREACH_TEMPLATES_DIR" group:"templates" doc:"(built-in only)" help:"folder of templates laid over the built-in set (same layout); reloaded on SIGHUP"`
 	// LocaleFallback maps a locale to the one to try when it has no
-	// template (OUTREACH_LOCALE_FALLBACK), before the built-in rules.
-	LocaleFallback map[string]string
+	// template, before the built-in rules.
+	LocaleFallback map[string]string `env:"OUTREACH_LOCALE_FALLBACK" group:"templates" help:"locale fallback tried before the built-in rules, e.g. zh-HK=zh-TW,fr=en"`
 
-	// Policy is OUTREACH_QUIET_HOURS, OUTREACH_BULK_DAILY_CAP and
-	// OUTREACH_BULK_WEEKLY_CAP.
-	Policy policy.Rules
+	LogLevel  slog.Level `env:"OUTREACH_LOG_LEVEL" envDefault:"info" group:"log" want:"debug, info, warn or error" help:"debug, info, warn or error"`
+	LogFormat string     `env:"OUTREACH_LOG_FORMAT" envDefault:"auto" group:"log" help:"json, text, or auto (text on a terminal, JSON otherwise); see [Logs](operations.md#logs)"`
 
-	// APIAuth requires bearer tokens on the /v1/ API (OUTREACH_API_AUTH).
-	APIAuth bool
-	// TLS is OUTREACH_TLS_CERT and OUTREACH_TLS_KEY.
+	// TLS is the listener's certificate (see api.go).
 	TLS TLS
-	// RetainContent is OUTREACH_RETAIN_CONTENT: how long the rendered
-	// content of deliveries is kept; 0 keeps it forever.
-	RetainContent time.Duration
-	// DefaultEstate is OUTREACH_COMPANY_NAME, OUTREACH_SERVICE_PHONE and
-	// OUTREACH_SMS_SIGNATURE: the default estate's identity.
-	DefaultEstate DefaultEstate
-	// Survey is OUTREACH_SURVEY_EXPIRY, OUTREACH_SURVEY_FATIGUE and
-	// OUTREACH_SURVEY_ESCALATE_AT (see survey.go).
-	Survey Survey
+	// APIAuth requires bearer tokens on the /v1/ API.
+	APIAuth bool `env:"OUTREACH_API_AUTH" envDefault:"on" group:"http" doc:"(on; outreach dev: off)" want:"on or off" help:"on: the /v1/ API needs [bearer tokens](api.md#api-tokens) (outreach tokens create); off: no authentication (development only)"`
 }
 
 // MaxShards bounds OUTREACH_SHARDS (and so the shard metrics' series).
 const MaxShards = 256
 
-// Var describes one environment variable, for `outreach help` and docs/configuration.md.
-type Var struct{ Name, Default, Meaning string }
-
-// Vars lists every variable Load reads.
-var Vars = slices.Concat(baseVars, estateVars, policyVars, apiVars, archiveVars, surveyVars)
-
-var baseVars = []Var{
-	{"OUTREACH_REDIS_URL", "(required; dev: embedded)", "Redis holding the job stream: redis://127.0.0.1:6379/0, a cluster redis://a:7000,b:7001,c:7002 (or any one node of it), or redis+sentinel://s1:26379,s2:26379/<primary> (docs/cluster.md)"},
-	{"OUTREACH_DATABASE_URL", "sqlite://outreach.db", "archive and residents: sqlite:///path/file.db or postgres://..."},
-	{"OUTREACH_SMTP_URL", "", "smtp://user:pass@host:port?tls=none|starttls|tls (email is off when empty)"},
-	{"OUTREACH_EMAIL_FROM", "", "sender address, required with OUTREACH_SMTP_URL"},
-	{"OUTREACH_SMTP_CONNS", "8", "persistent SMTP connections"},
-	{"TWILIO_ACCOUNT_SID", "", "Twilio account (SMS is off when empty)"},
-	{"TWILIO_AUTH_TOKEN", "", "Twilio auth token, required with TWILIO_ACCOUNT_SID"},
-	{"OUTREACH_SMS_FROM", "", "SMS sender number (or use the messaging service SID)"},
-	{"OUTREACH_TWILIO_MESSAGING_SERVICE_SID", "", "Twilio messaging service, instead of OUTREACH_SMS_FROM"},
-	{"OUTREACH_TWILIO_API_URL", "https://api.twilio.com", "Twilio API base URL (tests, proxies)"},
-	{"OUTREACH_PUBLIC_URL", "", "public base URL of this daemon: Twilio webhooks, unsubscribe links"},
-	{"OUTREACH_HTTP_ADDR", ":8080", "listen address for /metrics, /healthz, /readyz, the /v1/ API and the webhooks"},
-	{"OUTREACH_SMS_RATE", "1", "SMS per second per sender, across all workers (0: no limit)"},
-	{"OUTREACH_SMS_MAX_SEGMENTS", "10", "longest SMS in segments; longer ones fail (0: no maximum)"},
-	{"OUTREACH_UNSUBSCRIBE_SECRET", "", "key that signs unsubscribe links (32+ characters), required with OUTREACH_PUBLIC_URL"},
-	{"OUTREACH_URGENT_ALL_CHANNELS", "false", "send urgent maintenance notices by every channel at once"},
-	{"OUTREACH_WECOM_WEBHOOK_URL", "", "WeCom group robot URL (chat channel wecom)"},
-	{"OUTREACH_DINGTALK_WEBHOOK_URL", "", "DingTalk robot URL (chat channel dingtalk)"},
-	{"OUTREACH_DINGTALK_SECRET", "", "DingTalk robot signing secret (SEC...), if the robot has one"},
-	{"OUTREACH_SLACK_WEBHOOK_URL", "", "Slack incoming webhook URL (chat channel slack)"},
-	{"OUTREACH_STREAM", "outreach:jobs", "job stream; dead letters go to <stream>:dead"},
-	{"OUTREACH_SHARDS", "1", "shards of the queue, each in a hash slot of its own, to spread it over the masters of a Redis Cluster (1: today's names; docs/cluster.md)"},
-	{"OUTREACH_GROUP", "outreach", "consumer group shared by all daemons"},
-	{"OUTREACH_CONSUMER", "<hostname>-<pid>", "this daemon's consumer name, unique in the group"},
-	{"OUTREACH_WORKERS", "32", "jobs processed at once"},
-	{"OUTREACH_MAX_ATTEMPTS", "8", "attempts before a temporarily failing job is dead-lettered"},
-	{"OUTREACH_CLAIM_IDLE", "60s", "idle time after which another daemon's pending entries are claimed"},
-	{"OUTREACH_MAX_CLAIMS", "5", "claims of an entry no daemon settles before it is dead-lettered (claimed_too_often)"},
-	{"OUTREACH_PHONE_REGION", "CN", "default region for phone numbers without a country code"},
-	{"OUTREACH_TIMEZONE", "Asia/Shanghai", "time zone of residents who have none of their own"},
-	{"OUTREACH_TEMPLATES_DIR", "", "folder of templates laid over the built-in set (same layout); reloaded on SIGHUP"},
-	{"OUTREACH_LOCALE_FALLBACK", "", "locale fallback before the built-in rules, e.g. zh-HK=zh-TW,fr=en"},
-	{"OUTREACH_LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"OUTREACH_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, JSON otherwise)"},
-}
-
 // FromEnv loads the configuration from the process environment.
 func FromEnv() (Config, error) { return Load(os.Getenv) }
 
-// Load reads the configuration through getenv, applies defaults and
-// validates it. All problems are reported together.
-func Load(getenv func(string) string) (Config, error) {
-	var errs []error
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
+// validateBase checks the settings of Config's own fields, by group.
+func validateBase(c *Config, r *report) {
+	if r.wants(GroupRedis) {
+		if c.RedisURL != "" {
+			if _, err := queue.ParseURL(string(c.RedisURL)); err != nil {
+				r.add("OUTREACH_REDIS_URL", "not a Redis URL (%s)", redactErr(err, c.RedisURL))
+			}
 		}
-		return def
-	}
-	atoi := func(name string, def int) int {
-		v := get(name, "")
-		if v == "" {
-			return def
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("%s: want a positive whole number, got %q", name, v))
-			return def
-		}
-		return n
-	}
-	host, _ := os.Hostname()
-	c := Config{
-		RedisURL:            outreach.Secret(get("OUTREACH_REDIS_URL", "")),
-		DatabaseURL:         outreach.Secret(get("OUTREACH_DATABASE_URL", "sqlite://outreach.db")),
-		SMTPURL:             outreach.Secret(get("OUTREACH_SMTP_URL", "")),
-		EmailFrom:           get("OUTREACH_EMAIL_FROM", ""),
-		SMTPConns:           atoi("OUTREACH_SMTP_CONNS", 8),
-		TwilioAccountSID:    get("TWILIO_ACCOUNT_SID", ""),
-		TwilioAuthToken:     outreach.Secret(get("TWILIO_AUTH_TOKEN", "")),
-		SMSFrom:             get("OUTREACH_SMS_FROM", ""),
-		MessagingServiceSID: get("OUTREACH_TWILIO_MESSAGING_SERVICE_SID", ""),
-		TwilioAPIURL:        get("OUTREACH_TWILIO_API_URL", "https://api.twilio.com"),
-		PublicURL:           get("OUTREACH_PUBLIC_URL", ""),
-		HTTPAddr:            get("OUTREACH_HTTP_ADDR", ":8080"),
-		Stream:              get("OUTREACH_STREAM", "outreach:jobs"),
-		Shards:              atoi("OUTREACH_SHARDS", 1),
-		Group:               get("OUTREACH_GROUP", "outreach"),
-		Consumer:            get("OUTREACH_CONSUMER", fmt.Sprintf("%s-%d", host, os.Getpid())),
-		Workers:             atoi("OUTREACH_WORKERS", 32),
-		MaxAttempts:         atoi("OUTREACH_MAX_ATTEMPTS", 8),
-		MaxClaims:           atoi("OUTREACH_MAX_CLAIMS", 5),
-		PhoneRegion:         strings.ToUpper(get("OUTREACH_PHONE_REGION", "CN")),
-		LogFormat:           get("OUTREACH_LOG_FORMAT", "auto"),
-	}
-	if v := get("OUTREACH_CLAIM_IDLE", "60s"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("OUTREACH_CLAIM_IDLE: want a duration such as 60s, got %q", v))
-		}
-		c.ClaimIdle = d
-	}
-	tz := get("OUTREACH_TIMEZONE", "Asia/Shanghai")
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("OUTREACH_TIMEZONE: want an IANA zone such as Asia/Shanghai, got %q", tz))
-		loc = time.UTC
-	}
-	c.TimeZone = loc
-	c.Delivery, errs = loadDelivery(get, errs)
-	c.TemplatesDir = get("OUTREACH_TEMPLATES_DIR", "")
-	if c.LocaleFallback, err = parseLocaleFallback(getenv("OUTREACH_LOCALE_FALLBACK")); err != nil {
-		errs = append(errs, err)
-	}
-	c.Policy = loadPolicy(get, &errs)
-	c.APIAuth = loadAPIAuth(get, &errs)
-	c.TLS = loadTLS(get, &errs)
-	c.RetainContent = loadArchive(get, &errs)
-	c.DefaultEstate = loadEstate(get, &errs)
-	c.Survey = loadSurvey(get, &errs)
-	if err := c.LogLevel.UnmarshalText([]byte(get("OUTREACH_LOG_LEVEL", "info"))); err != nil {
-		errs = append(errs, fmt.Errorf("OUTREACH_LOG_LEVEL: want debug, info, warn or error: %w", err))
-	}
-	errs = append(errs, c.validate()...)
-	return c, errors.Join(errs...)
-}
-
-func (c Config) validate() []error {
-	var errs []error
-	if c.RedisURL != "" {
-		if _, err := queue.ParseURL(string(c.RedisURL)); err != nil {
-			errs = append(errs, fmt.Errorf("OUTREACH_REDIS_URL: not a Redis URL (%s)", redactErr(err, c.RedisURL)))
+		r.positive("OUTREACH_SHARDS", c.Shards)
+		if c.Shards > MaxShards {
+			r.add("OUTREACH_SHARDS", "at most %d, got %d", MaxShards, c.Shards)
 		}
 	}
-	if c.SMTPURL != "" && c.EmailFrom == "" {
-		errs = append(errs, errors.New("OUTREACH_EMAIL_FROM: required when OUTREACH_SMTP_URL is set"))
-	}
-	if c.EmailFrom != "" && c.SMTPURL == "" {
-		errs = append(errs, errors.New("OUTREACH_SMTP_URL: required when OUTREACH_EMAIL_FROM is set"))
-	}
-	if c.TwilioAccountSID != "" {
-		if c.TwilioAuthToken == "" {
-			errs = append(errs, errors.New("TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set"))
+	if r.wants(GroupEmail) {
+		if c.SMTPURL != "" && c.EmailFrom == "" {
+			r.add("OUTREACH_EMAIL_FROM", "required when OUTREACH_SMTP_URL is set")
 		}
-		if c.SMSFrom == "" && c.MessagingServiceSID == "" {
-			errs = append(errs, errors.New("OUTREACH_SMS_FROM or OUTREACH_TWILIO_MESSAGING_SERVICE_SID: one is required when TWILIO_ACCOUNT_SID is set"))
+		if c.EmailFrom != "" && c.SMTPURL == "" {
+			r.add("OUTREACH_SMTP_URL", "required when OUTREACH_EMAIL_FROM is set")
 		}
-	} else if c.TwilioAuthToken != "" {
-		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID: required when TWILIO_AUTH_TOKEN is set"))
+		r.positive("OUTREACH_SMTP_CONNS", c.SMTPConns)
 	}
-	for name, v := range map[string]string{"OUTREACH_PUBLIC_URL": c.PublicURL, "OUTREACH_TWILIO_API_URL": c.TwilioAPIURL} {
-		if v == "" {
-			continue
+	if r.wants(GroupSMS) {
+		if c.TwilioAccountSID != "" {
+			if c.TwilioAuthToken == "" {
+				r.add("TWILIO_AUTH_TOKEN", "required when TWILIO_ACCOUNT_SID is set")
+			}
+			if c.SMSFrom == "" && c.MessagingServiceSID == "" {
+				r.add("OUTREACH_SMS_FROM or OUTREACH_TWILIO_MESSAGING_SERVICE_SID", "one is required when TWILIO_ACCOUNT_SID is set")
+			}
+		} else if c.TwilioAuthToken != "" {
+			r.add("TWILIO_ACCOUNT_SID", "required when TWILIO_AUTH_TOKEN is set")
 		}
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("%s: want an http(s) URL, got %q", name, v))
+		r.httpURL("OUTREACH_TWILIO_API_URL", c.TwilioAPIURL)
+	}
+	if r.wants(GroupHTTP) {
+		r.httpURL("OUTREACH_PUBLIC_URL", c.PublicURL)
+	}
+	if r.wants(GroupDispatch) {
+		r.positive("OUTREACH_WORKERS", c.Workers)
+		r.positive("OUTREACH_MAX_ATTEMPTS", c.MaxAttempts)
+		r.positive("OUTREACH_MAX_CLAIMS", c.MaxClaims)
+		if c.ClaimIdle <= 0 {
+			r.add("OUTREACH_CLAIM_IDLE", "want a duration such as 60s, got %q", r.value("OUTREACH_CLAIM_IDLE"))
 		}
 	}
-	errs = append(errs, c.Delivery.validate(c.PublicURL)...)
-	if len(c.PhoneRegion) != 2 {
-		errs = append(errs, fmt.Errorf("OUTREACH_PHONE_REGION: want a two-letter region such as CN, got %q", c.PhoneRegion))
+	if r.wants(GroupResidents) && len(c.PhoneRegion) != 2 {
+		r.add("OUTREACH_PHONE_REGION", "want a two-letter region such as CN, got %q", c.PhoneRegion)
 	}
-	if c.Shards > MaxShards {
-		errs = append(errs, fmt.Errorf("OUTREACH_SHARDS: at most %d, got %d", MaxShards, c.Shards))
+	if r.wants(GroupLog) {
+		switch c.LogFormat {
+		case "json", "text", "auto":
+		default:
+			r.add("OUTREACH_LOG_FORMAT", "want json, text or auto, got %q", c.LogFormat)
+		}
 	}
-	switch c.LogFormat {
-	case "json", "text", "auto":
-	default:
-		errs = append(errs, fmt.Errorf("OUTREACH_LOG_FORMAT: want json, text or auto, got %q", c.LogFormat))
-	}
-	return errs
 }
 
 // RequireServe checks what `outreach serve` needs beyond Load: a Redis URL

@@ -1,26 +1,15 @@
 package config
 
-import (
-	"fmt"
+import "github.com/outreach-dev/outreach/outreach"
 
-	"github.com/outreach-dev/outreach/outreach"
-)
-
-// estateVars fill in the default estate: the identity of a single-estate
-// install, or of residents who name no estate. Other estates are kept in
-// the archive database (`outreach estates`, /v1/estates).
-var estateVars = []Var{
-	{"OUTREACH_COMPANY_NAME", "", "property company the default estate's messages speak for, e.g. 万科物业 (empty: generic words)"},
-	{"OUTREACH_SERVICE_PHONE", "", "service-centre phone of the default estate: the number to call when a job gives no data.contact"},
-	{"OUTREACH_SMS_SIGNATURE", "", "registered SMS signature of the default estate, in 【】, e.g. 【阳光花园物业】 (starts every SMS)"},
-}
-
-// DefaultEstate is what the settings say of the default estate; the
-// daemon writes the fields that are set into it at start.
+// DefaultEstate is what the settings say of the default estate: the
+// identity of a single-estate install, or of residents who name no estate
+// (other estates are kept in the archive database: `outreach estates`,
+// /v1/estates). The daemon writes the fields that are set into it at start.
 type DefaultEstate struct {
-	Company      string // OUTREACH_COMPANY_NAME
-	ServicePhone string // OUTREACH_SERVICE_PHONE
-	SMSSignature string // OUTREACH_SMS_SIGNATURE
+	Company      string `env:"OUTREACH_COMPANY_NAME" group:"estate" help:"the property company the default estate speaks for, e.g. 万科物业; written into the default estate at start (see [Estates](estates.md)); empty: templates use generic words"`
+	ServicePhone string `env:"OUTREACH_SERVICE_PHONE" group:"estate" help:"the default estate's service-centre phone: the number to call in messages whose job gives no data.contact"`
+	SMSSignature string `env:"OUTREACH_SMS_SIGNATURE" group:"estate" help:"the default estate's registered SMS signature in 【】, e.g. 【阳光花园物业】, at the start of every SMS; refused at start when not in that form"`
 }
 
 // Apply sets the fields of the settings that are set on e and reports
@@ -38,14 +27,11 @@ func (d DefaultEstate) Apply(e *outreach.Estate) bool {
 	return changed
 }
 
-func loadEstate(get func(name, def string) string, errs *[]error) DefaultEstate {
-	d := DefaultEstate{
-		Company:      get("OUTREACH_COMPANY_NAME", ""),
-		ServicePhone: get("OUTREACH_SERVICE_PHONE", ""),
-		SMSSignature: get("OUTREACH_SMS_SIGNATURE", ""),
+func (d DefaultEstate) validate(r *report) {
+	if !r.wants(GroupEstate) {
+		return
 	}
 	if err := outreach.CheckSMSSignature(d.SMSSignature); err != nil {
-		*errs = append(*errs, fmt.Errorf("OUTREACH_SMS_SIGNATURE: %w", err))
+		r.addErr("OUTREACH_SMS_SIGNATURE", err)
 	}
-	return d
 }

@@ -14,7 +14,6 @@ var localeTag = regexp.MustCompile(`^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$`)
 // from=to pairs such as "zh-HK=zh-CN,zh-TW=zh-CN,en-GB=en". Whether each
 // target has templates is checked when the templates load.
 func parseLocaleFallback(v string) (map[string]string, error) {
-	const name = "OUTREACH_LOCALE_FALLBACK"
 	if strings.TrimSpace(v) == "" {
 		return nil, nil
 	}
@@ -29,15 +28,15 @@ func parseLocaleFallback(v string) (map[string]string, error) {
 		from, to = strings.TrimSpace(from), strings.TrimSpace(to)
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("%s: %q has no \"=\" (want from=to pairs such as zh-HK=zh-CN,en-GB=en)", name, pair)
+			return nil, fmt.Errorf("%q has no \"=\" (want from=to pairs such as zh-HK=zh-CN,en-GB=en)", pair)
 		case !localeTag.MatchString(from) || !localeTag.MatchString(to):
-			return nil, fmt.Errorf("%s: %q is not a pair of locale tags (want from=to pairs such as zh-HK=zh-CN)", name, pair)
+			return nil, fmt.Errorf("%q is not a pair of locale tags (want from=to pairs such as zh-HK=zh-CN)", pair)
 		case strings.EqualFold(strings.ReplaceAll(from, "_", "-"), strings.ReplaceAll(to, "_", "-")):
-			return nil, fmt.Errorf("%s: %q falls back to itself", name, pair)
+			return nil, fmt.Errorf("%q falls back to itself", pair)
 		}
 		key := strings.ToLower(strings.ReplaceAll(from, "_", "-"))
 		if prev, dup := seen[key]; dup {
-			return nil, fmt.Errorf("%s: %s is given twice (%s=%s and %s)", name, from, prev, rules[prev], pair)
+			return nil, fmt.Errorf("%s is given twice (%s=%s and %s)", from, prev, rules[prev], pair)
 		}
 		seen[key] = from
 		rules[from] = to

@@ -6,13 +6,15 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// Rules are a daemon's sending rules (OUTREACH_QUIET_HOURS,
-// OUTREACH_BULK_DAILY_CAP, OUTREACH_BULK_WEEKLY_CAP).
+// Rules are a daemon's sending rules. The tags declare the settings that
+// fill them (read by package config: Load, `outreach help` and
+// docs/configuration.md).
 type Rules struct {
-	QuietHours QuietHours
+	QuietHours QuietHours `env:"OUTREACH_QUIET_HOURS" envDefault:"21:00-08:00" group:"policy" help:"quiet hours in each resident's time zone, with overrides per kind, e.g. 21:00-08:00,maintenance_notice=23:00-06:00,follow_up=off (see [Sending policy](campaigns-and-policy.md#sending-policy)); off: none"`
 	// DailyCap and WeeklyCap bound the bulk messages one resident gets in
 	// any 24 hours and any 7 days; 0 means no cap.
-	DailyCap, WeeklyCap int
+	DailyCap  int `env:"OUTREACH_BULK_DAILY_CAP" envDefault:"3" group:"policy" want:"a whole number, 0 or more" help:"most bulk messages per resident in any 24 hours (0: no cap)"`
+	WeeklyCap int `env:"OUTREACH_BULK_WEEKLY_CAP" envDefault:"10" group:"policy" want:"a whole number, 0 or more" help:"most bulk messages per resident in any 7 days (0: no cap)"`
 }
 
 // Quiet is a quiet period that a message falls into.

@@ -23,6 +23,7 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 	fs.IntVar(&opt.Replicas, "replicas", 1, "daemons sharing the consumer group")
 	fs.IntVar(&opt.Residents, "residents", 0, "residents the jobs cycle through (default min(jobs, 1000))")
 	fs.BoolVar(&opt.Prefill, "prefill", false, "enqueue every job before the daemons start (a backlog)")
+	fs.BoolVar(&opt.Campaign, "campaign", false, "create --jobs residents and one campaign for them through the campaign service, instead of enqueueing jobs")
 	fs.Float64Var(&opt.SMSRate, "sms-rate", 0, "SMS rate limit (per second, per daemon) against the built-in Twilio stand-in; 0: none")
 	baseline := fs.Bool("baseline", true, "first measure smtp-source (Postfix) against the same SMTP server, if it is installed")
 	fs.DurationVar(&opt.Timeout, "timeout", 30*time.Minute, "give up after this long")
@@ -69,9 +70,22 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 		{"settings", fmt.Sprintf("%d workers, %d SMTP connections, GOMAXPROCS %d", res.Workers, res.SMTPConns, res.GoMaxProcs)},
 		{"load average", fmt.Sprintf("%.2f at start, %.2f at end", res.Load1Start, res.Load1End)},
 		{"CPU per job", fmt.Sprintf("%.0f µs (this process, user + system)", res.CPUusPerJob)},
+		{"CPU per job, daemon", fmt.Sprintf("%.0f µs (this process without the benchmark's enqueueing, %.0f µs)", res.DaemonCPUusPerJob, res.EnqueueCPUusPerJob)},
+		{"CPU per job, archive", dbCPU(res)},
+		{"CPU per job, Redis", fmt.Sprintf("%.0f µs (the Redis server process(es), other clients too)", res.RedisCPUusPerJob)},
+	}
+	if res.CampaignID != "" {
+		rows = append(rows,
+			[2]string{"campaign", fmt.Sprintf("%s: %d residents", res.CampaignID, res.Jobs)},
+			[2]string{"start -> first accepted", fmt.Sprintf("%.1f ms (created through the campaign service -> the first message accepted by SMTP and archived)", res.FirstAcceptedMs)},
+			[2]string{"start -> all archived", fmt.Sprintf("%.2fs, %.0f jobs/s", res.AllArchivedS, res.CampaignPerS)},
+		)
 	}
 	if res.BaselinePerS > 0 {
 		rows = append(rows, [2]string{"smtp-source", fmt.Sprintf("%.0f msgs/s over %d sessions, %.0f µs CPU a message; throughput is %.2f x that", res.BaselinePerS, res.BaselineSessions, res.BaselineCPUusPerMsg, res.Ratio)})
+		if res.CampaignID != "" {
+			rows = append(rows, [2]string{"campaign ratio", fmt.Sprintf("start -> all archived is %.2f x smtp-source", res.CampaignRatio)})
+		}
 	}
 	if res.SMSRateLimit > 0 {
 		rows = append(rows, [2]string{"SMS rate", fmt.Sprintf("%.2f/s at the stand-in, limit %.2f/s (%+.2f%%); at most %d within one second", res.SMSRatePerS, res.SMSRateLimit, res.SMSRateDeviationPct, res.SMSPeak1s)})
@@ -93,4 +107,11 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+func dbCPU(res bench.Result) string {
+	if res.DBBackends == 0 {
+		return "not measured (no PostgreSQL backend of the daemons found in /proc)"
+	}
+	return fmt.Sprintf("%.0f µs (the daemons' %d PostgreSQL backends); the whole server %.0f µs (other users too)", res.DBCPUusPerJob, res.DBBackends, res.DBServerCPUusPerJob)
 }

@@ -38,6 +38,12 @@ type Options struct {
 	// Prefill enqueues every job before the daemons start, to measure a
 	// daemon facing a backlog (memory must not grow with it).
 	Prefill bool
+	// Campaign sends the bulk as a property manager would: Jobs residents
+	// and one campaign for all of them, created through the first
+	// daemon's campaign service once the daemons run; its scheduler
+	// expands it. The run reports start -> first message accepted and
+	// start -> all archived.
+	Campaign bool
 	// SMTPSource is the path of Postfix's smtp-source: when set, and the
 	// channel includes email, the run first measures the machine's own
 	// SMTP rate with it against the same server (see FindSMTPSource).
@@ -82,6 +88,32 @@ type Result struct {
 	// while the daemons ran, per job, in microseconds: the daemons' work
 	// plus the benchmark's polling (and its enqueueing, without Prefill).
 	CPUusPerJob float64 `json:"cpu_us_per_job"`
+	// DaemonCPUusPerJob is CPUusPerJob without the benchmark's enqueueing
+	// (the CPU time of the thread that enqueued; with Campaign the daemons
+	// enqueue themselves, and that counts).
+	DaemonCPUusPerJob  float64 `json:"daemon_cpu_us_per_job"`
+	EnqueueCPUusPerJob float64 `json:"enqueue_cpu_us_per_job"`
+	// DBCPUusPerJob is the CPU time of the PostgreSQL backends that served
+	// the daemons' connections, over the run, per job (read from /proc;
+	// 0 with another archive or a server elsewhere); DBBackends is how many
+	// there were. DBServerCPUusPerJob is the whole server's (every
+	// process, ended backends included): other users of the server count
+	// there too.
+	DBCPUusPerJob       float64 `json:"db_cpu_us_per_job"`
+	DBBackends          int     `json:"db_backends"`
+	DBServerCPUusPerJob float64 `json:"db_server_cpu_us_per_job"`
+	// RedisCPUusPerJob is the CPU time of the Redis server process(es) the
+	// run talks to, over the run, per job (other clients count too).
+	RedisCPUusPerJob float64 `json:"redis_cpu_us_per_job"`
+
+	// A Campaign run: the campaign's id, the time from its creation to
+	// the first message accepted by SMTP (and counted by the daemon), to
+	// the last delivery archived, and the rate over that time.
+	CampaignID      string  `json:"campaign_id,omitempty"`
+	FirstAcceptedMs float64 `json:"first_accepted_ms,omitempty"`
+	AllArchivedS    float64 `json:"all_archived_s,omitempty"`
+	CampaignPerS    float64 `json:"campaign_per_s,omitempty"`
+	CampaignRatio   float64 `json:"campaign_ratio,omitempty"`
 
 	// The SMTP baseline (email runs with SMTPSource): smtp-source's rate
 	// against the same server, and throughput over it.
@@ -121,6 +153,9 @@ func (o Options) withDefaults() Options {
 	o.Channel = cmp.Or(o.Channel, "email")
 	o.Replicas = cmp.Or(o.Replicas, 1)
 	o.Residents = cmp.Or(o.Residents, min(o.Jobs, 1000))
+	if o.Campaign {
+		o.Residents = o.Jobs // one job per resident
+	}
 	o.Timeout = cmp.Or(o.Timeout, 30*time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -137,6 +172,8 @@ func (o Options) validate() error {
 		return errors.New("bench: --jobs, --replicas and residents must be positive, --urgent not negative")
 	case o.Channel != "email" && o.Channel != "sms" && o.Channel != "mix":
 		return fmt.Errorf("bench: --channel %q: want email, sms or mix", o.Channel)
+	case o.Campaign && o.Prefill:
+		return errors.New("bench: --campaign and --prefill do not go together (the campaign enqueues its jobs)")
 	case o.SMSRate < 0:
 		return errors.New("bench: --sms-rate must not be negative")
 	case o.Config.RedisURL == "":
@@ -149,14 +186,16 @@ func (o Options) validate() error {
 
 // run is one benchmark in progress.
 type run struct {
-	opt     Options
-	id      string // prefix of everything the run creates
-	cfg     config.Config
-	rdb     redis.UniversalClient
-	store   outreach.Store
-	keys    queue.Keys
-	daemons []*daemon.Daemon
-	twilio  *twilioStandIn
+	opt        Options
+	id         string // prefix of everything the run creates
+	cfg        config.Config
+	rdb        redis.UniversalClient
+	store      outreach.Store
+	keys       queue.Keys
+	daemons    []*daemon.Daemon
+	twilio     *twilioStandIn
+	campaignID string // the campaign of a Campaign run, once created
+	appName    string // application_name of the daemons' PostgreSQL connections
 }
 
 // Run performs one benchmark.
@@ -182,6 +221,7 @@ func (r *run) setUp(ctx context.Context) error {
 	r.cfg = r.opt.Config
 	r.cfg.Stream = r.cfg.Stream + ":" + r.id // a stream of its own; a hash tag in the name is kept
 	r.cfg.HTTPAddr = "127.0.0.1:0"
+	r.appName = "outreach-" + r.id
 	// The bench measures the pipeline: quiet hours and frequency caps would
 	// hold back or suppress its bulk jobs depending on the hour.
 	r.cfg.Policy = policy.Rules{}
@@ -208,6 +248,7 @@ func (r *run) setUp(ctx context.Context) error {
 	}
 	for i := range r.opt.Replicas {
 		cfg := r.cfg
+		cfg.DatabaseURL = outreach.Secret(withAppName(cfg.DatabaseURL.Reveal(), r.appName))
 		cfg.Consumer = fmt.Sprintf("%s-%d", r.id, i)
 		d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: r.opt.Logger.With("replica", i)})
 		if err != nil {
@@ -227,6 +268,9 @@ func (r *run) createResidents(ctx context.Context) error {
 			ID: r.residentID(i), Name: fmt.Sprintf("Bench Resident %d", i), Locale: "en",
 			Email: fmt.Sprintf("r%05d@bench.invalid", i), Phone: fmt.Sprintf("+1202555%04d", i%10000),
 		}
+		if r.opt.Campaign {
+			res.Tags = []string{r.id} // the campaign's audience
+		}
 		switch {
 		case r.opt.Channel == "sms", r.opt.Channel == "mix" && i%2 == 1:
 			res.Channels = []outreach.Channel{outreach.ChannelSMS}
@@ -242,6 +286,36 @@ func (r *run) createResidents(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// campaigns are the campaign ids of the run's jobs: the bulk's, the
+// urgent jobs', and the campaign of a Campaign run.
+func (r *run) campaigns() []string {
+	ids := []string{r.id, r.id + "-urgent"}
+	if r.campaignID != "" {
+		ids = append(ids, r.campaignID)
+	}
+	return ids
+}
+
+// campaignSpec is the campaign of a Campaign run: the bulk jobs' notice to
+// the run's residents (they carry the run id as a tag).
+func (r *run) campaignSpec() outreach.Campaign {
+	return outreach.Campaign{
+		Name: "bench " + r.id, Kind: outreach.KindMaintenanceNotice, Priority: outreach.PriorityBulk,
+		Audience: outreach.Audience{Tags: []string{r.id}}, Channels: channels(r.opt.Channel),
+		Data: r.job(0, false).Data,
+	}
+}
+
+func channels(ch string) []outreach.Channel {
+	switch ch {
+	case "email":
+		return []outreach.Channel{outreach.ChannelEmail}
+	case "sms":
+		return []outreach.Channel{outreach.ChannelSMS}
+	}
+	return nil // each resident's own
 }
 
 func (r *run) job(i int, urgent bool) outreach.Job {
@@ -267,7 +341,7 @@ func (r *run) cleanup() {
 		_ = r.rdb.Close()
 	}
 	if r.store != nil {
-		for _, campaign := range []string{r.id, r.id + "-urgent"} {
+		for _, campaign := range r.campaigns() {
 			_, _ = r.store.DeleteDeliveries(ctx, outreach.Filter{Campaign: campaign})
 		}
 		ids := make([]string, r.opt.Residents)

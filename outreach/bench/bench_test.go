@@ -2,9 +2,13 @@ package bench_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -127,5 +131,63 @@ func TestRunMeasuresSMSRateAndBaseline(t *testing.T) {
 	}
 	if got := smtp.Received(); got != 50+50 {
 		t.Errorf("SMTP server received %d messages, want 50 from smtp-source and 50 from the daemon", got)
+	}
+}
+
+// TestRunCampaignOnPostgres: a --campaign run creates its residents and one
+// campaign through the daemon's service, sends every job once, and reports
+// the campaign's times and the CPU of the daemons' PostgreSQL backends.
+func TestRunCampaignOnPostgres(t *testing.T) {
+	t.Parallel()
+	base := os.Getenv("OUTREACH_TEST_DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	schema := "outreach_bench_" + hex.EncodeToString(b)
+	conn, err := pgx.Connect(t.Context(), base)
+	if err != nil {
+		t.Fatalf("PostgreSQL (OUTREACH_TEST_DATABASE_URL): %v", err)
+	}
+	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		_ = conn.Close(context.Background())
+	})
+	smtp := emailtest.NewServer(t, emailtest.Options{Discard: true})
+	env := map[string]string{
+		"OUTREACH_REDIS_URL":    redisURL(),
+		"OUTREACH_DATABASE_URL": base + "&search_path=" + schema,
+		"OUTREACH_SMTP_URL":     smtp.URL(),
+		"OUTREACH_EMAIL_FROM":   "office@example.com",
+		"OUTREACH_STREAM":       "test:bench:campaign",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bench.Run(t.Context(), bench.Options{Config: cfg, Jobs: 1200, Campaign: true})
+	if err != nil {
+		t.Fatalf("Run --campaign: %v", err)
+	}
+	if res.Sent != 1200 || res.Lost != 0 || res.Duplicates != 0 || smtp.Received() != 1200 {
+		t.Errorf("result = %+v (SMTP got %d), want 1200 sent once each", res, smtp.Received())
+	}
+	if res.CampaignID == "" || res.FirstAcceptedMs <= 0 || res.AllArchivedS <= 0 || res.CampaignPerS <= 0 ||
+		res.FirstAcceptedMs > res.AllArchivedS*1000 {
+		t.Errorf("campaign figures = %+v, want its id, first accepted before all archived, a rate", res)
+	}
+	if res.DBBackends == 0 || res.DBCPUusPerJob <= 0 || res.DaemonCPUusPerJob <= 0 || res.EnqueueCPUusPerJob != 0 {
+		t.Errorf("CPU figures = %+v, want the daemons' backends measured and no bench enqueueing", res)
+	}
+	var campaigns, residents int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM "+schema+".campaigns").Scan(&campaigns); err != nil || campaigns != 1 {
+		t.Errorf("campaigns in the archive: %d (%v), want the run's one", campaigns, err)
+	}
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM "+schema+".residents").Scan(&residents); err != nil || residents != 0 {
+		t.Errorf("residents left: %d (%v)", residents, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/daemon"
 	"github.com/outreach-dev/outreach/queue"
 )
 
@@ -38,7 +39,15 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		}
 	}
 
+	probe, err := newServiceCPU(ctx, r.cfg.DatabaseURL.Reveal(), r.appName, r.rdb)
+	if err != nil {
+		return Result{}, err
+	}
+	defer probe.Close()
+
 	load1Start := load1()
+	probe.Sample(ctx)
+	stopSampling := probe.Sampling(ctx, time.Second)
 	cpuStart := cpuTime()
 	start := time.Now()
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -64,8 +73,16 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		}
 	}()
 
-	if !r.opt.Prefill {
-		if err := r.enqueueBulk(ctx, producer); err != nil {
+	var enqueueCPU time.Duration
+	var firstAccepted <-chan time.Duration
+	if r.opt.Campaign {
+		if start, err = r.startCampaign(ctx); err != nil {
+			return Result{}, err
+		}
+		firstAccepted = r.watchFirstSend(runCtx, start)
+	}
+	if !r.opt.Prefill && !r.opt.Campaign {
+		if enqueueCPU, err = lockedCPU(func() error { return r.enqueueBulk(ctx, producer) }); err != nil {
 			return Result{}, err
 		}
 	}
@@ -83,6 +100,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	cpuUsed := cpuTime() - cpuStart
+	stopSampling()
 	peakRSS := peakRSSMB()
 	sends := r.sends()
 	if err := stopDaemons(); err != nil {
@@ -99,17 +117,39 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 	if err := analyzeArchive(ctx, r.cfg.DatabaseURL.Reveal()); err != nil {
 		return res, err
 	}
-	if err := r.check(ctx, &res, sends); err != nil {
+	lastArchived, err := r.check(ctx, &res, sends)
+	if err != nil {
 		return res, err
 	}
 	res.ThroughputPerS = float64(res.Sent+res.Failed) / elapsed.Seconds()
 	if n := res.Sent + res.Failed; n > 0 {
-		res.CPUusPerJob = float64(cpuUsed.Microseconds()) / float64(n)
+		perJob := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(n) }
+		res.CPUusPerJob = perJob(cpuUsed)
+		res.EnqueueCPUusPerJob = perJob(enqueueCPU)
+		res.DaemonCPUusPerJob = perJob(cpuUsed - enqueueCPU)
+		backends, server, rds, _, _ := probe.Used()
+		res.DBCPUusPerJob, res.DBServerCPUusPerJob, res.RedisCPUusPerJob = perJob(backends), perJob(server), perJob(rds)
+		res.DBBackends = probe.Backends()
+	}
+	if r.opt.Campaign {
+		res.CampaignID = r.campaignID
+		if firstAccepted != nil {
+			select {
+			case d := <-firstAccepted:
+				res.FirstAcceptedMs = float64(d.Microseconds()) / 1e3
+			default:
+			}
+		}
+		if !lastArchived.IsZero() {
+			res.AllArchivedS = lastArchived.Sub(start).Seconds()
+			res.CampaignPerS = float64(r.opt.Jobs) / res.AllArchivedS
+		}
 	}
 	if baseline.PerS > 0 {
 		res.BaselinePerS, res.BaselineSessions, res.BaselineCommand = baseline.PerS, baseline.Sessions, baseline.Command
 		res.BaselineCPUusPerMsg = baseline.CPUusPerMsg
 		res.Ratio = res.ThroughputPerS / baseline.PerS
+		res.CampaignRatio = res.CampaignPerS / baseline.PerS
 	}
 	if r.twilio != nil && r.opt.SMSRate > 0 {
 		res.SMSRateLimit = r.opt.SMSRate * float64(r.opt.Replicas) // each daemon has its own limiter
@@ -179,7 +219,7 @@ func (r *run) waitSettled(ctx context.Context, start time.Time) error {
 	lastReport := time.Now()
 	for {
 		s, err := observer.Stats(ctx)
-		if err == nil && s.Lag == 0 && s.Pending == 0 && s.Delayed == 0 && s.Length > 0 {
+		if err == nil && s.Lag == 0 && s.Pending == 0 && s.Delayed == 0 && s.Length > 0 && r.expanded(ctx) {
 			return nil
 		}
 		if time.Since(lastReport) >= 2*time.Second {
@@ -197,9 +237,11 @@ func (r *run) waitSettled(ctx context.Context, start time.Time) error {
 
 // sends adds up the deliveries the daemons counted as sent: more than the
 // archive holds means something was sent twice.
-func (r *run) sends() float64 {
+func (r *run) sends() float64 { return r.sendsOf(r.daemons) }
+
+func (r *run) sendsOf(daemons []*daemon.Daemon) float64 {
 	var total float64
-	for _, d := range r.daemons {
+	for _, d := range daemons {
 		for _, c := range outreach.AllChannels {
 			// Email is sent; Twilio takes an SMS as queued.
 			for _, st := range []outreach.Status{outreach.StatusSent, outreach.StatusQueued} {
@@ -213,13 +255,18 @@ func (r *run) sends() float64 {
 	return total
 }
 
-// check walks the archive: every job must be there once, sent.
-func (r *run) check(ctx context.Context, res *Result, sends float64) error {
+// check walks the archive: every job must be there once, sent. It returns
+// when the last of the run's deliveries was archived.
+func (r *run) check(ctx context.Context, res *Result, sends float64) (time.Time, error) {
 	var bulk, urgent []float64
+	var last time.Time
 	seen := make(map[string]bool, r.opt.Jobs+r.opt.Urgent)
-	for _, campaign := range []string{r.id, r.id + "-urgent"} {
+	for _, campaign := range r.campaigns() {
 		err := r.store.Walk(ctx, outreach.Filter{Campaign: campaign}, func(d outreach.Delivery) error {
 			seen[d.JobID] = true
+			if d.UpdatedAt.After(last) {
+				last = d.UpdatedAt
+			}
 			if !d.Status.Accepted() { // queued, sent, delivered: the provider took it
 				res.Failed++
 				return nil
@@ -230,7 +277,7 @@ func (r *run) check(ctx context.Context, res *Result, sends float64) error {
 				return nil
 			}
 			ms := float64(d.UpdatedAt.Sub(enq)) / float64(time.Millisecond)
-			if campaign == r.id {
+			if campaign != r.id+"-urgent" {
 				bulk = append(bulk, ms)
 			} else {
 				urgent = append(urgent, ms)
@@ -238,7 +285,7 @@ func (r *run) check(ctx context.Context, res *Result, sends float64) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("check archive: %w", err)
+			return last, fmt.Errorf("check archive: %w", err)
 		}
 	}
 	res.Lost = r.opt.Jobs + r.opt.Urgent - len(seen)
@@ -246,7 +293,7 @@ func (r *run) check(ctx context.Context, res *Result, sends float64) error {
 	all := append(slices.Clone(bulk), urgent...)
 	res.P50ms, res.P99ms = percentile(all, 50), percentile(all, 99)
 	res.UrgentP99ms = percentile(urgent, 99)
-	return nil
+	return last, nil
 }
 
 func percentile(xs []float64, p float64) float64 {
@@ -266,4 +313,61 @@ func streamTime(id string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.UnixMilli(n), true
+}
+
+// startCampaign creates the run's campaign through the first daemon's
+// campaign service, as the HTTP API does for a property manager, and
+// returns when it did (the start of the measured time).
+func (r *run) startCampaign(ctx context.Context) (time.Time, error) {
+	for _, d := range r.daemons { // a manager starts a campaign on running daemons
+		select {
+		case <-d.Running():
+		case <-time.After(2 * time.Minute):
+			return time.Time{}, errors.New("the daemons did not start reading within 2 minutes")
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("wait for the daemons to run: %w", ctx.Err())
+		}
+	}
+	start := time.Now()
+	c, err := r.daemons[0].Campaigns.Create(ctx, r.campaignSpec())
+	if err != nil {
+		return start, fmt.Errorf("create the bench campaign: %w", err)
+	}
+	r.campaignID = c.ID
+	return start, nil
+}
+
+// expanded reports whether the run's campaign (if any) has all its jobs on
+// the stream.
+func (r *run) expanded(ctx context.Context) bool {
+	if r.campaignID == "" {
+		return true
+	}
+	c, err := r.store.Campaign(ctx, r.campaignID)
+	return err == nil && c.Occurrence == "" && c.Targeted >= int64(r.opt.Jobs)
+}
+
+// watchFirstSend reports, once, how long after start the daemons counted
+// their first accepted message. It polls the counter every millisecond
+// until then: the counter moves once the message is accepted and
+// archived, so the figure is an upper bound of start -> accepted by SMTP.
+func (r *run) watchFirstSend(ctx context.Context, start time.Time) <-chan time.Duration {
+	ch := make(chan time.Duration, 1)
+	daemons := r.daemons
+	go func() {
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			if r.sendsOf(daemons) > 0 {
+				ch <- time.Since(start)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return ch
 }

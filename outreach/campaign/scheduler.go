@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -30,6 +31,25 @@ type Scheduler struct {
 	Every time.Duration
 	// Now returns the current time (tests); default time.Now.
 	Now func() time.Time
+
+	wakeOnce sync.Once
+	wake     chan struct{}
+}
+
+func (s *Scheduler) wakeCh() chan struct{} {
+	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
+	return s.wake
+}
+
+// Wake makes Run tick now instead of at the next tick: the daemon's
+// campaign service calls it when a campaign is created or resumed, so a
+// campaign that starts now starts within milliseconds, not up to a tick
+// later. It never blocks; wakes that come while a tick runs are merged.
+func (s *Scheduler) Wake() {
+	select {
+	case s.wakeCh() <- struct{}{}:
+	default:
+	}
 }
 
 func (s *Scheduler) now() time.Time {
@@ -54,6 +74,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.wakeCh():
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -111,4 +112,50 @@ func TestSchedulerMarksDone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServiceWakesScheduler: a campaign created while the scheduler waits
+// for its next tick (an hour away here) is expanded at once, because the
+// service wakes the scheduler (the daemon wires Changed to Wake).
+func TestServiceWakesScheduler(t *testing.T) {
+	t.Parallel()
+	st := openPostgres(t)
+	seed(t, st, 20)
+	rdb, keys := testRedis(t)
+	r := newRig(t, st, rdb, keys, "d1", t0)
+	r.sched.Every = time.Hour
+	r.svc.Changed = r.sched.Wake
+
+	expanded := func(id string) bool {
+		c, err := st.Campaign(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Targeted == 20
+	}
+	wait := func(id string) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for !expanded(id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("campaign %s not expanded after a minute: the scheduler was not woken", id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	first, err := (&Service{Store: st, Zone: r.svc.Zone, Now: r.clock.Now}).Create(t.Context(), greetingSpec(outreach.Audience{All: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { r.sched.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	wait(first.ID) // Run's first tick, right away; the next is an hour later
+
+	second, err := r.svc.Create(t.Context(), greetingSpec(outreach.Audience{All: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(second.ID)
 }

@@ -35,6 +35,15 @@ type Service struct {
 	Zone *time.Location
 	// Now returns the current time (tests); default time.Now.
 	Now func() time.Time
+	// Changed, when set, is called after a campaign was created or
+	// resumed (the daemon wakes its scheduler with it).
+	Changed func()
+}
+
+func (s *Service) changed() {
+	if s.Changed != nil {
+		s.Changed()
+	}
 }
 
 func (s *Service) now() time.Time {
@@ -92,6 +101,7 @@ func (s *Service) Create(ctx context.Context, spec outreach.Campaign) (outreach.
 	if err := s.Store.CreateCampaign(ctx, c); err != nil {
 		return c, fmt.Errorf("create campaign: %w", err)
 	}
+	s.changed()
 	return s.Store.Campaign(ctx, c.ID)
 }
 
@@ -170,6 +180,9 @@ func (s *Service) Steer(ctx context.Context, id string, op Op, seen outreach.Cam
 	})
 	if err != nil {
 		return c, fmt.Errorf("%s campaign %q: %w", op, id, err)
+	}
+	if op == OpResume {
+		s.changed()
 	}
 	return c, nil
 }

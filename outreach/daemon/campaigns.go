@@ -31,6 +31,7 @@ func (d *Daemon) buildCampaigns(opt Options, consumer *queue.Consumer, zones *po
 		Every:    opt.SchedulerEvery,
 		Now:      now,
 	}
+	d.Campaigns.Changed = d.scheduler.Wake
 }
 
 // refreshCampaignStats updates the campaign progress metrics from the

@@ -72,6 +72,7 @@ type Options struct {
 
 // Daemon is a running outreach daemon. Build it with New, start it with Run.
 type Daemon struct {
+	running    chan struct{} // closed once Run reads the stream
 	logger     *slog.Logger
 	dispatcher *dispatch.Dispatcher
 	scheduler  *campaign.Scheduler
@@ -104,7 +105,7 @@ type Daemon struct {
 // was opened is closed again.
 func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	cfg := opt.Config
-	d := &Daemon{logger: opt.Logger, hangup: opt.Hangup, campaignStats: cmp.Or(opt.CampaignStatsEvery, 15*time.Second)}
+	d := &Daemon{running: make(chan struct{}), logger: opt.Logger, hangup: opt.Hangup, campaignStats: cmp.Or(opt.CampaignStatsEvery, 15*time.Second)}
 	if d.logger == nil {
 		d.logger = slog.New(slog.DiscardHandler)
 	}
@@ -186,6 +187,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	// "running" only once the consumer groups exist and reading starts:
 	// a daemon that cannot reach Redis never says it runs.
 	dc.Ready = func() {
+		close(d.running)
 		d.logger.Info("outreach daemon running", "http", d.Addr(), "stream", d.Keys.Name, "shards", len(d.Keys.Shards()), "group", d.Keys.Group)
 	}
 	if dc.TimeZone == nil {
@@ -363,6 +365,10 @@ func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *
 
 // Metrics are the daemon's collectors (tests and embedding programs).
 func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
+
+// Running is closed once Run has made the consumer groups and reads the
+// stream (when it logs "outreach daemon running").
+func (d *Daemon) Running() <-chan struct{} { return d.running }
 
 // Addr is the address the HTTP server listens on.
 func (d *Daemon) Addr() string { return d.listener.Addr().String() }

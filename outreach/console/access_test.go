@@ -135,6 +135,8 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 			return http.StatusConflict // a done campaign is not paused, resumed or cancelled
 		}
 		return http.StatusOK
+	case strings.HasPrefix(path, "/console/campaigns") && !strings.HasPrefix(path, "/console/campaigns/") && method == http.MethodPost:
+		return http.StatusBadRequest // the empty form: nothing is created
 	case strings.HasPrefix(path, "/console/deadletters/"):
 		return http.StatusNotFound // the fixture has no queue: no dead letter
 	case strings.HasPrefix(path, "/console/campaigns/") && method == http.MethodPost:

@@ -152,8 +152,10 @@ type campaignView struct {
 	// Done is the change just made; Problem a change refused (message
 	// key), with Detail.
 	Done, Problem string
-	Deliveries    []outreach.Delivery
-	After, Next   string
+	// Created: the create flow just made it.
+	Created     bool
+	Deliveries  []outreach.Delivery
+	After, Next string
 }
 
 // loadCampaign is the campaign of the request's {id} with its counts; a
@@ -180,7 +182,7 @@ func campaignPage(c *Console, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	v := campaignView{Done: q.Get("done"), After: q.Get("after")}
+	v := campaignView{Done: q.Get("done"), After: q.Get("after"), Created: q.Get("created") == "1"}
 	if !slices.Contains(campaign.Ops, campaign.Op(v.Done)) {
 		v.Done = ""
 	}

@@ -17,7 +17,7 @@ func TestCampaignsList(t *testing.T) {
 	c, _ := f.sessionFor(t, "admin")
 	status, _, body := c.do("GET", "/console/campaigns", nil)
 	must(t, status == http.StatusOK, "GET /console/campaigns = %d", status)
-	for _, want := range []string{"North water notice", "South campaign", "Everyone greeting"} {
+	for _, want := range []string{"North water notice", "South campaign", "Everyone greeting", `id="new-campaign"`} {
 		must(t, strings.Contains(body, want), "the admin's campaign list lacks %q", want)
 	}
 	// c-north: 2 targeted, d-n1 delivered (the other delivery has no campaign).

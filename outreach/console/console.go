@@ -71,7 +71,8 @@ type Console struct {
 	pages    map[string]*template.Template
 	throttle *throttle
 	mu       sync.Mutex
-	links    map[string]loginLink // one-time login links, by hash
+	links    map[string]loginLink       // one-time login links, by hash
+	created  map[string]createdCampaign // campaigns the create flow made, by its nonce
 }
 
 // New builds the console.
@@ -104,7 +105,7 @@ func New(cfg Config) (*Console, error) {
 		}
 		cfg.Templates = func() *templates.Set { return set }
 	}
-	c := &Console{cfg: cfg, mux: http.NewServeMux(), throttle: newThrottle(), links: map[string]loginLink{}}
+	c := &Console{cfg: cfg, mux: http.NewServeMux(), throttle: newThrottle(), links: map[string]loginLink{}, created: map[string]createdCampaign{}}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}

@@ -61,6 +61,8 @@ func (c *Console) table() []page {
 		{Pattern: "GET /console/residents", Roles: everyone, serve: residentsPage},
 		{Pattern: "GET /console/residents/{id}", Roles: everyone, serve: residentPage},
 		{Pattern: "GET /console/campaigns", Roles: everyone, serve: campaignsPage},
+		{Pattern: "GET /console/campaigns/new", Roles: campaigners, serve: newCampaignPage},
+		{Pattern: "POST /console/campaigns", Roles: campaigners, serve: createCampaign},
 		{Pattern: "GET /console/campaigns/{id}", Roles: everyone, serve: campaignPage},
 		{Pattern: "POST /console/campaigns/{id}/pause", Roles: campaigners, serve: steer(campaign.OpPause)},
 		{Pattern: "POST /console/campaigns/{id}/resume", Roles: campaigners, serve: steer(campaign.OpResume)},

@@ -15,7 +15,7 @@ import (
 
 // pageNames are the templates in templates/: each defines "content",
 // framed by layout.html.
-var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "campaigns", "campaign", "deadletters", "deadletter"}
+var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "campaigns", "campaign", "deadletters", "deadletter", "newcampaign"}
 
 func (c *Console) parseTemplates() error {
 	funcs := template.FuncMap{

@@ -541,6 +541,26 @@ func (c *Consumer) Keep(ctx context.Context, refs ...Ref) error {
 	return nil
 }
 
+// MinIdle is how long an entry must have been idle before Claim takes it
+// (ConsumerOptions.MinIdle, OUTREACH_CLAIM_IDLE).
+func (c *Consumer) MinIdle() time.Duration { return c.opt.MinIdle }
+
+// ClaimEvery is how often a daemon should Claim: a quarter of MinIdle,
+// between 50ms and 1s, so that an entry a dead daemon left is claimed
+// within a second of being idle for MinIdle. A Claim that finds nothing
+// costs one XAUTOCLAIM per lane and shard.
+func (c *Consumer) ClaimEvery() time.Duration {
+	return min(max(c.opt.MinIdle/4, 50*time.Millisecond), time.Second)
+}
+
+// LockLease is the ttl job locks should be taken and renewed with: half of
+// MinIdle, at least 1s. Renewed every third of it (LockLease/3) by the
+// holder while it works, a lock lapses at most LockLease after its holder
+// died; the dead holder's entries become claimable no sooner than 2/3 of
+// MinIdle after it died (they were kept every MinIdle/3), so with MinIdle
+// of 2s or more the lock is gone by the time another daemon claims them.
+func (c *Consumer) LockLease() time.Duration { return max(c.opt.MinIdle/2, time.Second) }
+
 // KeepEvery is how often entries in progress must be kept (see Keep) so
 // that Claim never takes them: well within MinIdle (but not more often
 // than every 50ms, for the tiny MinIdle of tests).

@@ -29,8 +29,10 @@
 //	c.EnsureGroup(ctx)                       // once, at start
 //	for {
 //	    entries, err := c.Read(ctx)          // new entries (nil on timeout)
-//	    // now and then, on a ticker:
-//	    //   c.Claim(ctx)                     // entries a dead daemon left pending
+//	    // now and then, on tickers:
+//	    //   c.Claim(ctx)                     // every c.ClaimEvery(): entries a dead daemon left pending
+//	    //   c.Keep(ctx, inFlight...)         // every c.KeepEvery(): ours are not idle
+//	    //   c.RenewMany(ctx, held, lease)    // every c.LockLease()/3: our job locks
 //	    //   c.PromoteDue(ctx, time.Now(), n) // retries that are due, back into the stream
 //	    for _, e := range entries {
 //	        // !e.HasJob or a bad job      -> c.DeadLetter(ctx, e, reason, err)
@@ -49,13 +51,37 @@
 //
 // Delivery is at least once. An entry stays pending in the group until it is
 // acked; if its consumer dies, [Consumer.Claim] on another daemon takes it
-// over after MinIdle. The client may also retry an XADD whose reply was lost,
+// over after MinIdle (claims run every [Consumer.ClaimEvery], at most a
+// second). Job locks ([Consumer.Lock]) are leases of [Consumer.LockLease]
+// that the holder renews while it works, so a dead daemon's locks lapse
+// before its entries are claimed. The client may also retry an XADD whose reply was lost,
 // so the stream can hold the same job twice: consumers deduplicate on the
 // job's id (the archive), not this package.
 //
 // Nothing here trims the stream: trimming a stream that a group reads can drop
 // entries no consumer has seen. Trim with MINID below the group's
 // last-delivered id if the stream must be bounded.
+//
+// # Lua scripts
+//
+// Every script is a package variable next to the call that runs it:
+//
+//   - lockScript (lock.go, one key): SET the job lock (or a lease) NX PX,
+//     or extend it when the caller holds it already.
+//   - renewScript (lock.go, one key): PEXPIRE the lock only when the
+//     caller holds it (compare and set); never takes a lapsed lock back.
+//   - unlockScript (lock.go, one key): DEL the lock only when the caller
+//     holds it.
+//   - promoteScript (delayed.go): move due members of the delayed set back
+//     to their lane's stream, with attempt and retry_of.
+//   - releaseScript (held.go): move a resumed campaign's held jobs to the
+//     delayed set.
+//   - reserveScript (cap.go, one key): reserve a frequency-cap slot.
+//   - countAfterScript (stats.go, one key): count stream entries after an id.
+//
+// The multi-key ones name only keys of one shard's family (one hash slot on
+// a cluster, see below); runScripts pipelines the one-key ones, one call
+// per lock, which a cluster client splits by node.
 //
 // # Redis Cluster
 //

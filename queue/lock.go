@@ -14,9 +14,11 @@ import (
 // being processed is a good holder. Two copies of one job (a producer's XADD
 // retried, or the same id enqueued twice) can be read by two daemons at the
 // same moment; the one that does not get the lock should come back later,
-// when the archive says whether the other sent it. A lock left by a daemon
-// that died expires after ttl, so ttl must exceed the longest a job takes.
-// Taking a lock the same holder already has succeeds and extends it.
+// when the archive says whether the other sent it. A lock is a lease: it
+// lapses after ttl unless its holder renews it (RenewMany) while it works,
+// so keep ttl short (see Consumer.LockLease) and renew well within it; a
+// lock left by a daemon that died then lapses soon after. Taking a lock
+// the same holder already has succeeds and extends it.
 func (c *Consumer) Lock(ctx context.Context, jobID, holder string, ttl time.Duration) (bool, error) {
 	ok, err := lockScript.Run(ctx, c.rdb, []string{c.keys.Lock(jobID)}, c.holder(holder), ttl.Milliseconds()).Bool()
 	if err != nil && err != redis.Nil {
@@ -56,6 +58,18 @@ end
 return 0
 `)
 
+// renewScript extends the key's expiry only when the caller holds it
+// (compare and set in one step): a lock that lapsed and was taken by
+// another holder is left alone, and one that lapsed and is free is not
+// taken back, since another copy may be on its way with the archive's
+// verdict. One key, so one hash slot on a cluster.
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
 // JobLock names one job lock: the job id and the holder (see Lock).
 type JobLock struct {
 	JobID, Holder string
@@ -80,6 +94,26 @@ func (c *Consumer) LockMany(ctx context.Context, locks []JobLock, ttl time.Durat
 	return got, nil
 }
 
+// RenewMany extends the locks this consumer holds by ttl from now, in one
+// round trip (a pipeline; on a cluster, one per node). held[i] reports
+// whether locks[i] was still this consumer's holder's: false means it
+// lapsed (the renewals came too late) and may be another's now.
+func (c *Consumer) RenewMany(ctx context.Context, locks []JobLock, ttl time.Duration) (held []bool, err error) {
+	cmds, err := c.runScripts(ctx, renewScript, locks, ttl.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("renew %d job locks: %w", len(locks), err)
+	}
+	held = make([]bool, len(locks))
+	for i, cmd := range cmds {
+		ok, err := cmd.Bool()
+		if err != nil && err != redis.Nil {
+			return nil, fmt.Errorf("renew lock of job %q: %w", locks[i].JobID, err)
+		}
+		held[i] = ok
+	}
+	return held, nil
+}
+
 // UnlockMany is Unlock for several jobs in one round trip.
 func (c *Consumer) UnlockMany(ctx context.Context, locks []JobLock) error {
 	if _, err := c.runScripts(ctx, unlockScript, locks); err != nil {
@@ -90,7 +124,7 @@ func (c *Consumer) UnlockMany(ctx context.Context, locks []JobLock) error {
 
 // runScripts runs script once per lock in one pipeline (EVALSHA; when
 // Redis does not know the script yet, it loads it and runs the pipeline
-// again: both scripts are idempotent for their holder).
+// again: the scripts are idempotent for their holder).
 func (c *Consumer) runScripts(ctx context.Context, script *redis.Script, locks []JobLock, args ...any) ([]*redis.Cmd, error) {
 	if len(locks) == 0 {
 		return nil, nil

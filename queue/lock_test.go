@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -105,5 +106,59 @@ func TestLockManyMatchesLock(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRenewManyOnlyByTheHolder: renewing extends the locks the caller
+// holds, leaves another holder's alone (and reports it), and does not take
+// back a lock that lapsed: it lets a dead holder's lock go. The locks are
+// of jobs in different shards, so on a cluster the pipeline spans nodes.
+func TestRenewManyOnlyByTheHolder(t *testing.T) {
+	t.Parallel()
+	rdb := newRedis(t)
+	keys := queue.NewShardedKeys(fmt.Sprintf("test:renew:%d:jobs", time.Now().UnixNano()), "g", 3)
+	t.Cleanup(func() {
+		for _, s := range keys.Shards() {
+			deleteKeys(t, rdb, s.Stream)
+		}
+	})
+	e := newEnvOn(t, rdb, keys, queue.ConsumerOptions{Name: "a"})
+	b := e.consumer(queue.ConsumerOptions{Name: "b"})
+	ctx := t.Context()
+	mine := []queue.JobLock{{JobID: "r1", Holder: "e1"}, {JobID: "r2", Holder: "e2"}, {JobID: "r3", Holder: "e3"}}
+	if got, err := e.c.LockMany(ctx, mine, 300*time.Millisecond); err != nil || !slices.Equal(got, []bool{true, true, true}) {
+		t.Fatalf("LockMany = %v, %v", got, err)
+	}
+	if ok, err := b.Lock(ctx, "r4", "x", time.Minute); err != nil || !ok {
+		t.Fatalf("b.Lock = %v, %v", ok, err)
+	}
+	// r3 lapses (as a dead holder's would) and nobody takes it.
+	if err := rdb.PExpire(ctx, keys.Lock("r3"), time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	locks := append(slices.Clone(mine), queue.JobLock{JobID: "r4", Holder: "x"}, queue.JobLock{JobID: "r1", Holder: "other-entry"})
+	held, err := e.c.RenewMany(ctx, locks, time.Minute)
+	if err != nil {
+		t.Fatalf("RenewMany: %v", err)
+	}
+	// r4 is b's (a's holder "x" is not b's "x": holders carry the consumer);
+	// r1 is held, but not by "other-entry".
+	if want := []bool{true, true, false, false, false}; !slices.Equal(held, want) {
+		t.Fatalf("RenewMany = %v, want %v", held, want)
+	}
+	for _, j := range []string{"r1", "r2"} {
+		if ttl := rdb.PTTL(ctx, keys.Lock(j)).Val(); ttl <= 300*time.Millisecond {
+			t.Errorf("lock %s TTL %v after renewal by its holder, want up to 1m", j, ttl)
+		}
+	}
+	if n := rdb.Exists(ctx, keys.Lock("r3")).Val(); n != 0 {
+		t.Error("renewal took back a lapsed lock")
+	}
+	if ttl := rdb.PTTL(ctx, keys.Lock("r4")).Val(); ttl <= 0 || ttl > time.Minute {
+		t.Errorf("b's lock TTL %v, want its own", ttl)
+	}
+	if ok, err := b.Lock(ctx, "r3", "y", time.Minute); err != nil || !ok {
+		t.Errorf("b.Lock of the lapsed lock = %v, %v; want true", ok, err)
 	}
 }

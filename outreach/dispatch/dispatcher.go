@@ -55,7 +55,10 @@ type Config struct {
 	// SendTimeout bounds one provider call (default 30s).
 	SendTimeout time.Duration
 	// ClaimEvery is how often entries pending on dead consumers are
-	// claimed (default 30s); the idle time is the consumer's MinIdle.
+	// claimed; the idle time is the consumer's MinIdle (OUTREACH_CLAIM_IDLE).
+	// Default: the consumer's ClaimEvery, a quarter of MinIdle between 50ms
+	// and 1s, so a dead daemon's entries are claimed within a second of
+	// OUTREACH_CLAIM_IDLE.
 	ClaimEvery time.Duration
 	// MaxClaims is how often an entry may be claimed from consumers that
 	// never settled it (default 5): an entry claimed more often is not
@@ -69,11 +72,15 @@ type Config struct {
 	PromoteEvery time.Duration
 	// StatsEvery is how often queue gauges are refreshed (default 5s).
 	StatsEvery time.Duration
-	// LockTTL bounds how long a job id stays locked by a daemon that died
-	// while processing it (default 2m; long audience jobs renew the lock).
+	// LockTTL is the lease of a job lock: the dispatcher renews the locks
+	// it holds every LockTTL/3 while their jobs are worked on (read batches
+	// waiting for a worker included), so a lock lapses at most LockTTL
+	// after the daemon holding it died. Default: the consumer's LockLease,
+	// half of OUTREACH_CLAIM_IDLE and at least 1s, which lapses before the
+	// dead daemon's entries can be claimed.
 	LockTTL time.Duration
 	// LockWait is how long a copy of a job that is locked elsewhere waits
-	// before it is looked at again (default 5s).
+	// before it is looked at again (default LockTTL, at most 5s).
 	LockWait time.Duration
 	// ShutdownGrace bounds how long in-flight jobs may take to finish
 	// after Run's context is cancelled (default 30s). What is not finished
@@ -119,12 +126,14 @@ func (c Config) withDefaults() Config {
 		c.Backoff = ExponentialBackoff(5*time.Second, time.Hour)
 	}
 	c.SendTimeout = cmp.Or(c.SendTimeout, 30*time.Second)
-	c.ClaimEvery = cmp.Or(c.ClaimEvery, 30*time.Second)
 	c.MaxClaims = cmp.Or(c.MaxClaims, 5)
 	c.PromoteEvery = cmp.Or(c.PromoteEvery, 500*time.Millisecond)
 	c.StatsEvery = cmp.Or(c.StatsEvery, 5*time.Second)
-	c.LockTTL = cmp.Or(c.LockTTL, 2*time.Minute)
-	c.LockWait = cmp.Or(c.LockWait, 5*time.Second)
+	if c.Consumer != nil {
+		c.ClaimEvery = cmp.Or(c.ClaimEvery, c.Consumer.ClaimEvery())
+		c.LockTTL = cmp.Or(c.LockTTL, c.Consumer.LockLease())
+	}
+	c.LockWait = cmp.Or(c.LockWait, min(c.LockTTL, 5*time.Second))
 	c.ShutdownGrace = cmp.Or(c.ShutdownGrace, 30*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -174,6 +183,9 @@ type Dispatcher struct {
 	// entries that take longer than the claim idle time, and the job lock
 	// lets the same entry id through; claim skips these.
 	inFlight sync.Map
+	// held holds the job locks (queue.JobLock) this daemon took and has not
+	// released: renewLocks extends them every LockTTL/3.
+	held sync.Map
 }
 
 // New checks cfg and builds a Dispatcher.
@@ -214,6 +226,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	work := make(chan item, d.cfg.Workers)
 	urgent := make(chan item) // unbuffered: an urgent entry waits for a free worker, not behind bulk ones
 	workers := d.startWorkers(workCtx, urgent, work)
+	// The keepers (entries kept, locks renewed) go on while the workers
+	// finish in the grace period, and stop after them.
+	keepCtx, stopKeepers := context.WithCancel(workCtx)
+	keepers := d.startKeepers(keepCtx)
 	feeders := d.startFeeders(ctx, urgent, work)
 
 	<-ctx.Done()
@@ -232,6 +248,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.logger.Warn("shutdown grace period over; unfinished jobs stay pending and will be claimed", "grace", d.cfg.ShutdownGrace)
 		<-finished
 	}
+	stopKeepers()
+	keepers.Wait()
 	d.stopBatchers()
 	d.logger.Info("stopped")
 	return nil
@@ -258,11 +276,20 @@ func (d *Dispatcher) startFeeders(ctx context.Context, urgent, work chan<- item)
 	var feeders sync.WaitGroup
 	feeders.Go(func() { d.readLoop(ctx, work) })
 	feeders.Go(func() { d.urgentLoop(ctx, urgent) })
-	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, work) }) })
-	feeders.Go(func() { d.every(ctx, d.q.KeepEvery(), func() { d.keepInFlight(ctx) }) })
+	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, urgent, work) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.PromoteEvery, func() { d.promote(ctx) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.StatsEvery, func() { d.refreshStats(ctx) }) })
 	return &feeders
+}
+
+// startKeepers starts the loops that keep what this daemon works on its
+// own until ctx is cancelled: the entries in flight (see keepInFlight)
+// and the job locks it holds (see renewLocks).
+func (d *Dispatcher) startKeepers(ctx context.Context) *sync.WaitGroup {
+	var keepers sync.WaitGroup
+	keepers.Go(func() { d.every(ctx, d.q.KeepEvery(), func() { d.keepInFlight(ctx) }) })
+	keepers.Go(func() { d.every(ctx, max(d.cfg.LockTTL/3, 10*time.Millisecond), func() { d.renewLocks(ctx) }) })
+	return &keepers
 }
 
 // startBatchers starts the archive writer, the acker and the unlocker;
@@ -380,8 +407,43 @@ func (d *Dispatcher) keepInFlight(ctx context.Context) {
 	}
 }
 
+// renewLocks extends the job locks this daemon holds (one pipeline): a
+// lock is a lease that lapses LockTTL after the last renewal, so the locks
+// of a daemon that died lapse soon after it, while a live one keeps its
+// locks however long its jobs take. A lock found lapsed (renewals late by
+// more than LockTTL, Redis unreachable) is logged: a copy of its job may
+// now be taken by another worker.
+func (d *Dispatcher) renewLocks(ctx context.Context) {
+	var locks []queue.JobLock
+	d.held.Range(func(k, _ any) bool {
+		locks = append(locks, k.(queue.JobLock))
+		return true
+	})
+	if len(locks) == 0 {
+		return
+	}
+	held, err := d.q.RenewMany(ctx, locks, d.cfg.LockTTL)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.logger.Warn("renew job locks failed; they lapse unless a later renewal reaches Redis", "locks", len(locks), "lease", d.cfg.LockTTL, "err", err)
+		}
+		return
+	}
+	for i, ok := range held {
+		if _, still := d.held.Load(locks[i]); !ok && still {
+			d.logger.Warn("job lock lapsed before it was renewed; a copy of the job may be processed at the same time", "job_id", locks[i].JobID, "lease", d.cfg.LockTTL)
+			d.held.Delete(locks[i])
+		}
+	}
+}
+
+// locked notes that this daemon holds the job lock l (see renewLocks).
+func (d *Dispatcher) locked(l queue.JobLock) { d.held.Store(l, struct{}{}) }
+
 // claim takes over entries that another consumer read and never acked.
-func (d *Dispatcher) claim(ctx context.Context, work chan<- item) {
+// Claim returns the urgent lanes' entries first; they go to the workers
+// ahead of everything else, as read urgent entries do.
+func (d *Dispatcher) claim(ctx context.Context, urgent, work chan<- item) {
 	for range 100 { // bounded: at most 100 batches per tick
 		entries, err := d.q.Claim(ctx)
 		if err != nil {
@@ -401,8 +463,12 @@ func (d *Dispatcher) claim(ctx context.Context, work chan<- item) {
 				poisoned++
 				continue
 			}
+			out := work
+			if e.Lane == string(outreach.PriorityUrgent) {
+				out = urgent
+			}
 			select {
-			case work <- item{e: e}:
+			case out <- item{e: e}:
 				handed++
 			case <-ctx.Done():
 				d.inFlight.Delete(e.Ref())

@@ -91,6 +91,7 @@ func (d *Dispatcher) prefetchLocks(ctx context.Context, entries []queue.Entry, p
 	for k, i := range which {
 		pres[i].lockTried, pres[i].locked = true, got[k]
 		if got[k] {
+			d.locked(locks[k])
 			locked = append(locked, i)
 		}
 	}

@@ -24,13 +24,7 @@ func (d *Dispatcher) deliverStage(ctx context.Context, a *attempt) error {
 	if a.failed.note(err) == deadLettered {
 		return nil
 	}
-	lockedAt := time.Now()
-	for _, r := range a.residents {
-		if time.Since(lockedAt) > d.cfg.LockTTL/3 { // a long audience job keeps its lock
-			if _, err := d.q.Lock(ctx, a.job.ID, a.e.Holder(), d.cfg.LockTTL); err == nil {
-				lockedAt = time.Now()
-			}
-		}
+	for _, r := range a.residents { // a long audience job keeps its lock: renewLocks renews it
 		if suppressedBefore(a.prior[r.ID]) {
 			continue // the policy settled this resident on an earlier attempt
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/queue"
 )
 
 // The stages of the pipeline, in order (see pipeline); the per-resident
@@ -63,6 +64,9 @@ func (d *Dispatcher) lockStage(ctx context.Context, a *attempt) error {
 			return pending("lock job failed; entry stays pending", err)
 		}
 		a.locked = ok
+		if ok {
+			d.locked(queue.JobLock{JobID: a.job.ID, Holder: a.e.Holder()})
+		}
 	}
 	if a.locked {
 		return nil

@@ -741,7 +741,7 @@ func TestClaim(t *testing.T) {
 	}
 	time.Sleep(5 * time.Millisecond) // idle longer than MinIdle
 	work := make(chan item, 10)
-	f.d.claim(t.Context(), work)
+	f.d.claim(t.Context(), make(chan item, 10), work)
 	if len(work) != 1 {
 		t.Fatalf("claimed %d entries, want 1", len(work))
 	}
@@ -750,7 +750,7 @@ func TestClaim(t *testing.T) {
 		t.Errorf("claimed %s, want %s", it.e.ID, left[0].ID)
 	}
 	time.Sleep(5 * time.Millisecond)
-	f.d.claim(t.Context(), work) // still in flight here: skipped
+	f.d.claim(t.Context(), make(chan item, 10), work) // still in flight here: skipped
 	if len(work) != 0 {
 		t.Errorf("an entry in progress was claimed again")
 	}

@@ -1,0 +1,4 @@
+-- An estate's own survey fatigue window (Estate.SurveyFatigue);
+-- empty keeps the daemon's OUTREACH_SURVEY_FATIGUE.
+
+ALTER TABLE estates ADD COLUMN survey_fatigue text NOT NULL DEFAULT '';

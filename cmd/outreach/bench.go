@@ -72,6 +72,7 @@ func cmdBench(ctx context.Context, e *env, args []string) int {
 		{"CPU per job", fmt.Sprintf("%.0f µs (this process, user + system)", res.CPUusPerJob)},
 		{"CPU per job, daemon", fmt.Sprintf("%.0f µs (this process without the benchmark's enqueueing, %.0f µs)", res.DaemonCPUusPerJob, res.EnqueueCPUusPerJob)},
 		{"CPU per job, archive", dbCPU(res)},
+		{"archive writes", fmt.Sprintf("%d, %.1f deliveries each on average (one statement and commit each)", res.ArchiveWrites, res.ArchiveBatchMean)},
 		{"CPU per job, Redis", fmt.Sprintf("%.0f µs (the Redis server process(es), other clients too)", res.RedisCPUusPerJob)},
 	}
 	if res.CampaignID != "" {

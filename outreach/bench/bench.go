@@ -106,6 +106,12 @@ type Result struct {
 	// run talks to, over the run, per job (other clients count too).
 	RedisCPUusPerJob float64 `json:"redis_cpu_us_per_job"`
 
+	// ArchiveWrites is how many archive writes (statement and commit) the
+	// daemons made, ArchiveBatchMean the deliveries each carried on
+	// average (outreach_archive_batch_deliveries).
+	ArchiveWrites    int     `json:"archive_writes"`
+	ArchiveBatchMean float64 `json:"archive_batch_mean"`
+
 	// A Campaign run: the campaign's id, the time from its creation to
 	// the first message accepted by SMTP (and counted by the daemon), to
 	// the last delivery archived, and the rate over that time.

@@ -47,6 +47,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 
 	load1Start := load1()
 	probe.Sample(ctx)
+	probe.SampleServer()
 	stopSampling := probe.Sampling(ctx, time.Second)
 	cpuStart := cpuTime()
 	start := time.Now()
@@ -103,6 +104,7 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 	stopSampling()
 	peakRSS := peakRSSMB()
 	sends := r.sends()
+	writes, batched := r.archiveBatches()
 	if err := stopDaemons(); err != nil {
 		return Result{}, fmt.Errorf("stop daemons: %w", err)
 	}
@@ -116,6 +118,10 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 	}
 	if err := analyzeArchive(ctx, r.cfg.DatabaseURL.Reveal()); err != nil {
 		return res, err
+	}
+	res.ArchiveWrites = int(writes)
+	if writes > 0 {
+		res.ArchiveBatchMean = batched / float64(writes)
 	}
 	lastArchived, err := r.check(ctx, &res, sends)
 	if err != nil {
@@ -238,6 +244,19 @@ func (r *run) waitSettled(ctx context.Context, start time.Time) error {
 // sends adds up the deliveries the daemons counted as sent: more than the
 // archive holds means something was sent twice.
 func (r *run) sends() float64 { return r.sendsOf(r.daemons) }
+
+// archiveBatches adds up the daemons' archive writes and the deliveries
+// they carried.
+func (r *run) archiveBatches() (writes uint64, deliveries float64) {
+	for _, d := range r.daemons {
+		var m dto.Metric
+		if err := d.Metrics().ArchiveBatch.Write(&m); err == nil {
+			writes += m.GetHistogram().GetSampleCount()
+			deliveries += m.GetHistogram().GetSampleSum()
+		}
+	}
+	return writes, deliveries
+}
 
 func (r *run) sendsOf(daemons []*daemon.Daemon) float64 {
 	var total float64

@@ -96,6 +96,8 @@ type serviceCPU struct {
 	backends   map[int]cpuSpan // the daemons' backends
 	postmaster int
 	server     cpuSpan // the postmaster, its children and the children it reaped
+	serverSeen bool
+	sampled    bool // a backend first seen later started during the run
 	redis      map[int]cpuSpan
 	redisPIDs  []int
 }
@@ -158,7 +160,9 @@ func redisPIDs(ctx context.Context, rdb redis.UniversalClient) ([]int, error) {
 	return pids, nil
 }
 
-// Sample reads the processes' CPU times now.
+// Sample reads the processes' CPU times now: the daemons' backends and
+// Redis. The whole PostgreSQL server (a walk over /proc, which costs this
+// process more) is read only by SampleServer.
 func (s *serviceCPU) Sample(ctx context.Context) {
 	var pids []int
 	if s.pg != nil {
@@ -175,8 +179,8 @@ func (s *serviceCPU) Sample(ctx context.Context) {
 			continue
 		}
 		sp, seen := s.backends[pid]
-		if !seen {
-			sp.first = used
+		if !seen && !s.sampled {
+			sp.first = used // there before the run: what it used before does not count
 		}
 		sp.last = used
 		s.backends[pid] = sp
@@ -184,13 +188,7 @@ func (s *serviceCPU) Sample(ctx context.Context) {
 			s.postmaster = ppid
 		}
 	}
-	if s.postmaster != 0 {
-		total := s.serverTotal()
-		if s.server.first == 0 {
-			s.server.first = total
-		}
-		s.server.last = total
-	}
+	s.sampled = true
 	for _, pid := range s.redisPIDs {
 		used, _, _, ok := procCPU(pid)
 		if !ok {
@@ -203,6 +201,23 @@ func (s *serviceCPU) Sample(ctx context.Context) {
 		sp.last = used
 		s.redis[pid] = sp
 	}
+}
+
+// SampleServer reads the whole PostgreSQL server's CPU time now (once its
+// postmaster is known from a Sample): at the start of the run and at its
+// end. Backends that end meanwhile count through the postmaster, which
+// reaps them.
+func (s *serviceCPU) SampleServer() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.postmaster == 0 {
+		return
+	}
+	total := s.serverTotal()
+	if !s.serverSeen {
+		s.server.first, s.serverSeen = total, true
+	}
+	s.server.last = total
 }
 
 // serverTotal is the CPU time of the postmaster, of its live children and
@@ -227,7 +242,7 @@ func (s *serviceCPU) serverTotal() time.Duration {
 }
 
 // Sampling calls Sample every interval until the returned function is
-// called (which takes a last sample).
+// called (which takes a last Sample and SampleServer).
 func (s *serviceCPU) Sampling(ctx context.Context, every time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -248,6 +263,7 @@ func (s *serviceCPU) Sampling(ctx context.Context, every time.Duration) (stop fu
 		cancel()
 		<-done
 		s.Sample(context.WithoutCancel(ctx))
+		s.SampleServer()
 	}
 }
 

@@ -295,7 +295,9 @@ func (d *Dispatcher) startKeepers(ctx context.Context) *sync.WaitGroup {
 // startBatchers starts the archive writer, the acker and the unlocker;
 // life bounds their work (see batcher).
 func (d *Dispatcher) startBatchers(life context.Context) {
-	d.recorder = newRecorder(life, d.store, d.logger, 500).start()
+	d.recorder = newRecorder(life, d.store, d.logger, 500)
+	d.recorder.observe = func(n int, _ time.Duration, _ error) { d.metrics.ArchiveBatch.Observe(float64(n)) }
+	d.recorder.start()
 	d.acker = newAcker(life, d.q.AckRefs, d.logger, 500, d.traceAcks).start()
 	d.unlocker = newUnlocker(life, d.q.UnlockMany, d.logger, 500).start()
 }

@@ -30,6 +30,11 @@ type Metrics struct {
 	// JobLatency observes the time from XADD (the stream id's timestamp) to
 	// the job being done (archived and acked), by kind.
 	JobLatency *prometheus.HistogramVec
+	// ArchiveBatch observes how many deliveries each archive write (one
+	// Store.Record call of the recorder's group commit) carried: each
+	// write is one statement and one commit, whose cost the deliveries of
+	// the batch share.
+	ArchiveBatch prometheus.Histogram
 	// Deferred counts jobs parked in the delayed set until their send_at.
 	Deferred *prometheus.CounterVec
 	// RateLimitWait observes how long each message waited for its
@@ -126,6 +131,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from enqueue (XADD) to the job being archived and acked, by kind.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
 		}, []string{"kind"}),
+		ArchiveBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "outreach_archive_batch_deliveries",
+			Help:    "Deliveries per archive write (one statement and commit of the recorder's group commit).",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500},
+		}),
 		Deferred: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "outreach_jobs_deferred_total",
 			Help: "Jobs parked in the delayed set until their send_at, by kind.",
@@ -202,7 +212,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(
 		m.JobsReceived, m.Deliveries, m.DeadLetters, m.Retries, m.SendFailures,
-		m.Duplicates, m.SendDuration, m.JobLatency, m.Deferred, m.TemplateReloads, m.TemplateFallbacks,
+		m.Duplicates, m.SendDuration, m.JobLatency, m.ArchiveBatch, m.Deferred, m.TemplateReloads, m.TemplateFallbacks,
 		m.RateLimitWait, m.WebhookRequests, m.StatusReports, m.Replies, m.OptOuts,
 		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
 		m.ShardLength, m.ShardLag, m.ShardPending, m.ShardDelayed,

@@ -78,6 +78,26 @@ type ResidentFilter struct {
 	Limit int
 }
 
+// DeliveryCount is how many deliveries of a channel have a status
+// (Store.CountDeliveries).
+type DeliveryCount struct {
+	Channel Channel
+	Status  Status
+	Count   int64
+}
+
+// ReasonCount is how many of the failures FailureReasons read have one
+// error text.
+type ReasonCount struct {
+	Status Status // failed or undelivered
+	Error  string
+	Count  int64
+}
+
+// DefaultReasonSample is how many of the newest failures of each status
+// FailureReasons reads when Filter.Limit is 0.
+const DefaultReasonSample = 1000
+
 // Outcome is where one delivery of a job stands (see Store.Outcomes).
 type Outcome struct {
 	ResidentID string
@@ -166,6 +186,17 @@ type Store interface {
 	// Search returns matching deliveries, newest first (CreatedAt, then
 	// ID), a page of at most f.Limit starting after f.After.
 	Search(ctx context.Context, f Filter) ([]Delivery, error)
+	// CountDeliveries counts the deliveries matching f by channel and
+	// status (Limit and After are ignored), in no particular order: the
+	// console's overview. An index on (created_at, estate, channel,
+	// status) serves a time range without reading the rows.
+	CountDeliveries(ctx context.Context, f Filter) ([]DeliveryCount, error)
+	// FailureReasons groups by error text the newest f.Limit (0:
+	// DefaultReasonSample) failed and the newest f.Limit undelivered
+	// deliveries matching f (f.Status and After are ignored), most frequent
+	// first, then by text: what went wrong lately, read without a scan of
+	// every failure of a long period.
+	FailureReasons(ctx context.Context, f Filter) ([]ReasonCount, error)
 	// Walk calls fn for every delivery matching f, ordered by ID, without
 	// holding them all in memory (Limit is ignored). fn's error stops the
 	// walk and is returned.

@@ -48,6 +48,9 @@ type Config struct {
 	Secure bool
 	// IdleTimeout and MaxAge bound sessions (defaults above).
 	IdleTimeout, MaxAge time.Duration
+	// Queue, when set, shows the queue's gauges (lag, dead letters) on the
+	// overview.
+	Queue QueueStats
 	// TimeZone shows times (OUTREACH_TIMEZONE); nil is the local zone.
 	TimeZone *time.Location
 	// Now is the clock (tests); nil is time.Now.

@@ -54,6 +54,7 @@ func (c *Console) table() []page {
 		{Pattern: "GET /console/login/link", Public: true, serve: followLink},
 		{Pattern: "GET /console/lang", Public: true, serve: setLang},
 		{Pattern: "POST /console/logout", Roles: everyone, serve: logout},
+		{Pattern: "GET /console/overview", Roles: everyone, serve: overviewPage},
 		{Pattern: "GET /console/archive", Roles: everyone, serve: archivePage},
 		{Pattern: "GET /console/archive/export", Roles: everyone, serve: exportArchive},
 		{Pattern: "GET /console/archive/deliveries/{id}", Roles: everyone, serve: deliveryPage},
@@ -97,7 +98,7 @@ func (c *Console) Pages() []PageAccess {
 }
 
 func home(c *Console, w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, "/console/archive", http.StatusSeeOther)
+	http.Redirect(w, r, "/console/overview", http.StatusSeeOther)
 }
 
 // limitOf is the estates the request's user is limited to (nil: none),

@@ -15,7 +15,7 @@ import (
 
 // pageNames are the templates in templates/: each defines "content",
 // framed by layout.html.
-var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "campaigns", "campaign", "deadletters", "deadletter", "newcampaign"}
+var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "overview", "campaigns", "campaign", "deadletters", "deadletter", "newcampaign"}
 
 func (c *Console) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -32,9 +32,17 @@ func (c *Console) parseTemplates() error {
 			}
 			return t.In(c.cfg.TimeZone).Format("2006-01-02 15:04:05")
 		},
-		"join": strings.Join,
-		"pct":  func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
-		"add":  func(a, b int) int { return a + b },
+		"day": func(t time.Time) string { return t.In(c.cfg.TimeZone).Format("2006-01-02") },
+		"deref": func(t *time.Time) time.Time {
+			if t == nil {
+				return time.Time{}
+			}
+			return *t
+		},
+		"percent": percent,
+		"join":    strings.Join,
+		"pct":     func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+		"add":     func(a, b int) int { return a + b },
 		// dict passes several values to a template: dict "K" v "K2" v2.
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}

@@ -214,6 +214,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 
 	if d.Console, err = console.New(console.Config{
 		Store:     st,
+		Queue:     consumer,
 		Logger:    d.logger.With("component", "console"),
 		Secure:    cfg.TLS.Enabled() || strings.HasPrefix(cfg.PublicURL, "https://"),
 		TimeZone:  cfg.TimeZone,

@@ -101,6 +101,8 @@ func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 		{"ConsoleUserUpdate", testConsoleUserUpdate},
 		{"ConsoleSessions", testConsoleSessions},
 		{"AuditLog", testAuditLog},
+		{"CountDeliveries", testCountDeliveries},
+		{"FailureReasons", testFailureReasons},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@
 package normalize
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -314,4 +315,12 @@ func nilIfEmpty[S ~[]E, E any](s S) S {
 		return nil
 	}
 	return s
+}
+
+// SortReasons orders FailureReasons' result: most frequent first, then by
+// status and error text.
+func SortReasons(rs []outreach.ReasonCount) {
+	slices.SortFunc(rs, func(a, b outreach.ReasonCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Status, b.Status), cmp.Compare(a.Error, b.Error))
+	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -14,23 +13,24 @@ import (
 	"github.com/outreach-dev/outreach/outreach/bench"
 )
 
-func cmdBench(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	var opt bench.Options
-	fs.IntVar(&opt.Jobs, "jobs", 50000, "bulk jobs to send")
-	fs.StringVar(&opt.Channel, "channel", "email", "email, sms or mix")
-	fs.IntVar(&opt.Urgent, "urgent", 0, "urgent jobs injected (50ms apart) while the bulk drains")
-	fs.IntVar(&opt.Replicas, "replicas", 1, "daemons sharing the consumer group")
-	fs.IntVar(&opt.Residents, "residents", 0, "residents the jobs cycle through (default min(jobs, 1000))")
-	fs.BoolVar(&opt.Prefill, "prefill", false, "enqueue every job before the daemons start (a backlog)")
-	fs.BoolVar(&opt.Campaign, "campaign", false, "create --jobs residents and one campaign for them through the campaign service, instead of enqueueing jobs")
-	fs.Float64Var(&opt.SMSRate, "sms-rate", 0, "SMS rate limit (per second, per daemon) against the built-in Twilio stand-in; 0: none")
-	baseline := fs.Bool("baseline", true, "first measure smtp-source (Postfix) against the same SMTP server, if it is installed")
-	fs.DurationVar(&opt.Timeout, "timeout", 30*time.Minute, "give up after this long")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
+type benchCmd struct {
+	Jobs       int           `default:"50000" help:"bulk jobs to send"`
+	Channel    string        `default:"email" enum:"email,sms,mix" help:"email, sms or mix"`
+	Urgent     int           `default:"0" help:"urgent jobs injected (50ms apart) while the bulk drains"`
+	Replicas   int           `default:"1" help:"daemons sharing the consumer group"`
+	Residents  int           `default:"0" help:"residents the jobs cycle through (0: min(jobs, 1000))"`
+	Prefill    bool          `help:"enqueue every job before the daemons start (a backlog)"`
+	Campaign   bool          `help:"create --jobs residents and one campaign for them through the campaign service, instead of enqueueing jobs"`
+	SMSRate    float64       `name:"sms-rate" default:"0" help:"SMS rate limit (per second, per daemon) against the built-in Twilio stand-in; 0: none"`
+	Baseline   bool          `default:"true" negatable:"" help:"first measure smtp-source (Postfix) against the same SMTP server, if it is installed (--baseline=false or --no-baseline: not)"`
+	Timeout    time.Duration `default:"30m" help:"give up after this long"`
+	CPUProfile string        `name:"cpuprofile" placeholder:"FILE" help:"write a CPU profile of the run to this file (go tool pprof)"`
+}
+
+func (c *benchCmd) run(ctx context.Context, e *env) int {
+	opt := bench.Options{Jobs: c.Jobs, Channel: c.Channel, Urgent: c.Urgent, Replicas: c.Replicas,
+		Residents: c.Residents, Prefill: c.Prefill, Campaign: c.Campaign, SMSRate: c.SMSRate, Timeout: c.Timeout}
+	baseline, cpuProfile := &c.Baseline, &c.CPUProfile
 	cfg, ok := e.loadConfig()
 	if !ok {
 		return 2

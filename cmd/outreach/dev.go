@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -23,15 +22,15 @@ import (
 // embedded Redis-compatible server (unless OUTREACH_REDIS_URL is set),
 // SQLite in the working folder, and an outbox folder instead of SMTP and
 // Twilio (unless they are configured). It seeds demo residents and jobs.
-func cmdDev(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	outboxDir := fs.String("outbox", "outbox", "folder for emails (.eml) and SMS (sms.jsonl)")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP address for /metrics, /healthz, /readyz (a free port is taken if busy)")
-	redisAddr := fs.String("redis-addr", "127.0.0.1:6380", "address of the embedded Redis-compatible server (a free port is taken if busy)")
-	noDemo := fs.Bool("no-demo", false, "do not seed demo residents and jobs")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
+type devCmd struct {
+	Outbox    string `default:"outbox" placeholder:"DIR" help:"folder for emails (.eml) and SMS (sms.jsonl)"`
+	HTTP      string `name:"http" default:"127.0.0.1:8080" placeholder:"ADDR" help:"HTTP address for /metrics, /healthz, /readyz (a free port is taken if busy; OUTREACH_HTTP_ADDR, when set, wins)"`
+	RedisAddr string `name:"redis-addr" default:"127.0.0.1:6380" placeholder:"ADDR" help:"address of the embedded Redis-compatible server (a free port is taken if busy)"`
+	NoDemo    bool   `name:"no-demo" help:"do not seed demo residents and jobs"`
+}
+
+func (c *devCmd) run(ctx context.Context, e *env) int {
+	outboxDir, httpAddr, redisAddr, noDemo := &c.Outbox, &c.HTTP, &c.RedisAddr, &c.NoDemo
 	cfg, ok := e.loadConfig()
 	if !ok {
 		return 2

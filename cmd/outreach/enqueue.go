@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -14,40 +13,32 @@ import (
 	"github.com/outreach-dev/outreach/queue"
 )
 
-// keyValues collects repeated k=v flags.
-type keyValues map[string]any
-
-func (kv keyValues) String() string { return fmt.Sprint(map[string]any(kv)) }
-func (kv keyValues) Set(s string) error {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || strings.TrimSpace(k) == "" {
-		return fmt.Errorf("want key=value, got %q", s)
-	}
-	kv[strings.TrimSpace(k)] = v
-	return nil
+type enqueueCmd struct {
+	Kind     string   `placeholder:"K" help:"job kind: holiday_greeting, maintenance_notice, satisfaction_callback, follow_up, welcome, escalation"`
+	Resident string   `placeholder:"ID" help:"resident id"`
+	Audience string   `placeholder:"k=v,..." help:"instead of --resident: all, or estate=sunshine,building=3,unit=1201,tags=elderly;new_resident,locale=en (buildings are within the estate)"`
+	Data     []string `sep:"none" placeholder:"k=v" help:"template variable key=value (repeatable)"`
+	DataJSON string   `name:"data-json" placeholder:"JSON" help:"template data as a JSON object (merged under --data)"`
+	ID       string   `name:"id" help:"job id (a job id seen before is never sent twice)"`
+	Template string   `help:"template override"`
+	Priority string   `help:"urgent, normal or bulk"`
+	Campaign string   `help:"campaign this job belongs to"`
+	Channels string   `placeholder:"LIST" help:"allowed channels in order, e.g. sms,email"`
+	SendAt   string   `name:"send-at" placeholder:"TIME" help:"RFC 3339 time to send at"`
 }
 
-func cmdEnqueue(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
-	data := keyValues{}
-	var (
-		job      outreach.Job
-		kind     = fs.String("kind", "", "job kind: holiday_greeting, maintenance_notice, satisfaction_callback, follow_up, welcome, escalation")
-		audience = fs.String("audience", "", "instead of --resident: all, or estate=sunshine,building=3,unit=1201,tags=elderly;new_resident,locale=en (buildings are within the estate)")
-		channels = fs.String("channels", "", "allowed channels in order, e.g. sms,email")
-		sendAt   = fs.String("send-at", "", "RFC 3339 time to send at")
-		dataJSON = fs.String("data-json", "", "template data as a JSON object (merged under --data)")
-	)
-	fs.StringVar(&job.ResidentID, "resident", "", "resident id")
-	fs.StringVar(&job.ID, "id", "", "job id (a job id seen before is never sent twice)")
-	fs.StringVar(&job.Template, "template", "", "template override")
-	fs.StringVar((*string)(&job.Priority), "priority", "", "urgent, normal or bulk")
-	fs.StringVar(&job.Campaign, "campaign", "", "campaign this job belongs to")
-	fs.Var(data, "data", "template variable key=value (repeatable)")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
+func (c *enqueueCmd) run(ctx context.Context, e *env) int {
+	job := outreach.Job{ResidentID: c.Resident, ID: c.ID, Template: c.Template,
+		Priority: outreach.Priority(c.Priority), Campaign: c.Campaign, Kind: outreach.Kind(c.Kind)}
+	audience, channels, sendAt, dataJSON := &c.Audience, &c.Channels, &c.SendAt, &c.DataJSON
+	data := map[string]any{}
+	for _, s := range c.Data {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return e.usage("enqueue", "--data: want key=value, got %q", s)
+		}
+		data[strings.TrimSpace(k)] = v
 	}
-	job.Kind = outreach.Kind(*kind)
 	if *dataJSON != "" {
 		if err := json.Unmarshal([]byte(*dataJSON), &job.Data); err != nil {
 			return e.fail("enqueue", fmt.Errorf("--data-json: %w", err))

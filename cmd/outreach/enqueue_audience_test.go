@@ -63,7 +63,7 @@ func TestCampaignListByEstate(t *testing.T) {
 	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string {
 		return map[string]string{"OUTREACH_DATABASE_URL": url}[k]
 	}}
-	if status := cmdCampaign(t.Context(), e, []string{"list", "--estate", "west", "--json"}); status != 0 {
+	if status := runArgs(t.Context(), e, []string{"campaign", "list", "--estate", "west", "--json"}, false); status != 0 {
 		t.Fatalf("campaign list --estate west = %d: %s", status, stderr.String())
 	}
 	if out := stdout.String(); !strings.Contains(out, "west greeting") || strings.Contains(out, "east greeting") {

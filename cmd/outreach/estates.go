@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -12,63 +11,79 @@ import (
 	"github.com/outreach-dev/outreach/outreach/api"
 )
 
-const estatesUsage = `usage:
-  outreach estates add --id ID --name NAME [--company C] [--service-phone P] [--sms-signature 【…】] [field flags...] [--json]
-  outreach estates list [--json]
-  outreach estates show ID [--json]
-  outreach estates set ID field=value...
-  outreach estates delete ID
-      fields: ` + estateFieldList + `
-      an estate with residents cannot be deleted; the default estate stays`
-
-// estateFields are the estate's settable fields, by their name in JSON,
-// `set` and (with '-' for '_') the flags of `add`.
+// estateFields are the estate's settable fields, by their name in JSON
+// and `set`; estateFlags are the same fields as the flags of `add` (with
+// '-' for '_'), with their help.
 var estateFields = []struct {
-	name, usage string
-	field       func(e *outreach.Estate) *string
+	name  string
+	field func(e *outreach.Estate) *string
 }{
-	{"name", "what residents call the estate, e.g. 阳光花园", func(e *outreach.Estate) *string { return &e.Name }},
-	{"company", "the property company, e.g. 万科物业", func(e *outreach.Estate) *string { return &e.Company }},
-	{"service_phone", "the service centre's number (templates use it when a job gives no contact)", func(e *outreach.Estate) *string { return &e.ServicePhone }},
-	{"office_hours", "the service centre's hours as residents read them", func(e *outreach.Estate) *string { return &e.OfficeHours }},
-	{"emergency_phone", "the after-hours number", func(e *outreach.Estate) *string { return &e.EmergencyPhone }},
-	{"address", "the service centre's address", func(e *outreach.Estate) *string { return &e.Address }},
-	{"sms_signature", "the registered SMS signature in 【】, e.g. 【阳光花园物业】 (starts every SMS)", func(e *outreach.Estate) *string { return &e.SMSSignature }},
-	{"email_from_name", "display name of the From header (the address stays OUTREACH_EMAIL_FROM)", func(e *outreach.Estate) *string { return &e.EmailFromName }},
-	{"reply_to", "where residents' email answers go", func(e *outreach.Estate) *string { return &e.ReplyTo }},
-	{"time_zone", "IANA zone of residents without one, e.g. Asia/Shanghai", func(e *outreach.Estate) *string { return &e.TimeZone }},
-	{"locale", "default locale of the estate's residents, e.g. zh-CN", func(e *outreach.Estate) *string { return &e.Locale }},
-	{"quiet_hours", "quiet hours of the estate, in OUTREACH_QUIET_HOURS form (empty: the daemon's)", func(e *outreach.Estate) *string { return &e.QuietHours }},
-	{"survey_fatigue", "one satisfaction survey per resident in this window, e.g. 60d, or off (empty: OUTREACH_SURVEY_FATIGUE)", func(e *outreach.Estate) *string { return &e.SurveyFatigue }},
-	{"case_limits", "response-time limits of cases, e.g. \"lift: acknowledge=10m, respond=1h\" (empty: OUTREACH_CASE_LIMITS and the defaults)", func(e *outreach.Estate) *string { return &e.CaseLimits }},
+	{"name", func(e *outreach.Estate) *string { return &e.Name }},
+	{"company", func(e *outreach.Estate) *string { return &e.Company }},
+	{"service_phone", func(e *outreach.Estate) *string { return &e.ServicePhone }},
+	{"office_hours", func(e *outreach.Estate) *string { return &e.OfficeHours }},
+	{"emergency_phone", func(e *outreach.Estate) *string { return &e.EmergencyPhone }},
+	{"address", func(e *outreach.Estate) *string { return &e.Address }},
+	{"sms_signature", func(e *outreach.Estate) *string { return &e.SMSSignature }},
+	{"email_from_name", func(e *outreach.Estate) *string { return &e.EmailFromName }},
+	{"reply_to", func(e *outreach.Estate) *string { return &e.ReplyTo }},
+	{"time_zone", func(e *outreach.Estate) *string { return &e.TimeZone }},
+	{"locale", func(e *outreach.Estate) *string { return &e.Locale }},
+	{"quiet_hours", func(e *outreach.Estate) *string { return &e.QuietHours }},
+	{"survey_fatigue", func(e *outreach.Estate) *string { return &e.SurveyFatigue }},
+	{"case_limits", func(e *outreach.Estate) *string { return &e.CaseLimits }},
+}
+
+type estateFlags struct {
+	Name           string `name:"name" help:"what residents call the estate, e.g. 阳光花园"`
+	Company        string `name:"company" help:"the property company, e.g. 万科物业"`
+	ServicePhone   string `name:"service-phone" help:"the service centre's number (templates use it when a job gives no contact)"`
+	OfficeHours    string `name:"office-hours" help:"the service centre's hours as residents read them"`
+	EmergencyPhone string `name:"emergency-phone" help:"the after-hours number"`
+	Address        string `name:"address" help:"the service centre's address"`
+	SMSSignature   string `name:"sms-signature" help:"the registered SMS signature in 【】, e.g. 【阳光花园物业】 (starts every SMS)"`
+	EmailFromName  string `name:"email-from-name" help:"display name of the From header (the address stays OUTREACH_EMAIL_FROM)"`
+	ReplyTo        string `name:"reply-to" help:"where residents' email answers go"`
+	TimeZone       string `name:"time-zone" help:"IANA zone of residents without one, e.g. Asia/Shanghai"`
+	Locale         string `name:"locale" help:"default locale of the estate's residents, e.g. zh-CN"`
+	QuietHours     string `name:"quiet-hours" help:"quiet hours of the estate, in OUTREACH_QUIET_HOURS form (empty: the daemon's)"`
+	SurveyFatigue  string `name:"survey-fatigue" help:"one satisfaction survey per resident in this window, e.g. 60d, or off (empty: OUTREACH_SURVEY_FATIGUE)"`
+	CaseLimits     string `name:"case-limits" help:"response-time limits of cases, e.g. 'lift: acknowledge=10m, respond=1h' (empty: OUTREACH_CASE_LIMITS and the defaults)"`
+}
+
+// apply sets the flags given on est.
+func (f estateFlags) apply(est *outreach.Estate) {
+	est.Name = f.Name
+	est.Company = f.Company
+	est.ServicePhone = f.ServicePhone
+	est.OfficeHours = f.OfficeHours
+	est.EmergencyPhone = f.EmergencyPhone
+	est.Address = f.Address
+	est.SMSSignature = f.SMSSignature
+	est.EmailFromName = f.EmailFromName
+	est.ReplyTo = f.ReplyTo
+	est.TimeZone = f.TimeZone
+	est.Locale = f.Locale
+	est.QuietHours = f.QuietHours
+	est.SurveyFatigue = f.SurveyFatigue
+	est.CaseLimits = f.CaseLimits
 }
 
 const estateFieldList = "name, company, service_phone, office_hours, emergency_phone, address, sms_signature, email_from_name, reply_to, time_zone, locale, quiet_hours, survey_fatigue, case_limits"
 
-// cmdEstates manages the estates: the identity messages to their
+// estatesCmd manages the estates: the identity messages to their
 // residents speak with, and the boundary of estate-limited tokens.
-func cmdEstates(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, estatesUsage)
-		return 2
-	}
-	switch args[0] {
-	case "add":
-		return estatesAdd(ctx, e, args[1:])
-	case "list":
-		return estatesList(ctx, e, args[1:])
-	case "show":
-		return estatesShow(ctx, e, args[1:])
-	case "set":
-		return estatesSet(ctx, e, args[1:])
-	case "delete":
-		return estatesDelete(ctx, e, args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprintln(e.stdout, estatesUsage)
-		return 0
-	}
-	fmt.Fprintf(e.stderr, "outreach estates: unknown subcommand %q\n%s\n", args[0], estatesUsage)
-	return 2
+type estatesCmd struct {
+	Add    estatesAddCmd    `cmd:"" help:"add an estate"`
+	List   estatesListCmd   `cmd:"" help:"list the estates"`
+	Show   estatesShowCmd   `cmd:"" help:"show an estate"`
+	Set    estatesSetCmd    `cmd:"" help:"change an estate's fields: ${estate_fields}"`
+	Delete estatesDeleteCmd `cmd:"" help:"delete an estate; an estate with residents cannot be deleted; the default estate stays"`
+}
+
+// estateArg is the estate a command is about.
+type estateArg struct {
+	ID string `arg:"" name:"ID" help:"the estate's id"`
 }
 
 // printEstateErrors prints each problem of a refused estate on its line.
@@ -78,17 +93,16 @@ func (e *env) printEstateErrors(cmd string, err error) {
 	}
 }
 
-func estatesAdd(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("estates add", flag.ContinueOnError)
-	var est outreach.Estate
-	fs.StringVar(&est.ID, "id", "", "the estate's id: lower-case letters, digits, '_' or '-' (used in imports, URLs and tokens)")
-	for _, f := range estateFields {
-		fs.StringVar(f.field(&est), strings.ReplaceAll(f.name, "_", "-"), "", f.usage)
-	}
-	asJSON := fs.Bool("json", false, "print the estate as JSON")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
+type estatesAddCmd struct {
+	ID string `name:"id" help:"the estate's id: lower-case letters, digits, '_' or '-' (used in imports, URLs and tokens)"`
+	estateFlags
+	JSON bool `name:"json" help:"print the estate as JSON"`
+}
+
+func (c *estatesAddCmd) run(ctx context.Context, e *env) int {
+	est := outreach.Estate{ID: c.ID}
+	c.apply(&est)
+	asJSON := &c.JSON
 	if err := api.CheckEstate(&est); err != nil {
 		e.printEstateErrors("estates add", err)
 		return 2
@@ -111,8 +125,10 @@ func estatesAdd(ctx context.Context, e *env, args []string) int {
 	return e.printEstate("estates add", got, *asJSON)
 }
 
-func estatesList(ctx context.Context, e *env, args []string) int {
-	return listCommand(ctx, e, "estates list", args, outreach.Store.Estates,
+type estatesListCmd struct{ listFlags }
+
+func (c *estatesListCmd) run(ctx context.Context, e *env) int {
+	return listCommand(ctx, e, "estates list", c.JSON, outreach.Store.Estates,
 		[]string{"ID", "NAME", "COMPANY", "SERVICE PHONE", "SMS SIGNATURE", "TIME ZONE"},
 		func(est outreach.Estate) []string {
 			return []string{est.ID, dash(est.Name), dash(est.Company), dash(est.ServicePhone), dash(est.SMSSignature), dash(est.TimeZone)}
@@ -126,17 +142,13 @@ func dash(s string) string {
 	return s
 }
 
-func estatesShow(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("estates show", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the estate as JSON")
-	pos, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: outreach estates show ID [--json]")
-		return 2
-	}
+type estatesShowCmd struct {
+	estateArg
+	JSON bool `name:"json" help:"print the estate as JSON"`
+}
+
+func (c *estatesShowCmd) run(ctx context.Context, e *env) int {
+	pos, asJSON := []string{c.ID}, &c.JSON
 	st, code := e.openStore(ctx)
 	if st == nil {
 		return code
@@ -153,17 +165,14 @@ func estatesShow(ctx context.Context, e *env, args []string) int {
 	return e.printEstate("estates show", est, *asJSON)
 }
 
-func estatesSet(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("estates set", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the changed estate as JSON")
-	pos, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(pos) < 2 {
-		fmt.Fprintln(e.stderr, "usage: outreach estates set ID field=value...\n  fields: "+estateFieldList)
-		return 2
-	}
+type estatesSetCmd struct {
+	estateArg
+	Fields []string `arg:"" name:"field=value" help:"the fields to change: ${estate_fields}"`
+	JSON   bool     `name:"json" help:"print the changed estate as JSON"`
+}
+
+func (c *estatesSetCmd) run(ctx context.Context, e *env) int {
+	pos, asJSON := append([]string{c.ID}, c.Fields...), &c.JSON
 	type assignment struct {
 		field func(*outreach.Estate) *string
 		value string
@@ -210,11 +219,10 @@ func estatesSet(ctx context.Context, e *env, args []string) int {
 	return e.printEstate("estates set", est, *asJSON)
 }
 
-func estatesDelete(ctx context.Context, e *env, args []string) int {
-	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(e.stderr, "usage: outreach estates delete ID")
-		return 2
-	}
+type estatesDeleteCmd struct{ estateArg }
+
+func (c *estatesDeleteCmd) run(ctx context.Context, e *env) int {
+	args := []string{c.ID}
 	st, code := e.openStore(ctx)
 	if st == nil {
 		return code

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -10,17 +9,17 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
+// listFlags are the flags of every `outreach ... list`.
+type listFlags struct {
+	JSON bool `name:"json" help:"one JSON object per line"`
+}
+
 // listCommand runs an `outreach ... list [--json]` command: it loads the
 // records with load (a Store method, e.g. outreach.Store.Tokens) and
 // prints them, one JSON object per line with --json, else a table with
 // the columns and one row of cells per record.
-func listCommand[T any](ctx context.Context, e *env, name string, args []string,
+func listCommand[T any](ctx context.Context, e *env, name string, asJSON bool,
 	load func(outreach.Store, context.Context) ([]T, error), columns []string, row func(T) []string) int {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
 	st, status := e.openStore(ctx)
 	if st == nil {
 		return status
@@ -30,7 +29,7 @@ func listCommand[T any](ctx context.Context, e *env, name string, args []string,
 	if err != nil {
 		return e.fail(name, err)
 	}
-	if *asJSON {
+	if asJSON {
 		for _, it := range items {
 			if s := e.printJSON(name, it); s != 0 {
 				return s

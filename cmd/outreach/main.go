@@ -1,29 +1,34 @@
 // Command outreach is the outreach daemon and its tools. Run `outreach help`.
+//
+// The command line is declared once, as the struct tags of cli and the
+// command structs it holds (github.com/alecthomas/kong): flags, their
+// defaults and the settings they mirror (env), positional arguments
+// (arg), and the help. Usage text, errors and shell completion
+// (github.com/willabides/kongplete) all come from that grammar.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"reflect"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // zone data in the binary: the container image has none
 
+	"github.com/alecthomas/kong"
+	"github.com/willabides/kongplete"
+
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/logging"
+	"github.com/outreach-dev/outreach/outreach/resident"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
-
-// command is one subcommand. run returns the process exit status.
-type command struct {
-	name, args, summary string
-	run                 func(ctx context.Context, env *env, args []string) int
-}
 
 // env is what every command gets: where to write, and how to log.
 type env struct {
@@ -33,53 +38,151 @@ type env struct {
 	getenv         func(string) string
 }
 
-func commands() []command {
-	return []command{
-		{"serve", "", "run the daemon: read jobs from Redis, send, archive (configured by environment)", cmdServe},
-		{"dev", "[--outbox DIR] [--http ADDR]", "run everything on this machine with nothing installed (embedded Redis, SQLite, outbox)", cmdDev},
-		{"enqueue", "--kind K (--resident ID | --audience k=v,...) [--data k=v]... [--id ID]", "put a job on the stream", cmdEnqueue},
-		{"estates", "add --id ID --name NAME [...] | list | show ID | set ID field=value... | delete ID", "the estates: who messages speak for (name, phones, SMS signature, From name) and what estate-limited tokens see", cmdEstates},
-		{"residents", "import FILE [--estate ID] [--encoding E] [--sheet S] [--dry-run] | list [--building B] [--tag T] | show ID | set ID field=value...", "import residents from CSV or XLSX (upsert by id); list, show and edit profiles", cmdResidents},
-		{"campaign", "create|list|show|pause|resume|cancel ...", "plan and steer campaigns (run `outreach campaign` for the flags)", cmdCampaign},
-		{"archive", "search [filters] [--after CURSOR] [--json] | show JOB | note JOB TEXT | export [--format csv|jsonl] [--bom] [-o FILE] | purge --older-than 180d | replies [...]", "search, show, annotate, export and purge the communication archive; residents' replies", cmdArchive},
-		{"surveys", "list [--estate E] [--state S] [--callback-open] | show ID | note ID TEXT", "satisfaction surveys: scores, comments, escalations; note closes a call-back task", cmdSurveys},
-		{"satisfaction", "report [--estate E] [--building B] [--service S] [--since 30d] [--by building|service|week] [--json|--csv]", "the satisfaction report: response rate, average, distribution, satisfied rate (4-5), rows under 70% flagged", cmdSatisfaction},
-		{"templates", "list | check [--dir DIR] | preview --kind K --resident ID ...", "list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)", cmdTemplates},
-		{"users", "add --login L --role admin|manager|staff|auditor [--estates A,B] | list | disable|enable LOGIN | passwd LOGIN", "accounts of the web console (/console/); passwords from stdin or --password-file, never a flag", cmdUsers},
-		{"tokens", "create --name N --scopes enqueue,manage,read | list | revoke NAME|ID", "bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)", cmdTokens},
-		{"bench", "[--jobs N] [--channel email|sms|mix] [--urgent N] [--replicas K] [--prefill] [--sms-rate R] [--baseline=false]", "measure the real pipeline end to end (same configuration as serve)", cmdBench},
-	}
+// runner is a command: run returns the process exit status (0 done, 1
+// failed, 2 refused its input).
+type runner interface {
+	run(ctx context.Context, e *env) int
 }
+
+// commandLine is the whole command line.
+type commandLine struct {
+	Serve        serveCmd        `cmd:"" help:"run the daemon: read jobs from Redis, send, archive (configured by environment)"`
+	Dev          devCmd          `cmd:"" help:"run everything on this machine with nothing installed (embedded Redis, SQLite, outbox)"`
+	Enqueue      enqueueCmd      `cmd:"" help:"put a job on the stream"`
+	Estates      estatesCmd      `cmd:"" help:"the estates: who messages speak for (name, phones, SMS signature, From name) and what estate-limited tokens see"`
+	Residents    residentsCmd    `cmd:"" help:"import residents from CSV or XLSX (upsert by id); list, show and edit profiles"`
+	Campaign     campaignCmd     `cmd:"" passthrough:"" help:"plan and steer campaigns"`
+	Archive      archiveCmd      `cmd:"" passthrough:"" help:"search, show, annotate, export and purge the communication archive; residents' replies"`
+	Surveys      surveysCmd      `cmd:"" passthrough:"" help:"satisfaction surveys: scores, comments, escalations; note closes a call-back task"`
+	Satisfaction satisfactionCmd `cmd:"" passthrough:"" help:"the satisfaction report: response rate, average, distribution, satisfied rate (4-5), rows under 70% flagged"`
+	Templates    templatesCmd    `cmd:"" passthrough:"" help:"list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)"`
+	Users        usersCmd        `cmd:"" help:"accounts of the web console (/console/); passwords from stdin or --password-file, never a flag"`
+	Tokens       tokensCmd       `cmd:"" help:"bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)"`
+	Bench        benchCmd        `cmd:"" help:"measure the real pipeline end to end (same configuration as serve)"`
+	Completion   completionCmd   `cmd:"" help:"print the shell completion script: eval \"$(outreach completion bash)\" (bash, zsh or fish)"`
+}
+
+const description = "outreach: notifications and outreach for property management (email, SMS, archive)"
+
+// parser builds the command line over root, writing to e.
+func parser(root *commandLine, e *env, exit func(int)) (*kong.Kong, error) {
+	return kong.New(root,
+		kong.Name("outreach"),
+		kong.Description(description),
+		kong.Writers(e.stdout, e.stderr),
+		kong.Exit(exit),
+		kong.Help(helpWithEnvironment),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Vars{"estate_fields": estateFieldList, "resident_fields": resident.SetFields},
+	)
+}
+
+// exited is how kong's exit (after --help, or a completion) unwinds the
+// parse.
+type exited struct{ status int }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stdout)
-		return 0
+	return runArgs(ctx, &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}, args, true)
+}
+
+// runArgs parses args and runs the command they name. complete is whether
+// a shell's completion request (COMP_LINE) is answered.
+func runArgs(ctx context.Context, e *env, args []string, complete bool) (status int) {
+	var root commandLine
+	k, err := parser(&root, e, func(code int) { panic(exited{code}) })
+	if err != nil {
+		panic(err) // the grammar is wrong: a programming error, caught by every test
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
+	defer func() {
+		if r := recover(); r != nil {
+			x, ok := r.(exited)
+			if !ok {
+				panic(r)
+			}
+			status = x.status
+		}
+	}()
+	if complete {
+		kongplete.Complete(k)
+	}
+	switch {
+	case len(args) == 0:
+		args = []string{"--help"}
+	case args[0] == "help": // outreach help [COMMAND...]
+		args = append(args[1:len(args):len(args)], "--help")
+	}
+	kctx, err := k.Parse(args)
+	if err != nil {
+		return usageError(e, kctx, err)
+	}
+	r, ok := selected(kctx)
+	if !ok {
+		return usageError(e, kctx, errors.New("missing command"))
+	}
+	return r.run(ctx, e)
+}
+
+// selected is the command the parse chose.
+func selected(kctx *kong.Context) (runner, bool) {
+	n := kctx.Selected()
+	if n == nil {
+		return nil, false
+	}
+	t := n.Target
+	if t.Kind() != reflect.Pointer && t.CanAddr() {
+		t = t.Addr()
+	}
+	r, ok := t.Interface().(runner)
+	return r, ok
+}
+
+// usageError prints a command line that does not parse, with the usage of
+// the command it was meant for, and returns 2.
+func usageError(e *env, kctx *kong.Context, err error) int {
+	var pe *kong.ParseError
+	if errors.As(err, &pe) && pe.Context != nil {
+		kctx = pe.Context
+	}
+	var n *kong.Node
+	if kctx != nil {
+		n = kctx.Selected()
+	}
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "unexpected argument "); ok && (n == nil || len(n.Children) > 0) {
+		msg = "unknown command " + rest
+		if n != nil {
+			msg = "unknown subcommand " + rest
 		}
 	}
-	fmt.Fprintf(stderr, "outreach: unknown command %q\n\n", args[0])
-	usage(stderr)
+	if n == nil {
+		fmt.Fprintf(e.stderr, "outreach: %s\nusage: outreach COMMAND [flags]; run \"outreach help\" for the commands\n", msg)
+		return 2
+	}
+	fmt.Fprintf(e.stderr, "outreach %s: %s\nusage: outreach %s\n", n.Path(), msg, n.Summary())
+	for _, c := range n.Children {
+		fmt.Fprintf(e.stderr, "       outreach %s\n", c.Summary())
+	}
+	fmt.Fprintf(e.stderr, "run \"outreach %s --help\" for more\n", n.Path())
 	return 2
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "outreach: notifications and outreach for property management (email, SMS, archive)")
-	fmt.Fprintln(w, "\nUsage: outreach COMMAND [flags]")
-	fmt.Fprintln(w, "\nCommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n             %s\n", c.name, c.args, c.summary)
+// helpWithEnvironment is kong's help, and for the whole program the
+// settings (config.Vars) after it.
+func helpWithEnvironment(options kong.HelpOptions, kctx *kong.Context) error {
+	if err := kong.DefaultHelpPrinter(options, kctx); err != nil {
+		return err
 	}
-	fmt.Fprintln(w, "\nEnvironment:")
+	if kctx.Selected() != nil || options.Summary {
+		return nil
+	}
+	w := kctx.Stdout
+	fmt.Fprintln(w, "\nEnvironment (docs/configuration.md):")
 	for _, v := range config.Vars {
 		fmt.Fprintf(w, "  %-40s %s (default: %s)\n", v.Name, v.Text(), v.Default)
 	}
+	return nil
 }
 
 // loadConfig reads the settings of the groups given (all without any), so
@@ -100,23 +203,14 @@ func (e *env) logger(cfg config.Config) *slog.Logger {
 	return logging.New(e.stderr, cfg.LogFormat, cfg.LogLevel)
 }
 
-// parseFlags parses a subcommand's flags; -h prints its usage.
-func (e *env) parseFlags(fs *flag.FlagSet, args []string) (ok bool, status int) {
-	fs.SetOutput(e.stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return false, 0
-		}
-		return false, 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "outreach %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return false, 2
-	}
-	return true, 0
-}
-
 func (e *env) fail(cmd string, err error) int {
 	fmt.Fprintf(e.stderr, "outreach %s: %v\n", cmd, err)
 	return 1
+}
+
+// usage refuses a command line the grammar cannot (a flag that needs
+// another, a value out of range): the message, and status 2.
+func (e *env) usage(cmd, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "outreach %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	return 2
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,27 +16,20 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store"
 )
 
-const importUsage = "usage: outreach residents import FILE [--encoding auto|utf-8|gb18030|gbk|utf-16] [--sheet NAME] [--region CN] [--estate ID] [--dry-run]"
-
 // cmdResidentsImport is `outreach residents import FILE`: read a CSV or
 // XLSX file of residents, report its bad rows, upsert the good ones by id.
 // The exit status is importAllGood, importSomeBad or importNothing.
-func cmdResidentsImport(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("residents import", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, importUsage)
-		fs.PrintDefaults()
-	}
-	region := fs.String("region", "", "phone region for numbers without a country code (default OUTREACH_PHONE_REGION, CN)")
-	encoding := fs.String("encoding", "auto", "encoding of a CSV file: auto, utf-8, gb18030, gbk or utf-16")
-	sheet := fs.String("sheet", "", "worksheet of an XLSX file (default: the first visible one)")
-	dryRun := fs.Bool("dry-run", false, "check the file and report, without writing anything")
-	estate := fs.String("estate", "", "estate of the rows that name none (and of every row of a file without an estate column); default: the default estate")
-	path, status, ok := parseFileArg(fs, args)
-	if !ok {
-		return status
-	}
+type residentsImportCmd struct {
+	File     string `arg:"" name:"FILE" help:"the CSV or XLSX file"`
+	Region   string `placeholder:"CN" help:"phone region for numbers without a country code (default OUTREACH_PHONE_REGION, CN)"`
+	Encoding string `default:"auto" placeholder:"auto|utf-8|gb18030|gbk|utf-16" help:"encoding of a CSV file: auto, utf-8, gb18030, gbk or utf-16"`
+	Sheet    string `placeholder:"NAME" help:"worksheet of an XLSX file (default: the first visible one)"`
+	DryRun   bool   `name:"dry-run" help:"check the file and report, without writing anything"`
+	Estate   string `placeholder:"ID" help:"estate of the rows that name none (and of every row of a file without an estate column); default: the default estate"`
+}
+
+func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
+	path, region, encoding, sheet, dryRun, estate := c.File, &c.Region, &c.Encoding, &c.Sheet, &c.DryRun, &c.Estate
 	enc, err := resident.ParseEncoding(*encoding)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach residents import: --encoding: %v\n", err)
@@ -144,30 +136,6 @@ func upsert(ctx context.Context, st outreach.Store, report *importReport) error 
 	}
 	report.written = &n
 	return nil
-}
-
-// parseFileArg parses flags that may come before and after the one FILE
-// argument, as in `import residents.csv --dry-run`.
-func parseFileArg(fs *flag.FlagSet, args []string) (path string, status int, ok bool) {
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return "", 0, false
-			}
-			return "", importNothing, false
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(files) != 1 {
-		fs.Usage()
-		return "", importNothing, false
-	}
-	return files[0], 0, true
 }
 
 // sniff returns the first bytes of f for resident.DetectFormat, and a

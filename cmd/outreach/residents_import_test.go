@@ -66,7 +66,7 @@ func runImport(t *testing.T, dbURL string, args ...string) importRun {
 		}
 		return ""
 	}}
-	status := cmdResidents(context.Background(), e, append([]string{"import"}, args...))
+	status := runArgs(context.Background(), e, append([]string{"residents", "import"}, args...), false)
 	run := importRun{status: status, stdout: stdout.String(), stderr: stderr.String()}
 	for _, s := range pii {
 		if strings.Contains(run.stdout+run.stderr, s) {
@@ -324,7 +324,7 @@ func TestImportExitStatus(t *testing.T) {
 		{name: "sheet of a CSV", file: "a.csv", data: header, args: []string{"--sheet", "x"},
 			status: importNothing, says: "--sheet is for XLSX"},
 		{name: "unknown flag", file: "a.csv", data: header, args: []string{"--force"},
-			status: importNothing, says: "flag provided but not defined"},
+			status: importNothing, says: "unknown flag --force"},
 		{name: "region", file: "a.csv", data: header + "u1,Jane Doe,(415) 555-2671\r\n", args: []string{"--region", "US"},
 			status: importAllGood, stored: []string{"u1"}},
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -18,101 +17,25 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store"
 )
 
-// residentsUsage is the usage of every `outreach residents` subcommand.
-const residentsUsage = `usage:
-  outreach residents import [--region CN] FILE.csv
-  outreach residents list [--estate E] [--building B] [--unit U] [--locale L] [--tag T]... [--limit N] [--json]
-  outreach residents show ID [--json]
-  outreach residents set ID field=value...
-      fields: ` + resident.SetFields + `
-      tags and channels take a;b lists; opt_out/opt_in take a channel (sms) or a kind (holiday_greeting);
-      attr.KEY= (empty) removes the attribute`
-
-// residentsProfile runs `outreach residents list|show|set`, and prints
-// the usage (status 2) for anything but those and import. It reports false
-// for import, which cmdResidents runs.
-func residentsProfile(ctx context.Context, e *env, args []string) (status int, handled bool) {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, residentsUsage)
-		return 2, true
-	}
-	switch args[0] {
-	case "import":
-		return 0, false
-	case "list":
-		return cmdResidentsList(ctx, e, args[1:]), true
-	case "show":
-		return cmdResidentsShow(ctx, e, args[1:]), true
-	case "set":
-		return cmdResidentsSet(ctx, e, args[1:]), true
-	case "help", "-h", "--help":
-		fmt.Fprintln(e.stdout, residentsUsage)
-		return 0, true
-	}
-	fmt.Fprintf(e.stderr, "outreach residents: unknown subcommand %q\n%s\n", args[0], residentsUsage)
-	return 2, true
+type residentsListCmd struct {
+	Estate   string   `placeholder:"E" help:"only this estate (buildings and units are within it)"`
+	Building string   `placeholder:"B" help:"only this building"`
+	Unit     string   `placeholder:"U" help:"only this unit"`
+	Locale   string   `placeholder:"L" help:"only this locale, e.g. en"`
+	Tag      []string `sep:";" placeholder:"T" help:"only residents with this tag (repeatable, or a;b; all must match)"`
+	Limit    int      `placeholder:"N" help:"most residents to print (0: all)"`
+	JSON     bool     `name:"json" help:"one JSON object per line"`
 }
 
-// parseInterspersed parses fs's flags wherever they stand among args
-// (`show ID --json` as well as `show --json ID`) and returns the other
-// arguments. After "--" everything is an argument.
-func (e *env) parseInterspersed(fs *flag.FlagSet, args []string) (positional []string, ok bool, status int) {
-	fs.SetOutput(e.stderr)
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, false, 0
-			}
-			return nil, false, 2
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, true, 0
-		}
-		// Parse stops at the first argument that is not a flag, or just
-		// after a "--", which it consumes.
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(positional, rest...), true, 0
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// tagList collects repeated --tag flags.
-type tagList []string
-
-func (t *tagList) String() string { return strings.Join(*t, ",") }
-func (t *tagList) Set(s string) error {
-	for tag := range strings.SplitSeq(s, ";") {
-		if tag = strings.TrimSpace(tag); tag != "" {
-			*t = append(*t, tag)
+func (c *residentsListCmd) run(ctx context.Context, e *env) int {
+	a := outreach.Audience{Estate: c.Estate, Building: c.Building, Unit: c.Unit, Locale: c.Locale}
+	var tags []string
+	for _, t := range c.Tag {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
 		}
 	}
-	return nil
-}
-
-func cmdResidentsList(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("residents list", flag.ContinueOnError)
-	var (
-		a      outreach.Audience
-		tags   tagList
-		limit  = fs.Int("limit", 0, "most residents to print (0: all)")
-		asJSON = fs.Bool("json", false, "one JSON object per line")
-	)
-	fs.StringVar(&a.Estate, "estate", "", "only this estate (buildings and units are within it)")
-	fs.StringVar(&a.Building, "building", "", "only this building")
-	fs.StringVar(&a.Unit, "unit", "", "only this unit")
-	fs.StringVar(&a.Locale, "locale", "", "only this locale, e.g. en")
-	fs.Var(&tags, "tag", "only residents with this tag (repeatable; all must match)")
-	pos, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "outreach residents list: unexpected argument %q\n", pos[0])
-		return 2
-	}
+	limit, asJSON := &c.Limit, &c.JSON
 	if *limit < 0 {
 		fmt.Fprintln(e.stderr, "outreach residents list: --limit: want 0 (all) or more")
 		return 2
@@ -170,17 +93,13 @@ func (e *env) flushed(cmd string, flush func() error) int {
 	return 0
 }
 
-func cmdResidentsShow(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("residents show", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the resident as JSON")
-	pos, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: outreach residents show ID [--json]")
-		return 2
-	}
+type residentsShowCmd struct {
+	residentArg
+	JSON bool `name:"json" help:"print the resident as JSON"`
+}
+
+func (c *residentsShowCmd) run(ctx context.Context, e *env) int {
+	pos, asJSON := []string{c.ID}, &c.JSON
 	st, code := e.openStore(ctx)
 	if st == nil {
 		return code
@@ -200,20 +119,16 @@ func cmdResidentsShow(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func cmdResidentsSet(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("residents set", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the changed resident as JSON")
-	pos, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(pos) < 2 {
-		fmt.Fprintln(e.stderr, "usage: outreach residents set ID field=value...\n  fields: "+resident.SetFields)
-		return 2
-	}
-	id := pos[0]
+type residentsSetCmd struct {
+	residentArg
+	Fields []string `arg:"" name:"field=value" help:"the fields to change: ${resident_fields}"`
+	JSON   bool     `name:"json" help:"print the changed resident as JSON"`
+}
+
+func (c *residentsSetCmd) run(ctx context.Context, e *env) int {
+	id, asJSON := c.ID, &c.JSON
 	var p resident.Patch
-	for _, a := range pos[1:] {
+	for _, a := range c.Fields {
 		if err := p.Set(a); err != nil {
 			fmt.Fprintf(e.stderr, "outreach residents set: %v\n", err)
 			return 2

@@ -57,13 +57,8 @@ func (c *profileCLI) run(args ...string) (status int, stdout, stderr string) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
 	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return c.env[k] }}
-	for _, cmd := range commands() {
-		if cmd.name == args[0] {
-			return cmd.run(c.t.Context(), e, args[1:]), out.String(), errOut.String()
-		}
-	}
-	c.t.Fatalf("no command %q", args[0])
-	return 0, "", ""
+	status = runArgs(c.t.Context(), e, args, false)
+	return status, out.String(), errOut.String()
 }
 
 var cliResidents = []outreach.Resident{

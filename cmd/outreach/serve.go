@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"github.com/outreach-dev/outreach/outreach/daemon"
 )
 
-func cmdServe(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
+type serveCmd struct{}
+
+func (serveCmd) run(ctx context.Context, e *env) int {
 	cfg, ok := e.loadConfig()
 	if !ok {
 		return 2

@@ -20,7 +20,7 @@ func runTemplates(t *testing.T, environ map[string]string, args ...string) (int,
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return environ[k] }}
-	status := cmdTemplates(context.Background(), e, args)
+	status := runArgs(context.Background(), e, append([]string{"templates"}, args...), false)
 	return status, stdout.String(), stderr.String()
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -12,36 +11,23 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// cmdTokens manages the API's bearer tokens in the archive database:
+// tokensCmd manages the API's bearer tokens in the archive database:
 // create (the secret is printed once, only its hash is kept), list, revoke.
-func cmdTokens(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: outreach tokens create --name NAME --scopes enqueue,manage,read [--estates A,B] [--json]")
-		fmt.Fprintln(e.stderr, "       outreach tokens list [--json]")
-		fmt.Fprintln(e.stderr, "       outreach tokens revoke NAME|ID")
-		return 2
-	}
-	switch args[0] {
-	case "create":
-		return tokensCreate(ctx, e, args[1:])
-	case "list":
-		return tokensList(ctx, e, args[1:])
-	case "revoke":
-		return tokensRevoke(ctx, e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "outreach tokens: unknown subcommand %q (want create, list or revoke)\n", args[0])
-	return 2
+type tokensCmd struct {
+	Create tokensCreateCmd `cmd:"" help:"create a token and print it, once"`
+	List   tokensListCmd   `cmd:"" help:"list the tokens (never their secrets)"`
+	Revoke tokensRevokeCmd `cmd:"" help:"revoke a token: requests with it get 401"`
 }
 
-func tokensCreate(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("tokens create", flag.ContinueOnError)
-	name := fs.String("name", "", "who the token is for, e.g. work-orders (unique)")
-	scopeList := fs.String("scopes", "", "comma-separated: enqueue (POST /v1/jobs), manage (residents, campaigns, previews), read (archive; reading residents and campaigns)")
-	estateList := fs.String("estates", "", "comma-separated estate ids: the token reaches only their residents, campaigns, archive and estates (others are 404); empty: every estate")
-	asJSON := fs.Bool("json", false, "print the token and its details as one JSON object")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
+type tokensCreateCmd struct {
+	Name    string `placeholder:"N" help:"who the token is for, e.g. work-orders (unique)"`
+	Scopes  string `placeholder:"enqueue,manage,read" help:"comma-separated: enqueue (POST /v1/jobs), manage (residents, campaigns, previews), read (archive; reading residents and campaigns)"`
+	Estates string `placeholder:"A,B" help:"comma-separated estate ids: the token reaches only their residents, campaigns, archive and estates (others are 404); empty: every estate"`
+	JSON    bool   `name:"json" help:"print the token and its details as one JSON object"`
+}
+
+func (c *tokensCreateCmd) run(ctx context.Context, e *env) int {
+	name, scopeList, estateList, asJSON := &c.Name, &c.Scopes, &c.Estates, &c.JSON
 	scopes, err := outreach.ParseScopes(*scopeList)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach tokens create: --scopes: %v\n", err)
@@ -89,8 +75,10 @@ func tokensCreate(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func tokensList(ctx context.Context, e *env, args []string) int {
-	return listCommand(ctx, e, "tokens list", args, outreach.Store.Tokens,
+type tokensListCmd struct{ listFlags }
+
+func (c *tokensListCmd) run(ctx context.Context, e *env) int {
+	return listCommand(ctx, e, "tokens list", c.JSON, outreach.Store.Tokens,
 		[]string{"ID", "NAME", "SCOPES", "ESTATES", "CREATED", "LAST USED", "REVOKED"},
 		func(t outreach.Token) []string {
 			return []string{t.ID, t.Name, joinScopes(t.Scopes), estatesCell(t.Estates),
@@ -98,11 +86,12 @@ func tokensList(ctx context.Context, e *env, args []string) int {
 		})
 }
 
-func tokensRevoke(ctx context.Context, e *env, args []string) int {
-	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(e.stderr, "usage: outreach tokens revoke NAME|ID")
-		return 2
-	}
+type tokensRevokeCmd struct {
+	Token string `arg:"" name:"NAME|ID" help:"the token's name or id"`
+}
+
+func (c *tokensRevokeCmd) run(ctx context.Context, e *env) int {
+	args := []string{c.Token}
 	st, status := e.openStore(ctx)
 	if st == nil {
 		return status

@@ -16,7 +16,7 @@ func runTokens(t *testing.T, environ map[string]string, args ...string) (int, st
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return environ[k] }}
-	status := cmdTokens(context.Background(), e, args)
+	status := runArgs(context.Background(), e, append([]string{"tokens"}, args...), false)
 	return status, stdout.String(), stderr.String()
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,33 +12,22 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// cmdUsers manages the web console's accounts in the archive database:
+// usersCmd manages the web console's accounts in the archive database:
 // add, list, disable (which signs the user out everywhere), enable,
 // passwd. Passwords come from the first line of stdin or of
 // --password-file, never from a flag value that ps would show. Every
 // change goes into the console's audit log, as done by "cli".
-func cmdUsers(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: outreach users add --login LOGIN --role admin|manager|staff|auditor [--name NAME] [--estates A,B] [--password-file F] [--json]")
-		fmt.Fprintln(e.stderr, "       outreach users list [--json]")
-		fmt.Fprintln(e.stderr, "       outreach users disable LOGIN|ID")
-		fmt.Fprintln(e.stderr, "       outreach users enable LOGIN|ID")
-		fmt.Fprintln(e.stderr, "       outreach users passwd LOGIN|ID [--password-file F]")
-		fmt.Fprintln(e.stderr, "The password is the first line of stdin, or of --password-file.")
-		return 2
-	}
-	switch args[0] {
-	case "add":
-		return usersAdd(ctx, e, args[1:])
-	case "list":
-		return usersList(ctx, e, args[1:])
-	case "disable", "enable":
-		return usersDisable(ctx, e, args[0], args[1:])
-	case "passwd":
-		return usersPasswd(ctx, e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "outreach users: unknown subcommand %q (want add, list, disable, enable or passwd)\n", args[0])
-	return 2
+type usersCmd struct {
+	Add     usersAddCmd     `cmd:"" help:"add an account; the password is the first line of stdin, or of --password-file"`
+	List    usersListCmd    `cmd:"" help:"list the accounts"`
+	Disable usersDisableCmd `cmd:"" help:"disable an account: signed out everywhere, cannot sign in"`
+	Enable  usersEnableCmd  `cmd:"" help:"enable a disabled account again"`
+	Passwd  usersPasswdCmd  `cmd:"" help:"set an account's password (the first line of stdin, or of --password-file); its sessions end"`
+}
+
+// loginArg is the account a command is about.
+type loginArg struct {
+	Who string `arg:"" name:"LOGIN|ID" help:"the account's login or id"`
 }
 
 // readPassword reads the password: the first line of file, or of stdin
@@ -68,17 +56,17 @@ func (e *env) readPassword(file string) (string, error) {
 	return line, nil
 }
 
-func usersAdd(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
-	login := fs.String("login", "", "what the person signs in with (lower-case letters, digits, . _ - @), unique")
-	name := fs.String("name", "", "the person's name, shown in the console and the audit log")
-	roleName := fs.String("role", "", "admin (everything, accounts too), manager (residents, campaigns, templates, archive), staff (residents, archive, notes), auditor (reads only)")
-	estateList := fs.String("estates", "", "comma-separated estate ids: the user sees only their residents, campaigns and archive (others are not found); empty: every estate")
-	passwordFile := fs.String("password-file", "", "read the password from the first line of this file instead of stdin")
-	asJSON := fs.Bool("json", false, "print the user as one JSON object")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
+type usersAddCmd struct {
+	Login        string `placeholder:"L" help:"what the person signs in with (lower-case letters, digits, . _ - @), unique"`
+	Name         string `help:"the person's name, shown in the console and the audit log"`
+	Role         string `placeholder:"admin|manager|staff|auditor" help:"admin (everything, accounts too), manager (residents, campaigns, templates, archive), staff (residents, archive, notes), auditor (reads only)"`
+	Estates      string `placeholder:"A,B" help:"comma-separated estate ids: the user sees only their residents, campaigns and archive (others are not found); empty: every estate"`
+	PasswordFile string `name:"password-file" placeholder:"F" help:"read the password from the first line of this file instead of stdin"`
+	JSON         bool   `name:"json" help:"print the user as one JSON object"`
+}
+
+func (c *usersAddCmd) run(ctx context.Context, e *env) int {
+	login, name, roleName, estateList, passwordFile, asJSON := &c.Login, &c.Name, &c.Role, &c.Estates, &c.PasswordFile, &c.JSON
 	role, err := outreach.ParseConsoleRole(*roleName)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach users add: --role: %v\n", err)
@@ -133,8 +121,10 @@ func usersAdd(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func usersList(ctx context.Context, e *env, args []string) int {
-	return listCommand(ctx, e, "users list", args, outreach.Store.ConsoleUsers,
+type usersListCmd struct{ listFlags }
+
+func (c *usersListCmd) run(ctx context.Context, e *env) int {
+	return listCommand(ctx, e, "users list", c.JSON, outreach.Store.ConsoleUsers,
 		[]string{"ID", "LOGIN", "NAME", "ROLE", "ESTATES", "STATE", "CREATED", "UPDATED"},
 		func(u outreach.ConsoleUser) []string {
 			state := "active"
@@ -146,11 +136,21 @@ func usersList(ctx context.Context, e *env, args []string) int {
 		})
 }
 
-func usersDisable(ctx context.Context, e *env, verb string, args []string) int {
-	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(e.stderr, "usage: outreach users %s LOGIN|ID\n", verb)
-		return 2
-	}
+type (
+	usersDisableCmd struct{ loginArg }
+	usersEnableCmd  struct{ loginArg }
+)
+
+func (c *usersDisableCmd) run(ctx context.Context, e *env) int {
+	return usersDisable(ctx, e, "disable", c.Who)
+}
+
+func (c *usersEnableCmd) run(ctx context.Context, e *env) int {
+	return usersDisable(ctx, e, "enable", c.Who)
+}
+
+func usersDisable(ctx context.Context, e *env, verb, who string) int {
+	args := []string{who}
 	st, status := e.openStore(ctx)
 	if st == nil {
 		return status
@@ -175,20 +175,13 @@ func usersDisable(ctx context.Context, e *env, verb string, args []string) int {
 	return 0
 }
 
-func usersPasswd(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("users passwd", flag.ContinueOnError)
-	passwordFile := fs.String("password-file", "", "read the new password from the first line of this file instead of stdin")
-	var who string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		who, args = args[0], args[1:]
-	}
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	if who == "" {
-		fmt.Fprintln(e.stderr, "usage: outreach users passwd LOGIN|ID [--password-file F] (the password on stdin)")
-		return 2
-	}
+type usersPasswdCmd struct {
+	loginArg
+	PasswordFile string `name:"password-file" placeholder:"F" help:"read the new password from the first line of this file instead of stdin"`
+}
+
+func (c *usersPasswdCmd) run(ctx context.Context, e *env) int {
+	who, passwordFile := c.Who, &c.PasswordFile
 	password, err := e.readPassword(*passwordFile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach users passwd: %v\n", err)

@@ -16,7 +16,7 @@ func runUsers(t *testing.T, environ map[string]string, stdin string, args ...str
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	e := &env{stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return environ[k] }}
-	status := cmdUsers(context.Background(), e, args)
+	status := runArgs(context.Background(), e, append([]string{"users"}, args...), false)
 	return status, stdout.String(), stderr.String()
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/campaign"
@@ -59,13 +60,18 @@ func progressBar(n outreach.CampaignCounts) []barPart {
 	return out
 }
 
-// live reports whether a campaign's figures still move, so that its page
-// polls for them.
-func live(c outreach.Campaign, n outreach.CampaignCounts) bool {
+// live reports whether a campaign's figures still move (or are about to:
+// its next run is due within a minute), so that its page polls for them.
+func live(c outreach.Campaign, n outreach.CampaignCounts, now time.Time) bool {
 	switch c.State {
 	case outreach.CampaignRunning:
 		return true
-	case outreach.CampaignScheduled, outreach.CampaignPaused, outreach.CampaignCancelled:
+	case outreach.CampaignScheduled:
+		if c.NextRun != nil && c.NextRun.Before(now.Add(time.Minute)) {
+			return true
+		}
+		return n.Queued > 0 || n.Retrying > 0 || n.Deferred > 0
+	case outreach.CampaignPaused, outreach.CampaignCancelled:
 		return n.Queued > 0 || n.Retrying > 0 || n.Deferred > 0
 	}
 	return false
@@ -139,7 +145,7 @@ func campaignsPage(c *Console, w http.ResponseWriter, r *http.Request) {
 		}
 		n := outreach.CountCampaign(cp.Targeted, byStatus)
 		v.Campaigns = append(v.Campaigns, campaignRow{C: cp, Counts: n, Bar: progressBar(n)})
-		v.Live = v.Live || live(cp, n)
+		v.Live = v.Live || live(cp, n, c.now())
 	}
 	c.render(w, r, http.StatusOK, "campaigns", "campaigns.title", v)
 }
@@ -191,7 +197,7 @@ func campaignPage(c *Console, w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, status int, cv campaign.View, v campaignView) {
 	v.campaignRow = campaignRow{C: cv.Campaign, Counts: cv.Counts, Bar: progressBar(cv.Counts)}
-	v.Live = live(cv.Campaign, cv.Counts)
+	v.Live = live(cv.Campaign, cv.Counts, c.now())
 	v.CanSteer = c.may(r, "POST /console/campaigns/{id}/pause")
 	f := outreach.Filter{Campaign: cv.ID, Estates: limitOf(r), Limit: pageSize + 1}
 	if v.After != "" {

@@ -47,6 +47,9 @@ type Expander struct {
 	Now func() time.Time
 }
 
+// firstPage is the size of an occurrence's first page of residents.
+const firstPage = 50
+
 var (
 	errNotDue    = errors.New("campaign not due")
 	errStale     = errors.New("occurrence changed under the expansion")
@@ -121,8 +124,12 @@ func (x *Expander) walk(ctx context.Context, c outreach.Campaign, lease string, 
 	size := cmp.Or(x.BatchSize, 1000)
 	batch := make([]outreach.Job, 0, size)
 	after := c.Cursor
+	// The first page of an occurrence is small, so that its first jobs are
+	// on the stream (and being sent) while the rest is read: a campaign
+	// started now reaches its first residents within milliseconds.
+	limit := min(size, firstPage)
 	for {
-		page, err := x.Store.ListResidents(ctx, outreach.ResidentFilter{Audience: c.Audience, After: after, Limit: size})
+		page, err := x.Store.ListResidents(ctx, outreach.ResidentFilter{Audience: c.Audience, After: after, Limit: limit})
 		if err != nil {
 			return false, fmt.Errorf("expand campaign %s: %w", c.ID, err)
 		}
@@ -141,10 +148,10 @@ func (x *Expander) walk(ctx context.Context, c outreach.Campaign, lease string, 
 			x.logger().Info("campaign paused or cancelled; expansion stops", "campaign", c.ID)
 			return true, nil
 		}
-		if len(page) < size {
+		if len(page) < limit {
 			return false, nil
 		}
-		after = page[len(page)-1].ID
+		after, limit = page[len(page)-1].ID, size
 	}
 }
 

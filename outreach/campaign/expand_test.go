@@ -184,13 +184,13 @@ func TestPauseStopsTheExpansionAndResumeContinues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.x.Store = &pausingStore{Store: st, svc: r.svc, id: c.ID, after: 700} // in the second page of 500
+	r.x.Store = &pausingStore{Store: st, svc: r.svc, id: c.ID, after: 700} // in the third page: 50, then pages of 500
 	if did, err := r.x.Expand(t.Context(), c.ID); err != nil || !did {
 		t.Fatalf("Expand = %v, %v", did, err)
 	}
 	got, _ := st.Campaign(t.Context(), c.ID)
-	if got.State != outreach.CampaignPaused || got.Targeted != 1000 || got.Cursor != "r00999" || got.Occurrence == "" {
-		t.Fatalf("after the pause: state %s, targeted %d, cursor %q; want paused after two batches", got.State, got.Targeted, got.Cursor)
+	if got.State != outreach.CampaignPaused || got.Targeted != 1050 || got.Cursor != "r01049" || got.Occurrence == "" {
+		t.Fatalf("after the pause: state %s, targeted %d, cursor %q; want paused after three batches", got.State, got.Targeted, got.Cursor)
 	}
 	if did, _ := r.x.Expand(t.Context(), c.ID); did {
 		t.Fatal("a paused campaign was expanded")

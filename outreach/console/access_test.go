@@ -90,6 +90,10 @@ func concrete(pattern string) []string {
 		return []string{"/console/archive/deliveries/d-n1/note", "/console/archive/deliveries/d-s1/note"}
 	case "/console/archive/deliveries/{id}":
 		return []string{"/console/archive/deliveries/d-n1", "/console/archive/deliveries/d-s1"}
+	case "/console/satisfaction":
+		return []string{"/console/satisfaction", "/console/satisfaction?estate=south", "/console/satisfaction?by=building&building=9"}
+	case "/console/satisfaction/surveys/{id}/callback":
+		return []string{"/console/satisfaction/surveys/sv-n1/callback", "/console/satisfaction/surveys/sv-s1/callback"}
 	case "/console/residents/{id}":
 		return []string{"/console/residents/n1", "/console/residents/s1"}
 	case "/console/campaigns":
@@ -118,6 +122,13 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 	switch {
 	case !allowed:
 		return http.StatusForbidden
+	case strings.HasSuffix(path, "/callback"):
+		// The empty note is refused next to the field; south's survey is
+		// not found by those who do not see south.
+		if strings.Contains(path, "/sv-s1/") && !sees("south") {
+			return http.StatusNotFound
+		}
+		return http.StatusBadRequest
 	case strings.HasSuffix(path, "/s1") || strings.Contains(path, "/d-s1") || strings.Contains(path, "/c-south"):
 		switch {
 		case !sees("south"):

@@ -127,11 +127,12 @@ func seed(t testing.TB, st outreach.Store) {
 		t.Fatal(err)
 	}
 	answered := at.Add(2 * time.Minute)
+	due := at.Add(24 * time.Hour) // both have a call-back task (the satisfaction page's queue)
 	for _, sv := range []outreach.Survey{
 		{ID: "sv-n1", ResidentID: "n1", Estate: "north", Building: "1", Unit: "101", JobID: "j3", DeliveryID: "d-n1", Service: "repair", Channel: outreach.ChannelSMS,
-			State: outreach.SurveyAnswered, Score: 2, Comment: "师傅迟到了", SentAt: at, ExpiresAt: at.Add(72 * time.Hour), AnsweredAt: &answered},
+			State: outreach.SurveyAnswered, Score: 2, Comment: "师傅迟到了", SentAt: at, ExpiresAt: at.Add(72 * time.Hour), AnsweredAt: &answered, CallbackDue: &due},
 		{ID: "sv-s1", ResidentID: "s1", Estate: "south", Building: "9", Unit: "901", JobID: "j4", Service: "cleaning", Channel: outreach.ChannelSMS,
-			State: outreach.SurveyAnswered, Score: 5, Comment: "South survey comment", SentAt: at, ExpiresAt: at.Add(72 * time.Hour), AnsweredAt: &answered},
+			State: outreach.SurveyAnswered, Score: 5, Comment: "South survey comment", SentAt: at, ExpiresAt: at.Add(72 * time.Hour), AnsweredAt: &answered, CallbackDue: &due},
 	} {
 		if _, _, err := st.OpenSurvey(ctx, sv); err != nil {
 			t.Fatal(err)

@@ -55,6 +55,8 @@ func (c *Console) table() []page {
 		{Pattern: "GET /console/lang", Public: true, serve: setLang},
 		{Pattern: "POST /console/logout", Roles: everyone, serve: logout},
 		{Pattern: "GET /console/overview", Roles: everyone, serve: overviewPage},
+		{Pattern: "GET /console/satisfaction", Roles: everyone, serve: satisfactionPage},
+		{Pattern: "POST /console/satisfaction/surveys/{id}/callback", Roles: noters, serve: callBack},
 		{Pattern: "GET /console/archive", Roles: everyone, serve: archivePage},
 		{Pattern: "GET /console/archive/export", Roles: everyone, serve: exportArchive},
 		{Pattern: "GET /console/archive/deliveries/{id}", Roles: everyone, serve: deliveryPage},

@@ -15,7 +15,7 @@ import (
 
 // pageNames are the templates in templates/: each defines "content",
 // framed by layout.html.
-var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "overview", "campaigns", "campaign", "deadletters", "deadletter", "newcampaign"}
+var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "overview", "satisfaction", "campaigns", "campaign", "deadletters", "deadletter", "newcampaign"}
 
 func (c *Console) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -40,6 +40,8 @@ func (c *Console) parseTemplates() error {
 			return *t
 		},
 		"percent": percent,
+		"addf":    func(a, b float64) float64 { return a + b },
+		"halff":   func(a float64) float64 { return a / 2 },
 		"join":    strings.Join,
 		"pct":     func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 		"add":     func(a, b int) int { return a + b },

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -15,6 +16,7 @@ type Delivery struct {
 	SMSMaxSegments    int             `env:"OUTREACH_SMS_MAX_SEGMENTS" envDefault:"10" group:"sms" want:"a whole number of segments (0: no maximum)" help:"longest SMS, in segments; a longer text fails permanently (too_many_segments); 0: no maximum"`
 	UnsubscribeSecret outreach.Secret `env:"OUTREACH_UNSUBSCRIBE_SECRET" group:"http" doc:"(required with OUTREACH_PUBLIC_URL)" help:"key, 32+ characters, that signs one-click unsubscribe links and (a key derived from it) survey score links (openssl rand -hex 32)"`
 	UrgentAllChannels bool            `env:"OUTREACH_URGENT_ALL_CHANNELS" envDefault:"false" group:"dispatch" want:"true or false" help:"true: urgent maintenance notices go by every channel the resident can be reached on at once"`
+	SendTimeout       time.Duration   `env:"OUTREACH_SEND_TIMEOUT" envDefault:"30s" group:"dispatch" want:"a positive duration such as 30s" help:"bounds one provider call: an SMTP dial and exchange, a Twilio or chat robot request; a slower provider fails the attempt, which is retried (with the same Message-ID)"`
 
 	WeComWebhookURL    outreach.Secret `env:"OUTREACH_WECOM_WEBHOOK_URL" group:"chat" doc:"(off)" help:"WeCom group robot, https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=... (channel wecom)"`
 	DingTalkWebhookURL outreach.Secret `env:"OUTREACH_DINGTALK_WEBHOOK_URL" group:"chat" doc:"(off)" help:"DingTalk robot, https://oapi.dingtalk.com/robot/send?access_token=... (channel dingtalk)"`
@@ -33,6 +35,9 @@ func (d Delivery) validate(publicURL string, r *report) {
 			r.add("OUTREACH_SMS_RATE", "want messages per second such as 1 or 0.5 (0: no limit), got %q", r.value("OUTREACH_SMS_RATE"))
 		}
 		r.atLeastZero("OUTREACH_SMS_MAX_SEGMENTS", d.SMSMaxSegments, "a whole number of segments (0: no maximum)")
+	}
+	if r.wants(GroupDispatch) && d.SendTimeout <= 0 {
+		r.add("OUTREACH_SEND_TIMEOUT", "want a positive duration such as 30s, got %q", r.value("OUTREACH_SEND_TIMEOUT"))
 	}
 	if r.wants(GroupHTTP) {
 		switch {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -16,7 +17,7 @@ func TestDeliveryDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := c.Delivery
-	if d.SMSRate != 1 || d.SMSMaxSegments != 10 || d.UrgentAllChannels || len(d.ChatChannels()) != 0 {
+	if d.SMSRate != 1 || d.SMSMaxSegments != 10 || d.UrgentAllChannels || len(d.ChatChannels()) != 0 || d.SendTimeout != 30*time.Second {
 		t.Errorf("defaults = %+v", d)
 	}
 }
@@ -26,6 +27,7 @@ func TestDeliveryLoads(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"OUTREACH_SMS_RATE":             "0.5",
 		"OUTREACH_SMS_MAX_SEGMENTS":     "0",
+		"OUTREACH_SEND_TIMEOUT":         "4s",
 		"OUTREACH_URGENT_ALL_CHANNELS":  "true",
 		"OUTREACH_PUBLIC_URL":           "https://outreach.example.com",
 		"OUTREACH_UNSUBSCRIBE_SECRET":   strings.Repeat("k", 32),
@@ -37,7 +39,7 @@ func TestDeliveryLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := c.Delivery
-	if d.SMSRate != 0.5 || d.SMSMaxSegments != 0 || !d.UrgentAllChannels {
+	if d.SMSRate != 0.5 || d.SMSMaxSegments != 0 || !d.UrgentAllChannels || d.SendTimeout != 4*time.Second {
 		t.Errorf("Delivery = %+v", d)
 	}
 	chats := d.ChatChannels()
@@ -59,6 +61,8 @@ func TestDeliveryErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"OUTREACH_SMS_RATE": "-1"}, "OUTREACH_SMS_RATE"},
 		{map[string]string{"OUTREACH_SMS_MAX_SEGMENTS": "-2"}, "OUTREACH_SMS_MAX_SEGMENTS"},
 		{map[string]string{"OUTREACH_URGENT_ALL_CHANNELS": "maybe"}, "OUTREACH_URGENT_ALL_CHANNELS"},
+		{map[string]string{"OUTREACH_SEND_TIMEOUT": "soon"}, "OUTREACH_SEND_TIMEOUT"},
+		{map[string]string{"OUTREACH_SEND_TIMEOUT": "-1s"}, "OUTREACH_SEND_TIMEOUT"},
 		{map[string]string{"OUTREACH_PUBLIC_URL": "https://x.example"}, "OUTREACH_UNSUBSCRIBE_SECRET"},
 		{map[string]string{"OUTREACH_UNSUBSCRIBE_SECRET": "short"}, "OUTREACH_UNSUBSCRIBE_SECRET"},
 		{map[string]string{"OUTREACH_WECOM_WEBHOOK_URL": "qyapi.weixin.qq.com/send?key=s3cr3tkey"}, "OUTREACH_WECOM_WEBHOOK_URL"},

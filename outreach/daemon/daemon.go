@@ -278,11 +278,12 @@ func buildSenders(cfg config.Config, m *metrics.Metrics, logger *slog.Logger) (_
 	}()
 	if cfg.EmailEnabled() {
 		s, err := email.New(email.Config{
-			URL:    string(cfg.SMTPURL),
-			From:   cfg.EmailFrom,
-			Conns:  cfg.SMTPConns,
-			Logger: logger.With("channel", "email"),
-			Waited: func(d time.Duration) { m.SMTPPool.Wait.Observe(d.Seconds()) },
+			URL:     string(cfg.SMTPURL),
+			From:    cfg.EmailFrom,
+			Conns:   cfg.SMTPConns,
+			Timeout: cfg.Delivery.SendTimeout,
+			Logger:  logger.With("channel", "email"),
+			Waited:  func(d time.Duration) { m.SMTPPool.Wait.Observe(d.Seconds()) },
 		})
 		if err != nil {
 			return nil, fmt.Errorf("set up email: %w", err)
@@ -330,7 +331,7 @@ func buildSenders(cfg config.Config, m *metrics.Metrics, logger *slog.Logger) (_
 // may be queued behind it, so the last one waits workers/rate. Cutting
 // that short would fail messages that only had to wait their turn.
 func sendTimeout(cfg config.Config, dc dispatch.Config) time.Duration {
-	base := cmp.Or(dc.SendTimeout, 30*time.Second)
+	base := cmp.Or(dc.SendTimeout, cfg.Delivery.SendTimeout, 30*time.Second)
 	if !cfg.SMSEnabled() || cfg.Delivery.SMSRate <= 0 {
 		return base
 	}

@@ -20,6 +20,7 @@ func TestSendTimeoutCoversTheRateLimitQueue(t *testing.T) {
 		{"no SMS", config.Config{}, dispatch.Config{Workers: 16}, 30 * time.Second},
 		{"1/s, 16 workers", sms, dispatch.Config{Workers: 16}, 46 * time.Second},
 		{"no limit", config.Config{TwilioAccountSID: "AC1"}, dispatch.Config{Workers: 16}, 30 * time.Second},
+		{"OUTREACH_SEND_TIMEOUT", config.Config{Delivery: config.Delivery{SendTimeout: 4 * time.Second}}, dispatch.Config{Workers: 16}, 4 * time.Second},
 		{"a test's own timeout", sms, dispatch.Config{Workers: 4, SendTimeout: 5 * time.Second}, 9 * time.Second},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -135,9 +136,19 @@ func runChecks(ctx context.Context, checks map[string]Check, timeout time.Durati
 		wg.Go(func() {
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
+			// A check that does not heed its context (a Redis client in a
+			// read against a server that is SIGSTOPped, up to its own
+			// timeouts and retries) still answers within timeout.
+			done := make(chan error, 1)
+			go func() { done <- checks[name](cctx) }()
 			res := "ok"
-			if err := checks[name](cctx); err != nil {
-				res = err.Error()
+			select {
+			case err := <-done:
+				if err != nil {
+					res = err.Error()
+				}
+			case <-cctx.Done():
+				res = fmt.Sprintf("no answer within %v", timeout)
 			}
 			mu.Lock()
 			results[name] = res

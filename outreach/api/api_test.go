@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -24,6 +25,9 @@ func TestReadyz(t *testing.T) {
 		{"all up", map[string]Check{"redis": func(context.Context) error { return nil }, "store": func(context.Context) error { return nil }}, 200},
 		{"store down", map[string]Check{"redis": func(context.Context) error { return nil }, "store": func(context.Context) error { return down }}, 503},
 		{"slow check times out", map[string]Check{"redis": func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }}, 503},
+		// A Redis client reading from a SIGSTOPped server answers after its
+		// own timeouts, not the context's: /readyz must not wait for it.
+		{"check deaf to its context", map[string]Check{"redis": func(context.Context) error { time.Sleep(300 * time.Millisecond); return nil }}, 503},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -202,6 +202,9 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	dc.UrgentAllChannels = dc.UrgentAllChannels || cfg.Delivery.UrgentAllChannels
 	dc.SendTimeout = sendTimeout(cfg, dc)
+	if dc.Health == nil {
+		dc.Health = dispatch.NewHealth()
+	}
 	if signer != nil {
 		dc.Unsubscribe = signer.Link
 	}
@@ -228,11 +231,8 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	d.http = &http.Server{
 		Handler: api.NewHandler(api.Config{
-			Gatherer: d.Registry,
-			Checks: map[string]api.Check{
-				"redis": func(ctx context.Context) error { return d.Redis.Ping(ctx).Err() },
-				"store": st.Ping,
-			},
+			Gatherer:    d.Registry,
+			Checks:      checks(d.Redis, st, senders, dc.Health),
 			Logger:      d.logger.With("component", "http"),
 			Store:       st,
 			PhoneRegion: cfg.PhoneRegion,
@@ -264,6 +264,30 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	d.cleanups = append(d.cleanups, func() error { return d.listener.Close() })
 	return d, nil
+}
+
+// checks are /readyz's: Redis answers a ping; the archive answers a ping
+// and takes writes (a full disk fails writes only); each channel's
+// provider is judged by the daemon's latest calls to it (dispatch.Health),
+// since an SMTP relay or Twilio cannot be pinged for free.
+func checks(rdb redis.UniversalClient, st outreach.Store, senders map[outreach.Channel]outreach.Sender, h *dispatch.Health) map[string]api.Check {
+	writes := h.Check(dispatch.HealthArchive)
+	c := map[string]api.Check{
+		"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		"store": func(ctx context.Context) error {
+			if err := st.Ping(ctx); err != nil {
+				return err
+			}
+			if err := writes(ctx); err != nil {
+				return fmt.Errorf("archive writes: %w", err)
+			}
+			return nil
+		},
+	}
+	for ch := range senders {
+		c[string(ch)] = h.Check(string(ch))
+	}
+	return c
 }
 
 // buildSenders creates the channels that the configuration enables.

@@ -54,6 +54,15 @@ type Config struct {
 	Backoff Backoff
 	// SendTimeout bounds one provider call (default 30s).
 	SendTimeout time.Duration
+	// Health, when set, records the outcome of every provider call per
+	// channel and of every archive write (HealthArchive), for /readyz
+	// (see Health).
+	Health *Health
+	// ArchiveRetry is how long an attempt tries again to archive its
+	// outcome when the archive write fails (default 2m), before it leaves
+	// the entry pending: a message that was sent and not archived would be
+	// sent again by the next attempt.
+	ArchiveRetry time.Duration
 	// ClaimEvery is how often entries pending on dead consumers are
 	// claimed; the idle time is the consumer's MinIdle (OUTREACH_CLAIM_IDLE).
 	// Default: the consumer's ClaimEvery, a quarter of MinIdle between 50ms
@@ -126,6 +135,7 @@ func (c Config) withDefaults() Config {
 		c.Backoff = ExponentialBackoff(5*time.Second, time.Hour)
 	}
 	c.SendTimeout = cmp.Or(c.SendTimeout, 30*time.Second)
+	c.ArchiveRetry = cmp.Or(c.ArchiveRetry, 2*time.Minute)
 	c.MaxClaims = cmp.Or(c.MaxClaims, 5)
 	c.PromoteEvery = cmp.Or(c.PromoteEvery, 500*time.Millisecond)
 	c.StatsEvery = cmp.Or(c.StatsEvery, 5*time.Second)

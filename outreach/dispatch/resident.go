@@ -3,6 +3,7 @@ package dispatch
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -318,6 +319,13 @@ func (d *Dispatcher) send(ctx context.Context, msg outreach.Message) (outreach.R
 	d.metrics.SendDuration.WithLabelValues(string(msg.Channel)).Observe(time.Since(start).Seconds())
 	if err != nil {
 		d.metrics.SendFailures.WithLabelValues(string(msg.Channel), outreach.FailureReason(err)).Inc()
+	}
+	if !errors.Is(err, context.Canceled) { // the daemon stopping says nothing of the provider
+		if outage(err) {
+			d.cfg.Health.Observe(string(msg.Channel), err)
+		} else {
+			d.cfg.Health.Observe(string(msg.Channel), nil)
+		}
 	}
 	return receipt, err
 }

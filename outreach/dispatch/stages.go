@@ -113,7 +113,7 @@ func (d *Dispatcher) dedupeStage(ctx context.Context, a *attempt) error {
 // fails the entry stays pending and is claimed again: what was sent may be
 // sent twice; see docs/design.md.
 func (d *Dispatcher) recordStage(ctx context.Context, a *attempt) error {
-	if err := d.recorder.Do(ctx, a.records...); err != nil {
+	if err := d.archive(ctx, a); err != nil {
 		return pending("archive write failed; entry stays pending", err)
 	}
 	a.recorded = true
@@ -123,6 +123,35 @@ func (d *Dispatcher) recordStage(ctx context.Context, a *attempt) error {
 	}
 	d.surveysRecorded(ctx, a.job, a.records)
 	return nil
+}
+
+// archive writes the attempt's records, trying again for up to
+// ArchiveRetry while the archive fails (restarted, unreachable, its disk
+// full): what was sent is archived by this attempt, which keeps its entry,
+// rather than sent again by the next one. The worker waits meanwhile,
+// which is the backpressure: a daemon whose workers all wait reads no
+// more entries.
+func (d *Dispatcher) archive(ctx context.Context, a *attempt) error {
+	deadline := time.Now().Add(d.cfg.ArchiveRetry)
+	wait := 100 * time.Millisecond
+	for {
+		err := d.recorder.Do(ctx, a.records...)
+		if ctx.Err() == nil {
+			d.cfg.Health.Observe(HealthArchive, err)
+		}
+		if err == nil || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		if wait >= 2*time.Second { // once every 2s per worker at most, not every try
+			d.logger.Warn("archive write failed; trying again", "job_id", a.job.ID, "entry_id", a.e.ID, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second) // back within 2s of the archive
+	}
 }
 
 // scheduleStage puts what the attempt leaves for later in the delayed set

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -552,10 +553,11 @@ func TestProcessStoreDownGivesUp(t *testing.T) {
 }
 
 // TestProcessArchiveDownLeavesPending: an outcome that cannot be archived
-// leaves the entry pending (it is claimed again), and the lock released.
+// within ArchiveRetry leaves the entry pending (it is claimed again), and
+// the lock released.
 func TestProcessArchiveDownLeavesPending(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := newFixture(t, func(c *Config) { c.ArchiveRetry = 50 * time.Millisecond })
 	f.d.stopBatchers()
 	f.d.store = failingStore{Store: f.store, record: errors.New("disk full")}
 	f.d.startBatchers(t.Context())
@@ -563,6 +565,52 @@ func TestProcessArchiveDownLeavesPending(t *testing.T) {
 	s := f.settle(t)
 	if s.Pending != 1 || !f.free(t, "j-pending") {
 		t.Errorf("pending %d; want the entry pending and its lock released", s.Pending)
+	}
+}
+
+// flakyStore is an archive whose first writes fail.
+type flakyStore struct {
+	outreach.Store
+	mu    sync.Mutex
+	fails int // writes still to fail
+}
+
+func (s *flakyStore) Record(ctx context.Context, ds []outreach.Delivery) error {
+	s.mu.Lock()
+	fail := s.fails > 0
+	s.fails--
+	s.mu.Unlock()
+	if fail {
+		return errors.New("database or disk is full")
+	}
+	return s.Store.Record(ctx, ds)
+}
+
+// TestProcessArchiveBackArchivesWhatWasSent: while the archive fails, the
+// attempt that sent the message tries the write again and archives it once
+// the archive is back: sent once, archived, acked; /readyz's archive check
+// said down meanwhile and up after.
+func TestProcessArchiveBackArchivesWhatWasSent(t *testing.T) {
+	t.Parallel()
+	health := NewHealth()
+	f := newFixture(t, func(c *Config) { c.Health = health })
+	f.d.stopBatchers()
+	flaky := &flakyStore{Store: f.store, fails: HealthFailures + 1}
+	f.d.store = flaky
+	f.d.startBatchers(t.Context())
+	f.d.process(t.Context(), f.read(t, emailJob("j-full"))[0], nil)
+	s := f.settle(t)
+	if got := f.outcomes(t, "j-full"); !slices.Equal(got, []string{"r1/email:sent"}) || s.Pending != 0 || len(f.sent.calls) != 1 {
+		t.Errorf("archive %v, pending %d, sends %d; want sent once, archived, acked", got, s.Pending, len(f.sent.calls))
+	}
+	if err := health.Check(HealthArchive)(t.Context()); err != nil {
+		t.Errorf("archive check after the write went through: %v, want ready", err)
+	}
+	health.Observe(HealthArchive, errors.New("disk full"))
+	health.Observe(HealthArchive, errors.New("disk full"))
+	health.Observe(HealthArchive, errors.New("disk full"))
+	if err := health.Check(HealthArchive)(t.Context()); err == nil {
+		t.Error("archive check after failed writes: ready, want down")
 	}
 }
 

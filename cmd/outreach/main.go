@@ -23,6 +23,7 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/willabides/kongplete"
 
+	"github.com/outreach-dev/outreach/outreach/chaos"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/logging"
 	"github.com/outreach-dev/outreach/outreach/resident"
@@ -59,6 +60,7 @@ type commandLine struct {
 	Users        usersCmd        `cmd:"" help:"accounts of the web console (/console/); passwords from stdin or --password-file, never a flag"`
 	Tokens       tokensCmd       `cmd:"" help:"bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)"`
 	Bench        benchCmd        `cmd:"" help:"measure the real pipeline end to end (same configuration as serve)"`
+	Chaos        chaosCmd        `cmd:"" help:"break daemons, Redis, PostgreSQL, SMTP, Twilio and the disk on purpose; count lost, duplicated and stuck jobs (starts its own servers on loopback; docs/reliability.md)"`
 	Completion   completionCmd   `cmd:"" help:"print the shell completion script: eval \"$(outreach completion bash)\" (bash, zsh or fish)"`
 }
 
@@ -73,7 +75,7 @@ func parser(root *commandLine, e *env, exit func(int)) (*kong.Kong, error) {
 		kong.Exit(exit),
 		kong.Help(helpWithEnvironment),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-		kong.Vars{"estate_fields": estateFieldList, "resident_fields": resident.SetFields},
+		kong.Vars{"estate_fields": estateFieldList, "resident_fields": resident.SetFields, "chaos_scenarios": strings.Join(chaos.ScenarioNames(), ", ")},
 	)
 }
 

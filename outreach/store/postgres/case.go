@@ -12,6 +12,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 const caseColumns = `id, estate, resident_id, building, unit, category, urgency, description, received, assignee,
@@ -150,46 +151,8 @@ func (s *Store) CaseByKey(ctx context.Context, key string) (outreach.Case, error
 
 // Cases lists matching cases, newest first.
 func (s *Store) Cases(ctx context.Context, f outreach.CaseFilter) ([]outreach.Case, error) {
-	var (
-		conds []string
-		args  []any
-	)
-	arg := argAppender(&args)
-	if len(f.Estates) > 0 {
-		conds = append(conds, `estate = ANY(`+arg(f.Estates)+`)`)
-	}
-	if len(f.States) > 0 {
-		states := make([]string, len(f.States))
-		for i, st := range f.States {
-			states[i] = string(st)
-		}
-		conds = append(conds, `state = ANY(`+arg(states)+`)`)
-	}
-	for _, eq := range []struct{ col, val string }{
-		{"resident_id", f.ResidentID}, {"category", string(f.Category)}, {"assignee", f.Assignee},
-	} {
-		if eq.val != "" {
-			conds = append(conds, eq.col+` = `+arg(eq.val))
-		}
-	}
-	if f.Overdue {
-		conds = append(conds, `missed > 0`)
-	}
-	if !f.OpenedSince.IsZero() {
-		conds = append(conds, `opened_at >= `+arg(normalize.Time(f.OpenedSince)))
-	}
-	if !f.OpenedUntil.IsZero() {
-		conds = append(conds, `opened_at < `+arg(normalize.Time(f.OpenedUntil)))
-	}
-	q := `SELECT ` + caseColumns + ` FROM cases`
-	if len(conds) > 0 {
-		q += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	q += ` ORDER BY opened_at DESC, id DESC`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
-	}
-	return s.queryCases(ctx, "list cases", q, args...)
+	query, args := sqlq.SearchCases(sqlq.PostgreSQL, caseColumns, f)
+	return s.queryCases(ctx, "list cases", query, args...)
 }
 
 func (s *Store) queryCases(ctx context.Context, what, q string, args ...any) ([]outreach.Case, error) {

@@ -3,12 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // CountDeliveries counts the deliveries matching f by channel and status.
@@ -40,13 +40,8 @@ func countQuery(f outreach.Filter) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	var args []any
-	conds := filterConds(f, argAppender(&args))
-	query := `SELECT channel, status, count(*) FROM deliveries`
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	return query + " GROUP BY channel, status", args, nil
+	query, args := sqlq.CountDeliveries(sqlq.PostgreSQL, f)
+	return query, args, nil
 }
 
 // FailureReasons groups the errors of the newest failed and undelivered
@@ -88,9 +83,6 @@ func reasonsQuery(f outreach.Filter) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	var args []any
-	arg := argAppender(&args)
-	conds := filterConds(f, arg)
-	return `SELECT error, count(*) FROM (SELECT error FROM deliveries WHERE ` + strings.Join(conds, " AND ") +
-		` ORDER BY created_at DESC, id DESC LIMIT ` + arg(f.Limit) + `) AS newest GROUP BY error`, args, nil
+	query, args := sqlq.FailureReasons(sqlq.PostgreSQL, f)
+	return query, args, nil
 }

@@ -3,10 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // DeleteDeliveries removes the deliveries matching f.
@@ -18,9 +18,9 @@ func (s *Store) DeleteDeliveries(ctx context.Context, f outreach.Filter) (int64,
 	if err != nil {
 		return 0, fmt.Errorf("delete deliveries: %w", err)
 	}
-	var args []any
-	conds := filterConds(f, argAppender(&args))
-	tag, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE `+strings.Join(conds, " AND "), args...)
+	q := sqlq.New(sqlq.PostgreSQL)
+	q.Deliveries(f)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE `+q.And(), q.Args...)
 	if err != nil {
 		return 0, fmt.Errorf("delete deliveries: %w", err)
 	}

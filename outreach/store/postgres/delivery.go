@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // deliveryColumns are the columns Record writes.
@@ -169,7 +169,7 @@ func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, er
 
 // Search returns the deliveries matching f, newest first (created_at,
 // then id, both descending), at most f.Limit of them (default 1000),
-// after the cursor f.After. The indexes of migration 5 serve it.
+// after the cursor f.After. The indexes of migration 6 serve it.
 func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Delivery, error) {
 	query, args, err := searchQuery(f)
 	if err != nil {
@@ -192,17 +192,7 @@ func searchQuery(f outreach.Filter) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	var args []any
-	arg := argAppender(&args)
-	conds := filterConds(f, arg)
-	if !f.After.IsZero() {
-		conds = append(conds, "(created_at, id) < ("+arg(f.After.CreatedAt)+", "+arg(f.After.ID)+")")
-	}
-	query := `SELECT ` + selectColumns + ` FROM deliveries`
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	query += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit)
+	query, args := sqlq.SearchDeliveries(sqlq.PostgreSQL, selectColumns, f)
 	return query, args, nil
 }
 

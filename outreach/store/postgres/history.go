@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // Events returns the history of the deliveries with the given ids.
@@ -53,16 +53,15 @@ func (s *Store) SetNote(ctx context.Context, f outreach.Filter, note string) (in
 	if err != nil {
 		return 0, fmt.Errorf("set note: %w", err)
 	}
-	var args []any
-	arg := argAppender(&args)
-	now := arg(normalize.Time(s.now()))
-	text := arg(note)
-	conds := filterConds(f, arg)
+	q := sqlq.New(sqlq.PostgreSQL)
+	now := q.Time(s.now())
+	text := q.Arg(note)
+	q.Deliveries(f)
 	tag, err := s.pool.Exec(ctx, `WITH noted AS (
 			UPDATE deliveries SET note = `+text+`, updated_at = `+now+`
-			WHERE `+strings.Join(conds, " AND ")+` RETURNING id, job_id)
+			WHERE `+q.And()+` RETURNING id, job_id)
 		INSERT INTO delivery_events (delivery_id, job_id, event, at, detail)
-		SELECT id, job_id, '`+string(outreach.EventNoted)+`', `+now+`, `+text+` FROM noted ORDER BY id`, args...)
+		SELECT id, job_id, '`+string(outreach.EventNoted)+`', `+now+`, `+text+` FROM noted ORDER BY id`, q.Args...)
 	if err != nil {
 		return 0, fmt.Errorf("set note: %w", err)
 	}

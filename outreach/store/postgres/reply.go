@@ -3,12 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 const replyColumns = `id, channel, from_addr, resident_id, delivery_id, job_id, body, action, received_at, estate`
@@ -59,36 +59,7 @@ func (s *Store) Replies(ctx context.Context, f outreach.Filter) ([]outreach.Repl
 	if err != nil {
 		return nil, fmt.Errorf("search replies: %w", err)
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	for _, eq := range []struct{ column, value string }{
-		{"resident_id", f.ResidentID}, {"job_id", f.JobID}, {"channel", string(f.Channel)},
-		{"estate", f.Estate},
-	} {
-		if eq.value != "" {
-			conds = append(conds, eq.column+" = "+arg(eq.value))
-		}
-	}
-	if len(f.Estates) > 0 {
-		conds = append(conds, "estate = ANY("+arg(f.Estates)+"::text[])")
-	}
-	if !f.Since.IsZero() {
-		conds = append(conds, "received_at >= "+arg(f.Since))
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, "received_at < "+arg(f.Until))
-	}
-	query := `SELECT ` + replyColumns + ` FROM replies`
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	query += " ORDER BY received_at DESC, id DESC LIMIT " + arg(f.Limit)
+	query, args := sqlq.SearchReplies(sqlq.PostgreSQL, replyColumns, f)
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search replies: %w", err)

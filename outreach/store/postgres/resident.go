@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // residentPage is how many residents Residents reads per query.
@@ -110,7 +110,7 @@ func (s *Store) Residents(ctx context.Context, a outreach.Audience, fn func(outr
 	if a.Empty() {
 		return nil
 	}
-	query, args := audienceQuery(a, residentPage)
+	query, args := sqlq.ResidentPage(sqlq.PostgreSQL, residentColumns, a, residentPage, nil)
 	after := ""
 	for {
 		args[0] = after
@@ -140,7 +140,7 @@ func (s *Store) ListResidents(ctx context.Context, f outreach.ResidentFilter) ([
 	if err != nil {
 		return nil, fmt.Errorf("list residents: %w", err)
 	}
-	query, args := audienceQuery(f.Audience, f.Limit, f.Estates...)
+	query, args := sqlq.ResidentPage(sqlq.PostgreSQL, residentColumns, f.Audience, f.Limit, f.Estates)
 	args[0] = f.After
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
@@ -151,35 +151,6 @@ func (s *Store) ListResidents(ctx context.Context, f outreach.ResidentFilter) ([
 		return nil, fmt.Errorf("list residents: %w", err)
 	}
 	return page, nil
-}
-
-// audienceQuery is the query for a page of at most limit residents in a.
-// Its first argument, left for the caller to set, is the id after which
-// the page starts. All is not a condition: an empty audience gives every
-// resident.
-func audienceQuery(a outreach.Audience, limit int, estates ...string) (string, []any) {
-	args := []any{""}
-	conds := []string{"id > $1"}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	for _, f := range []struct{ column, value string }{
-		{"estate", a.Estate}, {"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale},
-	} {
-		if f.value != "" {
-			conds = append(conds, f.column+" = "+arg(f.value))
-		}
-	}
-	if len(estates) > 0 {
-		conds = append(conds, "estate = ANY("+arg(estates)+"::text[])")
-	}
-	if len(a.Tags) > 0 {
-		conds = append(conds, "tags @> "+arg(a.Tags)+"::text[]")
-	}
-	query := `SELECT ` + residentColumns + ` FROM residents WHERE ` + strings.Join(conds, " AND ") +
-		fmt.Sprintf(" ORDER BY id LIMIT %d", limit)
-	return query, args
 }
 
 func scanResident(row pgx.CollectableRow) (outreach.Resident, error) {

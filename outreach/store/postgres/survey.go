@@ -11,6 +11,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 const surveyColumns = `id, resident_id, estate, building, unit, job_id, delivery_id, work_order, service,
@@ -121,42 +122,8 @@ func (s *Store) Survey(ctx context.Context, id string) (outreach.Survey, error) 
 
 // Surveys lists matching surveys, newest first.
 func (s *Store) Surveys(ctx context.Context, f outreach.SurveyFilter) ([]outreach.Survey, error) {
-	var (
-		conds []string
-		args  []any
-	)
-	arg := argAppender(&args)
-	if len(f.ResidentIDs) > 0 {
-		conds = append(conds, `resident_id = ANY(`+arg(f.ResidentIDs)+`)`)
-	}
-	if len(f.Estates) > 0 {
-		conds = append(conds, `estate = ANY(`+arg(f.Estates)+`)`)
-	}
-	for _, eq := range []struct{ col, val string }{
-		{"building", f.Building}, {"service", f.Service}, {"job_id", f.JobID}, {"state", string(f.State)},
-	} {
-		if eq.val != "" {
-			conds = append(conds, eq.col+` = `+arg(eq.val))
-		}
-	}
-	if !f.SentSince.IsZero() {
-		conds = append(conds, `sent_at >= `+arg(normalize.Time(f.SentSince)))
-	}
-	if !f.SentUntil.IsZero() {
-		conds = append(conds, `sent_at < `+arg(normalize.Time(f.SentUntil)))
-	}
-	if f.CallbackOpen {
-		conds = append(conds, `callback_due IS NOT NULL AND called_back_at IS NULL`)
-	}
-	q := `SELECT ` + surveyColumns + ` FROM surveys`
-	if len(conds) > 0 {
-		q += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	q += ` ORDER BY sent_at DESC, id DESC`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
-	}
-	rows, err := s.pool.Query(ctx, q, args...)
+	query, args := sqlq.SearchSurveys(sqlq.PostgreSQL, surveyColumns, f)
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list surveys: %w", err)
 	}

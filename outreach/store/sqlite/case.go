@@ -11,6 +11,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 const caseColumns = `id, estate, resident_id, building, unit, category, urgency, description, received, assignee,
@@ -156,51 +157,8 @@ func (s *Store) CaseByKey(ctx context.Context, key string) (outreach.Case, error
 
 // Cases lists matching cases, newest first.
 func (s *Store) Cases(ctx context.Context, f outreach.CaseFilter) ([]outreach.Case, error) {
-	var (
-		conds []string
-		args  []any
-	)
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		conds = append(conds, col+` IN (?`+strings.Repeat(", ?", len(vals)-1)+`)`)
-		for _, v := range vals {
-			args = append(args, v)
-		}
-	}
-	eq := func(col, val string) {
-		if val != "" {
-			conds, args = append(conds, col+` = ?`), append(args, val)
-		}
-	}
-	in("estate", f.Estates)
-	states := make([]string, len(f.States))
-	for i, st := range f.States {
-		states[i] = string(st)
-	}
-	in("state", states)
-	eq("resident_id", f.ResidentID)
-	eq("category", string(f.Category))
-	eq("assignee", f.Assignee)
-	if f.Overdue {
-		conds = append(conds, `missed > 0`)
-	}
-	if !f.OpenedSince.IsZero() {
-		conds, args = append(conds, `opened_at >= ?`), append(args, micros(normalize.Time(f.OpenedSince)))
-	}
-	if !f.OpenedUntil.IsZero() {
-		conds, args = append(conds, `opened_at < ?`), append(args, micros(normalize.Time(f.OpenedUntil)))
-	}
-	q := `SELECT ` + caseColumns + ` FROM cases`
-	if len(conds) > 0 {
-		q += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	q += ` ORDER BY opened_at DESC, id DESC`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
-	}
-	return s.queryCases(ctx, "list cases", q, args...)
+	query, args := sqlq.SearchCases(sqlq.SQLite, caseColumns, f)
+	return s.queryCases(ctx, "list cases", query, args...)
 }
 
 func (s *Store) queryCases(ctx context.Context, what, q string, args ...any) ([]outreach.Case, error) {

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // CountDeliveries counts the deliveries matching f by channel and status.
@@ -17,12 +17,7 @@ func (s *Store) CountDeliveries(ctx context.Context, f outreach.Filter) ([]outre
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
 	}
-	conds, args := filterConds(f)
-	query := `SELECT channel, status, count(*) FROM deliveries`
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	query += " GROUP BY channel, status"
+	query, args := sqlq.CountDeliveries(sqlq.SQLite, f)
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
@@ -57,10 +52,8 @@ func (s *Store) FailureReasons(ctx context.Context, f outreach.Filter) ([]outrea
 		if err != nil {
 			return nil, fmt.Errorf("failure reasons: %w", err)
 		}
-		conds, args := filterConds(nf)
-		query := `SELECT error, count(*) FROM (SELECT error FROM deliveries WHERE ` + strings.Join(conds, " AND ") +
-			` ORDER BY created_at DESC, id DESC LIMIT ?) GROUP BY error`
-		rows, err := s.read.QueryContext(ctx, query, append(args, nf.Limit)...)
+		query, args := sqlq.FailureReasons(sqlq.SQLite, nf)
+		rows, err := s.read.QueryContext(ctx, query, args...)
 		if err != nil {
 			return nil, fmt.Errorf("failure reasons: %w", err)
 		}

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // DeleteDeliveries removes the deliveries matching f.
@@ -18,8 +18,9 @@ func (s *Store) DeleteDeliveries(ctx context.Context, f outreach.Filter) (int64,
 	if err != nil {
 		return 0, fmt.Errorf("delete deliveries: %w", err)
 	}
-	conds, args := filterConds(f)
-	res, err := s.write.ExecContext(ctx, `DELETE FROM deliveries WHERE `+strings.Join(conds, " AND "), args...)
+	q := sqlq.New(sqlq.SQLite)
+	q.Deliveries(f)
+	res, err := s.write.ExecContext(ctx, `DELETE FROM deliveries WHERE `+q.And(), q.Args...)
 	if err != nil {
 		return 0, fmt.Errorf("delete deliveries: %w", err)
 	}

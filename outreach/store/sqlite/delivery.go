@@ -9,6 +9,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // deliveryColumns are the columns Record writes.
@@ -121,18 +122,7 @@ func (s *Store) Search(ctx context.Context, f outreach.Filter) ([]outreach.Deliv
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)
 	}
-	conds, args := filterConds(f)
-	if !f.After.IsZero() {
-		conds = append(conds, "(created_at, id) < (?, ?)")
-		args = append(args, micros(f.After.CreatedAt), f.After.ID)
-	}
-	query := `SELECT ` + selectColumns + ` FROM deliveries`
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	query += " ORDER BY created_at DESC, id DESC LIMIT ?"
-	args = append(args, f.Limit)
-
+	query, args := sqlq.SearchDeliveries(sqlq.SQLite, selectColumns, f)
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search deliveries: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // Events returns the history of the deliveries with the given ids.
@@ -58,8 +59,9 @@ func (s *Store) SetNote(ctx context.Context, f outreach.Filter, note string) (n 
 		return 0, fmt.Errorf("set note: %w", err)
 	}
 	now := micros(normalize.Time(s.now()))
-	conds, args := filterConds(f)
-	where := strings.Join(conds, " AND ")
+	q := sqlq.New(sqlq.SQLite)
+	q.Deliveries(f)
+	where, args := q.And(), q.Args
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("set note: %w", err)

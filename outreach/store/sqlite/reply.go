@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 const replyColumns = `id, channel, from_addr, resident_id, delivery_id, job_id, body, action, received_at, estate`
@@ -75,35 +75,7 @@ func (s *Store) Replies(ctx context.Context, f outreach.Filter) ([]outreach.Repl
 	if err != nil {
 		return nil, fmt.Errorf("search replies: %w", err)
 	}
-	var conds []string
-	var args []any
-	for _, eq := range []struct{ column, value string }{
-		{"resident_id", f.ResidentID}, {"job_id", f.JobID}, {"channel", string(f.Channel)},
-		{"estate", f.Estate},
-	} {
-		if eq.value != "" {
-			conds = append(conds, eq.column+" = ?")
-			args = append(args, eq.value)
-		}
-	}
-	if len(f.Estates) > 0 {
-		conds = append(conds, "estate IN ("+placeholders(len(f.Estates))+")")
-		args = append(args, anys(f.Estates)...)
-	}
-	if !f.Since.IsZero() {
-		conds = append(conds, "received_at >= ?")
-		args = append(args, micros(f.Since))
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, "received_at < ?")
-		args = append(args, micros(f.Until))
-	}
-	query := `SELECT ` + replyColumns + ` FROM replies`
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	query += " ORDER BY received_at DESC, id DESC LIMIT ?"
-	args = append(args, f.Limit)
+	query, args := sqlq.SearchReplies(sqlq.SQLite, replyColumns, f)
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search replies: %w", err)

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // residentPage is how many residents Residents reads per query.
@@ -126,10 +126,11 @@ func (s *Store) Residents(ctx context.Context, a outreach.Audience, fn func(outr
 	if a.Empty() {
 		return nil
 	}
-	query, args := audienceQuery(a, residentPage)
+	query, args := sqlq.ResidentPage(sqlq.SQLite, residentColumns, a, residentPage, nil)
 	after := ""
 	for {
-		page, err := s.residentPage(ctx, query, append([]any{after}, args...))
+		args[0] = after
+		page, err := s.residentPage(ctx, query, args)
 		if err != nil {
 			return err
 		}
@@ -151,36 +152,9 @@ func (s *Store) ListResidents(ctx context.Context, f outreach.ResidentFilter) ([
 	if err != nil {
 		return nil, fmt.Errorf("list residents: %w", err)
 	}
-	query, args := audienceQuery(f.Audience, f.Limit, f.Estates...)
-	return s.residentPage(ctx, query, append([]any{f.After}, args...))
-}
-
-// audienceQuery is the query for a page of at most limit residents in a;
-// its first argument is the id after which the page starts, followed by
-// args. All is not a condition: an empty audience gives every resident.
-func audienceQuery(a outreach.Audience, limit int, estates ...string) (string, []any) {
-	var conds []string
-	var args []any
-	for _, f := range []struct{ column, value string }{
-		{"estate", a.Estate}, {"building", a.Building}, {"unit", a.Unit}, {"locale", a.Locale},
-	} {
-		if f.value != "" {
-			conds = append(conds, f.column+" = ?")
-			args = append(args, f.value)
-		}
-	}
-	if len(estates) > 0 {
-		conds = append(conds, "estate IN ("+placeholders(len(estates))+")")
-		args = append(args, anys(estates)...)
-	}
-	for _, t := range a.Tags {
-		conds = append(conds, `EXISTS (SELECT 1 FROM json_each(residents.tags) WHERE json_each.value = ?)`)
-		args = append(args, t)
-	}
-	query := `SELECT ` + residentColumns + ` FROM residents WHERE ` +
-		strings.Join(append([]string{"id > ?"}, conds...), " AND ") +
-		fmt.Sprintf(" ORDER BY id LIMIT %d", limit)
-	return query, args
+	query, args := sqlq.ResidentPage(sqlq.SQLite, residentColumns, f.Audience, f.Limit, f.Estates)
+	args[0] = f.After
+	return s.residentPage(ctx, query, args)
 }
 
 func (s *Store) residentPage(ctx context.Context, query string, args []any) ([]outreach.Resident, error) {

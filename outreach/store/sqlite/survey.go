@@ -10,6 +10,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 const surveyColumns = `id, resident_id, estate, building, unit, job_id, delivery_id, work_order, service,
@@ -119,48 +120,8 @@ func (s *Store) Survey(ctx context.Context, id string) (outreach.Survey, error) 
 
 // Surveys lists matching surveys, newest first.
 func (s *Store) Surveys(ctx context.Context, f outreach.SurveyFilter) ([]outreach.Survey, error) {
-	var (
-		conds []string
-		args  []any
-	)
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		conds = append(conds, col+` IN (?`+strings.Repeat(", ?", len(vals)-1)+`)`)
-		for _, v := range vals {
-			args = append(args, v)
-		}
-	}
-	eq := func(col, val string) {
-		if val != "" {
-			conds, args = append(conds, col+` = ?`), append(args, val)
-		}
-	}
-	in("resident_id", f.ResidentIDs)
-	in("estate", f.Estates)
-	eq("building", f.Building)
-	eq("service", f.Service)
-	eq("job_id", f.JobID)
-	eq("state", string(f.State))
-	if !f.SentSince.IsZero() {
-		conds, args = append(conds, `sent_at >= ?`), append(args, micros(normalize.Time(f.SentSince)))
-	}
-	if !f.SentUntil.IsZero() {
-		conds, args = append(conds, `sent_at < ?`), append(args, micros(normalize.Time(f.SentUntil)))
-	}
-	if f.CallbackOpen {
-		conds = append(conds, `callback_due IS NOT NULL AND called_back_at IS NULL`)
-	}
-	q := `SELECT ` + surveyColumns + ` FROM surveys`
-	if len(conds) > 0 {
-		q += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	q += ` ORDER BY sent_at DESC, id DESC`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
-	}
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	query, args := sqlq.SearchSurveys(sqlq.SQLite, surveyColumns, f)
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list surveys: %w", err)
 	}

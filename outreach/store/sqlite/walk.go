@@ -3,47 +3,11 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
-
-// filterConds turns a filter into WHERE conditions and their arguments.
-func filterConds(f outreach.Filter) (conds []string, args []any) {
-	for _, eq := range []struct{ column, value string }{
-		{"job_id", f.JobID}, {"id", f.DeliveryID}, {"resident_id", f.ResidentID},
-		{"estate", f.Estate}, {"building", f.Building}, {"unit", f.Unit}, {"kind", string(f.Kind)},
-		{"channel", string(f.Channel)}, {"status", string(f.Status)}, {"campaign", f.Campaign},
-	} {
-		if eq.value != "" {
-			conds = append(conds, eq.column+" = ?")
-			args = append(args, eq.value)
-		}
-	}
-	if len(f.Estates) > 0 {
-		// With a narrower column (one resident's, job's, building's or
-		// campaign's deliveries), the unary + keeps SQLite from reading
-		// the estate index (all of the estate's deliveries, newest first)
-		// instead of that column's: 200 ms against 1 ms for a resident's
-		// page on a million rows (console BenchmarkPages).
-		column := "estate"
-		if f.ResidentID != "" || f.JobID != "" || f.DeliveryID != "" || f.Building != "" || f.Campaign != "" {
-			column = "+estate"
-		}
-		conds = append(conds, column+" IN ("+placeholders(len(f.Estates))+")")
-		args = append(args, anys(f.Estates)...)
-	}
-	if !f.Since.IsZero() {
-		conds = append(conds, "created_at >= ?")
-		args = append(args, micros(f.Since))
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, "created_at < ?")
-		args = append(args, micros(f.Until))
-	}
-	return conds, args
-}
 
 // Walk calls fn for every delivery matching f (Limit is ignored), ordered
 // by id, reading walkPage rows at a time so that memory stays flat.
@@ -54,11 +18,8 @@ func (s *Store) Walk(ctx context.Context, f outreach.Filter, fn func(outreach.De
 	}
 	after := ""
 	for {
-		conds, args := filterConds(f)
-		conds = append(conds, "id > ?")
-		args = append(args, after, walkPage)
-		page, err := s.queryDeliveries(ctx, `SELECT `+selectColumns+` FROM deliveries WHERE `+
-			strings.Join(conds, " AND ")+` ORDER BY id LIMIT ?`, args...)
+		query, args := sqlq.WalkDeliveries(sqlq.SQLite, selectColumns, f, after, walkPage)
+		page, err := s.queryDeliveries(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("walk deliveries: %w", err)
 		}

@@ -41,6 +41,11 @@ var smsOmits = map[string][]string{
 	"escalation": {"reporter_contact", "details"},
 	// The satisfaction loop's escalation: the comment, phone and link are in the email.
 	"survey_escalation": {"resident_phone", "comment", "survey_url"},
+	// The complaint loop: the SMS says what and the reference; the
+	// report, the score links and the staff's details are in the email.
+	"case_acknowledged": {"description"},
+	"case_follow_up":    {"resolution", "score_url_1", "score_url_2", "score_url_3", "score_url_4", "score_url_5"},
+	"case_escalation":   {"resident_name", "resident_phone", "description", "case_url"},
 }
 
 // TestBuiltinRendersEverySample renders every template x locale x channel

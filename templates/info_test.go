@@ -35,8 +35,11 @@ func TestList(t *testing.T) {
 	}
 	// 6 kinds + 9 variants, 2 locales, 2 channels each, the satisfaction
 	// loop's survey_escalation (2 locales, 2 channels) and survey_reask
-	// with its elderly variant (2 locales, SMS only), plus parking's one.
-	if got, want := len(list), (6+9)*2*2+2*2+2*2+1; got != want {
+	// with its elderly variant (2 locales, SMS only), the complaint loop's
+	// four case_ templates (2 locales, 2 channels) with the elderly and
+	// new_resident variants of three (2 locales, SMS only), plus
+	// parking's one.
+	if got, want := len(list), (6+9)*2*2+2*2+2*2+4*2*2+3*2*2+1; got != want {
 		t.Errorf("List has %d entries, want %d", got, want)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/cases"
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/templates"
 )
@@ -47,6 +48,8 @@ type Config struct {
 	Webhooks *Webhooks
 	// Campaigns, when set, serves /v1/campaigns (see campaigns.go).
 	Campaigns Campaigns
+	// Cases, when set, serves /v1/cases (see cases.go).
+	Cases *cases.Service
 	// Middleware, when set, wraps every /v1/ route; the operational
 	// endpoints above stay outside it.
 	Middleware func(http.Handler) http.Handler

@@ -54,6 +54,9 @@ func Routes(cfg Config) []Route {
 	if cfg.Campaigns != nil {
 		rs = append(rs, campaignRoutes(cfg.Campaigns, cfg.Store, cfg.Logger)...)
 	}
+	if cfg.Cases != nil {
+		rs = append(rs, caseRoutes(cfg.Cases, cfg.Logger)...)
+	}
 	return rs
 }
 

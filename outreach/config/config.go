@@ -65,6 +65,8 @@ type Config struct {
 	RetainContent time.Duration `env:"OUTREACH_RETAIN_CONTENT" group:"archive" doc:"(keep forever)" help:"purge the rendered subject and body of deliveries older than this, e.g. 180d or 4320h; metadata and history stay (see [The archive](archive.md#the-archive)); 0: keep forever"`
 	// Survey is the satisfaction loop's settings (see survey.go).
 	Survey Survey
+	// Cases is the complaint loop's settings (see cases.go).
+	Cases Cases
 
 	// TemplatesDir is an operator's template folder laid over the built-in
 	// set; empty: the built-in set alone.

@@ -38,6 +38,7 @@ const (
 	GroupPolicy    Group = "policy"    // quiet hours and caps
 	GroupArchive   Group = "archive"   // content retention
 	GroupSurvey    Group = "survey"    // the satisfaction loop
+	GroupCases     Group = "cases"     // the complaint loop
 	GroupTemplates Group = "templates" // the template set
 	GroupLog       Group = "log"       // the process log
 )
@@ -56,13 +57,14 @@ var GroupDoc = map[Group]string{
 	GroupPolicy:    "serve, dev, bench",
 	GroupArchive:   "serve, dev, bench",
 	GroupSurvey:    "serve, dev, bench",
+	GroupCases:     "serve, dev, bench",
 	GroupTemplates: "serve, dev, bench; templates",
 	GroupLog:       "serve, dev, bench",
 }
 
 // Groups are all the groups.
 var Groups = []Group{GroupRedis, GroupStore, GroupEmail, GroupSMS, GroupChat, GroupHTTP, GroupDispatch,
-	GroupResidents, GroupEstate, GroupPolicy, GroupArchive, GroupSurvey, GroupTemplates, GroupLog}
+	GroupResidents, GroupEstate, GroupPolicy, GroupArchive, GroupSurvey, GroupCases, GroupTemplates, GroupLog}
 
 // Var describes one environment variable, for `outreach help` and
 // docs/configuration.md. Meaning is Markdown (links to docs/).
@@ -128,8 +130,9 @@ var parsers = map[reflect.Type]caarlos0.ParserFunc{
 		}
 		return nil, fmt.Errorf("not a switch: %q", v)
 	},
-	reflect.TypeFor[map[string]string](): func(v string) (any, error) { return parseLocaleFallback(v) },
-	reflect.TypeFor[policy.QuietHours](): func(v string) (any, error) { return policy.ParseQuietHours(v) },
+	reflect.TypeFor[map[string]string]():   func(v string) (any, error) { return parseLocaleFallback(v) },
+	reflect.TypeFor[policy.QuietHours]():   func(v string) (any, error) { return policy.ParseQuietHours(v) },
+	reflect.TypeFor[outreach.CaseLimits](): func(v string) (any, error) { return outreach.ParseCaseLimits(v) },
 }
 
 // report gathers the problems of one Load.

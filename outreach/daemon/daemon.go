@@ -23,6 +23,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach/api"
 	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/outreach/cases"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/console"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
@@ -62,6 +63,9 @@ type Options struct {
 	// SurveySweepEvery is how often open surveys past their expiry are
 	// expired (default 1m; tests).
 	SurveySweepEvery time.Duration
+	// CaseSweepEvery is how often due case timers (limits, follow-ups)
+	// fire (default 30s; tests).
+	CaseSweepEvery time.Duration
 	// APIMiddleware wraps the /v1/ routes (see api.Config.Middleware).
 	APIMiddleware func(http.Handler) http.Handler
 	// Hangup, when set, reloads the templates on every value it delivers
@@ -95,6 +99,9 @@ type Daemon struct {
 	// Surveys is the satisfaction loop (see survey.go).
 	Surveys     *survey.Service
 	surveySweep *survey.Sweeper
+	// Cases is the complaint loop (see cases.go).
+	Cases     *cases.Service
+	caseSweep *cases.Sweeper
 	// Console is the web console under /console/ (dev mode signs its demo
 	// admin in with Console.LoginLink).
 	Console *console.Console
@@ -209,6 +216,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		dc.Unsubscribe = signer.Link
 	}
 	dc.Surveys = d.buildSurveys(cfg, consumer, opt)
+	d.buildCases(cfg, consumer, opt)
 	if d.dispatcher, err = dispatch.New(dc); err != nil {
 		return nil, err
 	}
@@ -238,6 +246,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			PhoneRegion: cfg.PhoneRegion,
 			Webhooks:    webhooks(cfg, st, m, signer, d.Surveys),
 			Campaigns:   d.Campaigns,
+			Cases:       d.Cases,
 			Middleware:  opt.APIMiddleware,
 			Auth:        apiAuth(ctx, cfg, st, d.logger),
 			Jobs:        queue.NewProducer(d.Redis, d.Keys),
@@ -424,6 +433,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { d.refreshCampaignStats(runCtx); close(statsDone) }()
 	retentionDone := d.runRetention(runCtx)
 	sweepDone := d.runSurveySweep(runCtx)
+	caseSweepDone := d.runCaseSweep(runCtx)
 
 	var err error
 	select {
@@ -441,6 +451,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	<-statsDone
 	<-retentionDone
 	<-sweepDone
+	<-caseSweepDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

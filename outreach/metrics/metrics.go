@@ -92,6 +92,7 @@ type Metrics struct {
 	PolicyMetrics
 	// The satisfaction loop (see survey.go).
 	SurveyMetrics
+	CaseMetrics
 }
 
 // New creates the metrics and registers them with reg.
@@ -219,6 +220,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	)
 	m.PolicyMetrics = newPolicyMetrics(reg)
 	m.SurveyMetrics = newSurveyMetrics(reg)
+	m.CaseMetrics = newCaseMetrics(reg)
 	m.Stages = newStageMetrics(reg)
 	m.SMTPPool = newPoolCollector()
 	poolWait := prometheus.NewHistogram(prometheus.HistogramOpts{

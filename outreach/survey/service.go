@@ -75,7 +75,25 @@ type Service struct {
 	Links  *Links
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
+	// Cases, when set, is the complaint loop (package cases): the surveys
+	// of its follow-ups are its own. Their scores go to it instead of the
+	// survey's own escalation (a low score reopens the case and escalates
+	// it), and so do their ends (expired, closed unanswered).
+	Cases Followers
 }
+
+// Followers is the complaint loop's part in the satisfaction loop.
+type Followers interface {
+	// Owns reports whether sv is the survey of a case's follow-up.
+	Owns(sv outreach.Survey) bool
+	// Scored is told the survey's score (each time it is recorded or a
+	// reply is retried: it must be idempotent).
+	Scored(ctx context.Context, sv outreach.Survey) error
+	// Ended is told the survey expired or closed unanswered.
+	Ended(ctx context.Context, sv outreach.Survey) error
+}
+
+func (s *Service) casesOwn(sv outreach.Survey) bool { return s.Cases != nil && s.Cases.Owns(sv) }
 
 // fatigueFor is the fatigue window for a resident of estate: the
 // estate's own (Estate.SurveyFatigue) when it sets one, else the daemon's.
@@ -276,6 +294,11 @@ func (s *Service) Reply(ctx context.Context, reply outreach.Reply, residents []o
 		if err != nil {
 			return outreach.Survey{}, "", fmt.Errorf("close the survey: %w", err)
 		}
+		if s.casesOwn(sv) && sv.State == outreach.SurveyClosed {
+			if err := s.Cases.Ended(ctx, sv); err != nil {
+				return sv, "", fmt.Errorf("the survey's case: %w", err)
+			}
+		}
 		return s.count(sv, metrics.ReplyClosed), metrics.ReplyClosed, nil
 	}
 
@@ -370,6 +393,15 @@ func (s *Service) reaskJob(sv outreach.Survey) outreach.Job {
 // first, with a stable id (a retry is deduplicated), then the survey
 // records it.
 func (s *Service) escalateIfDue(ctx context.Context, sv outreach.Survey) (outreach.Survey, error) {
+	if s.casesOwn(sv) {
+		if sv.State != outreach.SurveyAnswered {
+			return sv, nil
+		}
+		if err := s.Cases.Scored(ctx, sv); err != nil {
+			return sv, fmt.Errorf("the survey's case: %w", err)
+		}
+		return sv, nil
+	}
 	if sv.State != outreach.SurveyAnswered || sv.Score < MinScore || sv.Score > s.escalateAt() || sv.EscalatedAt != nil {
 		return sv, nil
 	}
@@ -480,6 +512,14 @@ func (s *Service) Expire(ctx context.Context) (int, error) {
 		total += len(list)
 		if s.Metrics != nil {
 			s.Metrics.SurveysExpired.Add(float64(len(list)))
+		}
+		for _, sv := range list {
+			if !s.casesOwn(sv) {
+				continue
+			}
+			if cerr := s.Cases.Ended(ctx, sv); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("the case of survey %s: %w", sv.ID, cerr))
+			}
 		}
 		if err != nil {
 			return total, fmt.Errorf("expire surveys: %w", err)

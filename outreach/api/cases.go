@@ -306,7 +306,7 @@ func (h caseHandler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Limit = 0
-	rep := cases.Report{Since: f.OpenedSince, Until: f.OpenedUntil}
+	rep := cases.Report{Since: f.OpenedSince, Until: f.OpenedUntil, Rows: []cases.ReportRow{}}
 	if f.Estates == nil || len(f.Estates) > 0 {
 		var err error
 		if rep, err = h.svc.Report(r.Context(), f); err != nil {

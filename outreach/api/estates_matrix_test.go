@@ -72,6 +72,14 @@ func newEstateEnv(t *testing.T, st outreach.Store) *estateEnv {
 			t.Fatal(err)
 		}
 	}
+	// A case in each estate.
+	for _, e := range []string{"east", "west"} {
+		c := outreach.Case{ID: "C-" + e + "-1", Estate: e, ResidentID: e + "-r1", Building: "3", Unit: "301", Category: outreach.CaseLift,
+			Urgency: outreach.UrgencyNormal, Received: outreach.ReceivedPhone, Description: "电梯故障", State: outreach.CaseOpen, OpenedAt: now.Add(-time.Hour)}
+		if _, err := env.store.CreateCase(ctx, c, []outreach.CaseEvent{{Event: outreach.CaseOpened, At: c.OpenedAt, Actor: "cli"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	at := now.Add(30 * 24 * time.Hour)
 	for _, c := range []struct {
 		id     *string
@@ -125,7 +133,56 @@ func testEstateMatrix(t *testing.T, st outreach.Store) {
 		return `{"kind":"follow_up",` + target + `,"data":{"topic":"parking"}}`
 	}
 	const profile = `"name":"王秀英","phone":"+8613800138101","building":"3"`
+	const caseBody = `,"category":"lift","description":"电梯停在8楼"}`
 	cases := map[string]estateCase{
+		"POST /v1/cases": {
+			own:    request{"/v1/cases", `{"resident_id":"east-r1"` + caseBody, 201},
+			other:  request{"/v1/cases", `{"resident_id":"west-r1"` + caseBody, 404},
+			hidden: "west-r1",
+		},
+		"GET /v1/cases": {
+			own:   request{"/v1/cases?category=lift", "", 200},
+			other: request{"/v1/cases?estate=west", "", 200},
+		},
+		"GET /v1/cases/report": {
+			own:   request{"/v1/cases/report", "", 200},
+			other: request{"/v1/cases/report?estate=west", "", 200},
+		},
+		"GET /v1/cases/{id}": {
+			own:    request{"/v1/cases/C-east-1", "", 200},
+			other:  request{"/v1/cases/C-west-1", "", 404},
+			hidden: "C-west-1",
+		},
+		"POST /v1/cases/{id}/acknowledge": {
+			own:    request{"/v1/cases/C-east-1/acknowledge", `{"note":"on it"}`, 200},
+			other:  request{"/v1/cases/C-west-1/acknowledge", `{"note":"on it"}`, 404},
+			hidden: "C-west-1",
+		},
+		"POST /v1/cases/{id}/start": {
+			own:    request{"/v1/cases/C-east-1/start", `{}`, 200},
+			other:  request{"/v1/cases/C-west-1/start", `{}`, 404},
+			hidden: "C-west-1",
+		},
+		"POST /v1/cases/{id}/assign": {
+			own:    request{"/v1/cases/C-east-1/assign", `{"assignee":"电梯组"}`, 200},
+			other:  request{"/v1/cases/C-west-1/assign", `{"assignee":"电梯组"}`, 404},
+			hidden: "C-west-1",
+		},
+		"POST /v1/cases/{id}/note": {
+			own:    request{"/v1/cases/C-east-1/note", `{"note":"已联系维保公司"}`, 200},
+			other:  request{"/v1/cases/C-west-1/note", `{"note":"已联系维保公司"}`, 404},
+			hidden: "C-west-1",
+		},
+		"POST /v1/cases/{id}/resolve": {
+			own:    request{"/v1/cases/C-east-1/resolve", `{"resolution":"已更换门机皮带"}`, 200},
+			other:  request{"/v1/cases/C-west-1/resolve", `{"resolution":"已更换门机皮带"}`, 404},
+			hidden: "C-west-1",
+		},
+		"POST /v1/cases/{id}/close": {
+			own:    request{"/v1/cases/C-east-1/close", `{"note":"done"}`, 200},
+			other:  request{"/v1/cases/C-west-1/close", `{"note":"done"}`, 404},
+			hidden: "C-west-1",
+		},
 		"POST /v1/jobs": {
 			own:    request{"/v1/jobs", job(`"resident_id":"east-r1"`), 202},
 			other:  request{"/v1/jobs", job(`"resident_id":"west-r1"`), 404},
@@ -293,7 +350,7 @@ func testEstateMatrix(t *testing.T, st outreach.Store) {
 		t.Helper()
 		var b strings.Builder
 		for _, p := range []string{"/v1/residents?estate=west", "/v1/estates/west", "/v1/campaigns?estate=west",
-			"/v1/archive/jobs/west-j1", "/v1/archive/replies?estate=west", "/v1/surveys/sv_west1"} {
+			"/v1/archive/jobs/west-j1", "/v1/archive/replies?estate=west", "/v1/surveys/sv_west1", "/v1/cases/C-west-1"} {
 			r := env.do("GET", p, env.all, "")
 			b.WriteString(p + " " + string(r.body) + "\n")
 		}

@@ -39,6 +39,7 @@ func (wh *Webhooks) archiveInbound(ctx context.Context, in sms.Inbound) (outreac
 	if latest.ID != "" {
 		reply.ResidentID, reply.DeliveryID, reply.JobID, reply.Estate = latest.ResidentID, latest.ID, latest.JobID, latest.Estate
 	}
+	answeredSurvey := false
 	if wh.Surveys != nil {
 		// A reply to an open survey answers it and is archived against
 		// the delivery that asked. The step is idempotent by reply id.
@@ -47,6 +48,7 @@ func (wh *Webhooks) archiveInbound(ctx context.Context, in sms.Inbound) (outreac
 			return outreach.Reply{}, fmt.Errorf("score the survey reply: %w", err)
 		}
 		if sv.ID != "" {
+			answeredSurvey = true
 			reply.ResidentID, reply.DeliveryID, reply.JobID, reply.Estate = sv.ResidentID, sv.DeliveryID, sv.JobID, sv.Estate
 		}
 	}
@@ -56,7 +58,20 @@ func (wh *Webhooks) archiveInbound(ctx context.Context, in sms.Inbound) (outreac
 	if _, err := wh.Store.RecordReply(ctx, reply); err != nil {
 		return outreach.Reply{}, fmt.Errorf("archive the reply: %w", err)
 	}
+	// A message that answers no survey and is no keyword may open a case
+	// (OUTREACH_CASES_FROM_INBOUND); the reply's id keeps a retry to one.
+	if wh.Cases != nil && reply.Action == outreach.ReplyNone && len(residents) > 0 && !answeredSurvey {
+		if _, err := wh.Cases.FromInbound(ctx, reply, residents[0]); err != nil {
+			return outreach.Reply{}, fmt.Errorf("open a case from the message: %w", err)
+		}
+	}
 	return reply, nil
+}
+
+// InboundCases opens cases from inbound messages (package cases'
+// Service.FromInbound).
+type InboundCases interface {
+	FromInbound(ctx context.Context, reply outreach.Reply, r outreach.Resident) (outreach.Case, error)
 }
 
 // SurveyReplies ties SMS replies to satisfaction surveys (package

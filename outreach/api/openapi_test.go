@@ -2,9 +2,11 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -77,7 +79,12 @@ type openAPIChecker struct {
 func (c openAPIChecker) route(method, path string) (*routers.Route, map[string]string) {
 	c.t.Helper()
 	segs := strings.Split(path, "/")
-	for tmpl, item := range c.doc.Paths.Map() {
+	// Literal segments win over parameters (/v1/cases/report over
+	// /v1/cases/{id}), as in net/http's mux: fewer parameters first.
+	tmpls := slices.Collect(maps.Keys(c.doc.Paths.Map()))
+	slices.SortFunc(tmpls, func(a, b string) int { return cmp.Compare(strings.Count(a, "{"), strings.Count(b, "{")) })
+	for _, tmpl := range tmpls {
+		item := c.doc.Paths.Map()[tmpl]
 		tsegs := strings.Split(tmpl, "/")
 		if len(tsegs) != len(segs) || item.GetOperation(method) == nil {
 			continue

@@ -18,6 +18,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/outreach/cases"
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/store/sqlite"
 	"github.com/outreach-dev/outreach/queue"
@@ -71,6 +72,7 @@ func newV1EnvWith(t *testing.T, st outreach.Store) *v1Env {
 		Templates:   func() *templates.Set { return set },
 		TimeZone:    time.UTC,
 		Auth:        &TokenAuth{Store: st},
+		Cases:       &cases.Service{Store: st, Jobs: queue.NewProducer(rdb, keys)},
 	}
 	for _, s := range outreach.Scopes {
 		env.tokens[string(s)] = env.token(string(s)+"-only", s)
@@ -277,6 +279,16 @@ func TestScopeMatrix(t *testing.T) {
 		"POST /v1/campaigns/{id}/pause":             "manage",
 		"POST /v1/campaigns/{id}/resume":            "manage",
 		"POST /v1/campaigns/{id}/cancel":            "manage",
+		"POST /v1/cases":                            "manage",
+		"GET /v1/cases":                             "read",
+		"GET /v1/cases/report":                      "read",
+		"GET /v1/cases/{id}":                        "read",
+		"POST /v1/cases/{id}/acknowledge":           "manage",
+		"POST /v1/cases/{id}/start":                 "manage",
+		"POST /v1/cases/{id}/assign":                "manage",
+		"POST /v1/cases/{id}/note":                  "manage",
+		"POST /v1/cases/{id}/resolve":               "manage",
+		"POST /v1/cases/{id}/close":                 "manage",
 	}
 	got := map[string]string{}
 	for _, rt := range Routes(env.cfg) {

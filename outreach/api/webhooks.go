@@ -43,6 +43,9 @@ type Webhooks struct {
 	// SurveyPage, when set, serves the emailed surveys' score links and
 	// page (GET and POST /s/{token}; survey.Service.Page).
 	SurveyPage http.Handler
+	// Cases, when set (OUTREACH_CASES_FROM_INBOUND), opens a case for an
+	// SMS from a known resident that answers no survey and is no keyword.
+	Cases InboundCases
 }
 
 // maxForm bounds a webhook's body; Twilio's are a few kilobytes.

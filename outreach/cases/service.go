@@ -631,3 +631,25 @@ func (s *Service) refreshGauge(ctx context.Context) {
 		}
 	}
 }
+
+// FromInbound opens a case from an inbound SMS of resident r that answers
+// no survey and is no keyword (OUTREACH_CASES_FROM_INBOUND): category
+// other, for staff to sort, with the message as its description. The
+// reply's id is the case's idempotency key, so a provider's retry opens
+// nothing more. An empty message opens nothing.
+func (s *Service) FromInbound(ctx context.Context, reply outreach.Reply, r outreach.Resident) (outreach.Case, error) {
+	body := strings.TrimSpace(strings.ToValidUTF8(reply.Body, "\uFFFD"))
+	if body == "" {
+		return outreach.Case{}, nil
+	}
+	if len(body) > outreach.MaxCaseDescription {
+		body = strings.ToValidUTF8(body[:outreach.MaxCaseDescription], "")
+	}
+	key := ""
+	if reply.ID != "" {
+		key = "inbound-" + string(reply.Channel) + "-" + reply.ID
+	}
+	c, _, err := s.Open(ctx, outreach.Case{ResidentID: r.ID, Category: outreach.CaseOther, Received: outreach.ReceivedSMS,
+		Description: body, IdempotencyKey: key}, "resident")
+	return c, err
+}

@@ -410,3 +410,30 @@ func TestOpenRejects(t *testing.T) {
 		t.Errorf("acknowledgments = %d, want 1", n)
 	}
 }
+
+// TestFromInbound: an inbound SMS opens one case (a retry opens none
+// more), category other, received by sms, acknowledged.
+func TestFromInbound(t *testing.T) {
+	f := newFixture(t)
+	reply := outreach.Reply{ID: "SM9", Channel: outreach.ChannelSMS, From: f.r.Phone, Body: "  楼道灯坏了三天了 "}
+	c, err := f.svc.FromInbound(t.Context(), reply, f.r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.FromInbound(t.Context(), reply, f.r)
+	if err != nil || again.ID != c.ID {
+		t.Errorf("retry = %s, %v; want %s", again.ID, err, c.ID)
+	}
+	if c.Category != outreach.CaseOther || c.Received != outreach.ReceivedSMS || c.Description != "楼道灯坏了三天了" || c.OpenedBy != "resident" {
+		t.Errorf("case = %+v", c)
+	}
+	if list, _ := f.st.Cases(t.Context(), outreach.CaseFilter{}); len(list) != 1 {
+		t.Errorf("cases = %d, want 1", len(list))
+	}
+	if n := f.jobs.count("-ack"); n != 1 {
+		t.Errorf("acknowledgments = %d, want 1", n)
+	}
+	if c, err := f.svc.FromInbound(t.Context(), outreach.Reply{ID: "SM10", Body: "   "}, f.r); err != nil || c.ID != "" {
+		t.Errorf("an empty message opened %q, %v", c.ID, err)
+	}
+}

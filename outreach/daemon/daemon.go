@@ -244,7 +244,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			Logger:      d.logger.With("component", "http"),
 			Store:       st,
 			PhoneRegion: cfg.PhoneRegion,
-			Webhooks:    webhooks(cfg, st, m, signer, d.Surveys),
+			Webhooks:    d.webhooks(cfg, st, m, signer),
 			Campaigns:   d.Campaigns,
 			Cases:       d.Cases,
 			Middleware:  opt.APIMiddleware,
@@ -383,10 +383,11 @@ func publicURL(cfg config.Config, path string) string {
 // webhooks are the endpoints that providers call, where configured: the
 // Twilio webhooks need the public URL (Twilio signs it) and SMS, the
 // unsubscribe links the public URL.
-func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer, surveys *survey.Service) *api.Webhooks {
+func (d *Daemon) webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *unsubscribe.Signer) *api.Webhooks {
 	if cfg.PublicURL == "" {
 		return nil
 	}
+	surveys := d.Surveys
 	wh := &api.Webhooks{Store: st, Metrics: m, PublicURL: cfg.PublicURL, Unsubscribe: signer, OptOut: st.SetOptOut, Surveys: surveys}
 	if surveys != nil && surveys.Links != nil {
 		wh.SurveyPage = surveys.Page()
@@ -394,6 +395,9 @@ func webhooks(cfg config.Config, st outreach.Store, m *metrics.Metrics, signer *
 	if cfg.SMSEnabled() {
 		v := sms.NewValidator(cfg.TwilioAuthToken)
 		wh.Twilio = &v
+	}
+	if cfg.Cases.FromInbound && d.Cases != nil {
+		wh.Cases = d.Cases
 	}
 	return wh
 }

@@ -18,6 +18,7 @@ type (
 	campaignCmd     struct{ passthrough }
 	archiveCmd      struct{ passthrough }
 	surveysCmd      struct{ passthrough }
+	casesCmd        struct{ passthrough }
 	satisfactionCmd struct{ passthrough }
 	templatesCmd    struct{ passthrough }
 )
@@ -25,6 +26,7 @@ type (
 func (c *campaignCmd) run(ctx context.Context, e *env) int { return cmdCampaign(ctx, e, c.Args) }
 func (c *archiveCmd) run(ctx context.Context, e *env) int  { return cmdArchive(ctx, e, c.Args) }
 func (c *surveysCmd) run(ctx context.Context, e *env) int  { return cmdSurveys(ctx, e, c.Args) }
+func (c *casesCmd) run(ctx context.Context, e *env) int    { return cmdCases(ctx, e, c.Args) }
 func (c *satisfactionCmd) run(ctx context.Context, e *env) int {
 	return cmdSatisfaction(ctx, e, c.Args)
 }

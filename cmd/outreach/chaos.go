@@ -67,7 +67,7 @@ func printChaos(e *env, r chaos.Result) {
 		for _, f := range r.Faults {
 			v := fmt.Sprintf("at %.0fs for %.1fs; recovery %.2fs; /readyz during: %s, 200 after %.2fs", f.AtS, f.LastedS, f.RecoveryS, f.ReadyDuring, f.ReadyAfterS)
 			if f.InFlight > 0 || f.TakeoverS != 0 {
-				v += fmt.Sprintf("; in flight %d, all delivered %.2fs after the kill (urgent ones %.2fs)", f.InFlight, f.TakeoverS, f.TakeoverUrgentS)
+				v += fmt.Sprintf("; in flight %d, all delivered %.2fs after the kill, or the restart when all were killed (urgent ones %.2fs)", f.InFlight, f.TakeoverS, f.TakeoverUrgentS)
 			}
 			rows = append(rows, [2]string{"fault: " + f.Fault, v})
 		}

@@ -158,6 +158,10 @@ func (sr *scenarioRun) settledJobs(ctx context.Context) (map[string]bool, error)
 // (archived with an outcome, or dead-lettered), noting when the urgent
 // ones were and when all were.
 func (sr *scenarioRun) watchTakeover(ctx context.Context, fr *faultRun) {
+	from := fr.start
+	if !fr.takeoverFrom.IsZero() {
+		from = fr.takeoverFrom
+	}
 	for ctx.Err() == nil {
 		done, err := sr.settledJobs(ctx)
 		if err == nil {
@@ -172,10 +176,10 @@ func (sr *scenarioRun) watchTakeover(ctx context.Context, fr *faultRun) {
 			}
 			sr.mu.Lock()
 			if urgentLeft == 0 && fr.takeoverUrgent < 0 {
-				fr.takeoverUrgent = time.Since(fr.start)
+				fr.takeoverUrgent = time.Since(from)
 			}
 			if left == 0 {
-				fr.takeover = time.Since(fr.start)
+				fr.takeover = time.Since(from)
 			}
 			sr.mu.Unlock()
 			if left == 0 {

@@ -37,7 +37,10 @@ type faultRun struct {
 	deadJobs       map[string]bool
 	takeover       time.Duration // -1: not measured / not over
 	takeoverUrgent time.Duration // the same for the urgent ones
-	note           string
+	// takeoverFrom is when the takeover could begin: the kill, or for
+	// every daemon killed, their restart. Zero: start.
+	takeoverFrom time.Time
+	note         string
 }
 
 // scenario is a list of faults on one group of daemons.
@@ -180,6 +183,7 @@ func killAll(ctx context.Context, h *harness, sr *scenarioRun, fr *faultRun) err
 		return err
 	}
 	fr.end = time.Now()
+	fr.takeoverFrom = fr.end // nobody is left to take over before the restart
 	go sr.watchTakeover(ctx, fr)
 	return sr.startDaemons(ctx, h, idx)
 }

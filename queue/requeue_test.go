@@ -127,7 +127,10 @@ func TestDeadLettersOfShards(t *testing.T) {
 	p := queue.NewProducer(rdb, keys)
 	for i := range 6 {
 		k := keys.Shards()[i%3]
-		if err := rdb.XAdd(t.Context(), &redis.XAddArgs{Stream: k.Dead, Values: []any{"job", fmt.Sprintf(`{"n":%d}`, i), "reason", "bad_json"}}).Err(); err != nil {
+		// IDs a millisecond apart: auto IDs on different shards can share
+		// a millisecond, and "newest first" across shards compares them.
+		id := fmt.Sprintf("%d-1", 1_700_000_000_000+i)
+		if err := rdb.XAdd(t.Context(), &redis.XAddArgs{Stream: k.Dead, ID: id, Values: []any{"job", fmt.Sprintf(`{"n":%d}`, i), "reason", "bad_json"}}).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -173,7 +173,7 @@ func TestPreviewRejects(t *testing.T) {
 func TestTemplatesCheck(t *testing.T) {
 	t.Parallel()
 	status, stdout, stderr := runTemplates(t, nil, "check")
-	if status != 0 || !strings.HasPrefix(stdout, "ok: built-in templates: 8 templates and 10 variants") {
+	if status != 0 || !strings.HasPrefix(stdout, "ok: built-in templates: 12 templates and 16 variants") {
 		t.Errorf("check of the built-in set: %d %q %q", status, stdout, stderr)
 	}
 
@@ -220,12 +220,14 @@ func TestTemplatesList(t *testing.T) {
 	status, stdout, _ = runTemplates(t, map[string]string{"OUTREACH_LOCALE_FALLBACK": "fr=en"}, "list", "--json")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	// 60 for the kinds and their variants, 8 for the satisfaction loop's
-	// survey_escalation and survey_reask (with its elderly variant).
-	if status != 0 || len(lines) != 68 {
-		t.Fatalf("list --json: status %d, %d lines, want 68", status, len(lines))
+	// survey_escalation and survey_reask (with its elderly variant), 28 for
+	// the complaint loop's case_acknowledged, case_resolved, case_follow_up
+	// (with their elderly and new_resident variants) and case_escalation.
+	if status != 0 || len(lines) != 96 {
+		t.Fatalf("list --json: status %d, %d lines, want 96", status, len(lines))
 	}
 	var first map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first["template"] != "escalation" || first["version"] == "" {
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first["template"] != "case_acknowledged" || first["version"] == "" {
 		t.Errorf("first line %s: %v", lines[0], err)
 	}
 	if status, _, stderr := runTemplates(t, map[string]string{"OUTREACH_LOCALE_FALLBACK": "fr=xx"}, "list"); status != 1 || !strings.Contains(stderr, "fr=xx") {

@@ -137,6 +137,11 @@ func TestDeadDaemonsEntriesTakenOver(t *testing.T) {
 	}
 	kill.dead.Store(true)
 	killed := time.Now()
+	// The heir starts once every doomed entry has been idle for claimIdle,
+	// so that its first claim finds them all and the order it sends them in
+	// is the priority order, not the order in which they became idle (the
+	// doomed daemon read them over several batches, urgent ones last).
+	eventually(t, "every doomed entry to be idle for the claim idle", func() bool { return idleWith(t, dead, "doomed", claimIdle) == n })
 	heir.start()
 
 	deadline := time.Now().Add(time.Minute)
@@ -168,6 +173,28 @@ func TestDeadDaemonsEntriesTakenOver(t *testing.T) {
 	if dl := heir.deadLetters(); len(dl) != 0 {
 		t.Errorf("dead letters: %v", dl)
 	}
+}
+
+// idleWith is how many entries of h's queue are pending with consumer
+// and have been idle for at least idle.
+func idleWith(t *testing.T, h *harness, consumer string, idle time.Duration) int {
+	t.Helper()
+	total := 0
+	for _, s := range h.keys.Shards() {
+		for _, lane := range s.Lanes() {
+			p, err := h.rdb.XPendingExt(context.Background(), &redis.XPendingExtArgs{
+				Stream: lane, Group: h.keys.Group, Idle: idle, Start: "-", End: "+", Count: 1000, Consumer: consumer,
+			}).Result()
+			if err != nil {
+				if redis.HasErrorPrefix(err, "NOGROUP") {
+					continue
+				}
+				t.Fatal(err)
+			}
+			total += len(p)
+		}
+	}
+	return total
 }
 
 // pendingWith is how many entries of h's queue (every lane of every

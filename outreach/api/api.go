@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/cases"
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/templates"
@@ -68,6 +69,11 @@ type Config struct {
 	// Console, when set, serves the web console under /console/ (package
 	// console), and / redirects there.
 	Console http.Handler
+	// Exports bounds the archive exports streaming at once, the console's
+	// included when it is given the same Slots (nil: a bound of
+	// archive.MaxConcurrentExports for this handler's alone); beyond it
+	// an export is refused with 429 and Retry-After.
+	Exports *archive.Slots
 	// HTTPMetrics, when set, counts and times every /v1/ request by route
 	// pattern and status code, refused ones included (see routes.go).
 	HTTPMetrics *metrics.HTTPMetrics
@@ -80,6 +86,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Exports == nil {
+		cfg.Exports = archive.NewSlots(0)
 	}
 	return cfg
 }
@@ -122,7 +131,23 @@ func NewHandler(cfg Config) http.Handler {
 		mux.Handle("/console/", cfg.Console)
 		mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 	}
-	return mux
+	return limitBodies(mux)
+}
+
+// limitBodies caps the body of every request at MaxBodyBytes, whatever
+// route it is for: the routes that read a body bound it tighter
+// themselves (webhooks and the unsubscribe form 64 KiB, the survey page
+// 16 KiB, the console's forms console.MaxFormBytes), and a route added
+// later without a bound of its own still has this one. net/http reads
+// at most 256 KiB of a body a handler left unread before it closes the
+// connection.
+func limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // runChecks runs every check concurrently; the result is "ok" or the error.

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/archive"
 )
 
 // Archive search limits: the default and largest page.
@@ -40,8 +41,8 @@ const (
 // A token limited to estates (access.go) finds only the records of its
 // estates (Filter.Estates): another estate's deliveries and replies are
 // left out of searches and exports, and its jobs are not found.
-func archiveRoutes(st outreach.Store, logger *slog.Logger) []Route {
-	h := archiveHandler{store: st, logger: logger}
+func archiveRoutes(st outreach.Store, logger *slog.Logger, exports *archive.Slots) []Route {
+	h := archiveHandler{store: st, logger: logger, exports: exports}
 	return []Route{
 		{"GET /v1/archive/deliveries", scopesRead, http.HandlerFunc(h.deliveries)},
 		{"GET /v1/archive/replies", scopesRead, http.HandlerFunc(h.replies)},
@@ -54,6 +55,8 @@ func archiveRoutes(st outreach.Store, logger *slog.Logger) []Route {
 type archiveHandler struct {
 	store  outreach.Store
 	logger *slog.Logger
+	// exports bounds the exports streaming at once (nil: no bound).
+	exports *archive.Slots
 }
 
 // The query parameters of the archive routes (see archiveFilter).

@@ -176,6 +176,13 @@ func (h archiveHandler) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Estates = limitOf(r)
+	release, ok := h.exports.TryAcquire()
+	if !ok {
+		w.Header().Set("Retry-After", archive.RetryAfter())
+		writeError(w, errorf(http.StatusTooManyRequests, "", "%d exports are running on this daemon, the most it streams at once; try again in %s s", archive.MaxConcurrentExports, archive.RetryAfter()))
+		return
+	}
+	defer release()
 	ext, ctype := "csv", "text/csv; charset=utf-8"
 	if opt.Format == archive.JSONL {
 		ext, ctype = "jsonl", "application/x-ndjson"

@@ -45,7 +45,7 @@ func Routes(cfg Config) []Route {
 	if cfg.Store != nil {
 		rs = append(rs, residents{store: cfg.Store, region: cfg.PhoneRegion, logger: cfg.Logger}.routes()...)
 		rs = append(rs, estateRoutes(cfg.Store, cfg.Logger)...)
-		rs = append(rs, archiveRoutes(cfg.Store, cfg.Logger)...)
+		rs = append(rs, archiveRoutes(cfg.Store, cfg.Logger, cfg.Exports)...)
 		rs = append(rs, surveyRoutes(cfg.Store, cfg.Logger)...)
 		if cfg.Templates != nil {
 			rs = append(rs, previewRoutes(cfg)...)

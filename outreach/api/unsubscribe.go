@@ -53,6 +53,16 @@ func (wh *Webhooks) unsubscribe(log *slog.Logger) http.HandlerFunc {
 			_ = unsubscribePage.Execute(w, unsubscribeView{Invalid: true})
 			return
 		}
+		if r.Method == http.MethodPost {
+			// RFC 8058's one-click body (List-Unsubscribe=One-Click), or
+			// the page's button: read, bounded, and not needed.
+			if status, err := readForm(w, r); err != nil {
+				wh.count(endpoint, "bad_request")
+				log.Warn("refused an unsubscribe request", "err", err)
+				http.Error(w, err.Error(), status)
+				return
+			}
+		}
 		if r.Method != http.MethodPost {
 			wh.count(endpoint, "ok")
 			_ = unsubscribePage.Execute(w, unsubscribeView{Kind: req.Kind})

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -51,6 +52,20 @@ type Webhooks struct {
 // maxForm bounds a webhook's body; Twilio's are a few kilobytes.
 const maxForm = 64 << 10
 
+// readForm parses a webhook's or form's urlencoded body of at most
+// maxForm bytes: 413 beyond, 400 when it is no form.
+func readForm(w http.ResponseWriter, r *http.Request) (int, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	err := r.ParseForm()
+	if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+		return http.StatusRequestEntityTooLarge, fmt.Errorf("form larger than %d bytes", maxForm)
+	}
+	if err != nil {
+		return http.StatusBadRequest, fmt.Errorf("unreadable form: %w", err)
+	}
+	return 0, nil
+}
+
 // register adds the configured endpoints to mux.
 func (wh *Webhooks) register(mux *http.ServeMux, log *slog.Logger) {
 	if wh.Twilio != nil {
@@ -77,10 +92,10 @@ func (wh *Webhooks) count(endpoint, result string) {
 // the public URL of the request. It answers the request itself and returns
 // false when the body is unreadable (400) or the signature wrong (403).
 func (wh *Webhooks) signedForm(w http.ResponseWriter, r *http.Request, endpoint string, log *slog.Logger) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
+	if status, err := readForm(w, r); err != nil {
 		wh.count(endpoint, "bad_request")
-		http.Error(w, "unreadable form", http.StatusBadRequest)
+		log.Warn("refused an unreadable webhook form", "err", err, "remote", r.RemoteAddr)
+		http.Error(w, err.Error(), status)
 		return false
 	}
 	fullURL := strings.TrimSuffix(wh.PublicURL, "/") + r.URL.RequestURI()

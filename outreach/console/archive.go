@@ -124,6 +124,13 @@ func exportArchive(c *Console, w http.ResponseWriter, r *http.Request) {
 		c.showArchive(w, r, form, f, errs)
 		return
 	}
+	release, ok := c.cfg.Exports.TryAcquire()
+	if !ok {
+		w.Header().Set("Retry-After", archive.RetryAfter())
+		c.errorPage(w, r, http.StatusTooManyRequests, "error.exportbusy")
+		return
+	}
+	defer release()
 	bom := r.URL.Query().Get("bom") == "1"
 	name := fmt.Sprintf("outreach-archive-%s.csv", c.now().UTC().Format("20060102T150405Z"))
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

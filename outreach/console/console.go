@@ -10,6 +10,7 @@ package console
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/campaign"
 	"github.com/outreach-dev/outreach/templates"
 )
@@ -65,7 +67,16 @@ type Config struct {
 	// daemon's queue.Producer); nil: the dead-letter page says there is no
 	// queue.
 	DeadLetters DeadLetters
+	// Exports bounds the archive exports streaming at once: the daemon
+	// gives the API the same Slots, so the bound is the daemon's (nil: a
+	// bound of archive.MaxConcurrentExports for the console alone).
+	Exports *archive.Slots
 }
+
+// MaxFormBytes bounds the body of every request to the console but GET
+// and HEAD (its forms: a campaign's texts are the largest, a few
+// kilobytes); a larger one is refused with 413 before any handler runs.
+const MaxFormBytes = 256 << 10
 
 // Console is the web console's handler; build it with New.
 type Console struct {
@@ -97,6 +108,9 @@ func New(cfg Config) (*Console, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Exports == nil {
+		cfg.Exports = archive.NewSlots(0)
 	}
 	if cfg.Campaigns == nil {
 		cfg.Campaigns = &campaign.Service{Store: cfg.Store, Zone: cfg.TimeZone, Now: cfg.Now}
@@ -132,6 +146,19 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// Every form is read here, bounded, before the page's handler
+		// (whose PostFormValue then reads what was parsed).
+		r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+				c.errorPage(w, r, http.StatusRequestEntityTooLarge, "error.toolarge")
+				return
+			}
+			c.errorPage(w, r, http.StatusBadRequest, "error.form")
+			return
+		}
+	}
 	c.mux.ServeHTTP(w, r)
 }
 

@@ -223,6 +223,9 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	d.buildCampaigns(opt, consumer, dc.Zones, cfg.TimeZone)
 	d.buildRetention(cfg, opt.Dispatch.Now)
 
+	// One bound on the archive exports streaming at once, the API's and
+	// the console's together.
+	exports := archive.NewSlots(archive.MaxConcurrentExports)
 	if d.Console, err = console.New(console.Config{
 		Store:     st,
 		Queue:     consumer,
@@ -234,6 +237,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		Templates: d.templates.Current,
 		// The producer reads and re-queues the dead letters.
 		DeadLetters: queue.NewProducer(d.Redis, d.Keys),
+		Exports:     exports,
 	}); err != nil {
 		return nil, err
 	}
@@ -254,6 +258,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 			TimeZone:    cfg.TimeZone,
 			HTTPMetrics: m.HTTP,
 			Console:     d.Console,
+			Exports:     exports,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // the API reads bodies: a slow client cannot hold a connection forever

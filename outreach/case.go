@@ -186,7 +186,9 @@ type CaseTimer struct {
 func (t CaseTimer) Pending() bool { return t.MetAt == nil && t.FiredAt == nil }
 
 // Missed reports whether the timer is a limit that fired (was missed).
-func (t CaseTimer) Missed() bool { return t.Stage != StageFollowUp && t.FiredAt != nil }
+// The follow-up and the end of its survey fire too, but are the loop's
+// own steps, not limits.
+func (t CaseTimer) Missed() bool { return t.FiredAt != nil && slices.Contains(LimitStages, t.Stage) }
 
 // Case is one complaint, repair request or enquiry, from report to
 // follow-up. Its ID is also the reference residents are given (C-...).

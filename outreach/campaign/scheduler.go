@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/logging"
 	"github.com/outreach-dev/outreach/queue"
 )
 
@@ -64,11 +65,14 @@ func (s *Scheduler) now() time.Time {
 // another daemon).
 func (s *Scheduler) Run(ctx context.Context) {
 	logger := cmp.Or(s.Logger, slog.New(slog.DiscardHandler))
+	// A tick that fails fails again on the next (the store or Redis is
+	// away): one line per period, counting the others.
+	failLog := logging.Throttle(logger, 0, nil)
 	t := time.NewTicker(cmp.Or(s.Every, time.Second))
 	defer t.Stop()
 	for {
 		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("campaign scheduler tick failed", "err", err)
+			failLog.Error("campaign scheduler tick failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

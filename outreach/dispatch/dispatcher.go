@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/logging"
 	"github.com/outreach-dev/outreach/outreach/metrics"
 	"github.com/outreach-dev/outreach/outreach/policy"
 	"github.com/outreach-dev/outreach/queue"
@@ -77,6 +78,12 @@ type Config struct {
 	// too, but the dispatcher keeps the entries in progress (Keep every
 	// claim idle / 3), which resets their idle time without counting.
 	MaxClaims int
+	// FailureLogEvery is how often one of the loops that work the queue
+	// (reading, claiming, promoting, renewing, the gauges) logs a failure
+	// while it keeps failing the same way (default 10s): with Redis down
+	// every one of them fails on every tick, and one line per loop per
+	// period, counting the ones held back, says so (logging.Throttle).
+	FailureLogEvery time.Duration
 	// PromoteEvery is how often due delayed jobs move to the stream (default 500ms).
 	PromoteEvery time.Duration
 	// StatsEvery is how often queue gauges are refreshed (default 5s).
@@ -176,13 +183,16 @@ func (c Config) validate() error {
 
 // Dispatcher runs the pipeline. Create it with New and start it with Run.
 type Dispatcher struct {
-	cfg      Config
-	q        *queue.Consumer
-	store    outreach.Store
-	tmpl     templates.Provider
-	senders  map[outreach.Channel]outreach.Sender
-	metrics  *metrics.Metrics
-	logger   *slog.Logger
+	cfg     Config
+	q       *queue.Consumer
+	store   outreach.Store
+	tmpl    templates.Provider
+	senders map[outreach.Channel]outreach.Sender
+	metrics *metrics.Metrics
+	logger  *slog.Logger
+	// loopLog is logger for the loops' failures, throttled (see
+	// Config.FailureLogEvery).
+	loopLog  *slog.Logger
 	recorder *batcher[outreach.Delivery]
 	acker    *batcher[queue.Ref]
 	unlocker *batcher[queue.JobLock]
@@ -212,6 +222,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		senders: cfg.Senders,
 		metrics: cfg.Metrics,
 		logger:  cfg.Logger,
+		loopLog: logging.Throttle(cfg.Logger, cfg.FailureLogEvery, nil),
 		states:  newCampaignStates(cfg.Store, cfg.CampaignCacheTTL),
 		estates: newEstateCache(cfg.Store, cfg.EstateCacheTTL),
 	}, nil
@@ -350,9 +361,12 @@ func (d *Dispatcher) feed(ctx context.Context, failMsg string, read func(context
 			}
 			failures++
 			wait := min(time.Duration(failures)*500*time.Millisecond, 10*time.Second)
-			d.logger.Error(failMsg, "err", err, "retry_in", wait)
+			d.loopLog.Error(failMsg, "err", err, "retry_in", wait)
 			sleep(ctx, wait)
 			continue
+		}
+		if failures > 0 {
+			d.logger.Info("reading again", "after", failMsg, "times", failures)
 		}
 		failures = 0
 		for _, e := range entries {
@@ -415,7 +429,7 @@ func (d *Dispatcher) keepInFlight(ctx context.Context) {
 		return true
 	})
 	if err := d.q.Keep(ctx, refs...); err != nil && ctx.Err() == nil {
-		d.logger.Warn("keep entries in progress failed; a long job may be claimed by another daemon", "entries", len(refs), "err", err)
+		d.loopLog.Warn("keep entries in progress failed; a long job may be claimed by another daemon", "entries", len(refs), "err", err)
 	}
 }
 
@@ -437,7 +451,7 @@ func (d *Dispatcher) renewLocks(ctx context.Context) {
 	held, err := d.q.RenewMany(ctx, locks, d.cfg.LockTTL)
 	if err != nil {
 		if ctx.Err() == nil {
-			d.logger.Warn("renew job locks failed; they lapse unless a later renewal reaches Redis", "locks", len(locks), "lease", d.cfg.LockTTL, "err", err)
+			d.loopLog.Warn("renew job locks failed; they lapse unless a later renewal reaches Redis", "locks", len(locks), "lease", d.cfg.LockTTL, "err", err)
 		}
 		return
 	}
@@ -460,7 +474,7 @@ func (d *Dispatcher) claim(ctx context.Context, urgent, work chan<- item) {
 		entries, err := d.q.Claim(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				d.logger.Error("claim pending entries failed", "err", err)
+				d.loopLog.Error("claim pending entries failed", "err", err)
 			}
 			return
 		}
@@ -508,7 +522,7 @@ func (d *Dispatcher) promote(ctx context.Context) {
 		n, err := d.q.PromoteDue(ctx, d.cfg.Now(), 500)
 		if err != nil {
 			if ctx.Err() == nil {
-				d.logger.Error("promote due jobs failed", "err", err)
+				d.loopLog.Error("promote due jobs failed", "err", err)
 			}
 			return
 		}
@@ -522,7 +536,7 @@ func (d *Dispatcher) refreshStats(ctx context.Context) {
 	s, err := d.q.Stats(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			d.logger.Warn("read queue stats failed", "err", err)
+			d.loopLog.Warn("read queue stats failed", "err", err)
 		}
 		return
 	}

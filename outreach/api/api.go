@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,20 +132,33 @@ func NewHandler(cfg Config) http.Handler {
 		mux.Handle("/console/", cfg.Console)
 		mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 	}
-	return limitBodies(mux)
+	limiter, _ := cfg.Console.(BodyLimiter)
+	return limitBodies(mux, limiter)
+}
+
+// BodyLimiter is a handler mounted on the API's mux (the console) that
+// lets some of its requests have a body larger than MaxBodyBytes (the
+// console's import upload), which it then bounds itself.
+type BodyLimiter interface {
+	// MaxBody is the cap for r, 0 for MaxBodyBytes.
+	MaxBody(r *http.Request) int64
 }
 
 // limitBodies caps the body of every request at MaxBodyBytes, whatever
-// route it is for: the routes that read a body bound it tighter
+// route it is for (but what a BodyLimiter allows: the console's import upload): the routes that read a body bound it tighter
 // themselves (webhooks and the unsubscribe form 64 KiB, the survey page
 // 16 KiB, the console's forms console.MaxFormBytes), and a route added
 // later without a bound of its own still has this one. net/http reads
 // at most 256 KiB of a body a handler left unread before it closes the
 // connection.
-func limitBodies(next http.Handler) http.Handler {
+func limitBodies(next http.Handler, larger BodyLimiter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			limit := int64(MaxBodyBytes)
+			if larger != nil && strings.HasPrefix(r.URL.Path, "/console/") {
+				limit = max(limit, larger.MaxBody(r))
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

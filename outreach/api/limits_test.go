@@ -64,7 +64,7 @@ func TestEveryBodyBounded(t *testing.T) {
 	h := limitBodies(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		read, readErr = len(b), err
-	}))
+	}), nil)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/anything", strings.NewReader(strings.Repeat("x", 3*MaxBodyBytes))))
 	if _, ok := errors.AsType[*http.MaxBytesError](readErr); !ok || read > MaxBodyBytes {
 		t.Errorf("a route read %d bytes, err %v; want at most %d and a MaxBytesError", read, readErr, MaxBodyBytes)

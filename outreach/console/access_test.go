@@ -96,6 +96,14 @@ func concrete(pattern string) []string {
 		return []string{"/console/satisfaction/surveys/sv-n1/callback", "/console/satisfaction/surveys/sv-s1/callback"}
 	case "/console/residents/{id}":
 		return []string{"/console/residents/n1", "/console/residents/s1"}
+	case "/console/residents/{id}/edit":
+		return []string{"/console/residents/n1/edit", "/console/residents/s1/edit"}
+	case "/console/residents/{id}/optouts":
+		return []string{"/console/residents/n1/optouts", "/console/residents/s1/optouts"}
+	case "/console/import/{id}":
+		return []string{"/console/import/none"}
+	case "/console/import/{id}/commit":
+		return []string{"/console/import/none/commit"}
 	case "/console/campaigns":
 		return []string{"/console/campaigns", "/console/campaigns?estate=south", "/console/campaigns?state=scheduled"}
 	case "/console/campaigns/{id}":
@@ -122,6 +130,16 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 	switch {
 	case !allowed:
 		return http.StatusForbidden
+	case strings.HasPrefix(path, "/console/residents/") && (strings.Contains(path, "/s1/") || strings.HasSuffix(path, "/s1")) && !sees("south"):
+		return http.StatusNotFound
+	case strings.HasPrefix(path, "/console/residents/") && method == http.MethodPost && !strings.HasSuffix(path, "/optouts"):
+		return http.StatusBadRequest // the empty edit form: the name is required, nothing is saved
+	case strings.HasPrefix(path, "/console/residents/") && method == http.MethodPost:
+		return http.StatusSeeOther // no opt-out changed: nothing to do
+	case strings.HasPrefix(path, "/console/import/"):
+		return http.StatusNotFound // no import of that id (another user's is not found either)
+	case path == "/console/import" && method == http.MethodPost:
+		return http.StatusBadRequest // no file: nothing is read
 	case strings.HasSuffix(path, "/callback"):
 		// The empty note is refused next to the field; south's survey is
 		// not found by those who do not see south.

@@ -9,6 +9,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +65,9 @@ type Config struct {
 	// Templates is the template set previews render with (the daemon's
 	// live set); nil: the built-in set.
 	Templates func() *templates.Set
+	// PhoneRegion reads phone numbers typed without a country code
+	// (OUTREACH_PHONE_REGION); "" is CN.
+	PhoneRegion string
 	// DeadLetters lists and re-queues the queue's dead letters (the
 	// daemon's queue.Producer); nil: the dead-letter page says there is no
 	// queue.
@@ -78,6 +83,28 @@ type Config struct {
 // kilobytes); a larger one is refused with 413 before any handler runs.
 const MaxFormBytes = 256 << 10
 
+// MaxUploadBody bounds the body of the import's upload: the file
+// (MaxUpload) and the multipart form around it.
+const MaxUploadBody = MaxUpload + 1<<20
+
+// MaxBody is the cap on r's body the API's handler may let through
+// (api.BodyLimiter): MaxUploadBody for the import's upload, 0 (the
+// API's own cap) for the rest.
+func (c *Console) MaxBody(r *http.Request) int64 {
+	if isUpload(r) {
+		return MaxUploadBody
+	}
+	return 0
+}
+
+// isUpload reports whether r is the import's upload, the one request to
+// the console whose body may be larger than MaxFormBytes (up to
+// MaxUploadBody).
+func isUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/console/import" &&
+		strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+}
+
 // Console is the web console's handler; build it with New.
 type Console struct {
 	cfg      Config
@@ -87,6 +114,10 @@ type Console struct {
 	mu       sync.Mutex
 	links    map[string]loginLink       // one-time login links, by hash
 	created  map[string]createdCampaign // campaigns the create flow made, by its nonce
+	imports  map[string]*importJob      // files of residents being imported, by id
+	wg       sync.WaitGroup             // the imports reading in the background
+	ctx      context.Context            // ended by Close: the imports' writes stop
+	cancel   context.CancelFunc
 }
 
 // New builds the console.
@@ -112,6 +143,9 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Exports == nil {
 		cfg.Exports = archive.NewSlots(0)
 	}
+	if cfg.PhoneRegion == "" {
+		cfg.PhoneRegion = "CN"
+	}
 	if cfg.Campaigns == nil {
 		cfg.Campaigns = &campaign.Service{Store: cfg.Store, Zone: cfg.TimeZone, Now: cfg.Now}
 	}
@@ -123,6 +157,7 @@ func New(cfg Config) (*Console, error) {
 		cfg.Templates = func() *templates.Set { return set }
 	}
 	c := &Console{cfg: cfg, mux: http.NewServeMux(), throttle: newThrottle(), links: map[string]loginLink{}, created: map[string]createdCampaign{}}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -146,7 +181,19 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if isUpload(r) {
+		// The import's file: bounded by MaxUpload, read here as the
+		// forms are.
+		r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBody)
+		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+				c.errorPage(w, r, http.StatusRequestEntityTooLarge, "import.error.toobig")
+				return
+			}
+			c.errorPage(w, r, http.StatusBadRequest, "error.form")
+			return
+		}
+	} else if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// Every form is read here, bounded, before the page's handler
 		// (whose PostFormValue then reads what was parsed).
 		r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)

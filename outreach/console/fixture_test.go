@@ -95,6 +95,7 @@ func newFixtureWith(t testing.TB, tune func(*console.Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(c.Close)
 	srv := httptest.NewServer(api.NewHandler(api.Config{Console: c}))
 	t.Cleanup(srv.Close)
 	return &fixture{store: st, console: c, server: srv, clock: clk}

@@ -265,8 +265,12 @@ var campaignMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, m := range campaignMessages {
+func init() { mergeMessages(campaignMessages) }
+
+// mergeMessages adds a page's table of texts to messages; a key defined
+// twice is a mistake.
+func mergeMessages(table map[string]map[string]string) {
+	for lang, m := range table {
 		for k, v := range m {
 			if _, dup := messages[lang][k]; dup {
 				panic("console: message " + k + " defined twice")

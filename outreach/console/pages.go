@@ -40,6 +40,10 @@ var (
 	// Campaigns are planned and steered by admins and managers; staff and
 	// auditors read them.
 	campaigners = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleManager}
+	// Residents are edited (and their opt-outs recorded) by admins,
+	// managers and staff; files of residents are imported by admins and
+	// managers.
+	importers = []outreach.ConsoleRole{outreach.RoleAdmin, outreach.RoleManager}
 	// Dead letters belong to no estate (a malformed entry names none):
 	// admins, managers and auditors of every estate read them; admins and
 	// managers re-queue them.
@@ -62,7 +66,14 @@ func (c *Console) table() []page {
 		{Pattern: "GET /console/archive/deliveries/{id}", Roles: everyone, serve: deliveryPage},
 		{Pattern: "POST /console/archive/deliveries/{id}/note", Roles: noters, serve: noteDelivery},
 		{Pattern: "GET /console/residents", Roles: everyone, serve: residentsPage},
+		{Pattern: "GET /console/import", Roles: importers, serve: importPage},
+		{Pattern: "POST /console/import", Roles: importers, serve: startImport},
+		{Pattern: "GET /console/import/{id}", Roles: importers, serve: importStatus},
+		{Pattern: "POST /console/import/{id}/commit", Roles: importers, serve: commitImport},
 		{Pattern: "GET /console/residents/{id}", Roles: everyone, serve: residentPage},
+		{Pattern: "GET /console/residents/{id}/edit", Roles: noters, serve: residentEditPage},
+		{Pattern: "POST /console/residents/{id}", Roles: noters, serve: saveResident},
+		{Pattern: "POST /console/residents/{id}/optouts", Roles: noters, serve: saveOptOuts},
 		{Pattern: "GET /console/campaigns", Roles: everyone, serve: campaignsPage},
 		{Pattern: "GET /console/campaigns/new", Roles: campaigners, serve: newCampaignPage},
 		{Pattern: "POST /console/campaigns", Roles: campaigners, serve: createCampaign},
@@ -97,6 +108,16 @@ func (c *Console) Pages() []PageAccess {
 		out = append(out, PageAccess{Pattern: p.Pattern, Public: p.Public, Roles: slices.Clone(p.Roles), AllEstates: p.AllEstates})
 	}
 	return out
+}
+
+// allowed reports whether the request's user may use the page of pattern.
+func (c *Console) allowed(r *http.Request, pattern string) bool {
+	for _, p := range c.table() {
+		if p.Pattern == pattern {
+			return p.allows(sessionOf(r).User)
+		}
+	}
+	return false
 }
 
 func home(c *Console, w http.ResponseWriter, r *http.Request) {

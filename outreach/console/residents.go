@@ -16,6 +16,8 @@ type residentsView struct {
 	Estates   []outreach.Estate
 	Residents []outreach.Resident
 	Next      string
+	// CanImport shows the link to the import.
+	CanImport bool
 }
 
 type residentsForm struct{ Estate, Building, Tag, After string }
@@ -26,7 +28,7 @@ func residentsPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	v := residentsView{
 		Form:   residentsForm{Estate: q.Get("estate"), Building: strings.TrimSpace(q.Get("building")), Tag: strings.TrimSpace(q.Get("tag")), After: q.Get("after")},
-		Errors: map[string]string{},
+		Errors: map[string]string{}, CanImport: c.allowed(r, "POST /console/import"),
 	}
 	estates, err := c.visibleEstates(r)
 	if err != nil {
@@ -78,6 +80,11 @@ type entry struct {
 type residentView struct {
 	R        outreach.Resident
 	Timeline []entry
+	// CanEdit shows the edit link and the opt-out form; Saved and
+	// OptOutsSaved say an edit or the opt-outs were just saved.
+	CanEdit, Saved, OptOutsSaved bool
+	OptOuts                      []optOutChoice
+	Errors                       map[string]string
 	// More: the timeline shows the newest timelineSize of each; there are
 	// older ones (the archive search has them all).
 	More bool
@@ -89,16 +96,15 @@ const timelineSize = 100
 // first: every message, reply and satisfaction survey (with its score). A resident of an estate the user does
 // not see is not found.
 func residentPage(c *Console, w http.ResponseWriter, r *http.Request) {
+	res, ok := c.visibleResident(w, r)
+	if !ok {
+		return
+	}
+	c.showResident(w, r, http.StatusOK, res, nil)
+}
+
+func (c *Console) showResident(w http.ResponseWriter, r *http.Request, status int, res outreach.Resident, errs map[string]string) {
 	ctx := r.Context()
-	res, err := c.cfg.Store.Resident(ctx, r.PathValue("id"))
-	if isNotFound(err) || (err == nil && !sessionOf(r).User.Sees(res.Estate)) {
-		c.notFound(w, r)
-		return
-	}
-	if err != nil {
-		c.serverError(w, r, err)
-		return
-	}
 	ds, err := c.cfg.Store.Search(ctx, outreach.Filter{ResidentID: res.ID, Estates: limitOf(r), Limit: timelineSize})
 	if err != nil {
 		c.serverError(w, r, err)
@@ -114,7 +120,12 @@ func residentPage(c *Console, w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	v := residentView{R: res, More: len(ds) == timelineSize || len(replies) == timelineSize || len(surveys) == timelineSize}
+	v := residentView{R: res, More: len(ds) == timelineSize || len(replies) == timelineSize || len(surveys) == timelineSize,
+		CanEdit: c.allowed(r, "POST /console/residents/{id}"), OptOuts: optOutChoices(res), Errors: errs,
+		Saved: r.URL.Query().Get("saved") == "1" && status == http.StatusOK, OptOutsSaved: r.URL.Query().Get("optouts") == "1" && status == http.StatusOK}
+	if v.Errors == nil {
+		v.Errors = map[string]string{}
+	}
 	for i := range surveys {
 		s := &surveys[i]
 		at := s.SentAt
@@ -130,5 +141,5 @@ func residentPage(c *Console, w http.ResponseWriter, r *http.Request) {
 		v.Timeline = append(v.Timeline, entry{At: rp.ReceivedAt, Reply: true, Body: rp.Body, Channel: rp.Channel})
 	}
 	slices.SortStableFunc(v.Timeline, func(a, b entry) int { return cmp.Compare(b.At.UnixNano(), a.At.UnixNano()) })
-	c.render(w, r, http.StatusOK, "resident", "resident.title", v)
+	c.render(w, r, status, "resident", "resident.title", v)
 }

@@ -227,14 +227,15 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	// the console's together.
 	exports := archive.NewSlots(archive.MaxConcurrentExports)
 	if d.Console, err = console.New(console.Config{
-		Store:     st,
-		Queue:     consumer,
-		Logger:    d.logger.With("component", "console"),
-		Secure:    cfg.TLS.Enabled() || strings.HasPrefix(cfg.PublicURL, "https://"),
-		TimeZone:  cfg.TimeZone,
-		Now:       opt.Dispatch.Now,
-		Campaigns: d.Campaigns,
-		Templates: d.templates.Current,
+		Store:       st,
+		Queue:       consumer,
+		Logger:      d.logger.With("component", "console"),
+		Secure:      cfg.TLS.Enabled() || strings.HasPrefix(cfg.PublicURL, "https://"),
+		TimeZone:    cfg.TimeZone,
+		Now:         opt.Dispatch.Now,
+		Campaigns:   d.Campaigns,
+		Templates:   d.templates.Current,
+		PhoneRegion: cfg.PhoneRegion,
 		// The producer reads and re-queues the dead letters.
 		DeadLetters: queue.NewProducer(d.Redis, d.Keys),
 		Exports:     exports,
@@ -464,6 +465,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)
+	d.Console.Close()
 	return errors.Join(err, d.cleanup())
 }
 

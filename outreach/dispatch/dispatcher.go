@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -143,6 +144,9 @@ func (c Config) withDefaults() Config {
 	}
 	c.SendTimeout = cmp.Or(c.SendTimeout, 30*time.Second)
 	c.ArchiveRetry = cmp.Or(c.ArchiveRetry, 2*time.Minute)
+	if c.Health == nil {
+		c.Health = NewHealth() // the archive gate reads it (archivegate.go)
+	}
 	c.MaxClaims = cmp.Or(c.MaxClaims, 5)
 	c.PromoteEvery = cmp.Or(c.PromoteEvery, 500*time.Millisecond)
 	c.StatsEvery = cmp.Or(c.StatsEvery, 5*time.Second)
@@ -206,6 +210,9 @@ type Dispatcher struct {
 	// held holds the job locks (queue.JobLock) this daemon took and has not
 	// released: renewLocks extends them every LockTTL/3.
 	held sync.Map
+	// archiveWaiting counts the workers trying again to archive an
+	// outcome; while any does, nothing new is read (archivegate.go).
+	archiveWaiting atomic.Int64
 }
 
 // New checks cfg and builds a Dispatcher.
@@ -335,7 +342,7 @@ func (d *Dispatcher) stopBatchers() {
 // the workers; it blocks while all workers are busy, so the backlog stays
 // in Redis.
 func (d *Dispatcher) readLoop(ctx context.Context, work chan<- item) {
-	d.feed(ctx, "read from stream failed", d.q.Read, work)
+	d.feed(ctx, "read", "read from stream failed", d.q.Read, work)
 }
 
 // urgentLoop reads the urgent lane alone and hands its entries to the
@@ -344,16 +351,20 @@ func (d *Dispatcher) readLoop(ctx context.Context, work chan<- item) {
 // workers take to do them. Both loops read the urgent lane; the group
 // gives each entry to one of them.
 func (d *Dispatcher) urgentLoop(ctx context.Context, urgent chan<- item) {
-	d.feed(ctx, "read from the urgent lane failed", d.q.ReadUrgent, urgent)
+	d.feed(ctx, "urgent", "read from the urgent lane failed", d.q.ReadUrgent, urgent)
 }
 
 // feed reads batches with read until ctx is cancelled, marks them in
 // flight, prefetches what the batch needs (see prefetch) and sends each
 // entry to out. A failed read is logged as failMsg and retried with a
 // growing pause (up to 10s).
-func (d *Dispatcher) feed(ctx context.Context, failMsg string, read func(context.Context) ([]queue.Entry, error), out chan<- item) {
+func (d *Dispatcher) feed(ctx context.Context, loop, failMsg string, read func(context.Context) ([]queue.Entry, error), out chan<- item) {
 	failures := 0
 	for ctx.Err() == nil {
+		d.awaitArchive(ctx, loop)
+		if ctx.Err() != nil {
+			return
+		}
 		entries, err := read(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -366,7 +377,7 @@ func (d *Dispatcher) feed(ctx context.Context, failMsg string, read func(context
 			continue
 		}
 		if failures > 0 {
-			d.logger.Info("reading again", "after", failMsg, "times", failures)
+			d.logger.Info("reading again", "loop", loop, "after", failMsg, "times", failures)
 		}
 		failures = 0
 		for _, e := range entries {
@@ -470,6 +481,9 @@ func (d *Dispatcher) locked(l queue.JobLock) { d.held.Store(l, struct{}{}) }
 // Claim returns the urgent lanes' entries first; they go to the workers
 // ahead of everything else, as read urgent entries do.
 func (d *Dispatcher) claim(ctx context.Context, urgent, work chan<- item) {
+	if d.archiveAway(ctx) {
+		return // a dead consumer's entries wait for the archive too
+	}
 	for range 100 { // bounded: at most 100 batches per tick
 		entries, err := d.q.Claim(ctx)
 		if err != nil {

@@ -117,6 +117,9 @@ func (d *Dispatcher) prefetchLookUps(ctx context.Context, entries []queue.Entry,
 	prior, priorErr := d.store.OutcomesOf(ctx, jobIDList)
 	priorTook := time.Since(start)
 	if priorErr != nil {
+		if ctx.Err() == nil {
+			d.cfg.Health.Observe(HealthArchive, priorErr)
+		}
 		d.logger.Warn("look up read batch's outcomes failed; workers look up one by one", "jobs", len(locked), "err", priorErr)
 	}
 	traced := time.Now()

@@ -103,6 +103,9 @@ func (d *Dispatcher) estateStage(ctx context.Context, a *attempt) error {
 func (d *Dispatcher) dedupeStage(ctx context.Context, a *attempt) error {
 	list, err := d.store.Outcomes(ctx, a.job.ID)
 	if err != nil {
+		if ctx.Err() == nil {
+			d.cfg.Health.Observe(HealthArchive, err) // the archive gate stops reading
+		}
 		return inStore(fmt.Errorf("check archive for job: %w", err))
 	}
 	a.prior = byResident(list)
@@ -134,6 +137,12 @@ func (d *Dispatcher) recordStage(ctx context.Context, a *attempt) error {
 func (d *Dispatcher) archive(ctx context.Context, a *attempt) error {
 	deadline := time.Now().Add(d.cfg.ArchiveRetry)
 	wait := 100 * time.Millisecond
+	waiting := false
+	defer func() {
+		if waiting {
+			d.archiveWaiting.Add(-1)
+		}
+	}()
 	for {
 		err := d.recorder.Do(ctx, a.records...)
 		if ctx.Err() == nil {
@@ -141,6 +150,10 @@ func (d *Dispatcher) archive(ctx context.Context, a *attempt) error {
 		}
 		if err == nil || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
 			return err
+		}
+		if !waiting { // nothing new is read while a worker waits (archivegate.go)
+			waiting = true
+			d.archiveWaiting.Add(1)
 		}
 		if wait >= 2*time.Second { // once every 2s per worker at most, not every try
 			d.logger.Warn("archive write failed; trying again", "job_id", a.job.ID, "entry_id", a.e.ID, "err", err)

@@ -190,9 +190,12 @@ func (sr *scenarioRun) watchTakeover(ctx context.Context, fr *faultRun) {
 	}
 }
 
-// sampleReady asks every live daemon's /readyz every 250ms.
+// sampleEvery is how often sampleReady asks.
+const sampleEvery = 250 * time.Millisecond
+
+// sampleReady asks every live daemon's /readyz every sampleEvery.
 func (sr *scenarioRun) sampleReady(ctx context.Context) {
-	t := time.NewTicker(250 * time.Millisecond)
+	t := time.NewTicker(sampleEvery)
 	defer t.Stop()
 	for {
 		select {

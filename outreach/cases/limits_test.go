@@ -140,9 +140,12 @@ func TestReportFigures(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		a := f.open(t, lift("r1")) // in time: acknowledged at 10m, resolved at 1h
-		b := f.open(t, lift("r1")) // late: acknowledged at 20m, resolved at 3h
-		f.open(t, outreach.Case{ResidentID: "r1", Category: outreach.CaseNoise, Received: outreach.ReceivedApp, Description: "楼上装修"}) // never acknowledged
+		// a in time: acknowledged at 10m, resolved at 1h; b late:
+		// acknowledged at 20m, resolved at 3h; the noise case never
+		// acknowledged.
+		a := f.open(t, lift("r1"))
+		b := f.open(t, lift("r1"))
+		f.open(t, outreach.Case{ResidentID: "r1", Category: outreach.CaseNoise, Received: outreach.ReceivedApp, Description: "楼上装修"})
 		at(10 * time.Minute)
 		must(f.svc.Acknowledge(ctx, a.ID, "李明", ""))
 		at(16 * time.Minute)

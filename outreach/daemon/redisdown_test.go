@@ -3,12 +3,8 @@ package daemon_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,76 +12,8 @@ import (
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/daemon"
 	"github.com/outreach-dev/outreach/outreach/dispatch"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
-
-// tcpProxy forwards a local port to the test Redis; cut makes the port
-// refuse connections and drops the open ones (Redis gone, as a SIGKILL
-// leaves it), restore listens again on the same port.
-type tcpProxy struct {
-	t        *testing.T
-	addr     string // listened on
-	upstream string
-	mu       sync.Mutex
-	ln       net.Listener
-	conns    []net.Conn
-}
-
-func newTCPProxy(t *testing.T, upstream string) *tcpProxy {
-	p := &tcpProxy{t: t, upstream: upstream}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *tcpProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial("tcp", p.upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, u)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(u, c); u.Close() }()
-			go func() { _, _ = io.Copy(c, u); c.Close() }()
-		}
-	}()
-}
-
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *tcpProxy) restore() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatalf("listen again on %s: %v", p.addr, err)
-	}
-	p.serve(ln)
-}
 
 // logLines parses a JSON log; a line that is not JSON fails the test.
 func logLines(t *testing.T, log string) []map[string]any {
@@ -109,15 +37,10 @@ func logLines(t *testing.T, log string) []map[string]any {
 // logger is one per process (redis.SetLogger), and another test's daemon
 // would take it over.
 func TestRedisDownLogsOnceAndResumes(t *testing.T) {
-	u, err := url.Parse(redisURL())
-	if err != nil || strings.Contains(u.Host, ",") || u.Scheme != "redis" {
-		t.Skipf("the test Redis %q is not one node: no proxy in front of it", redisURL())
-	}
-	proxy := newTCPProxy(t, u.Host)
-	u.Host = proxy.addr
+	proxy := queuetest.NewProxy(t)
 	buf := &syncBuffer{}
 	h := newHarnessWith(t, "sqlite://"+t.TempDir()+"/a.db", func(c *config.Config, dc *dispatch.Config) {
-		c.RedisURL = outreach.Secret(u.String())
+		c.RedisURL = outreach.Secret(proxy.URL)
 		dc.FailureLogEvery = time.Hour // any number of ticks: one line each
 	}, func(o *daemon.Options) {
 		o.Logger = slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -127,7 +50,7 @@ func TestRedisDownLogsOnceAndResumes(t *testing.T) {
 	h.xadd("job", fmt.Sprintf(rfcNotice, "before-cut", "r-down"))
 	h.sent("before-cut")
 
-	proxy.cut()
+	proxy.Cut()
 	loops := []string{"read from stream failed", "read from the urgent lane failed", "claim pending entries failed", "promote due jobs failed", "read queue stats failed"}
 	count := func(msg string) int {
 		n := 0
@@ -167,7 +90,7 @@ func TestRedisDownLogsOnceAndResumes(t *testing.T) {
 		t.Errorf("%d lines of go-redis's own in a second, want them rate-limited", redisLines)
 	}
 
-	proxy.restore()
+	proxy.Restore()
 	h.xadd("job", fmt.Sprintf(rfcNotice, "after-restore", "r-down"))
 	h.sent("after-restore")
 	eventually(t, "settled", h.settled)

@@ -96,6 +96,8 @@ func concrete(pattern string) []string {
 		return []string{"/console/satisfaction/surveys/sv-n1/callback", "/console/satisfaction/surveys/sv-s1/callback"}
 	case "/console/residents/{id}":
 		return []string{"/console/residents/n1", "/console/residents/s1"}
+	case "/console/templates":
+		return []string{"/console/templates", "/console/templates?template=welcome&resident=s1", "/console/templates?template=welcome&resident=n1"}
 	case "/console/residents/{id}/edit":
 		return []string{"/console/residents/n1/edit", "/console/residents/s1/edit"}
 	case "/console/residents/{id}/optouts":
@@ -130,6 +132,8 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 	switch {
 	case !allowed:
 		return http.StatusForbidden
+	case strings.HasPrefix(path, "/console/templates?") && strings.Contains(path, "resident=s1") && !sees("south"):
+		return http.StatusBadRequest // refused next to the field, as a resident nobody has
 	case strings.HasPrefix(path, "/console/residents/") && (strings.Contains(path, "/s1/") || strings.HasSuffix(path, "/s1")) && !sees("south"):
 		return http.StatusNotFound
 	case strings.HasPrefix(path, "/console/residents/") && method == http.MethodPost && !strings.HasSuffix(path, "/optouts"):

@@ -74,6 +74,7 @@ func (c *Console) table() []page {
 		{Pattern: "GET /console/residents/{id}/edit", Roles: noters, serve: residentEditPage},
 		{Pattern: "POST /console/residents/{id}", Roles: noters, serve: saveResident},
 		{Pattern: "POST /console/residents/{id}/optouts", Roles: noters, serve: saveOptOuts},
+		{Pattern: "GET /console/templates", Roles: everyone, serve: templatesPage},
 		{Pattern: "GET /console/campaigns", Roles: everyone, serve: campaignsPage},
 		{Pattern: "GET /console/campaigns/new", Roles: campaigners, serve: newCampaignPage},
 		{Pattern: "POST /console/campaigns", Roles: campaigners, serve: createCampaign},

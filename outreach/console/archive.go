@@ -2,8 +2,10 @@ package console
 
 import (
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -28,7 +30,23 @@ type archiveView struct {
 }
 
 type archiveForm struct {
-	Estate, Building, Unit, Resident, Kind, Channel, Status, Since, After string
+	Estate, Building, Unit, Resident, Campaign, Kind, Channel, Status, Since, Until, After string
+}
+
+// Query is the form's filters as a query string (the empty ones left
+// out), with extra key-value pairs: the page links and the export's.
+func (f archiveForm) Query(extra ...string) template.URL {
+	q := url.Values{}
+	for _, kv := range [][2]string{{"estate", f.Estate}, {"building", f.Building}, {"unit", f.Unit}, {"resident", f.Resident},
+		{"campaign", f.Campaign}, {"kind", f.Kind}, {"channel", f.Channel}, {"status", f.Status}, {"since", f.Since}, {"until", f.Until}} {
+		if kv[1] != "" {
+			q.Set(kv[0], kv[1])
+		}
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	return template.URL(q.Encode())
 }
 
 // archiveQuery reads the archive filters of a request: the form as typed,
@@ -39,12 +57,12 @@ func (c *Console) archiveQuery(r *http.Request) (archiveForm, outreach.Filter, m
 	q := r.URL.Query()
 	form := archiveForm{
 		Estate: q.Get("estate"), Building: strings.TrimSpace(q.Get("building")), Unit: strings.TrimSpace(q.Get("unit")),
-		Resident: strings.TrimSpace(q.Get("resident")), Kind: q.Get("kind"), Channel: q.Get("channel"),
-		Status: q.Get("status"), Since: q.Get("since"), After: q.Get("after"),
+		Resident: strings.TrimSpace(q.Get("resident")), Campaign: strings.TrimSpace(q.Get("campaign")), Kind: q.Get("kind"), Channel: q.Get("channel"),
+		Status: q.Get("status"), Since: q.Get("since"), Until: q.Get("until"), After: q.Get("after"),
 	}
 	errs := map[string]string{}
 	f := outreach.Filter{
-		Estate: form.Estate, Building: form.Building, Unit: form.Unit, ResidentID: form.Resident,
+		Estate: form.Estate, Building: form.Building, Unit: form.Unit, ResidentID: form.Resident, Campaign: form.Campaign,
 		Kind: outreach.Kind(form.Kind), Channel: outreach.Channel(form.Channel), Status: outreach.Status(form.Status),
 		Estates: limitOf(r),
 	}
@@ -68,6 +86,17 @@ func (c *Console) archiveQuery(r *http.Request) (archiveForm, outreach.Filter, m
 			errs["since"] = "error.date"
 		}
 		f.Since = since
+	}
+	if form.Until != "" {
+		// The last day searched, whole: up to the next midnight.
+		until, err := time.ParseInLocation("2006-01-02", form.Until, c.cfg.TimeZone)
+		switch {
+		case err != nil:
+			errs["until"] = "error.date"
+		case !f.Since.IsZero() && !until.After(f.Since) && !until.Equal(f.Since):
+			errs["until"] = "archive.error.until"
+		}
+		f.Until = until.AddDate(0, 0, 1)
 	}
 	if form.After != "" {
 		var err error

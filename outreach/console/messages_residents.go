@@ -4,6 +4,8 @@ package console
 // pages (merged into messages by init, as campaignMessages are).
 var residentMessages = map[string]map[string]string{
 	"en": {
+		"field.until":               "Until (that day included)",
+		"archive.error.until":       "On or after the first day.",
 		"nav.templates":             "Templates",
 		"templates.title":           "Templates",
 		"field.template":            "Template",
@@ -84,6 +86,8 @@ var residentMessages = map[string]map[string]string{
 		"import.reason.estate":      "not one of your estates",
 	},
 	"zh-CN": {
+		"field.until":               "截止日期（含当天）",
+		"archive.error.until":       "不能早于起始日期。",
 		"nav.templates":             "模板",
 		"templates.title":           "模板",
 		"field.template":            "模板",

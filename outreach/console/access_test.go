@@ -119,6 +119,10 @@ func concrete(pattern string) []string {
 		return []string{"/console/deadletters/0/1-1"}
 	case "/console/deadletters/{shard}/{id}/requeue":
 		return []string{"/console/deadletters/0/1-1/requeue"}
+	case "/console/users/{login}/edit":
+		return []string{"/console/users/auditor/edit"}
+	case "/console/users/{login}":
+		return []string{"/console/users/nobody"}
 	case "/console/users/{login}/disable":
 		return []string{"/console/users/nobody/disable"}
 	case "/console/users/{login}/enable":
@@ -180,7 +184,7 @@ func expected(method, path string, allowed bool, sees func(string) bool) int {
 		return http.StatusSeeOther
 	case path == "/console/users" && method == http.MethodPost:
 		return http.StatusBadRequest // the empty form: nothing is added
-	case strings.HasSuffix(path, "/disable"), strings.HasSuffix(path, "/enable"):
+	case strings.HasSuffix(path, "/disable"), strings.HasSuffix(path, "/enable"), path == "/console/users/nobody":
 		return http.StatusNotFound // nobody: nobody is disabled or enabled
 	}
 	return http.StatusOK

@@ -17,6 +17,7 @@ type usersView struct {
 	Form    userForm
 	Errors  map[string]string
 	Added   string // the login just added
+	Saved   string // the login just changed
 }
 
 type userForm struct {
@@ -53,7 +54,7 @@ func (c *Console) showUsers(w http.ResponseWriter, r *http.Request, status int, 
 
 // usersPage lists the console's accounts, with the form to add one.
 func usersPage(c *Console, w http.ResponseWriter, r *http.Request) {
-	c.showUsers(w, r, http.StatusOK, usersView{Added: r.URL.Query().Get("added"), Form: userForm{Role: string(outreach.RoleStaff)}})
+	c.showUsers(w, r, http.StatusOK, usersView{Added: r.URL.Query().Get("added"), Saved: r.URL.Query().Get("saved"), Form: userForm{Role: string(outreach.RoleStaff)}})
 }
 
 // addUser adds an account: every field checked, errors next to it, nothing

@@ -4,6 +4,12 @@ package console
 // pages (merged into messages by init, as campaignMessages are).
 var residentMessages = map[string]map[string]string{
 	"en": {
+		"users.edit":                "Edit",
+		"users.saved":               "%s changed.",
+		"users.stale":               "Someone changed this account while the form was open. Nothing was saved: this is the account as it is now.",
+		"users.estates.none":        "none ticked: every estate",
+		"users.newpassword":         "New password (empty: unchanged; 10+ characters; signs the account out)",
+		"users.error.selfrole":      "You cannot take away your own admin role or limit yourself to estates.",
 		"field.until":               "Until (that day included)",
 		"archive.error.until":       "On or after the first day.",
 		"nav.templates":             "Templates",
@@ -86,6 +92,12 @@ var residentMessages = map[string]map[string]string{
 		"import.reason.estate":      "not one of your estates",
 	},
 	"zh-CN": {
+		"users.edit":                "编辑",
+		"users.saved":               "已修改 %s。",
+		"users.stale":               "在您编辑期间，有人修改了该账号。未保存任何内容：以下是该账号的当前信息。",
+		"users.estates.none":        "不勾选：全部小区",
+		"users.newpassword":         "新密码（留空：不修改；至少 10 个字符；修改后该账号需重新登录）",
+		"users.error.selfrole":      "不能取消自己的管理员角色，也不能将自己限制在部分小区。",
 		"field.until":               "截止日期（含当天）",
 		"archive.error.until":       "不能早于起始日期。",
 		"nav.templates":             "模板",

@@ -28,7 +28,7 @@ func TestMessages(t *testing.T) {
 		b, _ := fs.ReadFile(templateFS, f)
 		sources = append(sources, string(b))
 	}
-	for _, f := range []string{"auth.go", "archive.go", "note.go", "residents.go", "admin.go", "pages.go", "render.go", "campaigns.go", "newcampaign.go", "deadletters.go", "residents_edit.go", "import.go", "templatespage.go"} {
+	for _, f := range []string{"auth.go", "archive.go", "note.go", "residents.go", "admin.go", "pages.go", "render.go", "campaigns.go", "newcampaign.go", "deadletters.go", "residents_edit.go", "import.go", "templatespage.go", "useredit.go"} {
 		b, err := fs.ReadFile(osDir{}, f)
 		if err != nil {
 			t.Fatal(err)

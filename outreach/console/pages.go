@@ -87,6 +87,8 @@ func (c *Console) table() []page {
 		{Pattern: "POST /console/deadletters/{shard}/{id}/requeue", Roles: campaigners, AllEstates: true, serve: requeueDeadLetter},
 		{Pattern: "GET /console/users", Roles: adminsOnly, AllEstates: true, serve: usersPage},
 		{Pattern: "POST /console/users", Roles: adminsOnly, AllEstates: true, serve: addUser},
+		{Pattern: "GET /console/users/{login}/edit", Roles: adminsOnly, AllEstates: true, serve: userEditPage},
+		{Pattern: "POST /console/users/{login}", Roles: adminsOnly, AllEstates: true, serve: saveUser},
 		{Pattern: "POST /console/users/{login}/disable", Roles: adminsOnly, AllEstates: true, serve: disableUser},
 		{Pattern: "POST /console/users/{login}/enable", Roles: adminsOnly, AllEstates: true, serve: enableUser},
 		{Pattern: "GET /console/audit", Roles: auditReaders, AllEstates: true, serve: auditPage},

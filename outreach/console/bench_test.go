@@ -64,7 +64,7 @@ func BenchmarkPages(b *testing.B) {
 		at := base.Add(time.Duration(i) * time.Second)
 		ds = append(ds, outreach.Delivery{ID: fmt.Sprintf("d%08d", i), JobID: fmt.Sprintf("j%d", i/1000), ResidentID: fmt.Sprintf("r%07d", r),
 			Estate: fmt.Sprintf("e%d", r%10), Building: strconv.Itoa(r % 40), Unit: strconv.Itoa(r % 400),
-			Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelSMS, Status: []outreach.Status{outreach.StatusDelivered, outreach.StatusSent, outreach.StatusFailed}[i%3],
+			Campaign: fmt.Sprintf("cp%d", r%50), Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelSMS, Status: []outreach.Status{outreach.StatusDelivered, outreach.StatusSent, outreach.StatusFailed}[i%3],
 			Body: "Water off in your building on Friday 9:00-12:00.", CreatedAt: at, UpdatedAt: at})
 		if len(ds) == 1000 || i == deliveries-1 {
 			if err := st.Record(ctx, ds); err != nil {
@@ -85,6 +85,14 @@ func BenchmarkPages(b *testing.B) {
 		if _, _, err := st.OpenSurvey(ctx, outreach.Survey{ID: fmt.Sprintf("sv%07d", i), ResidentID: fmt.Sprintf("r%07d", r), Estate: fmt.Sprintf("e%d", r%10),
 			Building: strconv.Itoa(r % 40), JobID: fmt.Sprintf("wo%d", i), DeliveryID: fmt.Sprintf("d%08d", i), Service: []string{"repair", "cleaning", "security"}[i%3],
 			Channel: outreach.ChannelSMS, State: outreach.SurveyAnswered, Score: 1 + i%5, SentAt: at, ExpiresAt: at.Add(7 * 24 * time.Hour), AnsweredAt: &answered}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// 50 campaigns, 5 per estate (cp3 is e3's): about 20000 deliveries
+	// each.
+	for i := range 50 {
+		if err := st.CreateCampaign(ctx, outreach.Campaign{ID: fmt.Sprintf("cp%d", i), Name: fmt.Sprintf("Campaign %d", i), Kind: outreach.KindMaintenanceNotice,
+			Audience: outreach.Audience{Estate: fmt.Sprintf("e%d", i%10)}, State: outreach.CampaignDone, Targeted: int64(residents / 50), CreatedAt: base.Add(time.Duration(i) * time.Hour)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -122,6 +130,19 @@ func BenchmarkPages(b *testing.B) {
 		{"residents/admin/first", admin, "/console/residents"},
 		{"residents/manager/tag", manager, "/console/residents?tag=elderly&building=13"},
 		{"resident/manager/timeline", manager, "/console/residents/r0000013"},
+		{"resident/manager/edit-form", manager, "/console/residents/r0000013/edit"},
+		{"archive/manager/campaign", manager, "/console/archive?campaign=cp3"},
+		{"archive/manager/since-until", manager, "/console/archive?since=" + now.AddDate(0, 0, -3).Format("2006-01-02") + "&until=" + now.AddDate(0, 0, -2).Format("2006-01-02")},
+		{"export/manager/resident", manager, "/console/archive/export?resident=r0000013"},
+		{"campaigns/admin", admin, "/console/campaigns"},
+		{"campaigns/manager", manager, "/console/campaigns"},
+		{"campaign/manager/deliveries", manager, "/console/campaigns/cp3"},
+		{"satisfaction/admin", admin, "/console/satisfaction"},
+		{"satisfaction/manager", manager, "/console/satisfaction"},
+		{"templates/list", manager, "/console/templates"},
+		{"templates/preview-resident", manager, "/console/templates?template=maintenance_notice&resident=r0000013"},
+		{"users/admin", admin, "/console/users"},
+		{"audit/admin", admin, "/console/audit"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {

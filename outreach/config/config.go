@@ -40,6 +40,9 @@ type Config struct {
 
 	PublicURL string `env:"OUTREACH_PUBLIC_URL" group:"http" help:"where Twilio webhooks, unsubscribe links and survey links reach this daemon (e.g. https://outreach.example.com); turns on the [webhooks](api.md#http-endpoints)"`
 	HTTPAddr  string `env:"OUTREACH_HTTP_ADDR" envDefault:":8080" group:"http" help:"listen address of /metrics, /healthz, /readyz, the /v1/ API, the console and the webhooks"`
+	// ConsoleIdle and ConsoleMaxAge bound the web console's sessions.
+	ConsoleIdle   time.Duration `env:"OUTREACH_CONSOLE_IDLE" envDefault:"30m" group:"http" want:"a duration such as 30m" help:"a console session ends after this long without a request (see [Sign-in and sessions](console.md#sign-in-and-sessions))"`
+	ConsoleMaxAge time.Duration `env:"OUTREACH_CONSOLE_MAX_AGE" envDefault:"12h" group:"http" want:"a duration such as 12h, at least OUTREACH_CONSOLE_IDLE" help:"a console session ends this long after the sign-in, whatever happens"`
 
 	// Channels in depth; see delivery.go.
 	Delivery Delivery
@@ -134,6 +137,14 @@ func validateBase(c *Config, r *report) {
 		r.positive("OUTREACH_MAX_CLAIMS", c.MaxClaims)
 		if c.ClaimIdle <= 0 {
 			r.add("OUTREACH_CLAIM_IDLE", "want a duration such as 60s, got %q", r.value("OUTREACH_CLAIM_IDLE"))
+		}
+	}
+	if r.wants(GroupHTTP) {
+		switch {
+		case c.ConsoleIdle <= 0:
+			r.add("OUTREACH_CONSOLE_IDLE", "want a duration such as 30m, got %q", r.value("OUTREACH_CONSOLE_IDLE"))
+		case c.ConsoleMaxAge < c.ConsoleIdle:
+			r.add("OUTREACH_CONSOLE_MAX_AGE", "want a duration at least OUTREACH_CONSOLE_IDLE (%s), got %q", c.ConsoleIdle, r.value("OUTREACH_CONSOLE_MAX_AGE"))
 		}
 	}
 	if r.wants(GroupResidents) && len(c.PhoneRegion) != 2 {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -17,7 +18,8 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	if c.DatabaseURL != "sqlite://outreach.db" || c.Stream != "outreach:jobs" || c.Group != "outreach" ||
-		c.Workers != 32 || c.SMTPConns != 8 || c.PhoneRegion != "CN" || c.HTTPAddr != ":8080" || c.TwilioAPIURL != "https://api.twilio.com" {
+		c.Workers != 32 || c.SMTPConns != 8 || c.PhoneRegion != "CN" || c.HTTPAddr != ":8080" || c.TwilioAPIURL != "https://api.twilio.com" ||
+		c.ConsoleIdle != 30*time.Minute || c.ConsoleMaxAge != 12*time.Hour {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 	if err := c.RequireServe(); err == nil || !strings.Contains(err.Error(), "no channel configured") {
@@ -49,6 +51,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"OUTREACH_PHONE_REGION": "CHN"}, "OUTREACH_PHONE_REGION"},
 		{map[string]string{"OUTREACH_TIMEZONE": "Mars/Olympus"}, "OUTREACH_TIMEZONE"},
 		{map[string]string{"OUTREACH_LOCALE_FALLBACK": "zh-HK"}, "OUTREACH_LOCALE_FALLBACK"},
+		{map[string]string{"OUTREACH_CONSOLE_IDLE": "0s"}, "OUTREACH_CONSOLE_IDLE"},
+		{map[string]string{"OUTREACH_CONSOLE_IDLE": "later"}, "OUTREACH_CONSOLE_IDLE"},
+		{map[string]string{"OUTREACH_CONSOLE_IDLE": "2h", "OUTREACH_CONSOLE_MAX_AGE": "1h"}, "OUTREACH_CONSOLE_MAX_AGE"},
 	}
 	for _, tt := range tests {
 		_, err := Load(env(tt.env))

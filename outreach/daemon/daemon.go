@@ -236,6 +236,8 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		Campaigns:   d.Campaigns,
 		Templates:   d.templates.Current,
 		PhoneRegion: cfg.PhoneRegion,
+		IdleTimeout: cfg.ConsoleIdle,
+		MaxAge:      cfg.ConsoleMaxAge,
 		// The producer reads and re-queues the dead letters.
 		DeadLetters: queue.NewProducer(d.Redis, d.Keys),
 		Exports:     exports,

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/mail"
 	"net/url"
@@ -11,14 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"github.com/outreach-dev/outreach/outreach"
 )
-
-// HeaderJob carries the job id, so that a bounce or a reply can be traced
-// back to the job that caused it.
-const HeaderJob gomail.Header = "X-Outreach-Job"
 
 // Reasons for messages that can never be sent, used as SendError.Reason.
 const (
@@ -100,9 +95,13 @@ func phrase(s string) string {
 // The outbox writes the same message to disk, so what a developer opens in a
 // mail client is what SMTP would carry.
 //
+// The message is written here, in one pass into one buffer (see Msg); the
+// bodies are quoted-printable or base64 (bodyEncoding), so it is 7-bit
+// and needs no 8BITMIME.
+//
 // Its errors are permanent *outreach.SendError values: the message itself is
 // wrong, and no retry can fix it.
-func Compose(from *mail.Address, m outreach.Message, date time.Time) (*gomail.Msg, error) {
+func Compose(from *mail.Address, m outreach.Message, date time.Time) (*Msg, error) {
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
 		// net/mail quotes the rest of the input in some errors; the address
@@ -118,70 +117,117 @@ func Compose(from *mail.Address, m outreach.Message, date time.Time) (*gomail.Ms
 	if !utf8.ValidString(m.Subject) || !utf8.ValidString(m.Text) || !utf8.ValidString(m.HTML) || !utf8.ValidString(m.ToName) {
 		return nil, invalid(ReasonInvalidMessage, errors.New("message is not valid UTF-8"))
 	}
-
-	// No User-Agent/X-Mailer: the library and its version are nobody's
-	// business but ours.
-	msg := gomail.NewMsg(gomail.WithEncoding(bodyEncoding(m)), gomail.WithNoDefaultUserAgent())
-	// The estate speaks: its From name with our address (which SPF and
-	// DKIM vouch for), and its Reply-To when it has one.
-	msg.FromMailAddress(&mail.Address{Name: oneLine(cmp.Or(m.Estate.EmailFromName, m.Estate.DisplayName(), from.Name)), Address: from.Address})
+	var replyTo *mail.Address
 	if m.Estate.ReplyTo != "" {
-		rt, err := mail.ParseAddress(m.Estate.ReplyTo)
-		if err != nil {
+		if replyTo, err = mail.ParseAddress(m.Estate.ReplyTo); err != nil {
 			return nil, invalid(ReasonInvalidAddress, fmt.Errorf("estate %s: reply_to is not a valid email address", m.Estate.ID))
 		}
-		msg.ReplyToMailAddress(rt)
 	}
-	msg.ToMailAddress(&mail.Address{Name: oneLine(m.ToName), Address: to.Address})
-	msg.Subject(oneLine(m.Subject))
-	msg.SetMessageIDWithValue(MessageID(m.DeliveryID, from.Address))
-	msg.SetDateWithValue(date)
+	var unsubscribe, oneClick string
+	if m.Unsubscribe != "" {
+		if unsubscribe, oneClick, err = unsubscribeHeaders(m.Unsubscribe); err != nil {
+			return nil, err
+		}
+	}
+
+	msg := &Msg{
+		sender:    "<" + from.Address + ">",
+		rcpt:      "<" + to.Address + ">",
+		messageID: "<" + MessageID(m.DeliveryID, from.Address) + ">",
+	}
+	enc := bodyEncoding(m)
+	w := &msg.w
+	w.Grow(len(m.Subject) + 2*(len(m.Text)+len(m.HTML)) + 1024)
+	// No User-Agent/X-Mailer: the library and its version are nobody's
+	// business but ours.
+	w.header("Date", date.Format(time.RFC1123Z))
+	// The estate speaks: its From name with our address (which SPF and
+	// DKIM vouch for), and its Reply-To when it has one.
+	w.header("From", (&mail.Address{Name: oneLine(cmp.Or(m.Estate.EmailFromName, m.Estate.DisplayName(), from.Name)), Address: from.Address}).String())
+	w.header("To", (&mail.Address{Name: oneLine(m.ToName), Address: to.Address}).String())
+	if replyTo != nil {
+		w.header("Reply-To", "<"+replyTo.Address+">")
+	}
+	w.header("Subject", encodeWord(enc == encodingB64, oneLine(m.Subject)))
+	w.header("Message-ID", msg.messageID)
+	w.header("MIME-Version", "1.0")
 	if m.JobID != "" {
-		msg.SetGenHeader(HeaderJob, oneLine(m.JobID))
+		w.header(HeaderJob, oneLine(m.JobID))
 	}
 	// RFC 3834: keeps vacation responders from answering notifications.
-	msg.SetGenHeader("Auto-Submitted", "auto-generated")
-	if m.Unsubscribe != "" {
-		if err := setUnsubscribe(msg, m.Unsubscribe); err != nil {
-			return nil, err
+	w.header("Auto-Submitted", "auto-generated")
+	if unsubscribe != "" {
+		w.header("List-Unsubscribe", unsubscribe)
+		if oneClick != "" {
+			w.header("List-Unsubscribe-Post", oneClick)
 		}
 		// A list that offers unsubscribing names itself (RFC 2919); spam
 		// filters score List-Unsubscribe without List-Id.
 		if id := ListID(m.Estate, from.Address); id != "" {
-			msg.SetGenHeaderPreformatted("List-Id", id)
+			w.header("List-Id", id)
 		}
 	}
-
 	switch {
 	case m.HTML == "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+		w.part(enc, "text/plain", m.Text)
 	case m.Text == "":
-		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+		w.part(enc, "text/html", m.HTML)
 	default:
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+		boundary := newBoundary()
+		w.header("Content-Type", "multipart/alternative; boundary=\""+boundary+"\"")
+		// Each part ends in CRLF, which belongs to the delimiter after it.
+		w.WriteString("\r\n--" + boundary + "\r\n")
+		w.part(enc, "text/plain", m.Text)
+		w.WriteString("--" + boundary + "\r\n")
+		w.part(enc, "text/html", m.HTML)
+		w.WriteString("--" + boundary + "--\r\n")
 	}
 	return msg, nil
 }
 
-// setUnsubscribe adds List-Unsubscribe: <link> and, for an https link,
+// HeaderJob carries the job id, so that a bounce or a reply can be traced
+// back to the job that caused it.
+const HeaderJob = "X-Outreach-Job"
+
+// Msg is a composed message: its envelope and its whole text, CRLF line
+// ends throughout, as the DATA of an SMTP transaction carries it before
+// dot-stuffing.
+type Msg struct {
+	sender, rcpt string // the envelope: <address>
+	messageID    string // <id@domain>
+	w            mimeWriter
+}
+
+// MessageID is the message's Message-ID header, with its angle brackets.
+func (m *Msg) MessageID() string { return m.messageID }
+
+// Bytes is the message's text; it must not be changed.
+func (m *Msg) Bytes() []byte { return m.w.Bytes() }
+
+// WriteTo writes the message's text to w.
+func (m *Msg) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(m.w.Bytes())
+	return int64(n), err
+}
+
+// unsubscribeHeaders are List-Unsubscribe: <link> and, for an https link,
 // List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058 allows
 // one-click only over HTTPS; a plain http link still serves RFC 2369
 // clients, which open it in a browser). The link must be an absolute URL
 // with no control characters, so it cannot start a header of its own.
-func setUnsubscribe(msg *gomail.Msg, link string) error {
+func unsubscribeHeaders(link string) (unsubscribe, oneClick string, err error) {
 	u, err := url.Parse(link)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || oneLine(link) != link {
-		return invalid(ReasonInvalidMessage, errors.New("unsubscribe link is not an absolute http(s) URL"))
+		return "", "", invalid(ReasonInvalidMessage, errors.New("unsubscribe link is not an absolute http(s) URL"))
+	}
+	s := u.String()
+	if strings.ContainsAny(s, "<> ") {
+		return "", "", invalid(ReasonInvalidMessage, errors.New("unsubscribe link is not usable in a List-Unsubscribe header"))
 	}
 	if u.Scheme == "https" {
-		if err := msg.SetListUnsubscribeOneClick(u.String()); err != nil {
-			return invalid(ReasonInvalidMessage, errors.New("unsubscribe link is not usable for one-click unsubscribe"))
-		}
-		return nil
+		oneClick = "List-Unsubscribe=One-Click"
 	}
-	msg.SetListUnsubscribe(u.String())
-	return nil
+	return "<" + s + ">", oneClick, nil
 }
 
 func invalid(reason string, err error) *outreach.SendError {
@@ -219,7 +265,7 @@ func validIDAtom(id string) bool {
 // bodyEncoding picks base64 for mostly non-ASCII text (Chinese: three bytes a
 // character, which quoted-printable would triple again) and quoted-printable
 // otherwise, which stays readable in the raw message.
-func bodyEncoding(m outreach.Message) gomail.Encoding {
+func bodyEncoding(m outreach.Message) encoding {
 	var high, total int
 	for _, s := range []string{m.Subject, m.Text, m.HTML} {
 		for i := 0; i < len(s); i++ {
@@ -230,7 +276,7 @@ func bodyEncoding(m outreach.Message) gomail.Encoding {
 		total += len(s)
 	}
 	if total > 0 && high*3 > total {
-		return gomail.EncodingB64
+		return encodingB64
 	}
-	return gomail.EncodingQP
+	return encodingQP
 }

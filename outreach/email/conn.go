@@ -120,7 +120,7 @@ func (c *conn) connect(ctx context.Context) error {
 
 // send sends msg on the current connection. A cancelled ctx closes the
 // socket, which aborts the exchange at once.
-func (c *conn) send(ctx context.Context, msg *gomail.Msg) error {
+func (c *conn) send(ctx context.Context, msg *Msg) error {
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
 	err := c.transact(c.sc, msg, c.timeout)

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"github.com/outreach-dev/outreach/outreach"
 )
 
@@ -120,7 +118,7 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 	if err := s.deliver(ctx, c, msg, m.To); err != nil {
 		return outreach.Receipt{}, err
 	}
-	return outreach.Receipt{ProviderID: msg.GetMessageID(), Status: outreach.StatusSent}, nil
+	return outreach.Receipt{ProviderID: msg.MessageID(), Status: outreach.StatusSent}, nil
 }
 
 // acquire takes a slot from the pool, waiting for one if all are busy.
@@ -169,7 +167,7 @@ func (s *Sender) release(c *conn) { s.idle <- c }
 
 // deliver sends msg on slot c, dialling when the slot has no connection,
 // and retries once on a fresh connection when the first one is broken.
-func (s *Sender) deliver(ctx context.Context, c *conn, msg *gomail.Msg, rcpt string) error {
+func (s *Sender) deliver(ctx context.Context, c *conn, msg *Msg, rcpt string) error {
 	for attempt := 1; ; attempt++ {
 		if !c.connected() {
 			if err := c.connect(ctx); err != nil {

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net/textproto"
 	"strings"
-	"sync"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 )
 
@@ -28,24 +26,17 @@ import (
 //
 // A refusal is returned as the server's *textproto.Error (see classify);
 // any other error leaves the connection in an unknown state.
-func (c *conn) transact(sc *smtp.Client, msg *gomail.Msg, timeout time.Duration) error {
-	from, err := msg.GetSender(false)
-	if err != nil {
-		return invalid(ReasonInvalidMessage, fmt.Errorf("envelope sender: %w", err))
-	}
-	rcpts, err := msg.GetRecipients()
-	if err != nil {
-		return invalid(ReasonInvalidMessage, fmt.Errorf("envelope recipients: %w", err))
-	}
-	mailCmd := "MAIL FROM:" + from
+func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration) error {
+	// The message is 7-bit (quoted-printable or base64 bodies, encoded
+	// headers); BODY=8BITMIME is said when offered, as before.
+	mailCmd := "MAIL FROM:" + msg.sender
 	if ok, _ := sc.Extension("8BITMIME"); ok {
 		mailCmd += " BODY=8BITMIME"
-	} else if msg.Encoding() == string(gomail.NoEncoding) {
-		return invalid(ReasonInvalidMessage, errors.New("the server does not take 8-bit messages (no 8BITMIME)"))
 	}
 	if ok, _ := sc.Extension("SMTPUTF8"); ok {
 		mailCmd += " SMTPUTF8"
 	}
+	rcpts := []string{msg.rcpt}
 	cmds := make([]string, 0, len(rcpts)+2)
 	cmds = append(cmds, mailCmd)
 	for _, r := range rcpts {
@@ -163,22 +154,13 @@ func (c *conn) reset(sc *smtp.Client) {
 	}
 }
 
-// bufs holds the buffers messages are built in before they are sent.
-var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// writeData writes msg as the DATA of a transaction to w: built in memory
-// first and then dot-stuffed line by line, which costs a fraction of
+// writeData writes msg as the DATA of a transaction to w: its text
+// dot-stuffed line by line, which costs a fraction of
 // textproto's DotWriter (a state machine fed one byte at a time). Lines
 // end in CRLF (a bare LF becomes CRLF), a line that starts with "." gets
 // another one (RFC 5321 4.5.2), and the data ends with ".". w is flushed.
-func writeData(w *bufio.Writer, msg *gomail.Msg) error {
-	buf := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(buf)
-	buf.Reset()
-	if _, err := msg.WriteTo(buf); err != nil {
-		return fmt.Errorf("build message: %w", err)
-	}
-	dotStuff(w, buf.Bytes())
+func writeData(w *bufio.Writer, msg *Msg) error {
+	dotStuff(w, msg.Bytes())
 	_, _ = w.WriteString(".\r\n")
 	return w.Flush() // a bufio.Writer keeps the first write error: Flush reports it
 }

@@ -18,7 +18,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	if c.DatabaseURL != "sqlite://outreach.db" || c.Stream != "outreach:jobs" || c.Group != "outreach" ||
-		c.Workers != 32 || c.SMTPConns != 8 || c.PhoneRegion != "CN" || c.HTTPAddr != ":8080" || c.TwilioAPIURL != "https://api.twilio.com" ||
+		c.Workers != 64 || c.SMTPConns != 8 || c.PhoneRegion != "CN" || c.HTTPAddr != ":8080" || c.TwilioAPIURL != "https://api.twilio.com" ||
 		c.ConsoleIdle != 30*time.Minute || c.ConsoleMaxAge != 12*time.Hour {
 		t.Errorf("unexpected defaults: %+v", c)
 	}

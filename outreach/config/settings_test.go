@@ -24,8 +24,8 @@ func TestDocsTableIsGenerated(t *testing.T) {
 	if string(doc) != want {
 		t.Errorf("docs/configuration.md is out of date with the tags in outreach/config: run go generate ./outreach/config")
 	}
-	if !strings.Contains(string(doc), "`OUTREACH_WORKERS` | `32` |") {
-		t.Errorf("docs/configuration.md does not give OUTREACH_WORKERS's default 32")
+	if !strings.Contains(string(doc), "`OUTREACH_WORKERS` | `64` |") {
+		t.Errorf("docs/configuration.md does not give OUTREACH_WORKERS's default 64")
 	}
 }
 
@@ -81,7 +81,7 @@ func TestLoadGroupsChecksOnlyThem(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load(store) = %v, want nil", err)
 	}
-	if c.DatabaseURL.Reveal() != "sqlite:///tmp/x.db" || c.SMTPURL != "" || c.Workers != 32 {
+	if c.DatabaseURL.Reveal() != "sqlite:///tmp/x.db" || c.SMTPURL != "" || c.Workers != 64 {
 		t.Errorf("Load(store): database %q, SMTP %q, workers %d; want the database only, the rest at defaults", c.DatabaseURL.Reveal(), c.SMTPURL.Reveal(), c.Workers)
 	}
 	if _, err := Load(env(map[string]string{"OUTREACH_DATABASE_URL": "sqlite:///x.db", "OUTREACH_PHONE_REGION": "CHN"}), GroupStore, GroupResidents); err == nil || !strings.Contains(err.Error(), "OUTREACH_PHONE_REGION") {

@@ -46,7 +46,7 @@ type Config struct {
 	// and starts reading: the daemon says it is running only then.
 	Ready func()
 
-	// Workers is the number of jobs processed at once (default 32, as
+	// Workers is the number of jobs processed at once (default 64, as
 	// OUTREACH_WORKERS).
 	Workers int
 	// MaxAttempts is how many times a job with temporary failures is tried
@@ -137,7 +137,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	c.Logger = cmp.Or(c.Logger, slog.New(slog.DiscardHandler))
-	c.Workers = cmp.Or(c.Workers, 32)
+	c.Workers = cmp.Or(c.Workers, 64)
 	c.MaxAttempts = cmp.Or(c.MaxAttempts, 8)
 	if c.Backoff == nil {
 		c.Backoff = ExponentialBackoff(5*time.Second, time.Hour)

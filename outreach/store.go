@@ -103,7 +103,9 @@ type Outcome struct {
 	ResidentID string
 	Channel    Channel
 	Status     Status
-	// Accepted: a provider took the message (see Store.Accepted).
+	// Accepted: a provider took the message: its status is Accepted()
+	// (queued, sent, delivered, undelivered), or it has a SentAt (a later
+	// report may have failed it, but it went out).
 	Accepted bool
 	// Rendered: the message was rendered (it has a template), so a failure
 	// was the channel's, not the template's.
@@ -165,12 +167,6 @@ type Store interface {
 	// On update every field is replaced except CreatedAt, which keeps the
 	// first value, and SentAt, which keeps its first non-nil value.
 	Record(ctx context.Context, ds []Delivery) error
-	// Accepted returns the ids of the residents whose delivery of jobID
-	// must not be sent again, as a set: a provider has taken it (its status
-	// is Accepted(): queued, sent, delivered, undelivered, or it has a
-	// SentAt: a later report may have failed it, but it went out), or the
-	// policy suppressed it for good (StatusSuppressed).
-	Accepted(ctx context.Context, jobID string) (map[string]bool, error)
 	// Outcomes lists where every delivery of jobID stands, by resident and
 	// channel, in no particular order.
 	Outcomes(ctx context.Context, jobID string) ([]Outcome, error)

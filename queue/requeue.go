@@ -115,7 +115,7 @@ return {1, redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])}
 //
 // The job keeps its identity: a job that came without an id gets the id it
 // had (its first entry's, Entry.DefaultJobID), so residents whose delivery
-// of it was accepted are not sent it again (Store.Accepted).
+// of it was accepted are not sent it again (Store.Outcomes).
 func (p *Producer) Requeue(ctx context.Context, shard int, id string) (string, error) {
 	d, err := p.DeadLetter(ctx, shard, id)
 	if err != nil {

@@ -146,27 +146,6 @@ func deliveryArrays(ds []outreach.Delivery) []any {
 	}
 }
 
-// Accepted returns the set of residents whose delivery of jobID must not
-// be sent again: a provider has taken it (an accepted status, or a
-// sent_at), or the policy suppressed it.
-func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT resident_id FROM deliveries
-		WHERE job_id = $1 AND (status = ANY($2) OR sent_at IS NOT NULL)`,
-		jobID, normalize.AcceptedStatuses())
-	if err != nil {
-		return nil, fmt.Errorf("list accepted deliveries: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("list accepted deliveries: %w", err)
-	}
-	accepted := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		accepted[id] = true
-	}
-	return accepted, nil
-}
-
 // Search returns the deliveries matching f, newest first (created_at,
 // then id, both descending), at most f.Limit of them (default 1000),
 // after the cursor f.After. The indexes of migration 6 serve it.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -82,36 +81,6 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) (err error) 
 		return fmt.Errorf("record deliveries: commit: %w", err)
 	}
 	return nil
-}
-
-// Accepted returns the set of residents whose delivery of jobID must not
-// be sent again: a provider has taken it (an accepted status, or a
-// sent_at), or the policy suppressed it.
-func (s *Store) Accepted(ctx context.Context, jobID string) (map[string]bool, error) {
-	statuses := normalize.AcceptedStatuses()
-	args := []any{jobID}
-	for _, st := range statuses {
-		args = append(args, st)
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT resident_id FROM deliveries
-		WHERE job_id = ? AND (status IN (?`+strings.Repeat(", ?", len(statuses)-1)+`) OR sent_at IS NOT NULL)`,
-		args...)
-	if err != nil {
-		return nil, fmt.Errorf("list accepted deliveries: %w", err)
-	}
-	defer rows.Close()
-	accepted := make(map[string]bool)
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list accepted deliveries: %w", err)
-		}
-		accepted[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list accepted deliveries: %w", err)
-	}
-	return accepted, nil
 }
 
 // Search returns the deliveries matching f, newest first (created_at,

@@ -177,19 +177,6 @@ func StageSQL(column string) string {
 	return b.String()
 }
 
-// AcceptedStatuses are the statuses for which Status.Settled holds (a
-// redelivery must leave the resident alone), for
-// SQL IN lists.
-func AcceptedStatuses() []string {
-	var out []string
-	for _, st := range outreach.Statuses {
-		if st.Settled() {
-			out = append(out, string(st))
-		}
-	}
-	return out
-}
-
 // Filter returns f with the default limit applied and its times in
 // canonical form. A negative limit is an error.
 func Filter(f outreach.Filter) (outreach.Filter, error) {

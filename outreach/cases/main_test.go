@@ -1,14 +1,9 @@
 package cases_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
-	"strings"
+	"github.com/outreach-dev/outreach/outreach/store/storetest"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/goleak"
 )
 
@@ -16,44 +11,13 @@ import (
 // sweeper, a store's pool).
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func postgresURL() string {
-	if u := os.Getenv("OUTREACH_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// archiveURLs are an archive per driver for one test: a SQLite file, and
-// a schema of its own on the test PostgreSQL (OUTREACH_TEST_DATABASE_URL),
-// dropped after the test.
+// archiveURLs are an archive per driver for one test (storetest.ArchiveURLs),
+// the PostgreSQL one with a small pool.
 func archiveURLs(t *testing.T) map[string]string {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "outreach_cases_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, postgresURL())
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL (OUTREACH_TEST_DATABASE_URL): %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), postgresURL()); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	sep := "?"
-	if strings.Contains(postgresURL(), "?") {
-		sep = "&"
-	}
-	return map[string]string{
-		"sqlite":   "sqlite://" + t.TempDir() + "/outreach.db",
-		"postgres": postgresURL() + sep + "search_path=" + schema + "&pool_max_conns=4",
-	}
+	urls := storetest.ArchiveURLs(t, "outreach_cases")
+	urls["postgres"] += "&pool_max_conns=4"
+	return urls
 }
 
 // onEachDriver runs test on a fresh archive of each driver.

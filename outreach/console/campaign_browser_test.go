@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
+	"github.com/outreach-dev/outreach/outreach/store/storetest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -24,40 +23,11 @@ import (
 	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
-func postgresURL() string {
-	if u := os.Getenv("OUTREACH_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
 // postgresSchema is a PostgreSQL archive of the test's own (a schema,
 // dropped when it ends).
 func postgresSchema(t *testing.T) string {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "outreach_console_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, postgresURL())
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL (OUTREACH_TEST_DATABASE_URL): %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), postgresURL()); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	sep := "?"
-	if strings.Contains(postgresURL(), "?") {
-		sep = "&"
-	}
-	return postgresURL() + sep + "search_path=" + schema
+	return storetest.PostgresSchema(t, "outreach_console")
 }
 
 // liveDaemon is the real daemon (real Redis, the archive at databaseURL,

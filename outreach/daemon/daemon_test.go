@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/outreach-dev/outreach/outreach/store/storetest"
 	"os"
 	"slices"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
@@ -38,41 +38,13 @@ func randomName() string {
 // node of a Redis Cluster, which the daemon then uses as a cluster.
 func redisURL() string { return queuetest.RedisURL() }
 
-func postgresURL() string {
-	if u := os.Getenv("OUTREACH_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
+// postgresURL is the test PostgreSQL (OUTREACH_TEST_DATABASE_URL).
+func postgresURL() string { return storetest.PostgresURL() }
 
 // databaseURLs gives the archive of each driver, isolated for this test.
 func databaseURLs(t *testing.T) map[string]string {
 	t.Helper()
-	schema := "outreach_daemon_" + randomName()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, postgresURL())
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL (OUTREACH_TEST_DATABASE_URL): %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), postgresURL())
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	sep := "?"
-	if strings.Contains(postgresURL(), "?") {
-		sep = "&"
-	}
-	return map[string]string{
-		"sqlite":   "sqlite://" + t.TempDir() + "/outreach.db",
-		"postgres": postgresURL() + sep + "search_path=" + schema,
-	}
+	return storetest.ArchiveURLs(t, "outreach_daemon")
 }
 
 // harness is a daemon wired to real Redis, a real archive, a real SMTP

@@ -70,23 +70,33 @@ func referenced(text string) []string {
 	return out
 }
 
-func TestDashboardQueriesExposedMetrics(t *testing.T) {
-	t.Parallel()
+// dashboard is what the tests read of deploy/grafana/outreach.json.
+type dashboard struct {
+	Panels []struct {
+		Type, Title string
+		Targets     []struct {
+			Expr string `json:"expr"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+// loadDashboard reads the dashboard: its text and its panels.
+func loadDashboard(t *testing.T) ([]byte, dashboard) {
+	t.Helper()
 	raw, err := os.ReadFile("grafana/outreach.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dash struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
+	var dash dashboard
 	if err := json.Unmarshal(raw, &dash); err != nil {
 		t.Fatalf("dashboard is not valid JSON: %v", err)
 	}
+	return raw, dash
+}
+
+func TestDashboardQueriesExposedMetrics(t *testing.T) {
+	t.Parallel()
+	_, dash := loadDashboard(t)
 	have := registered(t)
 	queries := 0
 	for _, p := range dash.Panels {
@@ -127,18 +137,7 @@ func TestAlertsQueryExposedMetrics(t *testing.T) {
 // with the reason they are left off.
 func TestDashboardCoversTheDaemon(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("grafana/outreach.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash struct {
-		Panels []struct {
-			Type, Title string
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(raw, &dash); err != nil {
-		t.Fatal(err)
-	}
+	raw, dash := loadDashboard(t)
 	var rows []string
 	for _, p := range dash.Panels {
 		if p.Type == "row" {

@@ -1,8 +1,6 @@
 package deploy_test
 
 import (
-	"encoding/json"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -82,21 +80,7 @@ series:
 // out: there is no honest 0 for a p99 of nothing, or for 0/0.
 func TestPanelsShowZerosNotNoData(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("grafana/outreach.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash struct {
-		Panels []struct {
-			Type, Title string
-			Targets     []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(raw, &dash); err != nil {
-		t.Fatal(err)
-	}
+	_, dash := loadDashboard(t)
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	metrics.NewArchive(reg)

@@ -102,9 +102,9 @@ func saveResident(c *Console, w http.ResponseWriter, r *http.Request) {
 	edited := res
 	edited.Name, edited.Email, edited.Phone, edited.Locale = f.Name, f.Email, f.Phone, f.Locale
 	edited.Estate, edited.Building, edited.Unit, edited.TimeZone = f.Estate, f.Building, f.Unit, f.TimeZone
-	edited.Tags = splitCommas(f.Tags)
+	edited.Tags = resident.SplitList(f.Tags)
 	edited.Channels = nil
-	for _, ch := range splitCommas(f.Channels) {
+	for _, ch := range resident.SplitList(f.Channels) {
 		edited.Channels = append(edited.Channels, outreach.Channel(strings.ToLower(ch)))
 	}
 	errs := map[string]string{}
@@ -217,17 +217,6 @@ func orNone(s []string) string {
 		return "nothing"
 	}
 	return strings.Join(s, ", ")
-}
-
-// splitCommas splits a list typed as "a, b; c" (Chinese commas too).
-func splitCommas(s string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '，' || r == '；' }) {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // optOutChoice is one opt-out checkbox: a channel or a kind.

@@ -5,11 +5,12 @@ import (
 	"strings"
 )
 
-// splitList splits a tags or channels cell. ";" is the documented separator;
+// SplitList splits a tags or channels cell (an import row's, or a form
+// field's). ";" is the documented separator;
 // the full-width "；", "," and the full-width "，" are accepted too because
 // people type them in spreadsheets (a "," needs the cell quoted in CSV).
 // Items are trimmed; empty items and repeats are dropped; order is kept.
-func splitList(cell string) []string {
+func SplitList(cell string) []string {
 	var out []string
 	for item := range strings.FieldsFuncSeq(cell, isListSep) {
 		item = strings.TrimSpace(item)

@@ -141,12 +141,12 @@ func (p *Patch) Set(assignment string) error {
 	case "time_zone", "timezone", "tz":
 		return str(&p.TimeZone)
 	case "tags":
-		tags := splitList(value)
+		tags := SplitList(value)
 		p.Tags = &tags
 		return nil
 	case "channels":
 		var cs []outreach.Channel
-		for _, c := range splitList(value) {
+		for _, c := range SplitList(value) {
 			cs = append(cs, outreach.Channel(c))
 		}
 		p.Channels = &cs

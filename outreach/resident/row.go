@@ -58,7 +58,7 @@ func (p *rowParser) parse(line int, rec []string) (outreach.Resident, []RowError
 		Name:     cell(colName),
 		Building: cell(colBuilding),
 		Unit:     cell(colUnit),
-		Tags:     splitList(cell(colTags)),
+		Tags:     SplitList(cell(colTags)),
 	}
 	p.checkID(errs, r.ID)
 	if r.Name == "" {
@@ -168,7 +168,7 @@ func (p *rowParser) estate(errs *rowErrors, v string) string {
 // routing skips it.
 func channels(errs *rowErrors, v string) []outreach.Channel {
 	var out []outreach.Channel
-	for _, item := range splitList(strings.ToLower(v)) {
+	for _, item := range SplitList(strings.ToLower(v)) {
 		c := outreach.Channel(item)
 		if !c.Valid() || c.Group() { // a chat channel posts to a group, never to one resident
 			errs.add(colChannels, fmt.Errorf("%w %q (want email or sms)", ErrUnknownChannel, item))

@@ -17,55 +17,24 @@ import (
 type RedisLogger struct {
 	Logger *slog.Logger
 	// Every is the least time between two lines of one format (default
-	// 10 s).
+	// 10 s, DefaultThrottle).
 	Every time.Duration
 	Now   func() time.Time // default time.Now
 
-	mu   sync.Mutex
-	seen map[string]*redisLine
-}
-
-type redisLine struct {
-	last       time.Time
-	suppressed int
+	once sync.Once
+	st   *throttleState // by format, as Throttle's by message
 }
 
 // Printf implements go-redis's logging interface.
 func (l *RedisLogger) Printf(ctx context.Context, format string, v ...any) {
-	now := time.Now()
-	if l.Now != nil {
-		now = l.Now()
-	}
-	every := l.Every
-	if every <= 0 {
-		every = 10 * time.Second
-	}
-	l.mu.Lock()
-	if l.seen == nil {
-		l.seen = map[string]*redisLine{}
-	}
-	line, ok := l.seen[format]
-	if ok && now.Sub(line.last) < every {
-		line.suppressed++
-		l.mu.Unlock()
+	l.once.Do(func() { l.st = newThrottleState(l.Every, l.Now) })
+	ok, held := l.st.pass(throttleKey{slog.LevelWarn, format})
+	if !ok {
 		return
 	}
-	suppressed := 0
-	if ok {
-		suppressed = line.suppressed
-	} else {
-		if len(l.seen) > 1000 { // formats are a fixed set; a bound all the same
-			clear(l.seen)
-		}
-		line = &redisLine{}
-		l.seen[format] = line
-	}
-	line.last, line.suppressed = now, 0
-	l.mu.Unlock()
-
 	attrs := []any{"component", "redis"}
-	if suppressed > 0 {
-		attrs = append(attrs, "repeated", suppressed)
+	if held > 0 {
+		attrs = append(attrs, "repeated", held)
 	}
 	l.Logger.WarnContext(ctx, fmt.Sprintf(format, v...), attrs...)
 }

@@ -19,13 +19,19 @@ const DefaultThrottle = 10 * time.Second
 // five a second do. Loggers derived from it (With, WithGroup) share its
 // count. now is the clock (nil: time.Now).
 func Throttle(l *slog.Logger, every time.Duration, now func() time.Time) *slog.Logger {
+	return slog.New(&throttleHandler{next: l.Handler(), st: newThrottleState(every, now)})
+}
+
+// newThrottleState lets each key through once per every (DefaultThrottle
+// when every <= 0) by the clock now (nil: time.Now).
+func newThrottleState(every time.Duration, now func() time.Time) *throttleState {
 	if every <= 0 {
 		every = DefaultThrottle
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return slog.New(&throttleHandler{next: l.Handler(), st: &throttleState{every: every, now: now, seen: map[throttleKey]*throttleLine{}}})
+	return &throttleState{every: every, now: now, seen: map[throttleKey]*throttleLine{}}
 }
 
 type throttleKey struct {

@@ -103,7 +103,7 @@ func cmdArchiveSearch(ctx context.Context, e *env, args []string) int {
 	if f.After, err = outreach.ParseCursor(*after); err != nil {
 		return e.fail("archive search", fmt.Errorf("--after: %w", err))
 	}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "archive search")
 	if st == nil {
 		return status
 	}
@@ -177,7 +177,7 @@ func cmdArchiveShow(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	f.JobID, f.Limit = pos[0], showLimit
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "archive show")
 	if st == nil {
 		return status
 	}
@@ -271,7 +271,7 @@ func cmdArchiveNote(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	f.JobID = pos[0]
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "archive note")
 	if st == nil {
 		return status
 	}
@@ -300,7 +300,7 @@ func cmdArchivePurge(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: outreach archive purge --older-than 180d [--batch N]  (a period above 0, a batch of 1 or more)")
 		return 2
 	}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "archive purge")
 	if st == nil {
 		return status
 	}

@@ -31,7 +31,7 @@ func cmdArchiveExport(ctx context.Context, e *env, args []string) int {
 	if opt.Format, err = archive.ParseFormat(*format); err != nil {
 		return e.fail("archive export", fmt.Errorf("--format: %w", err))
 	}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "archive export")
 	if st == nil {
 		return status
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -15,182 +15,198 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/campaign"
 	"github.com/outreach-dev/outreach/outreach/config"
-	"github.com/outreach-dev/outreach/outreach/store"
 )
 
-const campaignUsage = `usage:
-  outreach campaign create --name N --kind K --audience [estate=E,]building=3[,tag=elderly]
-                           [--at RFC3339 | --local-time 09:00 --on YYYY-MM-DD | --every CRON]
-                           [--data k=v]... [--data-json JSON] [--channels sms,email]
-                           [--template T] [--priority bulk|normal|urgent]
-  outreach campaign list [--estate E] [--json]
-  outreach campaign show ID [--json]
-  outreach campaign pause|resume|cancel ID`
-
-// cmdCampaign plans and steers campaigns. It needs only the store: the
+// campaignCmd plans and steers campaigns. It needs only the store: the
 // daemons (outreach serve) pick up what it writes.
-func cmdCampaign(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, campaignUsage)
-		return 2
-	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "create", "list", "show", "pause", "resume", "cancel":
-	default:
-		fmt.Fprintf(e.stderr, "outreach campaign: unknown command %q\n%s\n", sub, campaignUsage)
-		return 2
-	}
-	name := "campaign " + sub
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	var id string
-	if sub != "create" && sub != "list" {
-		// The id may come before or after the flags.
-		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			id, rest = rest[0], rest[1:]
-		} else if n := len(rest); n > 0 && !strings.HasPrefix(rest[n-1], "-") {
-			id, rest = rest[n-1], rest[:n-1]
-		}
-		if id == "" {
-			fmt.Fprintf(e.stderr, "outreach %s: which campaign? give its id\n", name)
-			return 2
-		}
-	}
-	var (
-		spec    outreach.Campaign
-		flags   createFlags
-		asJSON  = fs.Bool("json", false, "print JSON")
-		hasJSON = sub == "list" || sub == "show"
-	)
-	if sub == "create" {
-		flags.register(fs, &spec)
-	}
-	var estate *string
-	if sub == "list" {
-		estate = fs.String("estate", "", "only the campaigns whose audience is this estate's")
-	}
-	if ok, status := e.parseFlags(fs, rest); !ok {
-		return status
-	}
-	if *asJSON && !hasJSON {
-		fmt.Fprintf(e.stderr, "outreach %s: --json is for list and show\n", name)
-		return 2
-	}
-	if sub == "create" {
-		if err := flags.apply(&spec); err != nil {
-			fmt.Fprintf(e.stderr, "outreach %s: %v\n", name, err)
-			return 2
-		}
-	}
+type campaignCmd struct {
+	Create campaignCreateCmd `cmd:"" help:"plan a campaign (prints its id): whom (--audience), when (--at, --local-time with --on, or --every; default now), what (--kind, --template, --data)"`
+	List   campaignListCmd   `cmd:"" help:"list the campaigns"`
+	Show   campaignShowCmd   `cmd:"" help:"show a campaign and its counts (targeted, queued, sent, delivered, failed, ...)"`
+	Pause  campaignPauseCmd  `cmd:"" help:"pause a campaign: nothing more is queued until it is resumed"`
+	Resume campaignResumeCmd `cmd:"" help:"resume a paused campaign"`
+	Cancel campaignCancelCmd `cmd:"" help:"cancel a campaign for good"`
+}
 
-	cfg, ok := e.loadConfig(config.GroupStore, config.GroupResidents)
-	if !ok {
-		return 2
+// campaignArg is the campaign a command is about.
+type campaignArg struct {
+	ID string `arg:"" name:"ID" help:"the campaign's id"`
+}
+
+// campaignService opens the store and the campaign service on it; nil
+// when it could not (the error printed, status the exit code).
+func (e *env) campaignService(ctx context.Context, cmd string) (*campaign.Service, func(), int) {
+	st, cfg, status := e.openStore(ctx, cmd, config.GroupResidents)
+	if st == nil {
+		return nil, nil, status
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL.Reveal())
+	return &campaign.Service{Store: st, Zone: cfg.TimeZone}, func() { _ = st.Close() }, 0
+}
+
+type campaignCreateCmd struct {
+	Name      string   `placeholder:"N" help:"campaign name (required)"`
+	Kind      string   `placeholder:"K" help:"holiday_greeting, maintenance_notice, satisfaction_callback or follow_up (required)"`
+	Audience  string   `placeholder:"k=v,..." help:"all, or estate=sunshine,building=3,unit=1201,tag=elderly,locale=en (combined with AND; several tags with ;)"`
+	Channels  string   `placeholder:"LIST" help:"allowed channels in order, e.g. sms,email"`
+	Template  string   `placeholder:"T" help:"template instead of the kind's default"`
+	Priority  string   `placeholder:"bulk|normal|urgent" help:"bulk (default), normal or urgent"`
+	At        string   `placeholder:"RFC3339" help:"send at this RFC 3339 time (default: now)"`
+	LocalTime string   `name:"local-time" placeholder:"HH:MM" help:"send at this time of day (HH:MM) in each resident's time zone, on --on"`
+	On        string   `placeholder:"YYYY-MM-DD" help:"the date (YYYY-MM-DD) for --local-time"`
+	Every     string   `placeholder:"CRON" help:"recurring: a cron expression, e.g. '0 9 1 */3 *' (quarterly) or '@monthly'"`
+	Data      []string `sep:"none" placeholder:"k=v" help:"template variable key=value (repeatable)"`
+	DataJSON  string   `name:"data-json" placeholder:"JSON" help:"template data as a JSON object (--data goes on top)"`
+}
+
+// spec is the campaign the flags describe.
+func (c *campaignCreateCmd) spec() (outreach.Campaign, error) {
+	spec := outreach.Campaign{Name: c.Name, Kind: outreach.Kind(c.Kind), Template: c.Template, Priority: outreach.Priority(c.Priority),
+		Schedule: outreach.Schedule{LocalTime: c.LocalTime, On: c.On, Every: c.Every}}
+	data, err := parseKeyValues(c.Data)
 	if err != nil {
-		return e.fail(name, err)
+		return spec, fmt.Errorf("--data: %w", err)
 	}
-	defer st.Close()
-	svc := &campaign.Service{Store: st, Zone: cfg.TimeZone}
-
-	switch sub {
-	case "create":
-		c, err := svc.Create(ctx, spec)
-		if err != nil {
-			return e.fail(name, err)
-		}
-		fmt.Fprintln(e.stdout, c.ID)
-	case "list":
-		cs, err := svc.List(ctx)
-		if err != nil {
-			return e.fail(name, err)
-		}
-		if *estate != "" {
-			cs = slices.DeleteFunc(cs, func(c outreach.Campaign) bool { return c.Audience.Estate != *estate })
-		}
-		if *asJSON {
-			return e.printJSONLines(name, cs)
-		}
-		printCampaigns(e.stdout, cs)
-	case "show":
-		v, err := svc.Show(ctx, id)
-		if err != nil {
-			return e.fail(name, err)
-		}
-		if *asJSON {
-			return e.printJSONLines(name, []campaign.View{v})
-		}
-		printCampaign(e.stdout, v)
-	default:
-		op := map[string]func(context.Context, string) (outreach.Campaign, error){
-			"pause": svc.Pause, "resume": svc.Resume, "cancel": svc.Cancel,
-		}[sub]
-		c, err := op(ctx, id)
-		if err != nil {
-			return e.fail(name, err)
-		}
-		fmt.Fprintf(e.stdout, "%s: %s\n", c.ID, c.State)
-	}
-	return 0
-}
-
-// createFlags are the flags of `campaign create` that need parsing after
-// flag.Parse.
-type createFlags struct {
-	data                            keyValues
-	audience, channels, at, dataRaw *string
-}
-
-func (f *createFlags) register(fs *flag.FlagSet, spec *outreach.Campaign) {
-	f.data = keyValues{}
-	fs.StringVar(&spec.Name, "name", "", "campaign name (required)")
-	fs.StringVar((*string)(&spec.Kind), "kind", "", "holiday_greeting, maintenance_notice, satisfaction_callback or follow_up (required)")
-	f.audience = fs.String("audience", "", "all, or estate=sunshine,building=3,unit=1201,tag=elderly,locale=en (combined with AND; several tags with ;)")
-	f.channels = fs.String("channels", "", "allowed channels in order, e.g. sms,email")
-	fs.StringVar(&spec.Template, "template", "", "template instead of the kind's default")
-	fs.StringVar((*string)(&spec.Priority), "priority", "", "bulk (default), normal or urgent")
-	f.at = fs.String("at", "", "send at this RFC 3339 time (default: now)")
-	fs.StringVar(&spec.Schedule.LocalTime, "local-time", "", "send at this time of day (HH:MM) in each resident's time zone, on --on")
-	fs.StringVar(&spec.Schedule.On, "on", "", "the date (YYYY-MM-DD) for --local-time")
-	fs.StringVar(&spec.Schedule.Every, "every", "", "recurring: a cron expression, e.g. '0 9 1 */3 *' (quarterly) or '@monthly'")
-	fs.Var(f.data, "data", "template variable key=value (repeatable)")
-	f.dataRaw = fs.String("data-json", "", "template data as a JSON object (--data goes on top)")
-}
-
-func (f *createFlags) apply(spec *outreach.Campaign) error {
-	if *f.dataRaw != "" {
-		if err := json.Unmarshal([]byte(*f.dataRaw), &spec.Data); err != nil {
-			return fmt.Errorf("--data-json: %w", err)
+	if c.DataJSON != "" {
+		if err := json.Unmarshal([]byte(c.DataJSON), &spec.Data); err != nil {
+			return spec, fmt.Errorf("--data-json: %w", err)
 		}
 	}
-	if len(f.data) > 0 && spec.Data == nil {
+	if len(data) > 0 && spec.Data == nil {
 		spec.Data = map[string]any{}
 	}
-	for k, v := range f.data {
-		spec.Data[k] = v
+	maps.Copy(spec.Data, data)
+	if c.Audience == "" {
+		return spec, errors.New("--audience is required (all, or e.g. building=3)")
 	}
-	if *f.audience == "" {
-		return errors.New("--audience is required (all, or e.g. building=3)")
+	if spec.Audience, err = parseAudience(c.Audience); err != nil {
+		return spec, fmt.Errorf("--audience: %w", err)
 	}
-	a, err := parseAudience(*f.audience)
-	if err != nil {
-		return fmt.Errorf("--audience: %w", err)
-	}
-	spec.Audience = a
-	for c := range strings.SplitSeq(*f.channels, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			spec.Channels = append(spec.Channels, outreach.Channel(c))
+	for ch := range strings.SplitSeq(c.Channels, ",") {
+		if ch = strings.TrimSpace(ch); ch != "" {
+			spec.Channels = append(spec.Channels, outreach.Channel(ch))
 		}
 	}
-	if *f.at != "" {
-		t, err := time.Parse(time.RFC3339, *f.at)
+	if c.At != "" {
+		t, err := time.Parse(time.RFC3339, c.At)
 		if err != nil {
-			return fmt.Errorf("--at: want an RFC 3339 time such as 2027-02-17T09:00:00+08:00: %w", err)
+			return spec, fmt.Errorf("--at: want an RFC 3339 time such as 2027-02-17T09:00:00+08:00: %w", err)
 		}
 		spec.Schedule.At = &t
 	}
-	return nil
+	return spec, nil
+}
+
+func (c *campaignCreateCmd) run(ctx context.Context, e *env) int {
+	spec, err := c.spec()
+	if err != nil {
+		return e.usage("campaign create", "%v", err)
+	}
+	svc, done, status := e.campaignService(ctx, "campaign create")
+	if svc == nil {
+		return status
+	}
+	defer done()
+	created, err := svc.Create(ctx, spec)
+	if err != nil {
+		return e.fail("campaign create", err)
+	}
+	fmt.Fprintln(e.stdout, created.ID)
+	return 0
+}
+
+type campaignListCmd struct {
+	Estate string `placeholder:"E" help:"only the campaigns whose audience is this estate's"`
+	listFlags
+}
+
+func (c *campaignListCmd) run(ctx context.Context, e *env) int {
+	svc, done, status := e.campaignService(ctx, "campaign list")
+	if svc == nil {
+		return status
+	}
+	defer done()
+	cs, err := svc.List(ctx)
+	if err != nil {
+		return e.fail("campaign list", err)
+	}
+	if c.Estate != "" {
+		cs = slices.DeleteFunc(cs, func(cp outreach.Campaign) bool { return cp.Audience.Estate != c.Estate })
+	}
+	if c.JSON {
+		return e.printJSONLines("campaign list", cs)
+	}
+	printCampaigns(e.stdout, cs)
+	return 0
+}
+
+type campaignShowCmd struct {
+	campaignArg
+	JSON bool `name:"json" help:"print the campaign and its counts as JSON"`
+}
+
+func (c *campaignShowCmd) run(ctx context.Context, e *env) int {
+	svc, done, status := e.campaignService(ctx, "campaign show")
+	if svc == nil {
+		return status
+	}
+	defer done()
+	v, err := svc.Show(ctx, c.ID)
+	if err != nil {
+		return e.fail("campaign show", err)
+	}
+	if c.JSON {
+		return e.printJSONLines("campaign show", []campaign.View{v})
+	}
+	printCampaign(e.stdout, v)
+	return 0
+}
+
+type (
+	campaignPauseCmd  struct{ campaignArg }
+	campaignResumeCmd struct{ campaignArg }
+	campaignCancelCmd struct{ campaignArg }
+)
+
+func (c *campaignPauseCmd) run(ctx context.Context, e *env) int {
+	return e.steerCampaign(ctx, "pause", c.ID, (*campaign.Service).Pause)
+}
+
+func (c *campaignResumeCmd) run(ctx context.Context, e *env) int {
+	return e.steerCampaign(ctx, "resume", c.ID, (*campaign.Service).Resume)
+}
+
+func (c *campaignCancelCmd) run(ctx context.Context, e *env) int {
+	return e.steerCampaign(ctx, "cancel", c.ID, (*campaign.Service).Cancel)
+}
+
+// steerCampaign pauses, resumes or cancels the campaign id with op and
+// prints its new state.
+func (e *env) steerCampaign(ctx context.Context, verb, id string, op func(*campaign.Service, context.Context, string) (outreach.Campaign, error)) int {
+	name := "campaign " + verb
+	svc, done, status := e.campaignService(ctx, name)
+	if svc == nil {
+		return status
+	}
+	defer done()
+	c, err := op(svc, ctx, id)
+	if err != nil {
+		return e.fail(name, err)
+	}
+	fmt.Fprintf(e.stdout, "%s: %s\n", c.ID, c.State)
+	return 0
+}
+
+// parseKeyValues reads repeated key=value flags (--data) into a map.
+func parseKeyValues(pairs []string) (map[string]any, error) {
+	kv := map[string]any{}
+	for _, s := range pairs {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("want key=value, got %q", s)
+		}
+		kv[strings.TrimSpace(k)] = v
+	}
+	return kv, nil
 }
 
 func (e *env) printJSONLines(name string, vs any) int {

@@ -31,13 +31,9 @@ func (c *enqueueCmd) run(ctx context.Context, e *env) int {
 	job := outreach.Job{ResidentID: c.Resident, ID: c.ID, Template: c.Template,
 		Priority: outreach.Priority(c.Priority), Campaign: c.Campaign, Kind: outreach.Kind(c.Kind)}
 	audience, channels, sendAt, dataJSON := &c.Audience, &c.Channels, &c.SendAt, &c.DataJSON
-	data := map[string]any{}
-	for _, s := range c.Data {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return e.usage("enqueue", "--data: want key=value, got %q", s)
-		}
-		data[strings.TrimSpace(k)] = v
+	data, err := parseKeyValues(c.Data)
+	if err != nil {
+		return e.usage("enqueue", "--data: %v", err)
 	}
 	if *dataJSON != "" {
 		if err := json.Unmarshal([]byte(*dataJSON), &job.Data); err != nil {

@@ -107,7 +107,7 @@ func (c *estatesAddCmd) run(ctx context.Context, e *env) int {
 		e.printEstateErrors("estates add", err)
 		return 2
 	}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "estates add")
 	if st == nil {
 		return status
 	}
@@ -149,7 +149,7 @@ type estatesShowCmd struct {
 
 func (c *estatesShowCmd) run(ctx context.Context, e *env) int {
 	pos, asJSON := []string{c.ID}, &c.JSON
-	st, code := e.openStore(ctx)
+	st, _, code := e.openStore(ctx, "estates show")
 	if st == nil {
 		return code
 	}
@@ -193,7 +193,7 @@ func (c *estatesSetCmd) run(ctx context.Context, e *env) int {
 		}
 		set = append(set, assignment{field, strings.TrimSpace(value)})
 	}
-	st, code := e.openStore(ctx)
+	st, _, code := e.openStore(ctx, "estates set")
 	if st == nil {
 		return code
 	}
@@ -223,7 +223,7 @@ type estatesDeleteCmd struct{ estateArg }
 
 func (c *estatesDeleteCmd) run(ctx context.Context, e *env) int {
 	args := []string{c.ID}
-	st, code := e.openStore(ctx)
+	st, _, code := e.openStore(ctx, "estates delete")
 	if st == nil {
 		return code
 	}

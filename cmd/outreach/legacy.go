@@ -15,7 +15,6 @@ type passthrough struct {
 }
 
 type (
-	campaignCmd     struct{ passthrough }
 	archiveCmd      struct{ passthrough }
 	surveysCmd      struct{ passthrough }
 	casesCmd        struct{ passthrough }
@@ -23,10 +22,9 @@ type (
 	templatesCmd    struct{ passthrough }
 )
 
-func (c *campaignCmd) run(ctx context.Context, e *env) int { return cmdCampaign(ctx, e, c.Args) }
-func (c *archiveCmd) run(ctx context.Context, e *env) int  { return cmdArchive(ctx, e, c.Args) }
-func (c *surveysCmd) run(ctx context.Context, e *env) int  { return cmdSurveys(ctx, e, c.Args) }
-func (c *casesCmd) run(ctx context.Context, e *env) int    { return cmdCases(ctx, e, c.Args) }
+func (c *archiveCmd) run(ctx context.Context, e *env) int { return cmdArchive(ctx, e, c.Args) }
+func (c *surveysCmd) run(ctx context.Context, e *env) int { return cmdSurveys(ctx, e, c.Args) }
+func (c *casesCmd) run(ctx context.Context, e *env) int   { return cmdCases(ctx, e, c.Args) }
 func (c *satisfactionCmd) run(ctx context.Context, e *env) int {
 	return cmdSatisfaction(ctx, e, c.Args)
 }

@@ -20,7 +20,7 @@ type listFlags struct {
 // the columns and one row of cells per record.
 func listCommand[T any](ctx context.Context, e *env, name string, asJSON bool,
 	load func(outreach.Store, context.Context) ([]T, error), columns []string, row func(T) []string) int {
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, name)
 	if st == nil {
 		return status
 	}

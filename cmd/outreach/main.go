@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // zone data in the binary: the container image has none
@@ -23,10 +24,12 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/willabides/kongplete"
 
+	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/chaos"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/logging"
 	"github.com/outreach-dev/outreach/outreach/resident"
+	"github.com/outreach-dev/outreach/outreach/store"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -52,7 +55,7 @@ type commandLine struct {
 	Enqueue      enqueueCmd      `cmd:"" help:"put a job on the stream"`
 	Estates      estatesCmd      `cmd:"" help:"the estates: who messages speak for (name, phones, SMS signature, From name) and what estate-limited tokens see"`
 	Residents    residentsCmd    `cmd:"" help:"import residents from CSV or XLSX (upsert by id); list, show and edit profiles"`
-	Campaign     campaignCmd     `cmd:"" passthrough:"" help:"plan and steer campaigns"`
+	Campaign     campaignCmd     `cmd:"" help:"plan and steer campaigns"`
 	Archive      archiveCmd      `cmd:"" passthrough:"" help:"search, show, annotate, export and purge the communication archive; residents' replies"`
 	Surveys      surveysCmd      `cmd:"" passthrough:"" help:"satisfaction surveys: scores, comments, escalations; note closes a call-back task"`
 	Cases        casesCmd        `cmd:"" passthrough:"" help:"cases (complaints, repair requests): open, list, show (the whole history), acknowledge, start, assign, note, resolve, close, report"`
@@ -110,13 +113,7 @@ func runArgs(ctx context.Context, e *env, args []string, complete bool) (status 
 	if complete {
 		kongplete.Complete(k)
 	}
-	switch {
-	case len(args) == 0:
-		args = []string{"--help"}
-	case args[0] == "help": // outreach help [COMMAND...]
-		args = append(args[1:len(args):len(args)], "--help")
-	}
-	kctx, err := k.Parse(args)
+	kctx, err := k.Parse(helpArgs(k.Model.Node, args))
 	if err != nil {
 		return usageError(e, kctx, err)
 	}
@@ -125,6 +122,37 @@ func runArgs(ctx context.Context, e *env, args []string, complete bool) (status 
 		return usageError(e, kctx, errors.New("missing command"))
 	}
 	return r.run(ctx, e)
+}
+
+// helpArgs turns the ways of asking for help that are not flags into
+// --help: no arguments at all, `outreach help [COMMAND...]`, and `help`
+// where a command expects its subcommand (`outreach cases help`,
+// `outreach cases help open`).
+func helpArgs(root *kong.Node, args []string) []string {
+	if len(args) == 0 {
+		return []string{"--help"}
+	}
+	n := root
+	for i, a := range args {
+		if a == "help" && len(n.Children) > 0 && n.Type != kong.ArgumentNode && child(n, a) == nil {
+			rest := slices.Concat(args[:i], args[i+1:])
+			return append(rest, "--help")
+		}
+		if n = child(n, a); n == nil {
+			return args
+		}
+	}
+	return args
+}
+
+// child is n's subcommand named (or aliased) name.
+func child(n *kong.Node, name string) *kong.Node {
+	for _, c := range n.Children {
+		if c.Type == kong.CommandNode && (c.Name == name || slices.Contains(c.Aliases, name)) {
+			return c
+		}
+	}
+	return nil
 }
 
 // selected is the command the parse chose.
@@ -198,6 +226,24 @@ func (e *env) loadConfig(groups ...config.Group) (config.Config, bool) {
 		return cfg, false
 	}
 	return cfg, true
+}
+
+// openStore is how every command that reads or writes records opens the
+// archive: it loads the store's settings and those of the groups given
+// (no others, so that a command is not stopped by a setting it does not
+// use), and opens the store of OUTREACH_DATABASE_URL. On failure it
+// prints why, naming cmd, and returns a nil store and the exit status:
+// 2 for a setting, 1 for a store that does not open.
+func (e *env) openStore(ctx context.Context, cmd string, groups ...config.Group) (outreach.Store, config.Config, int) {
+	cfg, ok := e.loadConfig(append([]config.Group{config.GroupStore}, groups...)...)
+	if !ok {
+		return nil, cfg, 2
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL.Reveal())
+	if err != nil {
+		return nil, cfg, e.fail(cmd, err)
+	}
+	return st, cfg, 0
 }
 
 // logger builds the process logger: JSON, or text on a terminal, with

@@ -13,7 +13,6 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/resident"
-	"github.com/outreach-dev/outreach/outreach/store"
 )
 
 // cmdResidentsImport is `outreach residents import FILE`: read a CSV or
@@ -35,11 +34,6 @@ func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
 		fmt.Fprintf(e.stderr, "outreach residents import: --encoding: %v\n", err)
 		return importNothing
 	}
-	cfg, ok := e.loadConfig(config.GroupStore, config.GroupResidents)
-	if !ok {
-		return importNothing
-	}
-
 	f, err := os.Open(path)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach residents import: %v\n", err)
@@ -73,14 +67,24 @@ func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
 	// The estates that exist, so that a row naming another is reported by
 	// line (the store would refuse the whole file). A dry run leaves the
 	// database alone, so it checks only the form of estate ids; a store
-	// that cannot be opened is reported when the rows are written.
+	// that cannot be opened is said at once, and the file is still read
+	// and reported (its good rows not written).
 	var (
 		st      outreach.Store
+		cfg     config.Config
 		estates []string
-		openErr error
 	)
-	if !*dryRun {
-		if st, openErr = store.Open(ctx, cfg.DatabaseURL.Reveal()); openErr == nil {
+	if *dryRun {
+		var ok bool
+		if cfg, ok = e.loadConfig(config.GroupStore, config.GroupResidents); !ok {
+			return importNothing
+		}
+	} else {
+		var status int
+		if st, cfg, status = e.openStore(ctx, "residents import", config.GroupResidents); status == 2 {
+			return importNothing
+		}
+		if st != nil {
 			defer st.Close()
 			if estates, err = estateIDs(ctx, st); err != nil {
 				fmt.Fprintf(e.stderr, "outreach residents import: %v\n", err)
@@ -113,9 +117,7 @@ func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
 	report.writeProblems(e.stderr)
 	if len(res.Residents) > 0 && !*dryRun {
 		bar.Status(fmt.Sprintf("writing %s residents", thousands(int64(len(res.Residents)))))
-		if st == nil {
-			err = openErr
-		} else {
+		if st != nil { // else openStore said why not
 			err = upsert(ctx, st, &report)
 		}
 		bar.Done()

@@ -14,7 +14,6 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/resident"
-	"github.com/outreach-dev/outreach/outreach/store"
 )
 
 type residentsListCmd struct {
@@ -41,7 +40,7 @@ func (c *residentsListCmd) run(ctx context.Context, e *env) int {
 		return 2
 	}
 	a.Tags = tags
-	st, code := e.openStore(ctx)
+	st, _, code := e.openStore(ctx, "residents list")
 	if st == nil {
 		return code
 	}
@@ -100,7 +99,7 @@ type residentsShowCmd struct {
 
 func (c *residentsShowCmd) run(ctx context.Context, e *env) int {
 	pos, asJSON := []string{c.ID}, &c.JSON
-	st, code := e.openStore(ctx)
+	st, _, code := e.openStore(ctx, "residents show")
 	if st == nil {
 		return code
 	}
@@ -134,13 +133,9 @@ func (c *residentsSetCmd) run(ctx context.Context, e *env) int {
 			return 2
 		}
 	}
-	cfg, ok := e.loadConfig(config.GroupStore, config.GroupResidents)
-	if !ok {
-		return 2
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL.Reveal())
-	if err != nil {
-		return e.fail("residents set", err)
+	st, cfg, status := e.openStore(ctx, "residents set", config.GroupResidents)
+	if st == nil {
+		return status
 	}
 	defer st.Close()
 	// One atomic read-modify-write: an opt-out recorded meanwhile (an SMS
@@ -173,21 +168,6 @@ func (c *residentsSetCmd) run(ctx context.Context, e *env) int {
 		return e.fail("residents set", err)
 	}
 	return 0
-}
-
-// openStore loads the configuration and opens the store; on failure it
-// returns nil and the exit status (the error is printed).
-func (e *env) openStore(ctx context.Context) (outreach.Store, int) {
-	cfg, ok := e.loadConfig(config.GroupStore)
-	if !ok {
-		return nil, 2
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL.Reveal())
-	if err != nil {
-		fmt.Fprintf(e.stderr, "outreach: %v\n", err)
-		return nil, 1
-	}
-	return st, 0
 }
 
 // printResident writes one resident: indented JSON, or one "field: value"

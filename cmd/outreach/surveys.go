@@ -83,7 +83,7 @@ func surveysList(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	f.SentSince = t
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "surveys list")
 	if st == nil {
 		return status
 	}
@@ -138,7 +138,7 @@ func surveysShow(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: outreach surveys show ID [--json]")
 		return 2
 	}
-	st, code := e.openStore(ctx)
+	st, _, code := e.openStore(ctx, "surveys show")
 	if st == nil {
 		return code
 	}
@@ -188,7 +188,7 @@ func surveysNote(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, `usage: outreach surveys note ID "what the call-back found or did"`)
 		return 2
 	}
-	st, code := e.openStore(ctx)
+	st, _, code := e.openStore(ctx, "surveys note")
 	if st == nil {
 		return code
 	}
@@ -248,7 +248,7 @@ func cmdSatisfaction(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	opt.Since = t
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "satisfaction report")
 	if st == nil {
 		return status
 	}

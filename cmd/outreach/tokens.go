@@ -43,7 +43,7 @@ func (c *tokensCreateCmd) run(ctx context.Context, e *env) int {
 		fmt.Fprintf(e.stderr, "outreach tokens create: --name: %v\n", err)
 		return 2
 	}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "tokens create")
 	if st == nil {
 		return status
 	}
@@ -92,7 +92,7 @@ type tokensRevokeCmd struct {
 
 func (c *tokensRevokeCmd) run(ctx context.Context, e *env) int {
 	args := []string{c.Token}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "tokens revoke")
 	if st == nil {
 		return status
 	}

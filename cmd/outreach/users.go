@@ -91,7 +91,7 @@ func (c *usersAddCmd) run(ctx context.Context, e *env) int {
 		fmt.Fprintf(e.stderr, "outreach users add: %v\n", err)
 		return 2
 	}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "users add")
 	if st == nil {
 		return status
 	}
@@ -151,7 +151,7 @@ func (c *usersEnableCmd) run(ctx context.Context, e *env) int {
 
 func usersDisable(ctx context.Context, e *env, verb, who string) int {
 	args := []string{who}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "users "+verb)
 	if st == nil {
 		return status
 	}
@@ -192,7 +192,7 @@ func (c *usersPasswdCmd) run(ctx context.Context, e *env) int {
 		fmt.Fprintf(e.stderr, "outreach users passwd: %v\n", err)
 		return 2
 	}
-	st, status := e.openStore(ctx)
+	st, _, status := e.openStore(ctx, "users passwd")
 	if st == nil {
 		return status
 	}

@@ -7,10 +7,19 @@ import (
 	"time"
 )
 
-// ParsePeriod reads a period as settings and estates write it: a whole
-// number of days such as "180d" (at most a century: a time.Duration ends
-// at about 292 years), or a Go duration such as "4320h". "" and "0" are 0.
-// A negative or malformed period is an error.
+// ParsePeriod reads a period: the one parser of "7d"-style periods, used by
+// the settings (OUTREACH_RETAIN_CONTENT, durations in config), an estate's
+// survey_fatigue, case limits, the command line's --since, --until and
+// --older-than and the HTTP API's since. It accepts
+//
+//   - a whole number of days: "7d", "180d" (at most 36500d, a century: a
+//     time.Duration ends at about 292 years);
+//   - a Go duration: "24h", "90m", "1h30m", "4320h";
+//   - "" or "0": 0.
+//
+// Space around the period is ignored. A negative period, a fraction of a
+// day ("1.5d"), a bare number other than 0 ("180"), units mixed with days
+// ("1d12h") or any other text is an error that quotes the input.
 func ParsePeriod(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "0" {
@@ -18,7 +27,7 @@ func ParsePeriod(s string) (time.Duration, error) {
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 || n > 36_500 {
+		if err != nil || n < 0 || n > maxPeriodDays {
 			return 0, fmt.Errorf("want a period such as 180d or 4320h, got %q", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
@@ -29,3 +38,6 @@ func ParsePeriod(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// maxPeriodDays bounds a period in days: a century.
+const maxPeriodDays = 36_500

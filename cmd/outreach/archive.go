@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
-	"github.com/outreach-dev/outreach/outreach/config"
 )
 
 const archiveUsage = `usage: outreach archive search [filters] [--limit N] [--after CURSOR] [--json]
@@ -295,7 +294,7 @@ func cmdArchivePurge(ctx context.Context, e *env, args []string) int {
 	if ok, status := e.parseFlags(fs, args); !ok {
 		return status
 	}
-	period, err := config.ParseRetention(*olderThan)
+	period, err := outreach.ParsePeriod(*olderThan)
 	if err != nil || period <= 0 || *batch <= 0 {
 		fmt.Fprintln(e.stderr, "usage: outreach archive purge --older-than 180d [--batch N]  (a period above 0, a batch of 1 or more)")
 		return 2
@@ -326,7 +325,7 @@ func parseWhen(s string) (time.Time, error) {
 	if t, err := time.ParseInLocation(time.DateOnly, s, time.Local); err == nil {
 		return t, nil
 	}
-	if d, err := config.ParseRetention(s); err == nil {
+	if d, err := outreach.ParsePeriod(s); err == nil {
 		return time.Now().Add(-d), nil
 	}
 	return time.Time{}, fmt.Errorf("want an RFC 3339 time, a date such as 2026-01-31, or a period ago such as 24h or 7d; got %q", s)

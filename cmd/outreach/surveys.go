@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
-	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/survey"
 )
 
@@ -49,7 +48,7 @@ func sinceFlag(v string, now time.Time) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	d, err := config.ParseRetention(v)
+	d, err := outreach.ParsePeriod(v)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -137,8 +137,8 @@ func (h archiveHandler) internal(w http.ResponseWriter, r *http.Request, err err
 // filter is added here, in the allowed lists above and in openapi.json.
 // allowed names the parameters the route takes; any other is a 400 (a
 // misspelt filter would otherwise match everything). since and until are
-// RFC 3339 times; since may also be a Go duration ("24h": that long before
-// now). limit is 1-1000, default 100. after is a search cursor (the next
+// RFC 3339 times; since may also be a period ("24h", "7d": that long
+// before now; see parseWhen). limit is 1-1000, default 100. after is a search cursor (the next
 // of a previous page, or what `archive search` prints as next:).
 func archiveFilter(q url.Values, allowed []string, now time.Time) (outreach.Filter, *apiError) {
 	f := outreach.Filter{Limit: defaultArchiveLimit}
@@ -205,17 +205,19 @@ func archiveFilter(q url.Values, allowed []string, now time.Time) (outreach.Filt
 	return f, nil
 }
 
-// parseWhen reads an RFC 3339 time, or (when ago) a duration before now.
+// parseWhen reads an RFC 3339 time, or (when ago) a period before now as
+// outreach.ParsePeriod reads it ("24h", "7d"). An empty value is an error,
+// not "now".
 func parseWhen(v string, now time.Time, ago bool) (time.Time, error) {
-	if ago {
-		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+	if ago && strings.TrimSpace(v) != "" {
+		if d, err := outreach.ParsePeriod(v); err == nil {
 			return now.Add(-d), nil
 		}
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
 		if ago {
-			return t, errors.New("want an RFC 3339 time such as 2026-12-01T00:00:00+08:00, or a duration such as 24h")
+			return t, errors.New("want an RFC 3339 time such as 2026-12-01T00:00:00+08:00, or a period such as 24h or 7d")
 		}
 		return t, errors.New("want an RFC 3339 time such as 2026-12-01T00:00:00+08:00")
 	}

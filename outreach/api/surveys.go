@@ -68,21 +68,12 @@ func surveyQuery(q url.Values, allowed []string) (map[string]string, *apiError) 
 	return out, nil
 }
 
-// parseSince reads a period back from now ("30d", "12h") or an RFC 3339
-// time.
-func parseSince(v string, now time.Time) (time.Time, error) {
-	if d, err := outreach.ParsePeriod(v); err == nil && v != "" {
-		return now.Add(-d), nil
-	}
-	return parseWhen(v, now, true)
-}
-
 // window reads since and until.
 func window(p map[string]string, now time.Time) (since, until time.Time, _ *apiError) {
 	if v, ok := p["since"]; ok {
-		t, err := parseSince(v, now)
+		t, err := parseWhen(v, now, true)
 		if err != nil {
-			return since, until, errorf(http.StatusBadRequest, "since", "since: want a period such as 30d or an RFC 3339 time: %v", err)
+			return since, until, errorf(http.StatusBadRequest, "since", "since: %v", err)
 		}
 		since = t
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -11,95 +10,64 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-const archiveUsage = `usage: outreach archive search [filters] [--limit N] [--after CURSOR] [--json]
-       outreach archive show JOB [--resident ID] [--delivery ID] [--json]    (also: history)
-       outreach archive note JOB "TEXT" [--resident ID] [--delivery ID]
-       outreach archive export [--since T] [--until T] [filters] [--format csv|jsonl] [--bom] [-o FILE]
-       outreach archive purge --older-than 180d [--batch N]
-       outreach archive backup FILE                  (a consistent copy while daemons write)
-       outreach archive restore FILE [--force]       (stop the daemons first)
-       outreach archive replies [--resident ID] [--job ID] [--since T] [--limit N] [--json]
-filters: --job ID --delivery ID --resident ID --building B --unit U --kind K --channel C
-         --status S --campaign C --since T --until T   (T: RFC 3339, a date, or 24h / 7d ago)`
-
-func cmdArchive(ctx context.Context, e *env, args []string) int {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "search":
-		return cmdArchiveSearch(ctx, e, args)
-	case "replies":
-		return cmdArchiveReplies(ctx, e, args)
-	case "show", "history":
-		return cmdArchiveShow(ctx, e, args)
-	case "note":
-		return cmdArchiveNote(ctx, e, args)
-	case "export":
-		return cmdArchiveExport(ctx, e, args)
-	case "purge":
-		return cmdArchivePurge(ctx, e, args)
-	case "backup":
-		return cmdArchiveBackup(ctx, e, args)
-	case "restore":
-		return cmdArchiveRestore(ctx, e, args)
-	}
-	fmt.Fprintln(e.stderr, archiveUsage)
-	return 2
+// archiveCmd reads and keeps the communication archive.
+type archiveCmd struct {
+	Search  archiveSearchCmd  `cmd:"" help:"search the deliveries, newest first, one page (the next page's cursor goes to stderr as next:)"`
+	Show    archiveShowCmd    `cmd:"" aliases:"history" help:"a job's deliveries, each with its whole history (also: archive history)"`
+	Note    archiveNoteCmd    `cmd:"" help:"set staff's follow-up note on a job's deliveries"`
+	Export  archiveExportCmd  `cmd:"" help:"export the deliveries the filters select, as CSV (for spreadsheets) or JSON lines"`
+	Purge   archivePurgeCmd   `cmd:"" help:"purge the content (subject, body) of old deliveries by hand; what was sent to whom stays"`
+	Backup  archiveBackupCmd  `cmd:"" help:"write a consistent copy of the archive to FILE while the daemons write"`
+	Restore archiveRestoreCmd `cmd:"" help:"put a backup back as the database of OUTREACH_DATABASE_URL (stop the daemons first)"`
+	Replies archiveRepliesCmd `cmd:"" help:"the replies residents sent (SMS answers, STOP), newest first, with the job each answers"`
 }
 
 // filterFlags are the archive filters every subcommand that selects
 // deliveries takes.
 type filterFlags struct {
-	f            outreach.Filter
-	since, until string
+	Job      string `placeholder:"ID" help:"job id"`
+	Delivery string `placeholder:"ID" help:"delivery id"`
+	Resident string `placeholder:"ID" help:"resident id"`
+	Estate   string `placeholder:"E" help:"estate (the resident's when the message went out)"`
+	Building string `placeholder:"B" help:"building (as it was when the message went out)"`
+	Unit     string `placeholder:"U" help:"unit"`
+	Kind     string `placeholder:"K" help:"job kind"`
+	Channel  string `placeholder:"C" help:"email, sms, wecom, dingtalk or slack"`
+	Status   string `placeholder:"S" help:"queued, sent, delivered, undelivered, retrying, failed, suppressed or deferred"`
+	Campaign string `placeholder:"ID" help:"campaign"`
+	Since    string `placeholder:"T" help:"created at or after: RFC 3339 time, a date (2026-01-31), or a duration such as 24h or 7d (that long ago)"`
+	Until    string `placeholder:"T" help:"created before: as --since"`
 }
 
-func (ff *filterFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&ff.f.JobID, "job", "", "job id")
-	fs.StringVar(&ff.f.DeliveryID, "delivery", "", "delivery id")
-	fs.StringVar(&ff.f.ResidentID, "resident", "", "resident id")
-	fs.StringVar(&ff.f.Estate, "estate", "", "estate (the resident's when the message went out)")
-	fs.StringVar(&ff.f.Building, "building", "", "building (as it was when the message went out)")
-	fs.StringVar(&ff.f.Unit, "unit", "", "unit")
-	fs.StringVar((*string)(&ff.f.Kind), "kind", "", "job kind")
-	fs.StringVar((*string)(&ff.f.Channel), "channel", "", "email, sms, wecom, dingtalk or slack")
-	fs.StringVar((*string)(&ff.f.Status), "status", "", "queued, sent, delivered, undelivered, retrying, failed, suppressed or deferred")
-	fs.StringVar(&ff.f.Campaign, "campaign", "", "campaign")
-	fs.StringVar(&ff.since, "since", "", "created at or after: RFC 3339 time, a date (2026-01-31), or a duration such as 24h or 7d (that long ago)")
-	fs.StringVar(&ff.until, "until", "", "created before: as --since")
-}
-
-// filter returns the filter with --since and --until read.
+// filter returns the filter the flags say, --since and --until read.
 func (ff *filterFlags) filter() (outreach.Filter, error) {
-	f := ff.f
+	f := outreach.Filter{JobID: ff.Job, DeliveryID: ff.Delivery, ResidentID: ff.Resident, Estate: ff.Estate,
+		Building: ff.Building, Unit: ff.Unit, Kind: outreach.Kind(ff.Kind), Channel: outreach.Channel(ff.Channel),
+		Status: outreach.Status(ff.Status), Campaign: ff.Campaign}
 	var err error
-	if f.Since, err = parseWhen(ff.since); err != nil {
+	if f.Since, err = parseWhen(ff.Since); err != nil {
 		return f, fmt.Errorf("--since: %w", err)
 	}
-	if f.Until, err = parseWhen(ff.until); err != nil {
+	if f.Until, err = parseWhen(ff.Until); err != nil {
 		return f, fmt.Errorf("--until: %w", err)
 	}
 	return f, nil
 }
 
-func cmdArchiveSearch(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("archive search", flag.ContinueOnError)
-	var ff filterFlags
-	ff.register(fs)
-	limit := fs.Int("limit", 100, "most records to print (one page)")
-	after := fs.String("after", "", "continue after this cursor (printed as `next:` by the previous page)")
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	f, err := ff.filter()
+type archiveSearchCmd struct {
+	filterFlags
+	Limit int    `default:"100" placeholder:"N" help:"most records to print (one page)"`
+	After string `placeholder:"CURSOR" help:"continue after this cursor (printed as next: by the previous page)"`
+	listFlags
+}
+
+func (c *archiveSearchCmd) run(ctx context.Context, e *env) int {
+	f, err := c.filter()
 	if err != nil {
 		return e.fail("archive search", err)
 	}
-	f.Limit = *limit
-	if f.After, err = outreach.ParseCursor(*after); err != nil {
+	f.Limit = c.Limit
+	if f.After, err = outreach.ParseCursor(c.After); err != nil {
 		return e.fail("archive search", fmt.Errorf("--after: %w", err))
 	}
 	st, _, status := e.openStore(ctx, "archive search")
@@ -111,7 +79,7 @@ func cmdArchiveSearch(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("archive search", err)
 	}
-	if *asJSON {
+	if c.JSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
 		for _, d := range ds {
@@ -160,22 +128,17 @@ func address(d outreach.Delivery) string {
 // hundred deliveries; a bulk greeting to everyone is better searched.
 const showLimit = 10000
 
-// cmdArchiveShow prints the deliveries of a job with their full history.
-func cmdArchiveShow(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("archive show", flag.ContinueOnError)
-	var f outreach.Filter
-	fs.StringVar(&f.ResidentID, "resident", "", "only the delivery to this resident")
-	fs.StringVar(&f.DeliveryID, "delivery", "", "only this delivery")
-	asJSON := fs.Bool("json", false, "one JSON object per delivery and line, with its events")
-	pos, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: outreach archive show JOB [--resident ID] [--delivery ID] [--json]")
-		return 2
-	}
-	f.JobID, f.Limit = pos[0], showLimit
+// archiveShowCmd prints the deliveries of a job with their full history.
+type archiveShowCmd struct {
+	Job      string `arg:"" name:"JOB" help:"the job's id"`
+	Resident string `placeholder:"ID" help:"only the delivery to this resident"`
+	Delivery string `placeholder:"ID" help:"only this delivery"`
+	JSON     bool   `name:"json" help:"one JSON object per delivery and line, with its events"`
+}
+
+func (c *archiveShowCmd) run(ctx context.Context, e *env) int {
+	f := outreach.Filter{JobID: c.Job, ResidentID: c.Resident, DeliveryID: c.Delivery, Limit: showLimit}
+	asJSON := c.JSON
 	st, _, status := e.openStore(ctx, "archive show")
 	if st == nil {
 		return status
@@ -208,7 +171,7 @@ func cmdArchiveShow(ctx context.Context, e *env, args []string) int {
 	for i := len(ds) - 1; i >= 0; i-- { // oldest first, like the events
 		d := ds[i]
 		d.Events = byDelivery[d.ID]
-		if *asJSON {
+		if asJSON {
 			if err := enc.Encode(d); err != nil {
 				return e.fail("archive show", err)
 			}
@@ -255,27 +218,25 @@ func orDash(s string) string {
 	return s
 }
 
-// cmdArchiveNote sets staff's follow-up note on a job's deliveries.
-func cmdArchiveNote(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("archive note", flag.ContinueOnError)
-	var f outreach.Filter
-	fs.StringVar(&f.ResidentID, "resident", "", "only the delivery (or deliveries, one per channel) to this resident")
-	fs.StringVar(&f.DeliveryID, "delivery", "", "only this delivery")
-	pos, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
+// archiveNoteCmd sets staff's follow-up note on a job's deliveries.
+type archiveNoteCmd struct {
+	Job      string `arg:"" name:"JOB" help:"the job's id"`
+	Text     string `arg:"" name:"TEXT" help:"the note"`
+	Resident string `placeholder:"ID" help:"only the delivery (or deliveries, one per channel) to this resident"`
+	Delivery string `placeholder:"ID" help:"only this delivery"`
+}
+
+func (c *archiveNoteCmd) run(ctx context.Context, e *env) int {
+	if c.Job == "" {
+		return e.usage("archive note", "JOB is empty")
 	}
-	if len(pos) != 2 || pos[0] == "" {
-		fmt.Fprintln(e.stderr, `usage: outreach archive note JOB "TEXT" [--resident ID] [--delivery ID]`)
-		return 2
-	}
-	f.JobID = pos[0]
+	f := outreach.Filter{JobID: c.Job, ResidentID: c.Resident, DeliveryID: c.Delivery}
 	st, _, status := e.openStore(ctx, "archive note")
 	if st == nil {
 		return status
 	}
 	defer st.Close()
-	n, err := st.SetNote(ctx, f, pos[1])
+	n, err := st.SetNote(ctx, f, c.Text)
 	if err != nil {
 		return e.fail("archive note", err)
 	}
@@ -286,18 +247,16 @@ func cmdArchiveNote(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-// cmdArchivePurge runs content retention by hand.
-func cmdArchivePurge(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("archive purge", flag.ContinueOnError)
-	olderThan := fs.String("older-than", "", "purge the content of deliveries created longer ago than this, e.g. 180d (required)")
-	batch := fs.Int("batch", 1000, "deliveries per statement")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	period, err := outreach.ParsePeriod(*olderThan)
-	if err != nil || period <= 0 || *batch <= 0 {
-		fmt.Fprintln(e.stderr, "usage: outreach archive purge --older-than 180d [--batch N]  (a period above 0, a batch of 1 or more)")
-		return 2
+// archivePurgeCmd runs content retention by hand.
+type archivePurgeCmd struct {
+	OlderThan string `name:"older-than" placeholder:"180d" help:"purge the content of deliveries created longer ago than this, e.g. 180d (required)"`
+	Batch     int    `default:"1000" placeholder:"N" help:"deliveries per statement"`
+}
+
+func (c *archivePurgeCmd) run(ctx context.Context, e *env) int {
+	period, err := outreach.ParsePeriod(c.OlderThan)
+	if err != nil || period <= 0 || c.Batch <= 0 {
+		return e.usage("archive purge", "want --older-than a period above 0, such as 180d, and --batch 1 or more")
 	}
 	st, _, status := e.openStore(ctx, "archive purge")
 	if st == nil {
@@ -305,7 +264,7 @@ func cmdArchivePurge(ctx context.Context, e *env, args []string) int {
 	}
 	defer st.Close()
 	before := time.Now().Add(-period)
-	n, err := st.PurgeContent(ctx, before, *batch)
+	n, err := st.PurgeContent(ctx, before, c.Batch)
 	if err != nil {
 		return e.fail("archive purge", fmt.Errorf("after purging %d deliveries: %w", n, err))
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,26 +10,25 @@ import (
 	"github.com/outreach-dev/outreach/outreach/archive"
 )
 
-// cmdArchiveExport streams the deliveries matching the filters to a file
+// archiveExportCmd streams the deliveries matching the filters to a file
 // or stdout, as CSV (for spreadsheet programs) or JSON lines.
-func cmdArchiveExport(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("archive export", flag.ContinueOnError)
-	var ff filterFlags
-	ff.register(fs)
-	format := fs.String("format", "csv", "csv or jsonl")
-	bom := fs.Bool("bom", false, "start the CSV with a UTF-8 byte order mark, so that Excel shows Chinese text correctly")
-	output := fs.String("o", "", "write to this file instead of stdout")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	f, err := ff.filter()
+type archiveExportCmd struct {
+	filterFlags
+	Format string `default:"csv" placeholder:"csv|jsonl" help:"csv or jsonl"`
+	BOM    bool   `name:"bom" help:"start the CSV with a UTF-8 byte order mark, so that Excel shows Chinese text correctly"`
+	Output string `name:"output" short:"o" placeholder:"FILE" help:"write to this file instead of stdout"`
+}
+
+func (c *archiveExportCmd) run(ctx context.Context, e *env) int {
+	f, err := c.filter()
 	if err != nil {
 		return e.fail("archive export", err)
 	}
-	opt := archive.Options{BOM: *bom}
-	if opt.Format, err = archive.ParseFormat(*format); err != nil {
+	opt := archive.Options{BOM: c.BOM}
+	if opt.Format, err = archive.ParseFormat(c.Format); err != nil {
 		return e.fail("archive export", fmt.Errorf("--format: %w", err))
 	}
+	output := &c.Output
 	st, _, status := e.openStore(ctx, "archive export")
 	if st == nil {
 		return status

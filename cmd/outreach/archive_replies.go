@@ -3,47 +3,39 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/outreach-dev/outreach/outreach"
-	"github.com/outreach-dev/outreach/outreach/config"
-	"github.com/outreach-dev/outreach/outreach/store"
 )
 
-// cmdArchiveReplies prints the replies residents sent (SMS answers, STOP),
-// newest first, with the job each answers.
-func cmdArchiveReplies(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("archive replies", flag.ContinueOnError)
-	var f outreach.Filter
-	fs.StringVar(&f.ResidentID, "resident", "", "resident id")
-	fs.StringVar(&f.JobID, "job", "", "job id the reply answers")
-	fs.StringVar(&f.Estate, "estate", "", "the replying resident's estate")
-	fs.IntVar(&f.Limit, "limit", 100, "most replies to print")
-	since := fs.String("since", "", "RFC 3339 time, or a duration such as 24h (that long ago)")
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
+// archiveRepliesCmd prints the replies residents sent (SMS answers,
+// STOP), newest first, with the job each answers.
+type archiveRepliesCmd struct {
+	Resident string `placeholder:"ID" help:"resident id"`
+	Job      string `placeholder:"ID" help:"job id the reply answers"`
+	Estate   string `placeholder:"E" help:"the replying resident's estate"`
+	Limit    int    `default:"100" placeholder:"N" help:"most replies to print"`
+	Since    string `placeholder:"T" help:"RFC 3339 time, or a duration such as 24h (that long ago)"`
+	listFlags
+}
+
+func (c *archiveRepliesCmd) run(ctx context.Context, e *env) int {
+	f := outreach.Filter{ResidentID: c.Resident, JobID: c.Job, Estate: c.Estate, Limit: c.Limit}
 	var err error
-	if f.Since, err = parseWhen(*since); err != nil {
+	if f.Since, err = parseWhen(c.Since); err != nil {
 		return e.fail("archive replies", fmt.Errorf("--since: %w", err))
 	}
-	cfg, ok := e.loadConfig(config.GroupStore)
-	if !ok {
-		return 2
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL.Reveal())
-	if err != nil {
-		return e.fail("archive replies", err)
+	st, _, status := e.openStore(ctx, "archive replies")
+	if st == nil {
+		return status
 	}
 	defer st.Close()
 	rs, err := st.Replies(ctx, f)
 	if err != nil {
 		return e.fail("archive replies", err)
 	}
-	if *asJSON {
+	if c.JSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
 		for _, r := range rs {

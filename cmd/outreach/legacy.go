@@ -15,14 +15,12 @@ type passthrough struct {
 }
 
 type (
-	archiveCmd      struct{ passthrough }
 	surveysCmd      struct{ passthrough }
 	casesCmd        struct{ passthrough }
 	satisfactionCmd struct{ passthrough }
 	templatesCmd    struct{ passthrough }
 )
 
-func (c *archiveCmd) run(ctx context.Context, e *env) int { return cmdArchive(ctx, e, c.Args) }
 func (c *surveysCmd) run(ctx context.Context, e *env) int { return cmdSurveys(ctx, e, c.Args) }
 func (c *casesCmd) run(ctx context.Context, e *env) int   { return cmdCases(ctx, e, c.Args) }
 func (c *satisfactionCmd) run(ctx context.Context, e *env) int {

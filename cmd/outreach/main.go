@@ -56,7 +56,7 @@ type commandLine struct {
 	Estates      estatesCmd      `cmd:"" help:"the estates: who messages speak for (name, phones, SMS signature, From name) and what estate-limited tokens see"`
 	Residents    residentsCmd    `cmd:"" help:"import residents from CSV or XLSX (upsert by id); list, show and edit profiles"`
 	Campaign     campaignCmd     `cmd:"" help:"plan and steer campaigns"`
-	Archive      archiveCmd      `cmd:"" passthrough:"" help:"search, show, annotate, export and purge the communication archive; residents' replies"`
+	Archive      archiveCmd      `cmd:"" help:"search, show, annotate, export and purge the communication archive; residents' replies"`
 	Surveys      surveysCmd      `cmd:"" passthrough:"" help:"satisfaction surveys: scores, comments, escalations; note closes a call-back task"`
 	Cases        casesCmd        `cmd:"" passthrough:"" help:"cases (complaints, repair requests): open, list, show (the whole history), acknowledge, start, assign, note, resolve, close, report"`
 	Satisfaction satisfactionCmd `cmd:"" passthrough:"" help:"the satisfaction report: response rate, average, distribution, satisfied rate (4-5), rows under 70% flagged"`
@@ -191,12 +191,22 @@ func usageError(e *env, kctx *kong.Context, err error) int {
 		fmt.Fprintf(e.stderr, "outreach: %s\nusage: outreach COMMAND [flags]; run \"outreach help\" for the commands\n", msg)
 		return 2
 	}
-	fmt.Fprintf(e.stderr, "outreach %s: %s\nusage: outreach %s\n", n.Path(), msg, n.Summary())
+	fmt.Fprintf(e.stderr, "outreach %s: %s\nusage: outreach %s\n", commandName(n), msg, n.Summary())
 	for _, c := range n.Children {
 		fmt.Fprintf(e.stderr, "       outreach %s\n", c.Summary())
 	}
-	fmt.Fprintf(e.stderr, "run \"outreach %s --help\" for more\n", n.Path())
+	fmt.Fprintf(e.stderr, "run \"outreach %s --help\" for more\n", commandName(n))
 	return 2
+}
+
+// commandName is n's path of command names ("archive show"), without the
+// aliases kong's Path shows.
+func commandName(n *kong.Node) string {
+	var names []string
+	for ; n != nil && n.Type == kong.CommandNode; n = n.Parent {
+		names = append([]string{n.Name}, names...)
+	}
+	return strings.Join(names, " ")
 }
 
 // helpWithEnvironment is kong's help, and for the whole program the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -34,7 +35,7 @@ func (d *Dispatcher) campaignGate(ctx context.Context, a *attempt) error {
 		return pending("hold job of paused campaign failed; entry stays pending", fmt.Errorf("campaign %s: %w", job.Campaign, err))
 	}
 	d.metrics.CampaignJobsHeld.Inc()
-	a.log.Info("campaign paused; job held until it is resumed", "campaign", job.Campaign)
+	a.logAttrs(ctx, slog.LevelInfo, "campaign paused; job held until it is resumed", slog.Any("campaign", job.Campaign))
 	a.verdict = verdict{kind: settled}
 	return nil
 }

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -34,7 +35,7 @@ func (d *Dispatcher) accept(a *attempt, job outreach.Job) {
 	if a.e.Attempt == 0 {
 		d.metrics.JobsReceived.WithLabelValues(string(job.Kind)).Inc()
 	}
-	a.log = d.logger.With("job_id", job.ID, "kind", job.Kind, "entry_id", a.e.ID, "attempt", a.e.Attempt)
+	a.decoded = true // its log lines name it from here on
 }
 
 // deferUntil puts a job whose send_at is still ahead into the delayed set
@@ -48,7 +49,7 @@ func (d *Dispatcher) deferUntil(ctx context.Context, a *attempt) error {
 		return pending("defer job until send_at failed; entry stays pending", err)
 	}
 	d.metrics.Deferred.WithLabelValues(string(job.Kind)).Inc()
-	a.log.Info("job deferred until send_at", "send_at", job.SendAt)
+	a.logAttrs(ctx, slog.LevelInfo, "job deferred until send_at", slog.Any("send_at", job.SendAt))
 	a.verdict = verdict{kind: settled}
 	return nil
 }

@@ -1,11 +1,14 @@
 package dispatch
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -837,5 +840,40 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := New(c); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("without %s: New = %v, want an error naming it", name, err)
 		}
+	}
+}
+
+// An attempt's log lines lead with the job's attributes once it is
+// decoded, and before that carry only their own.
+func TestAttemptLogAttrs(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	a := newAttempt(slog.New(slog.NewJSONHandler(&buf, nil)), queue.Entry{ID: "7-0", Attempt: 2}, nil)
+	a.logAttrs(t.Context(), slog.LevelError, "before", slog.Int("n", 1))
+	a.job, a.decoded = outreach.Job{ID: "j1", Kind: outreach.KindMaintenanceNotice}, true
+	a.logAttrs(t.Context(), slog.LevelInfo, "after", slog.Int("n", 2))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("logged %q, want 2 lines", buf.String())
+	}
+	if strings.Contains(lines[0], "job_id") || !strings.Contains(lines[0], `"msg":"before","n":1}`) {
+		t.Errorf("before decoding: %s", lines[0])
+	}
+	if want := `"msg":"after","job_id":"j1","kind":"maintenance_notice","entry_id":"7-0","attempt":2,"n":2}`; !strings.HasSuffix(lines[1], want) {
+		t.Errorf("after decoding: %s, want it to end %s", lines[1], want)
+	}
+}
+
+// BenchmarkAttemptLog is an attempt's logging when the daemon logs at
+// warn: accepting the job and its "job done" line (not logged).
+func BenchmarkAttemptLog(b *testing.B) {
+	d := &Dispatcher{logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		metrics: metrics.New(prometheus.NewRegistry())}
+	job := outreach.Job{ID: "wo-1042", Kind: outreach.KindMaintenanceNotice}
+	b.ReportAllocs()
+	for b.Loop() {
+		a := newAttempt(d.logger, queue.Entry{ID: "1-0", Attempt: 1}, nil)
+		d.accept(a, job)
+		a.logAttrs(b.Context(), slog.LevelInfo, "job done", slog.Int("deliveries", 1), slog.Duration("took", time.Millisecond))
 	}
 }

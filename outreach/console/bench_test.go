@@ -96,7 +96,28 @@ func BenchmarkPages(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.Logf("seeded %d residents, %d deliveries and %d surveys in %v", residents, deliveries, surveys, time.Since(start).Round(time.Second))
+	// Cases: a quarter of each state of open, acknowledged, resolved and
+	// closed; one in five of the open and acknowledged ones overdue (a
+	// missed limit fired).
+	nCases := benchSize("OUTREACH_CONSOLE_BENCH_CASES", 10_000)
+	states := []outreach.CaseState{outreach.CaseOpen, outreach.CaseAcknowledged, outreach.CaseResolved, outreach.CaseClosed}
+	for i := range nCases {
+		r := i % residents
+		at := now.Add(-time.Duration(i) * time.Minute)
+		due := at.Add(24 * time.Hour)
+		timer := outreach.CaseTimer{Stage: outreach.StageAcknowledge, Due: due, Limit: 24 * time.Hour}
+		if i%5 == 0 {
+			timer.Due = at.Add(15 * time.Minute)
+			timer.FiredAt, timer.Level = &timer.Due, "staff"
+		}
+		cs := outreach.Case{ID: fmt.Sprintf("C-%07d", i), Estate: fmt.Sprintf("e%d", r%10), ResidentID: fmt.Sprintf("r%07d", r), Building: strconv.Itoa(r % 40), Unit: strconv.Itoa(r % 400),
+			Category: outreach.CaseCategories[i%len(outreach.CaseCategories)], Urgency: outreach.UrgencyNormal, Received: outreach.ReceivedPhone,
+			Description: "Water leaking from the ceiling", State: states[i%len(states)], OpenedBy: "cli", OpenedAt: at, Timers: []outreach.CaseTimer{timer}}
+		if _, err := st.CreateCase(ctx, cs, []outreach.CaseEvent{{Event: outreach.CaseOpened, At: at, Actor: "cli", Detail: cs.Description}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("seeded %d residents, %d deliveries, %d surveys and %d cases in %v", residents, deliveries, surveys, nCases, time.Since(start).Round(time.Second))
 
 	c, err := console.New(console.Config{Store: st, TimeZone: time.UTC, Now: func() time.Time { return now }})
 	if err != nil {
@@ -141,6 +162,12 @@ func BenchmarkPages(b *testing.B) {
 		{"satisfaction/manager", manager, "/console/satisfaction"},
 		{"templates/list", manager, "/console/templates"},
 		{"templates/preview-resident", manager, "/console/templates?template=maintenance_notice&resident=r0000013"},
+		{"cases/admin/open", admin, "/console/cases"},
+		{"cases/admin/overdue", admin, "/console/cases?list=overdue"},
+		{"cases/manager/open", manager, "/console/cases"},
+		{"cases/manager/overdue-category", manager, "/console/cases?list=overdue&category=facility"},
+		{"cases/manager/all-page-5", manager, "/console/cases?list=all&page=5"},
+		{"case/manager", manager, "/console/cases/C-0000003"},
 		{"users/admin", admin, "/console/users"},
 		{"audit/admin", admin, "/console/audit"},
 	} {

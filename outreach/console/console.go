@@ -24,6 +24,7 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/archive"
 	"github.com/outreach-dev/outreach/outreach/campaign"
+	"github.com/outreach-dev/outreach/outreach/cases"
 	"github.com/outreach-dev/outreach/templates"
 )
 
@@ -72,6 +73,10 @@ type Config struct {
 	// daemon's queue.Producer); nil: the dead-letter page says there is no
 	// queue.
 	DeadLetters DeadLetters
+	// Cases opens and steers the complaint loop's cases (the daemon's
+	// service, which the API and the CLI use too); nil: a cases.Service on
+	// Store with no queue (a case's messages are recorded as not queued).
+	Cases *cases.Service
 	// Exports bounds the archive exports streaming at once: the daemon
 	// gives the API the same Slots, so the bound is the daemon's (nil: a
 	// bound of archive.MaxConcurrentExports for the console alone).
@@ -148,6 +153,9 @@ func New(cfg Config) (*Console, error) {
 	}
 	if cfg.Campaigns == nil {
 		cfg.Campaigns = &campaign.Service{Store: cfg.Store, Zone: cfg.TimeZone, Now: cfg.Now}
+	}
+	if cfg.Cases == nil {
+		cfg.Cases = &cases.Service{Store: cfg.Store, Jobs: noQueue{}, Now: cfg.Now, Logger: cfg.Logger}
 	}
 	if cfg.Templates == nil {
 		set, err := templates.Builtin()

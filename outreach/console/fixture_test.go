@@ -139,6 +139,21 @@ func seed(t testing.TB, st outreach.Store) {
 			t.Fatal(err)
 		}
 	}
+	// A case in each estate (the cases pages): south's is overdue (its
+	// acknowledge limit missed and escalated).
+	missed := at.Add(15 * time.Minute)
+	for _, cs := range []outreach.Case{
+		{ID: "C-n1", Estate: "north", ResidentID: "n1", Building: "1", Unit: "101", Category: outreach.CaseWater, Urgency: outreach.UrgencyNormal,
+			Received: outreach.ReceivedPhone, Description: "North tap dripping", State: outreach.CaseOpen, OpenedBy: "cli", OpenedAt: at,
+			Timers: []outreach.CaseTimer{{Stage: outreach.StageAcknowledge, Due: at.Add(24 * time.Hour), Limit: 24 * time.Hour}}},
+		{ID: "C-s1", Estate: "south", ResidentID: "s1", Building: "9", Unit: "901", Category: outreach.CaseLift, Urgency: outreach.UrgencyUrgent,
+			Received: outreach.ReceivedPhone, Description: "South lift stuck", State: outreach.CaseOpen, OpenedBy: "cli", OpenedAt: at,
+			Timers: []outreach.CaseTimer{{Stage: outreach.StageAcknowledge, Due: missed, Limit: 15 * time.Minute, FiredAt: &missed, Level: "staff"}}},
+	} {
+		if _, err := st.CreateCase(ctx, cs, []outreach.CaseEvent{{Event: outreach.CaseOpened, At: at, Actor: "cli", Detail: cs.Description}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Campaigns: one of each estate and one to every estate, which only
 	// unlimited users see.
 	for _, cp := range []outreach.Campaign{

@@ -21,14 +21,14 @@ func TestMessages(t *testing.T) {
 			t.Errorf("en lacks %q", key)
 		}
 	}
-	used := regexp.MustCompile(`t \$?[.\w]*(?:Lang|l) "([\w.]+)"|"((?:error|login|users|archive|resident|delivery|audit|campaign|campaigns|new|dead|preview|reason|import|templates)\.[\w.]+)"`)
+	used := regexp.MustCompile(`t \$?[.\w]*(?:Lang|l) "([\w.]+)"|"((?:error|login|users|archive|resident|delivery|audit|campaign|campaigns|new|dead|preview|reason|import|templates|case|cases)\.[\w.]+)"`)
 	files, _ := fs.Glob(templateFS, "templates/*.html")
 	var sources []string
 	for _, f := range files {
 		b, _ := fs.ReadFile(templateFS, f)
 		sources = append(sources, string(b))
 	}
-	for _, f := range []string{"auth.go", "archive.go", "note.go", "residents.go", "admin.go", "pages.go", "render.go", "campaigns.go", "newcampaign.go", "deadletters.go", "residents_edit.go", "import.go", "templatespage.go", "useredit.go"} {
+	for _, f := range []string{"auth.go", "archive.go", "note.go", "residents.go", "admin.go", "pages.go", "render.go", "campaigns.go", "newcampaign.go", "deadletters.go", "residents_edit.go", "import.go", "templatespage.go", "useredit.go", "cases.go"} {
 		b, err := fs.ReadFile(osDir{}, f)
 		if err != nil {
 			t.Fatal(err)

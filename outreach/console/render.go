@@ -15,7 +15,7 @@ import (
 
 // pageNames are the templates in templates/: each defines "content",
 // framed by layout.html.
-var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "overview", "satisfaction", "campaigns", "campaign", "deadletters", "deadletter", "newcampaign", "resident_edit", "import", "importstatus", "templates", "useredit"}
+var pageNames = []string{"login", "error", "archive", "delivery", "residents", "resident", "users", "audit", "overview", "satisfaction", "campaigns", "campaign", "deadletters", "deadletter", "newcampaign", "resident_edit", "import", "importstatus", "templates", "useredit", "cases", "case"}
 
 func (c *Console) parseTemplates() error {
 	funcs := template.FuncMap{

@@ -234,6 +234,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		TimeZone:    cfg.TimeZone,
 		Now:         opt.Dispatch.Now,
 		Campaigns:   d.Campaigns,
+		Cases:       d.Cases,
 		Templates:   d.templates.Current,
 		PhoneRegion: cfg.PhoneRegion,
 		IdleTimeout: cfg.ConsoleIdle,

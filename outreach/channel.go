@@ -81,6 +81,14 @@ type Sender interface {
 	Close() error
 }
 
+// Prober is a Sender that can ask its provider whether it is up without
+// sending anything (an SMTP NOOP, Twilio's account resource). The daemon
+// probes a provider only while its latest sends said it is down, so that
+// /readyz learns of the recovery without waiting for traffic.
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
 // SendError says whether a send failure is worth retrying. Reason is a short
 // stable token used as a metric label (e.g. "smtp_5xx", "twilio_21610",
 // "connection"); Code is the provider's code ("550", "21610") when it gave one.

@@ -226,6 +226,9 @@ func newTwilioStandIn(port int, got *received) (*twilioStandIn, error) {
 	return t, nil
 }
 
+// serve answers the Messages API and, for the daemons' probes (see
+// outreach.Prober), the account resource, which is never counted as a
+// message; both fail alike while the stand-in is in trouble.
 func (t *twilioStandIn) serve(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		twilioError(w, 400, 20001, "Bad form", "")
@@ -242,6 +245,11 @@ func (t *twilioStandIn) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case modeTooMany:
 		twilioError(w, 429, 20429, "Too Many Requests", "1")
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/2010-04-01/Accounts/"+twilioSID+".json" {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"sid": twilioSID, "status": "active"})
 		return
 	}
 	job := ""

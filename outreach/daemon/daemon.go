@@ -66,6 +66,9 @@ type Options struct {
 	// CaseSweepEvery is how often due case timers (limits, follow-ups)
 	// fire (default 30s; tests).
 	CaseSweepEvery time.Duration
+	// ProbeEvery is how often a provider that is down is asked whether it
+	// is back (default dispatch.ProbeEvery; tests).
+	ProbeEvery time.Duration
 	// APIMiddleware wraps the /v1/ routes (see api.Config.Middleware).
 	APIMiddleware func(http.Handler) http.Handler
 	// Hangup, when set, reloads the templates on every value it delivers
@@ -88,7 +91,8 @@ type Daemon struct {
 	templates     *templates.Live
 	hangup        <-chan os.Signal
 	campaignStats time.Duration
-	retention     *archive.Retention // nil: content is kept forever
+	retention     *archive.Retention    // nil: content is kept forever
+	probe         func(context.Context) // asks providers that are down (probe.go)
 
 	Store    outreach.Store
 	Redis    redis.UniversalClient
@@ -212,6 +216,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	if dc.Health == nil {
 		dc.Health = dispatch.NewHealth()
 	}
+	d.buildProbes(senders, dc.Health, opt, dc.SendTimeout)
 	if signer != nil {
 		dc.Unsubscribe = signer.Link
 	}
@@ -447,6 +452,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	retentionDone := d.runRetention(runCtx)
 	sweepDone := d.runSurveySweep(runCtx)
 	caseSweepDone := d.runCaseSweep(runCtx)
+	probesDone := d.runProbes(runCtx)
 
 	var err error
 	select {
@@ -465,6 +471,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	<-retentionDone
 	<-sweepDone
 	<-caseSweepDone
+	<-probesDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

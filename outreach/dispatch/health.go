@@ -17,7 +17,10 @@ import (
 // out, 4xx/5xx of the service; not a refusal of one recipient), the
 // latest of them within HealthWindow, is down. One call that works makes
 // it up again. Without calls for HealthWindow the failures are forgotten:
-// an idle daemon has no evidence either way.
+// an idle daemon has no evidence either way. While a provider is down,
+// RunProbes asks it every ProbeEvery whether it is back (an SMTP NOOP,
+// Twilio's account resource: see outreach.Prober), so that an idle daemon
+// learns of the recovery, and keeps learning of the outage, without sends.
 type Health struct {
 	Now func() time.Time // default time.Now
 
@@ -38,6 +41,8 @@ const HealthArchive = "archive"
 const (
 	HealthFailures = 3
 	HealthWindow   = 60 * time.Second
+	// ProbeEvery is how often RunProbes asks a provider that is down.
+	ProbeEvery = 5 * time.Second
 )
 
 // NewHealth returns a Health that knows no failures.
@@ -73,14 +78,52 @@ func (h *Health) Observe(dep string, err error) {
 
 // Check is a readiness check of dep: an error while dep is down.
 func (h *Health) Check(dep string) func(context.Context) error {
-	return func(context.Context) error {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		d := h.deps[dep]
-		if d == nil || d.failures < HealthFailures || h.now().Sub(d.last) > HealthWindow {
-			return nil
+	return func(context.Context) error { return h.down(dep) }
+}
+
+func (h *Health) down(dep string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.deps[dep]
+	if d == nil || d.failures < HealthFailures || h.now().Sub(d.last) > HealthWindow {
+		return nil
+	}
+	return fmt.Errorf("the last %d calls failed, the latest %s ago: %s", d.failures, h.now().Sub(d.last).Round(time.Second), d.err)
+}
+
+// Probe asks each prober whose dependency (the map's key) is down whether
+// it is back, each for at most timeout, and records the answer as a call:
+// one that works makes the dependency up again. Dependencies that are up
+// are left alone; their sends say more than a probe would.
+func (h *Health) Probe(ctx context.Context, probers map[string]outreach.Prober, timeout time.Duration) {
+	for dep, p := range probers {
+		if h.down(dep) == nil {
+			continue
 		}
-		return fmt.Errorf("the last %d calls failed, the latest %s ago: %s", d.failures, h.now().Sub(d.last).Round(time.Second), d.err)
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err := p.Probe(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return // stopping: the probe's failure says nothing of dep
+		}
+		h.Observe(dep, err)
+	}
+}
+
+// RunProbes calls Probe every interval until ctx ends.
+func (h *Health) RunProbes(ctx context.Context, probers map[string]outreach.Prober, every, timeout time.Duration) {
+	if len(probers) == 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.Probe(ctx, probers, timeout)
+		}
 	}
 }
 

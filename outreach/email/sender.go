@@ -217,3 +217,40 @@ func (s *Sender) Close() error {
 	})
 	return nil
 }
+
+// Probe asks the SMTP server whether it would take mail, without sending
+// any: on a free slot, it connects if the slot has no connection, opens a
+// transaction with MAIL FROM (the daemon's sender) and ends it with RSET.
+// A server that greets and answers NOOP but refuses or stalls MAIL (451,
+// a reply later than the send timeout) is down for a probe as it is for a
+// message. It waits for a free slot as long as ctx allows; a pool busy
+// sending answers the question better than a probe, so a caller should
+// give it a short ctx. Any failure drops the connection.
+func (s *Sender) Probe(ctx context.Context) error {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.release(c)
+	if !c.connected() {
+		if err := c.connect(ctx); err != nil {
+			return fmt.Errorf("probe SMTP server %s: connect: %w", s.settings.addr(), err)
+		}
+	}
+	raw := c.raw
+	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	err = c.sc.UpdateDeadline(c.timeout)
+	if err == nil {
+		err = c.sc.Mail("<" + s.from.Address + ">")
+	}
+	if err == nil {
+		err = c.sc.Reset()
+	}
+	if !stop() || err != nil {
+		c.drop()
+	}
+	if err != nil {
+		return fmt.Errorf("probe SMTP server %s: %w", s.settings.addr(), err)
+	}
+	return nil
+}

@@ -222,3 +222,20 @@ func (s *Sender) Close() error {
 	s.transport.CloseIdleConnections()
 	return nil
 }
+
+// Probe asks Twilio whether it is up without sending a message: it fetches
+// the account resource (GET /2010-04-01/Accounts/{Sid}.json), which costs
+// nothing. An error answer, a refused connection or a timeout is an error;
+// so are wrong credentials, which would fail every send too.
+func (s *Sender) Probe(ctx context.Context) error {
+	if s.closed.Load() {
+		return fmt.Errorf("probe Twilio: %w", ErrClosed)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	x := &exchange{ctx: ctx, base: s.base, next: s.transport}
+	if _, err := s.api(x).FetchAccount(s.cfg.AccountSID); err != nil {
+		return fmt.Errorf("probe Twilio (HTTP %d): %w", x.status, err)
+	}
+	return nil
+}

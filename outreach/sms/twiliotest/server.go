@@ -1,6 +1,7 @@
 // Package twiliotest is a stand-in for Twilio in tests, at the HTTP level,
 // so that the real twilio-go client talks to it: POST
-// /2010-04-01/Accounts/{Sid}/Messages.json with Basic auth, Twilio's JSON
+// /2010-04-01/Accounts/{Sid}/Messages.json (and GET of the account,
+// /2010-04-01/Accounts/{Sid}.json) with Basic auth, Twilio's JSON
 // answers and documented error codes, and the other direction too, signed
 // status callbacks and incoming messages posted to the daemon's webhooks
 // with X-Twilio-Signature computed as Twilio documents it.
@@ -66,6 +67,8 @@ type Server struct {
 	calls    map[string]int     // create requests per To, taken or not
 	answers  map[string][]Reply // queued per To
 	always   map[string]Reply   // every request to To
+	outage   *Reply             // every request, when set
+	fetches  int                // GETs of the account
 }
 
 // NewServer starts a stand-in; tb's cleanup stops it.
@@ -90,6 +93,21 @@ func (s *Server) Always(to string, r Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.always[to] = r
+}
+
+// Outage makes every request (messages and the account) answer r, as
+// Twilio in trouble does; Outage(nil) ends it.
+func (s *Server) Outage(r *Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = r
+}
+
+// AccountFetches is how many GETs of the account arrived (answered or not).
+func (s *Server) AccountFetches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches
 }
 
 // Calls is how many create requests for the number to arrived.
@@ -120,6 +138,17 @@ func (s *Server) To(to string) []Message {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if user, pass, ok := r.BasicAuth(); !ok || user != AccountSID || pass != AuthToken {
 		writeError(w, Reply{Status: 401, Code: 20003, Message: "Authenticate"})
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/2010-04-01/Accounts/"+AccountSID+".json" {
+		s.fetchAccount(w)
+		return
+	}
+	s.mu.Lock()
+	outage := s.outage
+	s.mu.Unlock()
+	if outage != nil {
+		writeError(w, *outage)
 		return
 	}
 	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+AccountSID+"/Messages.json" {
@@ -168,6 +197,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"account_sid": AccountSID, "api_version": "2010-04-01", "sid": m.SID, "status": "queued",
 		"to": m.To, "from": m.From, "body": m.Body, "direction": "outbound-api", "num_segments": "1",
 		"uri": "/2010-04-01/Accounts/" + AccountSID + "/Messages/" + m.SID + ".json",
+	})
+}
+
+func (s *Server) fetchAccount(w http.ResponseWriter) {
+	s.mu.Lock()
+	s.fetches++
+	outage := s.outage
+	s.mu.Unlock()
+	if outage != nil {
+		writeError(w, *outage)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"sid": AccountSID, "friendly_name": "outreach tests", "status": "active", "type": "Full",
+		"uri": "/2010-04-01/Accounts/" + AccountSID + ".json",
 	})
 }
 

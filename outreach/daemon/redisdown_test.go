@@ -49,6 +49,10 @@ func TestRedisDownLogsOnceAndResumes(t *testing.T) {
 	h.start()
 	h.xadd("job", fmt.Sprintf(rfcNotice, "before-cut", "r-down"))
 	h.sent("before-cut")
+	// Its ack is batched after the archive write: cut before it is
+	// flushed, and the entry waits for OUTREACH_CLAIM_IDLE, longer than
+	// the test's wait for "settled" at the end.
+	eventually(t, "settled before the cut", h.settled)
 
 	proxy.Cut()
 	loops := []string{"read from stream failed", "read from the urgent lane failed", "claim pending entries failed", "promote due jobs failed", "read queue stats failed"}

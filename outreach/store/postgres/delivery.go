@@ -24,8 +24,13 @@ const selectColumns = deliveryColumns + `, note, content_purged_at`
 // upsertDeliveries writes a whole batch in one statement: each parameter is
 // the array of one column, and unnest turns the arrays back into rows. On
 // conflict every column is replaced except created_at, which keeps its
-// first value, and sent_at, which keeps its first non-NULL value.
-const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
+// first value, and sent_at, which keeps its first non-NULL value. The same
+// statement appends the event of each delivery it inserted (its status,
+// as deliveries_log_status words a status change's): xmax is 0 in a row
+// version that an INSERT made and set in one that ON CONFLICT DO UPDATE
+// made, which locked the row first. The update's events come from the
+// trigger deliveries_log_status.
+const upsertDeliveries = `WITH written AS (INSERT INTO deliveries (` + deliveryColumns + `)
 	SELECT * FROM unnest(
 		$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
@@ -43,12 +48,19 @@ const upsertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `)
 		sent_at = COALESCE(deliveries.sent_at, excluded.sent_at),
 		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at,
 		policy = excluded.policy, building = excluded.building, unit = excluded.unit,
-		estate = excluded.estate, fallback = excluded.fallback`
+		estate = excluded.estate, fallback = excluded.fallback
+	RETURNING id, job_id, status, updated_at, error, provider_id, policy, xmax = 0 AS inserted)
+	INSERT INTO delivery_events (delivery_id, job_id, event, at, detail)
+	SELECT id, job_id, status, updated_at, concat_ws('; ',
+		CASE WHEN error <> '' THEN 'error: ' || error END,
+		CASE WHEN provider_id <> '' THEN 'provider id: ' || provider_id END,
+		CASE WHEN policy <> '' THEN 'policy: ' || policy END)
+	FROM written WHERE inserted`
 
 // Record inserts or updates deliveries by ID in one statement, so one
-// round trip and one transaction whatever the batch size. The table's
-// triggers append the events of new deliveries and status changes in the
-// same statement (migration 5). Deliveries with
+// round trip and one transaction whatever the batch size. The statement
+// appends the events of new deliveries, and the table's trigger those of
+// status changes (migrations 6 and 15). Deliveries with
 // the same ID in one call apply in order. A zero CreatedAt or UpdatedAt is
 // set to the time of the call; times are kept to the microsecond, in UTC.
 func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) error {

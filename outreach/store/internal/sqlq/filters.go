@@ -2,6 +2,7 @@ package sqlq
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
@@ -21,6 +22,9 @@ func (q *Query) Deliveries(f outreach.Filter) {
 	} {
 		q.Eq(eq.column, eq.value)
 	}
+	if f.Status != "" && q.d.RareStatus != "" && !slices.Contains(CommonStatuses, f.Status) {
+		q.Cond(q.d.RareStatus)
+	}
 	estate := "estate"
 	if f.ResidentID != "" || f.JobID != "" || f.DeliveryID != "" || f.Building != "" || f.Campaign != "" {
 		estate = q.d.NoIndex(estate)
@@ -28,6 +32,11 @@ func (q *Query) Deliveries(f outreach.Filter) {
 	q.In(estate, f.Estates)
 	q.Range("created_at", f.Since, f.Until)
 }
+
+// CommonStatuses are the statuses most deliveries have. PostgreSQL's
+// status index leaves them out (Dialect.RareStatus): a search for one of
+// them walks the time index instead, whose entries carry the status.
+var CommonStatuses = []outreach.Status{outreach.StatusQueued, outreach.StatusSent, outreach.StatusDelivered}
 
 // Replies adds the conditions of an archive filter f on replies (the
 // fields a reply has: resident, job, channel, estate, time received).

@@ -2,6 +2,7 @@ package sqlq_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,9 +123,34 @@ func TestCountsAndReasons(t *testing.T) {
 		t.Errorf("counts:\n%s %v\nwant\n%s", query, args, want)
 	}
 	query, args = sqlq.FailureReasons(sqlq.PostgreSQL, f)
-	if want := "SELECT error, count(*) FROM (SELECT error FROM deliveries WHERE status = $1 AND created_at >= $2" +
+	if want := "SELECT error, count(*) FROM (SELECT error FROM deliveries WHERE status = $1 AND status NOT IN ('queued', 'sent', 'delivered') AND created_at >= $2" +
 		" ORDER BY created_at DESC, id DESC LIMIT $3) AS newest GROUP BY error"; query != want ||
 		!reflect.DeepEqual(args, []any{"failed", until, 200}) {
 		t.Errorf("reasons:\n%s %v\nwant\n%s", query, args, want)
+	}
+}
+
+// TestRareStatus: in PostgreSQL a filter on a status outside
+// CommonStatuses carries the partial index's condition; on a common one,
+// and in SQLite, it does not.
+func TestRareStatus(t *testing.T) {
+	const cond = "status NOT IN ('queued', 'sent', 'delivered')"
+	for _, tc := range []struct {
+		d      sqlq.Dialect
+		status outreach.Status
+		want   bool
+	}{
+		{sqlq.PostgreSQL, outreach.StatusFailed, true},
+		{sqlq.PostgreSQL, outreach.StatusSuppressed, true},
+		{sqlq.PostgreSQL, outreach.StatusSent, false},
+		{sqlq.PostgreSQL, outreach.StatusDelivered, false},
+		{sqlq.PostgreSQL, "", false},
+		{sqlq.SQLite, outreach.StatusFailed, false},
+	} {
+		q := sqlq.New(tc.d)
+		q.Deliveries(outreach.Filter{Status: tc.status})
+		if got := strings.Contains(q.Where(), cond); got != tc.want {
+			t.Errorf("status %q: %s; want the partial index's condition: %v", tc.status, q.Where(), tc.want)
+		}
 	}
 }

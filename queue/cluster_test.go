@@ -25,7 +25,7 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("hash-tagged keys share a slot and work", func(t *testing.T) {
-		keys := newKeys(t, rdb)
+		keys := queuetest.Keys(t, rdb, "queue", "g")
 		var slots []int64
 		for _, k := range []string{keys.Stream, keys.Dead, keys.Delayed, keys.Urgent, keys.Bulk, keys.HeldIndex, keys.Held("c")} {
 			s, err := rdb.ClusterKeySlot(ctx, k).Result()

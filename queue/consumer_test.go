@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
 func TestReadEntryWithoutJobField(t *testing.T) {
@@ -87,7 +88,7 @@ func TestReadStopsAfterCancel(t *testing.T) {
 func TestReadDeliversJobsAddedBeforeTheGroup(t *testing.T) {
 	t.Parallel()
 	rdb := newRedis(t)
-	keys := newKeys(t, rdb)
+	keys := queuetest.Keys(t, rdb, "queue", "g")
 	p := queue.NewProducer(rdb, keys)
 	sid, err := p.Enqueue(t.Context(), testJob("early"))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
 func TestLockIsExclusiveBetweenConsumers(t *testing.T) {
@@ -119,7 +120,7 @@ func TestRenewManyOnlyByTheHolder(t *testing.T) {
 	keys := queue.NewShardedKeys(fmt.Sprintf("test:renew:%d:jobs", time.Now().UnixNano()), "g", 3)
 	t.Cleanup(func() {
 		for _, s := range keys.Shards() {
-			deleteKeys(t, rdb, s.Stream)
+			queuetest.DeleteKeys(t, rdb, s.Stream)
 		}
 	})
 	e := newEnvOn(t, rdb, keys, queue.ConsumerOptions{Name: "a"})

@@ -1,11 +1,7 @@
 package queue_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,31 +27,6 @@ func newRedis(t testing.TB) redis.UniversalClient {
 	return queuetest.Redis(t)
 }
 
-// newKeys returns keys unique to the test, with a hash tag as a cluster
-// deployment would use, and deletes them when the test ends.
-func newKeys(t testing.TB, rdb redis.UniversalClient) queue.Keys {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := strings.NewReplacer("{", "_", "}", "_").Replace(t.Name())
-	keys := queue.NewKeys(fmt.Sprintf("{test:%s:%s}:jobs", name, hex.EncodeToString(b)), "g")
-	t.Cleanup(func() { deleteKeys(t, rdb, keys.Stream) })
-	return keys
-}
-
-// deleteKeys deletes every key whose name starts with prefix: a test's
-// lanes, dead-letter stream, delayed, held, cap, lock and lease keys.
-func deleteKeys(t testing.TB, rdb redis.UniversalClient, prefix string) {
-	t.Helper()
-	pattern := strings.NewReplacer("*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`).Replace(prefix) + "*"
-	err := queue.ScanKeys(context.Background(), rdb, pattern, func(ctx context.Context, node redis.Cmdable, key string) error {
-		return node.Del(ctx, key).Err()
-	})
-	if err != nil {
-		t.Errorf("delete test keys: %v", err)
-	}
-}
-
 // env is one test's Redis, keys, producer and consumer.
 type env struct {
 	rdb  redis.UniversalClient
@@ -68,7 +39,7 @@ type env struct {
 func newEnv(t testing.TB, opt queue.ConsumerOptions) env {
 	t.Helper()
 	rdb := newRedis(t)
-	return newEnvOn(t, rdb, newKeys(t, rdb), opt)
+	return newEnvOn(t, rdb, queuetest.Keys(t, rdb, "queue", "g"), opt)
 }
 
 func newEnvOn(t testing.TB, rdb redis.UniversalClient, keys queue.Keys, opt queue.ConsumerOptions) env {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
 // TestRequeue: a dead letter is listed with its reason and job, and put
@@ -117,13 +118,7 @@ func TestRequeue(t *testing.T) {
 func TestDeadLettersOfShards(t *testing.T) {
 	t.Parallel()
 	rdb := newRedis(t)
-	base := newKeys(t, rdb)
-	keys := queue.NewShardedKeys(base.Stream, "g", 3)
-	t.Cleanup(func() {
-		for _, s := range keys.Shards() {
-			deleteKeys(t, rdb, s.Stream)
-		}
-	})
+	keys := queue.NewShardedKeys(queuetest.Stream(t, rdb, "queue"), "g", 3) // its shards' keys are the stream's, deleted with it
 	p := queue.NewProducer(rdb, keys)
 	for i := range 6 {
 		k := keys.Shards()[i%3]

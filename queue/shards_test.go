@@ -25,9 +25,9 @@ func newShardedEnv(t testing.TB, rdb redis.UniversalClient, n int, opt queue.Con
 	_, _ = rand.Read(b)
 	keys := queue.NewShardedKeys("outreach:jobs:test-"+hex.EncodeToString(b), "g", n)
 	t.Cleanup(func() {
-		deleteKeys(t, rdb, keys.Name)
+		queuetest.DeleteKeys(t, rdb, keys.Name)
 		for _, s := range keys.Shards() {
-			deleteKeys(t, rdb, s.Stream)
+			queuetest.DeleteKeys(t, rdb, s.Stream)
 		}
 	})
 	return newEnvOn(t, rdb, keys, opt)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/queue"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
 func TestStatsAfterKnownSequence(t *testing.T) {
@@ -70,7 +71,7 @@ func TestStatsLagFallback(t *testing.T) {
 func TestStatsWithoutGroup(t *testing.T) {
 	t.Parallel()
 	rdb := newRedis(t)
-	keys := newKeys(t, rdb)
+	keys := queuetest.Keys(t, rdb, "queue", "g")
 	if _, err := queue.NewProducer(rdb, keys).Enqueue(t.Context(), testJob("x")); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -15,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/campaign"
 	"github.com/outreach-dev/outreach/outreach/email/emailtest"
+	"github.com/outreach-dev/outreach/queue/queuetest"
 )
 
 // TestCampaignFromTheCommandLine: with two daemons serving, a campaign
@@ -28,9 +24,7 @@ import (
 func TestCampaignFromTheCommandLine(t *testing.T) {
 	t.Parallel()
 	smtp := emailtest.NewServer(t, emailtest.Options{})
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	stream := "test:cli:" + hex.EncodeToString(b) + ":jobs"
+	stream := queuetest.Stream(t, queuetest.Redis(t), "cli")
 	base := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"OUTREACH_REDIS_URL=" + testRedisURL(),
@@ -41,16 +35,6 @@ func TestCampaignFromTheCommandLine(t *testing.T) {
 		"OUTREACH_LOG_FORMAT=json",
 		"OUTREACH_QUIET_HOURS=off", // the wall clock's hour must not matter here
 	}
-	opt, _ := redis.ParseURL(testRedisURL())
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, stream+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
 	if out, errOut, code := cli(t, base, "residents", "import", "../../outreach/resident/testdata/residents.csv"); code != 0 {
 		t.Fatalf("residents import: exit %d\n%s%s", code, out, errOut)
 	}

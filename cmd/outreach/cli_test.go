@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,7 +17,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/email/emailtest"
@@ -80,9 +77,8 @@ func cli(t *testing.T, env []string, args ...string) (string, string, int) {
 func TestServeFromTheCommandLine(t *testing.T) {
 	t.Parallel()
 	smtp := emailtest.NewServer(t, emailtest.Options{})
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	stream := "test:cli:" + hex.EncodeToString(b) + ":jobs"
+	rdb := queuetest.Redis(t)
+	stream := queuetest.Stream(t, rdb, "cli")
 	httpAddr := freePort(t)
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -95,12 +91,6 @@ func TestServeFromTheCommandLine(t *testing.T) {
 		"OUTREACH_LOG_FORMAT=json",
 		"OUTREACH_QUIET_HOURS=off", // the wall clock's hour must not matter here
 	}
-	opt, _ := redis.ParseURL(testRedisURL())
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() {
-		rdb.Del(context.Background(), stream, stream+":dead", stream+":delayed")
-		rdb.Close()
-	})
 
 	out, errOut, code := cli(t, env, "residents", "import", "../../outreach/resident/testdata/residents.csv")
 	if code != 0 || !strings.Contains(out, "added") {

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -34,7 +32,7 @@ type v1Env struct {
 	cfg    Config
 	url    string
 	store  outreach.Store
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	keys   queue.Keys
 	tokens map[string]string
 	// http are the API's request metrics, registered on cfg.Gatherer.
@@ -58,8 +56,8 @@ func newV1EnvWith(t *testing.T, st outreach.Store) *v1Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := testRedis(t)
-	keys := testKeys(t, rdb)
+	rdb := queuetest.Redis(t)
+	keys := queuetest.Keys(t, rdb, "api", "g")
 	reg := prometheus.NewRegistry()
 	env := &v1Env{t: t, store: st, rdb: rdb, keys: keys, tokens: map[string]string{}, http: metrics.New(reg).HTTP}
 	env.cfg = Config{
@@ -127,42 +125,6 @@ func (env *v1Env) do(method, path, token, body string, headers ...string) respon
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	return response{status: res.StatusCode, header: res.Header, body: raw}
-}
-
-// testRedis connects to the test Redis (OUTREACH_TEST_REDIS_URL).
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	url := queuetest.RedisURL()
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { _ = rdb.Close() })
-	if err := rdb.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("test Redis (OUTREACH_TEST_REDIS_URL): %v", err)
-	}
-	return rdb
-}
-
-// testKeys are queue keys unique to the test, deleted when it ends.
-func testKeys(t *testing.T, rdb *redis.Client) queue.Keys {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	keys := queue.NewKeys("test:api:"+hex.EncodeToString(b)+":jobs", "g")
-	t.Cleanup(func() {
-		ctx := context.Background()
-		var names []string
-		iter := rdb.Scan(ctx, 0, keys.Stream+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			names = append(names, iter.Val())
-		}
-		if len(names) > 0 {
-			_ = rdb.Del(ctx, names...).Err()
-		}
-	})
-	return keys
 }
 
 // requestPath turns a route pattern into a method and a path, every

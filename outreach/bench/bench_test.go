@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/bench"
@@ -27,12 +26,13 @@ func TestRunIsExactlyOnceAndCleansUp(t *testing.T) {
 	t.Parallel()
 	smtp := emailtest.NewServer(t, emailtest.Options{Discard: true})
 	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "bench.db")
+	rdb := queuetest.Redis(t)
 	env := map[string]string{
 		"OUTREACH_REDIS_URL":    redisURL(),
 		"OUTREACH_DATABASE_URL": dbURL,
 		"OUTREACH_SMTP_URL":     smtp.URL(),
 		"OUTREACH_EMAIL_FROM":   "office@example.com",
-		"OUTREACH_STREAM":       "test:bench:jobs",
+		"OUTREACH_STREAM":       queuetest.Stream(t, rdb, "bench"),
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -68,10 +68,7 @@ func TestRunIsExactlyOnceAndCleansUp(t *testing.T) {
 	if ds, err := st.Search(context.Background(), outreach.Filter{}); err != nil || len(ds) != 0 {
 		t.Errorf("%d archive records left (%v)", len(ds), err)
 	}
-	opt, _ := redis.ParseURL(redisURL())
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	if keys, err := rdb.Keys(context.Background(), "test:bench:jobs:"+res.RunID+"*").Result(); err != nil || len(keys) != 0 {
+	if keys, err := rdb.Keys(context.Background(), cfg.Stream+":"+res.RunID+"*").Result(); err != nil || len(keys) != 0 {
 		t.Errorf("Redis keys left: %v (%v)", keys, err)
 	}
 }
@@ -101,7 +98,7 @@ func TestRunMeasuresSMSRateAndBaseline(t *testing.T) {
 		"OUTREACH_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "bench.db"),
 		"OUTREACH_SMTP_URL":     smtp.URL(),
 		"OUTREACH_EMAIL_FROM":   "office@example.com",
-		"OUTREACH_STREAM":       "test:bench:rate",
+		"OUTREACH_STREAM":       queuetest.Stream(t, queuetest.Redis(t), "bench"),
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -163,7 +160,7 @@ func TestRunCampaignOnPostgres(t *testing.T) {
 		"OUTREACH_DATABASE_URL": base + "&search_path=" + schema,
 		"OUTREACH_SMTP_URL":     smtp.URL(),
 		"OUTREACH_EMAIL_FROM":   "office@example.com",
-		"OUTREACH_STREAM":       "test:bench:campaign",
+		"OUTREACH_STREAM":       queuetest.Stream(t, queuetest.Redis(t), "bench"),
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {

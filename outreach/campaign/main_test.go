@@ -30,30 +30,13 @@ func randomName() string {
 	return hex.EncodeToString(b)
 }
 
-// testRedis connects to OUTREACH_TEST_REDIS_URL and returns keys unique to
-// the test, deleted when it ends.
-func testRedis(tb testing.TB) (*redis.Client, queue.Keys) {
+// testRedis connects to the test Redis (package queuetest) with room for
+// the blocking readers of several rigs, and returns queue keys of the
+// test's own, deleted when it ends.
+func testRedis(tb testing.TB) (redis.UniversalClient, queue.Keys) {
 	tb.Helper()
-	url := queuetest.RedisURL()
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	opt.PoolSize = 20
-	rdb := redis.NewClient(opt)
-	if err := rdb.Ping(tb.Context()).Err(); err != nil {
-		tb.Fatalf("ping test Redis (OUTREACH_TEST_REDIS_URL): %v", err)
-	}
-	keys := queue.NewKeys("test:campaign:"+randomName()+":jobs", "g")
-	tb.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, keys.Stream+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
-	return rdb, keys
+	rdb := queuetest.ConnectWith(tb, queuetest.RedisURL(), queue.ConnectOptions{PoolSize: 20})
+	return rdb, queuetest.Keys(tb, rdb, "campaign", "g")
 }
 
 // stores opens an empty store of each driver for the test.
@@ -121,7 +104,7 @@ func (c *clock) Now() time.Time { return c.t }
 // rig is the campaign machinery of one daemon on a store and Redis.
 type rig struct {
 	store    outreach.Store
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	keys     queue.Keys
 	consumer *queue.Consumer
 	svc      *Service
@@ -130,7 +113,7 @@ type rig struct {
 	clock    *clock
 }
 
-func newRig(tb testing.TB, st outreach.Store, rdb *redis.Client, keys queue.Keys, name string, now time.Time) *rig {
+func newRig(tb testing.TB, st outreach.Store, rdb redis.UniversalClient, keys queue.Keys, name string, now time.Time) *rig {
 	tb.Helper()
 	shanghai, _ := time.LoadLocation("Asia/Shanghai")
 	c := &clock{t: now}

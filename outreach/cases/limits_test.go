@@ -1,15 +1,10 @@
 package cases_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/cases"
@@ -210,15 +205,8 @@ func TestTimersSurviveRestart(t *testing.T) {
 	onEachDriver(t, func(t *testing.T, url string) {
 		f := newFixture(t, url)
 		ctx := t.Context()
-		rdb := queuetest.Connect(t, queuetest.RedisURL())
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		keys := queue.NewKeys("{test:cases:"+hex.EncodeToString(b)+"}:jobs", "g")
-		t.Cleanup(func() {
-			_ = queue.ScanKeys(context.Background(), rdb, keys.Name+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
-				return node.Del(ctx, key).Err()
-			})
-		})
+		rdb := queuetest.Redis(t)
+		keys := queuetest.Keys(t, rdb, "cases", "g")
 		first := f.daemon(t)
 		first.Jobs = queue.NewProducer(rdb, keys)
 		c, _, err := first.Open(ctx, lift("r1"), "李明")

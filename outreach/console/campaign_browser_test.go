@@ -2,13 +2,12 @@ package console_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"github.com/outreach-dev/outreach/outreach/store/storetest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outreach-dev/outreach/outreach/store/storetest"
 
 	"github.com/chromedp/chromedp"
 	"github.com/redis/go-redis/v9"
@@ -45,8 +44,7 @@ type liveDaemon struct {
 func startDaemon(t *testing.T, databaseURL string) *liveDaemon {
 	t.Helper()
 	smtp, tw := emailtest.NewServer(t, emailtest.Options{}), twiliotest.NewServer(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
+	rdb := queuetest.Redis(t)
 	env := map[string]string{
 		"OUTREACH_REDIS_URL":      queuetest.RedisURL(),
 		"OUTREACH_DATABASE_URL":   databaseURL,
@@ -57,7 +55,7 @@ func startDaemon(t *testing.T, databaseURL string) *liveDaemon {
 		"OUTREACH_SMS_FROM":       "+15005550006",
 		"OUTREACH_TWILIO_API_URL": tw.URL,
 		"OUTREACH_HTTP_ADDR":      "127.0.0.1:0",
-		"OUTREACH_STREAM":         "{console-test:" + hex.EncodeToString(b) + "}:jobs",
+		"OUTREACH_STREAM":         queuetest.Stream(t, rdb, "console"),
 		"OUTREACH_CONSUMER":       "daemon-1",
 		"OUTREACH_WORKERS":        "4",
 		"OUTREACH_QUIET_HOURS":    "off",
@@ -67,12 +65,7 @@ func startDaemon(t *testing.T, databaseURL string) *liveDaemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ld := &liveDaemon{smtp: smtp, sms: tw, rdb: queuetest.Connect(t, cfg.RedisURL.Reveal()), keys: queue.NewShardedKeys(cfg.Stream, cfg.Group, cfg.Shards)}
-	t.Cleanup(func() {
-		_ = queue.ScanKeys(context.Background(), ld.rdb, ld.keys.Stream+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
-			return node.Del(ctx, key).Err()
-		})
-	})
+	ld := &liveDaemon{smtp: smtp, sms: tw, rdb: rdb, keys: queue.NewShardedKeys(cfg.Stream, cfg.Group, cfg.Shards)}
 	ld.d, err = daemon.New(t.Context(), daemon.Options{Config: cfg, SchedulerEvery: 50 * time.Millisecond, Dispatch: dispatch.Config{
 		Backoff: func(int, time.Duration) time.Duration { return 100 * time.Millisecond }, PromoteEvery: 50 * time.Millisecond,
 		ClaimEvery: 100 * time.Millisecond, StatsEvery: 50 * time.Millisecond, MaxAttempts: 3, LockWait: 100 * time.Millisecond,

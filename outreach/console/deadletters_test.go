@@ -1,9 +1,6 @@
 package console_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,15 +19,7 @@ import (
 func testQueue(t testing.TB) (redis.UniversalClient, queue.Keys) {
 	t.Helper()
 	rdb := queuetest.Redis(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	keys := queue.NewKeys("{console-test:"+hex.EncodeToString(b)+"}:jobs", "outreach")
-	t.Cleanup(func() {
-		_ = queue.ScanKeys(context.Background(), rdb, keys.Stream+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
-			return node.Del(ctx, key).Err()
-		})
-	})
-	return rdb, keys
+	return rdb, queuetest.Keys(t, rdb, "console", "outreach")
 }
 
 // TestDeadLetters: the page lists a dead letter with its reason, the entry

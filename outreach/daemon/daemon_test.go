@@ -5,12 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/outreach-dev/outreach/outreach/store/storetest"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outreach-dev/outreach/outreach/store/storetest"
 
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -119,15 +120,13 @@ func newHarnessWith(t *testing.T, databaseURL string, tune func(*config.Config, 
 	}
 	h.rdb = queuetest.Connect(t, cfg.RedisURL.Reveal())
 	h.keys = queue.NewShardedKeys(cfg.Stream, cfg.Group, cfg.Shards)
+	// The stream (a tune may name another, or another Redis) and its
+	// shards' streams, which need not share its prefix, go when the test
+	// ends.
 	t.Cleanup(func() {
-		prefixes := []string{h.keys.Name}
+		queuetest.DeleteKeys(t, h.rdb, h.keys.Name)
 		for _, s := range h.keys.Shards() {
-			prefixes = append(prefixes, s.Stream)
-		}
-		for _, p := range prefixes {
-			_ = queue.ScanKeys(context.Background(), h.rdb, p+"*", func(ctx context.Context, node redis.Cmdable, key string) error {
-				return node.Del(ctx, key).Err()
-			})
+			queuetest.DeleteKeys(t, h.rdb, s.Stream)
 		}
 	})
 	opt := daemon.Options{Config: cfg, Dispatch: dc, Hangup: h.hangup, SchedulerEvery: 50 * time.Millisecond}

@@ -2,8 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -82,15 +80,7 @@ func (s *awayStore) Record(ctx context.Context, ds []outreach.Delivery) error {
 func TestArchiveAwayReadsNothingNew(t *testing.T) {
 	t.Parallel()
 	rdb := queuetest.Redis(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	keys := queue.NewKeys("test:gate:"+hex.EncodeToString(b)+":jobs", "")
-	t.Cleanup(func() {
-		names, _ := rdb.Keys(context.Background(), keys.Stream+"*").Result()
-		for _, n := range names {
-			rdb.Del(context.Background(), n)
-		}
-	})
+	keys := queuetest.Keys(t, rdb, "gate", "")
 	base, err := sqlite.Open(t.Context(), sqlite.Memory)
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/metrics"
@@ -43,23 +40,8 @@ func (s *sentTo) Close() error { return nil }
 // SQLite store, with the given rules and clock.
 func policyDispatcher(t *testing.T, rules policy.Rules, now time.Time) (*Dispatcher, *prometheus.Registry) {
 	t.Helper()
-	url := queuetest.RedisURL()
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	keys := queue.NewKeys("test:policy:"+hex.EncodeToString(b)+":jobs", "")
-	t.Cleanup(func() {
-		ctx := context.Background()
-		names, _ := rdb.Keys(ctx, keys.Stream+"*").Result()
-		for _, n := range names {
-			rdb.Del(ctx, n)
-		}
-		rdb.Close()
-	})
+	rdb := queuetest.Redis(t)
+	keys := queuetest.Keys(t, rdb, "policy", "")
 	st, err := sqlite.Open(t.Context(), sqlite.Memory)
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package dispatch
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -252,16 +250,7 @@ type fixture struct {
 func newFixture(t *testing.T, edit func(*Config)) *fixture {
 	t.Helper()
 	rdb := queuetest.Redis(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	keys := queue.NewKeys("test:stages:"+hex.EncodeToString(b)+":jobs", "")
-	t.Cleanup(func() {
-		ctx := context.Background()
-		names, _ := rdb.Keys(ctx, keys.Stream+"*").Result()
-		for _, n := range names {
-			rdb.Del(ctx, n)
-		}
-	})
+	keys := queuetest.Keys(t, rdb, "stages", "")
 	st, err := sqlite.Open(t.Context(), sqlite.Memory)
 	if err != nil {
 		t.Fatal(err)

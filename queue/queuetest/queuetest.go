@@ -46,14 +46,22 @@ func ClusterURL(t testing.TB) string {
 }
 
 // Connect connects to url with queue.Connect and closes the client when
-// the test ends. A Redis that does not answer fails the test.
+// the test ends. A Redis that does not answer fails the test (never skips
+// it: the tests that need Redis run in CI, where .ci/run starts one).
 func Connect(t testing.TB, url string) redis.UniversalClient {
+	t.Helper()
+	return ConnectWith(t, url, queue.ConnectOptions{})
+}
+
+// ConnectWith is Connect with options (a larger pool for a test whose
+// parallel subtests block on Redis).
+func ConnectWith(t testing.TB, url string, opt queue.ConnectOptions) redis.UniversalClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rdb, err := queue.Connect(ctx, url, queue.ConnectOptions{})
+	rdb, err := queue.Connect(ctx, url, opt)
 	if err != nil {
-		t.Fatalf("connect to test Redis: %v", err)
+		t.Fatalf("connect to test Redis (%s; set OUTREACH_TEST_REDIS_URL): %v", url, err)
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb

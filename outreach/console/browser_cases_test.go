@@ -11,10 +11,12 @@ import (
 )
 
 // TestBrowserCases: a case opened through the cases service misses its
-// limit (the sweep fires it) and shows in the overdue list; the manager of
+// limit (the sweep fires it) and shows on the overview and in the overdue
+// list; the manager of
 // its estate opens it, acknowledges and resolves it from its forms (an
 // empty resolution refused next to the field first), and sees the steps
-// in its history; south's case is not found by direct URL.
+// in its history and the resident's timeline; south's case is not found
+// by direct URL.
 func TestBrowserCases(t *testing.T) {
 	f, svc, q := newCasesFixture(t)
 	opened, _, err := svc.Open(t.Context(), outreach.Case{ResidentID: "n1", Category: outreach.CaseLift, Description: "Lift 1 stuck on floor 3"}, "cli")
@@ -29,6 +31,12 @@ func TestBrowserCases(t *testing.T) {
 	base := f.server.URL
 	signInBrowser(t, ctx, base, "manager-north")
 	row := "#case-" + opened.ID
+	if err := run(ctx,
+		chromedp.Navigate(base+"/console/overview"),
+		chromedp.WaitVisible(chromedp.CSS("#overdue-"+opened.ID)),
+	); err != nil {
+		t.Fatalf("the overview's overdue cases: %v", err)
+	}
 	if err := run(ctx,
 		chromedp.Click(chromedp.CSS(`a[href="/console/cases"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#case-lists")),
@@ -74,6 +82,12 @@ func TestBrowserCases(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#no-cases")),
 	); err != nil {
 		t.Errorf("the resolved case is still overdue: %v", err)
+	}
+	if err := run(ctx,
+		chromedp.Navigate(base+"/console/residents/n1"),
+		chromedp.WaitVisible(chromedp.CSS(`#timeline li.case a[href="/console/cases/`+opened.ID+`"]`)),
+	); err != nil {
+		t.Errorf("the resident's timeline lacks the case: %v", err)
 	}
 	resp := get(t, ctx, chromedp.NavigateResponse(base+"/console/cases/C-s1"))
 	if msg := get(t, ctx, chromedp.Text(chromedp.CSS("#error"))); resp.Status != 404 || msg != "Not found." {

@@ -253,3 +253,58 @@ func TestCaseOverdueByTimer(t *testing.T) {
 	must(t, strings.Contains(body, `id="case-overdue"`) && strings.Contains(body, "ev-escalated"), "the case page shows no overdue mark or escalation")
 	must(t, len(q.ids()) > 0, "nothing was queued")
 }
+
+// TestOverviewOverdueCases: the overview counts and lists the overdue
+// cases of the user's estates, the most overdue first.
+func TestOverviewOverdueCases(t *testing.T) {
+	t.Parallel()
+	f, svc, _ := newCasesFixture(t)
+	ctx := t.Context()
+	admin, manager := f.client(t), f.client(t)
+	admin.mustSignIn("admin")
+	manager.mustSignIn("manager-north")
+	_, _, body := manager.do("GET", "/console/overview", nil)
+	must(t, strings.Contains(body, `id="no-overdue"`) && !strings.Contains(body, "C-s1"), "manager of north: the overview shows an overdue case")
+	opened, _, err := svc.Open(ctx, outreach.Case{ResidentID: "n1", Category: outreach.CaseLift, Description: "Lift alarm"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(20 * time.Minute)
+	if _, err := svc.Fire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, _, body = manager.do("GET", "/console/overview", nil)
+	must(t, strings.Contains(body, `id="overdue-`+opened.ID+`"`) && strings.Contains(body, `id="overdue-count">1<`) && !strings.Contains(body, "C-s1"),
+		"manager of north: the overview's overdue cases are not north's one")
+	_, _, body = admin.do("GET", "/console/overview", nil)
+	i, j := strings.Index(body, `id="overdue-C-s1"`), strings.Index(body, `id="overdue-`+opened.ID+`"`)
+	must(t, i >= 0 && j > i && strings.Contains(body, `id="overdue-count">2<`), "admin: the overview's overdue cases are not C-s1 then %s (%d, %d)", opened.ID, i, j)
+}
+
+// TestResidentTimelineCases: a resident's cases are in their timeline,
+// opened and resolved, linked to the case; a case of an estate the user
+// does not see is not (a resident who moved from south, say).
+func TestResidentTimelineCases(t *testing.T) {
+	t.Parallel()
+	f, svc, _ := newCasesFixture(t)
+	ctx := t.Context()
+	at := f.clock.Now().Add(-2 * time.Hour)
+	if _, err := f.store.CreateCase(ctx, outreach.Case{ID: "C-old", Estate: "south", ResidentID: "n1", Unit: "901", Category: outreach.CaseNoise, Urgency: outreach.UrgencyNormal,
+		Received: outreach.ReceivedPhone, Description: "When n1 lived in south", State: outreach.CaseOpen, OpenedAt: at}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Resolve(ctx, "C-n1", "test", "washer replaced"); err != nil {
+		t.Fatal(err)
+	}
+	manager, admin := f.client(t), f.client(t)
+	manager.mustSignIn("manager-north")
+	admin.mustSignIn("admin")
+	_, _, body := manager.do("GET", "/console/residents/n1", nil)
+	timeline := body[strings.Index(body, `id="timeline"`):]
+	must(t, strings.Contains(timeline, `href="/console/cases/C-n1"`) && strings.Contains(timeline, "North tap dripping") && strings.Contains(timeline, "washer replaced"),
+		"the timeline lacks the case's opening or its resolution")
+	must(t, strings.Index(timeline, "washer replaced") < strings.Index(timeline, "North tap dripping"), "the resolution is not above the opening (newest first)")
+	must(t, !strings.Contains(body, "C-old") && !strings.Contains(body, "When n1 lived in south"), "manager of north: the timeline shows south's case")
+	_, _, body = admin.do("GET", "/console/residents/n1", nil)
+	must(t, strings.Contains(body, `href="/console/cases/C-old"`), "admin: the timeline lacks the south case")
+}

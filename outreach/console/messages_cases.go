@@ -85,6 +85,11 @@ var caseMessages = map[string]map[string]string{
 		"case.event.assigned":       "assigned",
 		"case.event.escalated":      "escalated",
 		"case.event.limit_met":      "limit met",
+		"overview.overdue":          "Overdue cases",
+		"overview.overdue.since":    "due %s",
+		"overview.nooverdue":        "No case is overdue.",
+		"resident.case":             "Case",
+		"resident.case.resolved":    "Case resolved",
 	},
 	"zh-CN": {
 		"nav.cases":                 "工单",
@@ -168,6 +173,11 @@ var caseMessages = map[string]map[string]string{
 		"case.event.assigned":       "指派",
 		"case.event.escalated":      "升级",
 		"case.event.limit_met":      "按时完成",
+		"overview.overdue":          "超时工单",
+		"overview.overdue.since":    "期限 %s",
+		"overview.nooverdue":        "没有超时的工单。",
+		"resident.case":             "工单",
+		"resident.case.resolved":    "工单已办结",
 	},
 }
 

@@ -34,6 +34,19 @@ type overviewView struct {
 	DeadErr      bool
 	Satisfaction survey.Report
 	SinceDays    int
+	// Overdue are the most overdue of the user's cases (missed a limit
+	// and still needing work), OverdueCount how many there are (at most
+	// overdueCap; OverdueMore: more than that).
+	Overdue      []overdueCase
+	OverdueCount int
+	OverdueMore  bool
+}
+
+// overdueCase is an overdue case and when the first limit of its round
+// that it missed was due.
+type overdueCase struct {
+	C     outreach.Case
+	Since time.Time
 }
 
 // sendTable is a period's deliveries by channel (rows) and status
@@ -88,6 +101,36 @@ const (
 	overviewReasons  = 10
 	satisfactionDays = 30
 )
+
+// overviewOverdue is how many overdue cases the overview lists (the most
+// overdue first), overdueCap how many it counts.
+const (
+	overviewOverdue = 5
+	overdueCap      = 1000
+)
+
+// overdueCases are the most overdue of the cases f selects, and how many
+// there are (up to overdueCap; more: there are more).
+func (c *Console) overdueCases(ctx context.Context, estates []string) (top []overdueCase, n int, more bool, err error) {
+	list, err := c.cases().List(ctx, outreach.CaseFilter{Estates: estates, States: openStates, Overdue: true, Limit: overdueCap + 1})
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if more = len(list) > overdueCap; more {
+		list = list[:overdueCap]
+	}
+	for _, cs := range list {
+		oc := overdueCase{C: cs}
+		for _, t := range cs.Timers {
+			if t.Round == cs.Reopened && t.Missed() && (oc.Since.IsZero() || t.Due.Before(oc.Since)) {
+				oc.Since = t.Due
+			}
+		}
+		top = append(top, oc)
+	}
+	slices.SortStableFunc(top, func(a, b overdueCase) int { return a.Since.Compare(b.Since) })
+	return top[:min(len(top), overviewOverdue)], len(list), more, nil
+}
 
 // startOfDay is midnight of t's day in zone; startOfWeek the Monday's.
 func startOfDay(t time.Time, zone *time.Location) time.Time {
@@ -187,6 +230,10 @@ func overviewPage(c *Console, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Satisfaction = rep
+	if v.Overdue, v.OverdueCount, v.OverdueMore, err = c.overdueCases(ctx, limit); err != nil {
+		c.serverError(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "overview", "overview.title", v)
 }
 

@@ -66,8 +66,8 @@ func residentsPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, status, "residents", "residents.title", v)
 }
 
-// entry is one line of a resident's timeline: a message sent, a reply or
-// a satisfaction survey.
+// entry is one line of a resident's timeline: a message sent, a reply, a
+// satisfaction survey, or a case opened or resolved.
 type entry struct {
 	At       time.Time
 	Reply    bool
@@ -75,6 +75,9 @@ type entry struct {
 	Body     string // a reply's text
 	Channel  outreach.Channel
 	Survey   *outreach.Survey
+	Case     *outreach.Case
+	// Resolved: the entry is the case's resolution, not its opening.
+	Resolved bool
 }
 
 type residentView struct {
@@ -93,8 +96,9 @@ type residentView struct {
 const timelineSize = 100
 
 // residentPage is a resident's profile and communication history, newest
-// first: every message, reply and satisfaction survey (with its score). A resident of an estate the user does
-// not see is not found.
+// first: every message, reply, satisfaction survey (with its score) and
+// case (opened, and resolved with what was done). A resident of an
+// estate the user does not see is not found.
 func residentPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	res, ok := c.visibleResident(w, r)
 	if !ok {
@@ -120,7 +124,12 @@ func (c *Console) showResident(w http.ResponseWriter, r *http.Request, status in
 		c.serverError(w, r, err)
 		return
 	}
-	v := residentView{R: res, More: len(ds) == timelineSize || len(replies) == timelineSize || len(surveys) == timelineSize,
+	cs, err := c.cases().List(ctx, outreach.CaseFilter{ResidentID: res.ID, Estates: limitOf(r), Limit: timelineSize})
+	if err != nil {
+		c.serverError(w, r, err)
+		return
+	}
+	v := residentView{R: res, More: len(ds) == timelineSize || len(replies) == timelineSize || len(surveys) == timelineSize || len(cs) == timelineSize,
 		CanEdit: c.allowed(r, "POST /console/residents/{id}"), OptOuts: optOutChoices(res), Errors: errs,
 		Saved: r.URL.Query().Get("saved") == "1" && status == http.StatusOK, OptOutsSaved: r.URL.Query().Get("optouts") == "1" && status == http.StatusOK}
 	if v.Errors == nil {
@@ -133,6 +142,13 @@ func (c *Console) showResident(w http.ResponseWriter, r *http.Request, status in
 			at = *s.AnsweredAt
 		}
 		v.Timeline = append(v.Timeline, entry{At: at, Survey: s, Channel: s.Channel})
+	}
+	for i := range cs {
+		k := &cs[i]
+		v.Timeline = append(v.Timeline, entry{At: k.OpenedAt, Case: k})
+		if k.ResolvedAt != nil {
+			v.Timeline = append(v.Timeline, entry{At: *k.ResolvedAt, Case: k, Resolved: true})
+		}
 	}
 	for _, d := range ds {
 		v.Timeline = append(v.Timeline, entry{At: d.CreatedAt, Delivery: d, Channel: d.Channel})

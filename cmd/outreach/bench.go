@@ -36,6 +36,7 @@ func (c *benchCmd) run(ctx context.Context, e *env) int {
 		return 2
 	}
 	opt.Config, opt.Progress = cfg, e.stderr
+	gcDefaults(e.getenv)
 	if *baseline {
 		opt.SMTPSource = bench.FindSMTPSource()
 	}

@@ -36,6 +36,7 @@ func (c *devCmd) run(ctx context.Context, e *env) int {
 		return 2
 	}
 	logger := e.logger(cfg)
+	gcDefaults(e.getenv)
 	if e.getenv("OUTREACH_QUIET_HOURS") == "" {
 		cfg.Policy.QuietHours = policy.QuietHours{} // the demo sends at any hour; set it to see quiet hours at work
 	}

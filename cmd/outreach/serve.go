@@ -19,6 +19,7 @@ func (serveCmd) run(ctx context.Context, e *env) int {
 		return 2
 	}
 	logger := e.logger(cfg)
+	gcDefaults(e.getenv)
 	hup, stopHup := hangup()
 	defer stopHup()
 	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Logger: logger, Hangup: hup})

@@ -1,10 +1,12 @@
 package templates
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -157,15 +159,16 @@ func (l *localized) render(in Input) (Rendered, error) {
 	if zone != nil {
 		out.TimeZone = zone.String()
 	}
-	var buf strings.Builder
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
 	exec := func(e interface {
 		Execute(io.Writer, any) error
 	}, what string) (string, error) {
 		buf.Reset()
-		if err := e.Execute(&buf, data); err != nil {
+		if err := e.Execute(buf, data); err != nil {
 			return "", execError(err, where)
 		}
-		s := strings.TrimSpace(buf.String())
+		s := string(bytes.TrimSpace(buf.Bytes()))
 		if s == "" {
 			return "", fmt.Errorf("render %s: the %s is empty", where, what)
 		}
@@ -190,6 +193,19 @@ func (l *localized) render(in Input) (Rendered, error) {
 		}
 	}
 	return out, nil
+}
+
+// renderBuffers are the buffers templates execute into, reused from one
+// rendering to the next: a rendering then allocates its results, not a
+// growing buffer for each of its templates.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putRenderBuffer returns buf to renderBuffers, unless a rendering grew
+// it far beyond what a message needs.
+func putRenderBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		renderBuffers.Put(buf)
+	}
 }
 
 // Sign puts an SMS signature (【阳光花园物业】, which Chinese carriers

@@ -22,15 +22,9 @@ import (
 // the archive.
 func (r *run) measure(ctx context.Context) (Result, error) {
 	producer := queue.NewProducer(r.rdb, r.keys)
-	var baseline Baseline
-	if r.opt.SMTPSource != "" && r.opt.Channel != "sms" {
-		n := min(r.opt.Jobs, 50000)
-		fmt.Fprintf(r.opt.Progress, "baseline: smtp-source, %d messages over %d sessions...\n", n, r.cfg.SMTPConns)
-		var err error
-		if baseline, err = runBaseline(ctx, r.opt.SMTPSource, r.cfg.SMTPURL.Reveal(), n, max(r.cfg.SMTPConns, 1)); err != nil {
-			return Result{}, err
-		}
-		fmt.Fprintf(r.opt.Progress, "baseline: %.0f messages/s\n", baseline.PerS)
+	baseline, err := r.baseline(ctx)
+	if err != nil {
+		return Result{}, err
 	}
 	if r.opt.Prefill {
 		fmt.Fprintf(r.opt.Progress, "prefilling %d jobs...\n", r.opt.Jobs)
@@ -52,44 +46,15 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 	cpuStart := cpuTime()
 	start := time.Now()
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	var daemons sync.WaitGroup
-	runErrs := make(chan error, len(r.daemons))
-	for _, d := range r.daemons {
-		daemons.Go(func() { runErrs <- d.Run(runCtx) })
-	}
-	stopDaemons := func() error {
-		stop()
-		daemons.Wait()
-		close(runErrs)
-		var errs []error
-		for err := range runErrs {
-			errs = append(errs, err)
-		}
-		r.daemons = nil // Run closed them
-		return errors.Join(errs...)
-	}
+	stopDaemons := r.runDaemons(runCtx, stop)
 	defer func() {
 		if r.daemons != nil {
 			_ = stopDaemons()
 		}
 	}()
 
-	var enqueueCPU time.Duration
-	var firstAccepted <-chan time.Duration
-	if r.opt.Campaign {
-		if start, err = r.startCampaign(ctx); err != nil {
-			return Result{}, err
-		}
-		firstAccepted = r.watchFirstSend(runCtx, start)
-	}
-	if !r.opt.Prefill && !r.opt.Campaign {
-		if enqueueCPU, err = lockedCPU(func() error { return r.enqueueBulk(ctx, producer) }); err != nil {
-			return Result{}, err
-		}
-	}
-	urgentDone := make(chan error, 1)
-	go func() { urgentDone <- r.injectUrgent(ctx, producer) }()
-	if err := <-urgentDone; err != nil {
+	start, enqueueCPU, firstAccepted, err := r.load(ctx, runCtx, producer, start)
+	if err != nil {
 		return Result{}, err
 	}
 	if err := r.waitSettled(ctx, start); err != nil {
@@ -128,42 +93,132 @@ func (r *run) measure(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	res.ThroughputPerS = float64(res.Sent+res.Failed) / elapsed.Seconds()
-	if n := res.Sent + res.Failed; n > 0 {
-		perJob := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(n) }
-		res.CPUusPerJob = perJob(cpuUsed)
-		res.EnqueueCPUusPerJob = perJob(enqueueCPU)
-		res.DaemonCPUusPerJob = perJob(cpuUsed - enqueueCPU)
-		backends, server, rds, _, _ := probe.Used()
-		res.DBCPUusPerJob, res.DBServerCPUusPerJob, res.RedisCPUusPerJob = perJob(backends), perJob(server), perJob(rds)
-		res.DBBackends = probe.Backends()
-	}
+	res.addCPU(cpuUsed, enqueueCPU, probe)
 	if r.opt.Campaign {
-		res.CampaignID = r.campaignID
-		if firstAccepted != nil {
-			select {
-			case d := <-firstAccepted:
-				res.FirstAcceptedMs = float64(d.Microseconds()) / 1e3
-			default:
-			}
-		}
-		if !lastArchived.IsZero() {
-			res.AllArchivedS = lastArchived.Sub(start).Seconds()
-			res.CampaignPerS = float64(r.opt.Jobs) / res.AllArchivedS
-		}
+		r.addCampaign(&res, firstAccepted, lastArchived.Sub(start), !lastArchived.IsZero())
 	}
-	if baseline.PerS > 0 {
-		res.BaselinePerS, res.BaselineSessions, res.BaselineCommand = baseline.PerS, baseline.Sessions, baseline.Command
-		res.BaselineCPUusPerMsg = baseline.CPUusPerMsg
-		res.Ratio = res.ThroughputPerS / baseline.PerS
-		res.CampaignRatio = res.CampaignPerS / baseline.PerS
-	}
-	if r.twilio != nil && r.opt.SMSRate > 0 {
-		res.SMSRateLimit = r.opt.SMSRate * float64(r.opt.Replicas) // each daemon has its own limiter
-		res.SMSRatePerS, _ = r.twilio.rate()
-		res.SMSRateDeviationPct = (res.SMSRatePerS - res.SMSRateLimit) / res.SMSRateLimit * 100
-		res.SMSPeak1s = r.twilio.peak1s()
-	}
+	res.addBaseline(baseline)
+	r.addSMSRate(&res)
 	return res, nil
+}
+
+// load gives the running daemons their work: the campaign (the clock then
+// starts when it is started, and firstAccepted reports its first accepted
+// send) or the bulk jobs unless they were prefilled (enqueueCPU is the CPU
+// that took), then the urgent jobs. start is when the daemons started.
+func (r *run) load(ctx, runCtx context.Context, producer *queue.Producer, start time.Time) (_ time.Time, enqueueCPU time.Duration, firstAccepted <-chan time.Duration, err error) {
+	if r.opt.Campaign {
+		if start, err = r.startCampaign(ctx); err != nil {
+			return start, 0, nil, err
+		}
+		firstAccepted = r.watchFirstSend(runCtx, start)
+	}
+	if !r.opt.Prefill && !r.opt.Campaign {
+		if enqueueCPU, err = lockedCPU(func() error { return r.enqueueBulk(ctx, producer) }); err != nil {
+			return start, 0, nil, err
+		}
+	}
+	urgentDone := make(chan error, 1)
+	go func() { urgentDone <- r.injectUrgent(ctx, producer) }()
+	if err := <-urgentDone; err != nil {
+		return start, 0, nil, err
+	}
+	return start, enqueueCPU, firstAccepted, nil
+}
+
+// baseline runs smtp-source against the SMTP server when asked
+// (--smtp-source, a run that sends email): the rate to compare with.
+func (r *run) baseline(ctx context.Context) (Baseline, error) {
+	if r.opt.SMTPSource == "" || r.opt.Channel == "sms" {
+		return Baseline{}, nil
+	}
+	n := min(r.opt.Jobs, 50000)
+	fmt.Fprintf(r.opt.Progress, "baseline: smtp-source, %d messages over %d sessions...\n", n, r.cfg.SMTPConns)
+	b, err := runBaseline(ctx, r.opt.SMTPSource, r.cfg.SMTPURL.Reveal(), n, max(r.cfg.SMTPConns, 1))
+	if err != nil {
+		return Baseline{}, err
+	}
+	fmt.Fprintf(r.opt.Progress, "baseline: %.0f messages/s\n", b.PerS)
+	return b, nil
+}
+
+// runDaemons runs every daemon of the run until runCtx ends. The function
+// it returns cancels runCtx (with stop), waits for the daemons and returns
+// their errors; the daemons are closed then.
+func (r *run) runDaemons(runCtx context.Context, stop context.CancelFunc) func() error {
+	var daemons sync.WaitGroup
+	runErrs := make(chan error, len(r.daemons))
+	for _, d := range r.daemons {
+		daemons.Go(func() { runErrs <- d.Run(runCtx) })
+	}
+	return func() error {
+		stop()
+		daemons.Wait()
+		close(runErrs)
+		var errs []error
+		for err := range runErrs {
+			errs = append(errs, err)
+		}
+		r.daemons = nil // Run closed them
+		return errors.Join(errs...)
+	}
+}
+
+// addCPU sets the CPU figures per job: this process's (cpuUsed, of which
+// enqueueCPU enqueued), and the database's and Redis's as probe measured.
+func (res *Result) addCPU(cpuUsed, enqueueCPU time.Duration, probe *serviceCPU) {
+	n := res.Sent + res.Failed
+	if n == 0 {
+		return
+	}
+	perJob := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(n) }
+	res.CPUusPerJob = perJob(cpuUsed)
+	res.EnqueueCPUusPerJob = perJob(enqueueCPU)
+	res.DaemonCPUusPerJob = perJob(cpuUsed - enqueueCPU)
+	backends, server, rds, _, _ := probe.Used()
+	res.DBCPUusPerJob, res.DBServerCPUusPerJob, res.RedisCPUusPerJob = perJob(backends), perJob(server), perJob(rds)
+	res.DBBackends = probe.Backends()
+}
+
+// addCampaign sets a campaign run's figures: the time to the first
+// accepted send (when firstAccepted has it) and, when everything was
+// archived (archived), the time to that and the rate.
+func (r *run) addCampaign(res *Result, firstAccepted <-chan time.Duration, allArchived time.Duration, archived bool) {
+	res.CampaignID = r.campaignID
+	if firstAccepted != nil {
+		select {
+		case d := <-firstAccepted:
+			res.FirstAcceptedMs = float64(d.Microseconds()) / 1e3
+		default:
+		}
+	}
+	if archived {
+		res.AllArchivedS = allArchived.Seconds()
+		res.CampaignPerS = float64(r.opt.Jobs) / res.AllArchivedS
+	}
+}
+
+// addBaseline sets the smtp-source baseline and the ratios to it, when
+// one ran.
+func (res *Result) addBaseline(b Baseline) {
+	if b.PerS <= 0 {
+		return
+	}
+	res.BaselinePerS, res.BaselineSessions, res.BaselineCommand = b.PerS, b.Sessions, b.Command
+	res.BaselineCPUusPerMsg = b.CPUusPerMsg
+	res.Ratio = res.ThroughputPerS / b.PerS
+	res.CampaignRatio = res.CampaignPerS / b.PerS
+}
+
+// addSMSRate sets the SMS rate figures of a rate-limited SMS run.
+func (r *run) addSMSRate(res *Result) {
+	if r.twilio == nil || r.opt.SMSRate <= 0 {
+		return
+	}
+	res.SMSRateLimit = r.opt.SMSRate * float64(r.opt.Replicas) // each daemon has its own limiter
+	res.SMSRatePerS, _ = r.twilio.rate()
+	res.SMSRateDeviationPct = (res.SMSRatePerS - res.SMSRateLimit) / res.SMSRateLimit * 100
+	res.SMSPeak1s = r.twilio.peak1s()
 }
 
 func (r *run) enqueueBulk(ctx context.Context, p *queue.Producer) error {

@@ -77,6 +77,9 @@ const recoveryTarget = 5 * time.Second
 
 func secs(d time.Duration) float64 { return math.Round(d.Seconds()*100) / 100 }
 
+// measure gathers the scenario's result after the run: the daemons, the
+// outcome of every job (archive, dead letters, what the receivers got),
+// each fault's figures, and the targets missed.
 func (h *harness) measure(ctx context.Context, sr *scenarioRun, stats queue.Stats) (Result, error) {
 	res := Result{
 		Scenario: sr.sc.name, Daemons: sr.sc.daemons, Jobs: h.opt.Jobs, Enqueued: int(sr.enqueued.Load()),
@@ -86,7 +89,22 @@ func (h *harness) measure(ctx context.Context, sr *scenarioRun, stats queue.Stat
 	if sr.sc.sqlite {
 		res.Archive = "sqlite"
 	}
+	faults, samples := res.countDaemons(sr)
+	if err := h.countOutcomes(ctx, sr, &res); err != nil {
+		return res, err
+	}
+	h.countDuplicates(sr, &res)
+	kills := h.addFaults(sr, faults, samples, &res)
+	res.judge(kills)
+	return res, nil
+}
+
+// countDaemons counts the daemons alive and those that exited on their
+// own (not killed), and returns copies of the run's faults and readiness
+// samples.
+func (res *Result) countDaemons(sr *scenarioRun) ([]*faultRun, []sample) {
 	sr.mu.Lock()
+	defer sr.mu.Unlock()
 	for _, d := range sr.daemons {
 		switch {
 		case d.p.alive():
@@ -95,10 +113,13 @@ func (h *harness) measure(ctx context.Context, sr *scenarioRun, stats queue.Stat
 			res.DaemonExits = append(res.DaemonExits, fmt.Sprintf("%s exited with status %d: %s", d.consumer, d.p.exitCode(), d.lastLog()))
 		}
 	}
-	faults := append([]*faultRun(nil), sr.faults...)
-	samples := append([]sample(nil), sr.samples...)
-	sr.mu.Unlock()
+	return append([]*faultRun(nil), sr.faults...), append([]sample(nil), sr.samples...)
+}
 
+// countOutcomes counts every job of the run as delivered, failed,
+// dead-lettered or lost, from the archive (a job's accepted record wins)
+// and the dead-letter stream.
+func (h *harness) countOutcomes(ctx context.Context, sr *scenarioRun, res *Result) error {
 	archived := map[string]outreach.Status{}
 	err := sr.store.Walk(ctx, outreach.Filter{Campaign: sr.id}, func(d outreach.Delivery) error {
 		if old, ok := archived[d.JobID]; !ok || !old.Accepted() {
@@ -107,11 +128,11 @@ func (h *harness) measure(ctx context.Context, sr *scenarioRun, stats queue.Stat
 		return nil
 	})
 	if err != nil {
-		return res, fmt.Errorf("read the archive: %w", err)
+		return fmt.Errorf("read the archive: %w", err)
 	}
 	dead, err := sr.deadLetters(ctx)
 	if err != nil {
-		return res, err
+		return err
 	}
 	res.DeadLetters = len(dead)
 	for i := range h.opt.Jobs {
@@ -127,6 +148,12 @@ func (h *harness) measure(ctx context.Context, sr *scenarioRun, stats queue.Stat
 			res.Lost++
 		}
 	}
+	return nil
+}
+
+// countDuplicates counts the messages of the run the receivers got more
+// than once.
+func (h *harness) countDuplicates(sr *scenarioRun, res *Result) {
 	prefix := sr.id + "-"
 	for _, got := range []*received{h.mail, h.sms} {
 		got.mu.Lock()
@@ -137,8 +164,11 @@ func (h *harness) measure(ctx context.Context, sr *scenarioRun, stats queue.Stat
 		}
 		got.mu.Unlock()
 	}
+}
 
-	kills := false
+// addFaults adds each fault's figures (takeover, recovery, readiness) and
+// the targets it missed; it reports whether any fault killed a daemon.
+func (h *harness) addFaults(sr *scenarioRun, faults []*faultRun, samples []sample, res *Result) (kills bool) {
 	for _, fr := range faults {
 		f := FaultResult{
 			Fault: fr.f.name, Dependency: fr.f.dependency, AtS: secs(fr.start.Sub(sr.start)), LastedS: secs(fr.end.Sub(fr.start)),
@@ -164,8 +194,14 @@ func (h *harness) measure(ctx context.Context, sr *scenarioRun, stats queue.Stat
 		res.Faults = append(res.Faults, f)
 		res.Failures = append(res.Failures, f.misses(fr.f, h.opt)...)
 	}
-	switch {
-	case res.Lost > 0:
+	return kills
+}
+
+// judge adds the run's own misses (lost jobs, what is left in the group,
+// duplicates beyond what kills explain, daemon exits, jobs not enqueued)
+// to the faults' and sets Pass.
+func (res *Result) judge(kills bool) {
+	if res.Lost > 0 {
 		res.Failures = append(res.Failures, fmt.Sprintf("%d job(s) lost", res.Lost))
 	}
 	if res.Pending > 0 || res.Lag > 0 || res.Delayed > 0 {
@@ -187,7 +223,6 @@ func (h *harness) measure(ctx context.Context, sr *scenarioRun, stats queue.Stat
 	if res.Failures == nil {
 		res.Failures = []string{}
 	}
-	return res, nil
 }
 
 // misses lists the targets the fault missed.

@@ -126,53 +126,24 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		}
 	}()
 
-	st, err := store.Open(ctx, string(cfg.DatabaseURL))
-	if err != nil {
-		return nil, fmt.Errorf("open archive (OUTREACH_DATABASE_URL): %w", err)
-	}
-	d.Store = st
-	d.cleanups = append(d.cleanups, st.Close)
-	if err := d.applyDefaultEstate(ctx, cfg.DefaultEstate); err != nil {
+	if err := d.openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
-
 	if d.templates, err = templates.NewLive(templateSource(cfg)); err != nil {
 		return nil, fmt.Errorf("load templates (OUTREACH_TEMPLATES_DIR, OUTREACH_LOCALE_FALLBACK): %w", err)
 	}
 	d.logTemplates("templates loaded", d.templates.Current())
-
-	// go-redis's own lines (a pool failing to dial while Redis is down,
-	// dozens a second) go through our log, rate-limited, not as bare
-	// lines on stderr. The logger is the process's: the last daemon set
-	// up wins, which is the only one in production.
-	redis.SetLogger(&logging.RedisLogger{Logger: d.logger})
-
-	d.Redis = opt.Redis
-	if d.Redis == nil {
-		// The blocking readers hold a connection each; workers, acks,
-		// claims and the promoter need the rest.
-		rdb, err := queue.Connect(ctx, string(cfg.RedisURL), queue.ConnectOptions{PoolSize: cfg.Workers + 8})
-		if err != nil {
-			return nil, fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
-		}
-		d.Redis = rdb
-		d.cleanups = append(d.cleanups, rdb.Close)
-	} else if err := d.Redis.Ping(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
-	}
-	d.Keys = queue.NewShardedKeys(cfg.Stream, cfg.Group, cfg.Shards)
-	if err := queue.CheckKeys(d.Redis, d.Keys); err != nil {
-		return nil, fmt.Errorf("OUTREACH_STREAM: %w; or set OUTREACH_SHARDS above 1, which tags every shard's names", err)
+	if err := d.connectRedis(ctx, cfg, opt.Redis); err != nil {
+		return nil, err
 	}
 
 	d.Registry = prometheus.NewRegistry()
 	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(d.Registry)
-	d.metrics = m
+	d.metrics = metrics.New(d.Registry)
 
 	senders := opt.Senders
 	if senders == nil {
-		if senders, err = buildSenders(cfg, m, d.logger); err != nil {
+		if senders, err = buildSenders(cfg, d.metrics, d.logger); err != nil {
 			return nil, err
 		}
 	}
@@ -192,8 +163,74 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		Block:   time.Second,
 		MinIdle: cfg.ClaimIdle,
 	})
+	dc := d.dispatchConfig(cfg, opt, consumer, senders, signer)
+	if d.dispatcher, err = dispatch.New(dc); err != nil {
+		return nil, err
+	}
+	d.buildCampaigns(opt, consumer, dc.Zones, cfg.TimeZone)
+	d.buildRetention(cfg, opt.Dispatch.Now)
+
+	// One bound on the archive exports streaming at once, the API's and
+	// the console's together.
+	exports := archive.NewSlots(archive.MaxConcurrentExports)
+	if err := d.buildConsole(cfg, opt, consumer, exports); err != nil {
+		return nil, err
+	}
+	if err := d.buildHTTP(ctx, cfg, opt, senders, dc.Health, signer, exports); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// openStore opens the archive (OUTREACH_DATABASE_URL), closed on the way
+// out, and applies the default estate's settings to it.
+func (d *Daemon) openStore(ctx context.Context, cfg config.Config) error {
+	st, err := store.Open(ctx, string(cfg.DatabaseURL))
+	if err != nil {
+		return fmt.Errorf("open archive (OUTREACH_DATABASE_URL): %w", err)
+	}
+	d.Store = st
+	d.cleanups = append(d.cleanups, st.Close)
+	return d.applyDefaultEstate(ctx, cfg.DefaultEstate)
+}
+
+// connectRedis connects to OUTREACH_REDIS_URL (or checks that rdb, the
+// caller's client, answers) and names the queue's keys, which must suit
+// the Redis it is (a cluster needs hash tags).
+func (d *Daemon) connectRedis(ctx context.Context, cfg config.Config, rdb redis.UniversalClient) error {
+	// go-redis's own lines (a pool failing to dial while Redis is down,
+	// dozens a second) go through our log, rate-limited, not as bare
+	// lines on stderr. The logger is the process's: the last daemon set
+	// up wins, which is the only one in production.
+	redis.SetLogger(&logging.RedisLogger{Logger: d.logger})
+
+	d.Redis = rdb
+	if d.Redis == nil {
+		// The blocking readers hold a connection each; workers, acks,
+		// claims and the promoter need the rest.
+		rdb, err := queue.Connect(ctx, string(cfg.RedisURL), queue.ConnectOptions{PoolSize: cfg.Workers + 8})
+		if err != nil {
+			return fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
+		}
+		d.Redis = rdb
+		d.cleanups = append(d.cleanups, rdb.Close)
+	} else if err := d.Redis.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("connect to Redis (OUTREACH_REDIS_URL): %w", err)
+	}
+	d.Keys = queue.NewShardedKeys(cfg.Stream, cfg.Group, cfg.Shards)
+	if err := queue.CheckKeys(d.Redis, d.Keys); err != nil {
+		return fmt.Errorf("OUTREACH_STREAM: %w; or set OUTREACH_SHARDS above 1, which tags every shard's names", err)
+	}
+	return nil
+}
+
+// dispatchConfig is the dispatcher's configuration: the caller's
+// (opt.Dispatch, tests' tuning) completed from the settings and the parts
+// built so far, with the provider probes, surveys and cases built on the
+// way.
+func (d *Daemon) dispatchConfig(cfg config.Config, opt Options, consumer *queue.Consumer, senders map[outreach.Channel]outreach.Sender, signer *unsubscribe.Signer) dispatch.Config {
 	dc := opt.Dispatch
-	dc.Consumer, dc.Store, dc.Templates, dc.Senders, dc.Metrics = consumer, st, d.templates, senders, m
+	dc.Consumer, dc.Store, dc.Templates, dc.Senders, dc.Metrics = consumer, d.Store, d.templates, senders, d.metrics
 	dc.Logger = d.logger.With("component", "dispatch")
 	// "running" only once the consumer groups exist and reading starts:
 	// a daemon that cannot reach Redis never says it runs.
@@ -222,17 +259,13 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	dc.Surveys = d.buildSurveys(cfg, consumer, opt)
 	d.buildCases(cfg, consumer, opt)
-	if d.dispatcher, err = dispatch.New(dc); err != nil {
-		return nil, err
-	}
-	d.buildCampaigns(opt, consumer, dc.Zones, cfg.TimeZone)
-	d.buildRetention(cfg, opt.Dispatch.Now)
+	return dc
+}
 
-	// One bound on the archive exports streaming at once, the API's and
-	// the console's together.
-	exports := archive.NewSlots(archive.MaxConcurrentExports)
-	if d.Console, err = console.New(console.Config{
-		Store:       st,
+// buildConsole builds the web console on the archive and the queue.
+func (d *Daemon) buildConsole(cfg config.Config, opt Options, consumer *queue.Consumer, exports *archive.Slots) (err error) {
+	d.Console, err = console.New(console.Config{
+		Store:       d.Store,
 		Queue:       consumer,
 		Logger:      d.logger.With("component", "console"),
 		Secure:      cfg.TLS.Enabled() || strings.HasPrefix(cfg.PublicURL, "https://"),
@@ -247,25 +280,30 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 		// The producer reads and re-queues the dead letters.
 		DeadLetters: queue.NewProducer(d.Redis, d.Keys),
 		Exports:     exports,
-	}); err != nil {
-		return nil, err
-	}
+	})
+	return err
+}
+
+// buildHTTP builds the HTTP server (the API, /metrics, the probes, the
+// webhooks and the console), with TLS when configured, and listens on
+// OUTREACH_HTTP_ADDR.
+func (d *Daemon) buildHTTP(ctx context.Context, cfg config.Config, opt Options, senders map[outreach.Channel]outreach.Sender, health *dispatch.Health, signer *unsubscribe.Signer, exports *archive.Slots) (err error) {
 	d.http = &http.Server{
 		Handler: api.NewHandler(api.Config{
 			Gatherer:    d.Registry,
-			Checks:      checks(d.Redis, st, senders, dc.Health),
+			Checks:      checks(d.Redis, d.Store, senders, health),
 			Logger:      d.logger.With("component", "http"),
-			Store:       st,
+			Store:       d.Store,
 			PhoneRegion: cfg.PhoneRegion,
-			Webhooks:    d.webhooks(cfg, st, m, signer),
+			Webhooks:    d.webhooks(cfg, d.Store, d.metrics, signer),
 			Campaigns:   d.Campaigns,
 			Cases:       d.Cases,
 			Middleware:  opt.APIMiddleware,
-			Auth:        apiAuth(ctx, cfg, st, d.logger),
+			Auth:        apiAuth(ctx, cfg, d.Store, d.logger),
 			Jobs:        queue.NewProducer(d.Redis, d.Keys),
 			Templates:   d.templates.Current,
 			TimeZone:    cfg.TimeZone,
-			HTTPMetrics: m.HTTP,
+			HTTPMetrics: d.metrics.HTTP,
 			Console:     d.Console,
 			Exports:     exports,
 		}),
@@ -279,14 +317,14 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	}
 	if cfg.TLS.Enabled() {
 		if d.http.TLSConfig, err = tlsConfig(cfg.TLS, d.logger); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if d.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen on OUTREACH_HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
+		return fmt.Errorf("listen on OUTREACH_HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
 	}
 	d.cleanups = append(d.cleanups, func() error { return d.listener.Close() })
-	return d, nil
+	return nil
 }
 
 // checks are /readyz's: Redis answers a ping; the archive answers a ping

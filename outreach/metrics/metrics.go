@@ -97,127 +97,11 @@ type Metrics struct {
 
 // New creates the metrics and registers them with reg.
 func New(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		JobsReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_jobs_received_total",
-			Help: "Valid jobs read from the stream (first attempt), by kind.",
-		}, []string{"kind"}),
-		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_deliveries_total",
-			Help: "Delivery outcomes by channel, kind and status (sent, failed, retrying).",
-		}, []string{"channel", "kind", "status"}),
-		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_dead_letters_total",
-			Help: "Stream entries moved to the dead-letter stream, by reason.",
-		}, []string{"reason"}),
-		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_retries_total",
-			Help: "Jobs scheduled for another attempt after a temporary failure, by kind and reason.",
-		}, []string{"kind", "reason"}),
-		SendFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_send_failures_total",
-			Help: "Failed provider calls by channel and reason.",
-		}, []string{"channel", "reason"}),
-		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_duplicates_skipped_total",
-			Help: "Deliveries not sent again because the archive already records them as sent, by kind.",
-		}, []string{"kind"}),
-		SendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "outreach_send_duration_seconds",
-			Help:    "Latency of provider calls (SMTP, Twilio) per channel.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"channel"}),
-		JobLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "outreach_job_latency_seconds",
-			Help:    "Time from enqueue (XADD) to the job being archived and acked, by kind.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
-		}, []string{"kind"}),
-		ArchiveBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "outreach_archive_batch_deliveries",
-			Help:    "Deliveries per archive write (one statement and commit of the recorder's group commit).",
-			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500},
-		}),
-		Deferred: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_jobs_deferred_total",
-			Help: "Jobs parked in the delayed set until their send_at, by kind.",
-		}, []string{"kind"}),
-		RateLimitWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "outreach_rate_limit_wait_seconds",
-			Help:    "Time each message waited for its channel's rate limit, per channel.",
-			Buckets: []float64{0, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"channel"}),
-		WebhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_webhook_requests_total",
-			Help: "Requests to the provider webhooks and the unsubscribe endpoint, by endpoint and result.",
-		}, []string{"endpoint", "result"}),
-		StatusReports: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_status_reports_total",
-			Help: "Provider status reports on sent messages, by channel, status and result (applied or stale).",
-		}, []string{"channel", "status", "result"}),
-		Replies: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_replies_total",
-			Help: "Inbound replies archived, by channel and action (none, opt_out, opt_in).",
-		}, []string{"channel", "action"}),
-		OptOuts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_opt_outs_total",
-			Help: "Opt-outs and opt-ins recorded, by channel, source and direction (out or in).",
-		}, []string{"channel", "source", "direction"}),
-		TemplateReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_template_reloads_total",
-			Help: "Reloads of the template set (SIGHUP), by result: success, or failure (the old set keeps serving).",
-		}, []string{"result"}),
-		TemplateFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outreach_template_fallbacks_total",
-			Help: "Messages sent in the default variant because the resident's variant lacked a variable, by kind, variant and reason.",
-		}, []string{"kind", "variant", "reason"}),
-		QueueLength: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_queue_length",
-			Help: "Entries in the job stream's lanes (XLEN), by stream.",
-		}, []string{"stream"}),
-		QueueLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_queue_lag",
-			Help: "Entries in the job stream's lanes not yet read by the consumer group, by stream and group.",
-		}, []string{"stream", "group"}),
-		QueuePending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_queue_pending",
-			Help: "Entries read by the consumer group but not yet acknowledged, by stream and group.",
-		}, []string{"stream", "group"}),
-		DeadLetterSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_dead_letter_stream_length",
-			Help: "Entries in the dead-letter stream, by job stream.",
-		}, []string{"stream"}),
-		DelayedSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_delayed_jobs",
-			Help: "Jobs waiting in the delayed set (retries, future send_at, quiet hours, follow-ups), by job stream.",
-		}, []string{"stream"}),
-		ShardLength: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_shard_length",
-			Help: "Entries in the lanes of one shard of the queue (OUTREACH_SHARDS), by stream and shard.",
-		}, []string{"stream", "shard"}),
-		ShardLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_shard_lag",
-			Help: "Entries in the lanes of one shard not yet read by the consumer group, by stream, group and shard.",
-		}, []string{"stream", "group", "shard"}),
-		ShardPending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_shard_pending",
-			Help: "Entries of one shard read by the consumer group but not yet acknowledged, by stream, group and shard.",
-		}, []string{"stream", "group", "shard"}),
-		ShardDelayed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "outreach_shard_delayed_jobs",
-			Help: "Jobs waiting in the delayed set of one shard, by stream and shard.",
-		}, []string{"stream", "shard"}),
-		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "outreach_jobs_in_flight",
-			Help: "Jobs being processed by this daemon.",
-		}),
-	}
-	reg.MustRegister(
-		m.JobsReceived, m.Deliveries, m.DeadLetters, m.Retries, m.SendFailures,
-		m.Duplicates, m.SendDuration, m.JobLatency, m.ArchiveBatch, m.Deferred, m.TemplateReloads, m.TemplateFallbacks,
-		m.RateLimitWait, m.WebhookRequests, m.StatusReports, m.Replies, m.OptOuts,
-		m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.InFlight,
-		m.ShardLength, m.ShardLag, m.ShardPending, m.ShardDelayed,
-	)
+	m := &Metrics{}
+	m.addDelivery(reg)
+	m.addInbound(reg)
+	m.addTemplates(reg)
+	m.addQueue(reg)
 	m.PolicyMetrics = newPolicyMetrics(reg)
 	m.SurveyMetrics = newSurveyMetrics(reg)
 	m.CaseMetrics = newCaseMetrics(reg)
@@ -235,6 +119,138 @@ func New(reg prometheus.Registerer) *Metrics {
 	m.Estates = newEstateMetrics(reg)
 	m.preinit()
 	return m
+}
+
+// addDelivery creates and registers the pipeline's delivery counters and timings.
+func (m *Metrics) addDelivery(reg prometheus.Registerer) {
+	m.JobsReceived = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_jobs_received_total",
+		Help: "Valid jobs read from the stream (first attempt), by kind.",
+	}, []string{"kind"})
+	m.Deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_deliveries_total",
+		Help: "Delivery outcomes by channel, kind and status (sent, failed, retrying).",
+	}, []string{"channel", "kind", "status"})
+	m.DeadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_dead_letters_total",
+		Help: "Stream entries moved to the dead-letter stream, by reason.",
+	}, []string{"reason"})
+	m.Retries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_retries_total",
+		Help: "Jobs scheduled for another attempt after a temporary failure, by kind and reason.",
+	}, []string{"kind", "reason"})
+	m.SendFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_send_failures_total",
+		Help: "Failed provider calls by channel and reason.",
+	}, []string{"channel", "reason"})
+	m.Duplicates = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_duplicates_skipped_total",
+		Help: "Deliveries not sent again because the archive already records them as sent, by kind.",
+	}, []string{"kind"})
+	m.SendDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "outreach_send_duration_seconds",
+		Help:    "Latency of provider calls (SMTP, Twilio) per channel.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"channel"})
+	m.JobLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "outreach_job_latency_seconds",
+		Help:    "Time from enqueue (XADD) to the job being archived and acked, by kind.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+	}, []string{"kind"})
+	m.ArchiveBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "outreach_archive_batch_deliveries",
+		Help:    "Deliveries per archive write (one statement and commit of the recorder's group commit).",
+		Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500},
+	})
+	m.Deferred = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_jobs_deferred_total",
+		Help: "Jobs parked in the delayed set until their send_at, by kind.",
+	}, []string{"kind"})
+	m.RateLimitWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "outreach_rate_limit_wait_seconds",
+		Help:    "Time each message waited for its channel's rate limit, per channel.",
+		Buckets: []float64{0, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"channel"})
+	m.InFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "outreach_jobs_in_flight",
+		Help: "Jobs being processed by this daemon.",
+	})
+	reg.MustRegister(m.JobsReceived, m.Deliveries, m.DeadLetters, m.Retries, m.SendFailures, m.Duplicates, m.SendDuration, m.JobLatency, m.ArchiveBatch, m.Deferred, m.RateLimitWait, m.InFlight)
+}
+
+// addInbound creates and registers what providers and residents send back: webhook requests, status reports, replies, opt-outs.
+func (m *Metrics) addInbound(reg prometheus.Registerer) {
+	m.WebhookRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_webhook_requests_total",
+		Help: "Requests to the provider webhooks and the unsubscribe endpoint, by endpoint and result.",
+	}, []string{"endpoint", "result"})
+	m.StatusReports = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_status_reports_total",
+		Help: "Provider status reports on sent messages, by channel, status and result (applied or stale).",
+	}, []string{"channel", "status", "result"})
+	m.Replies = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_replies_total",
+		Help: "Inbound replies archived, by channel and action (none, opt_out, opt_in).",
+	}, []string{"channel", "action"})
+	m.OptOuts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_opt_outs_total",
+		Help: "Opt-outs and opt-ins recorded, by channel, source and direction (out or in).",
+	}, []string{"channel", "source", "direction"})
+	reg.MustRegister(m.WebhookRequests, m.StatusReports, m.Replies, m.OptOuts)
+}
+
+// addTemplates creates and registers the template set's reloads and fallbacks.
+func (m *Metrics) addTemplates(reg prometheus.Registerer) {
+	m.TemplateReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_template_reloads_total",
+		Help: "Reloads of the template set (SIGHUP), by result: success, or failure (the old set keeps serving).",
+	}, []string{"result"})
+	m.TemplateFallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outreach_template_fallbacks_total",
+		Help: "Messages sent in the default variant because the resident's variant lacked a variable, by kind, variant and reason.",
+	}, []string{"kind", "variant", "reason"})
+	reg.MustRegister(m.TemplateReloads, m.TemplateFallbacks)
+}
+
+// addQueue creates and registers the queue gauges, the whole queue's and each shard's.
+func (m *Metrics) addQueue(reg prometheus.Registerer) {
+	m.QueueLength = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_queue_length",
+		Help: "Entries in the job stream's lanes (XLEN), by stream.",
+	}, []string{"stream"})
+	m.QueueLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_queue_lag",
+		Help: "Entries in the job stream's lanes not yet read by the consumer group, by stream and group.",
+	}, []string{"stream", "group"})
+	m.QueuePending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_queue_pending",
+		Help: "Entries read by the consumer group but not yet acknowledged, by stream and group.",
+	}, []string{"stream", "group"})
+	m.DeadLetterSize = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_dead_letter_stream_length",
+		Help: "Entries in the dead-letter stream, by job stream.",
+	}, []string{"stream"})
+	m.DelayedSize = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_delayed_jobs",
+		Help: "Jobs waiting in the delayed set (retries, future send_at, quiet hours, follow-ups), by job stream.",
+	}, []string{"stream"})
+	m.ShardLength = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_shard_length",
+		Help: "Entries in the lanes of one shard of the queue (OUTREACH_SHARDS), by stream and shard.",
+	}, []string{"stream", "shard"})
+	m.ShardLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_shard_lag",
+		Help: "Entries in the lanes of one shard not yet read by the consumer group, by stream, group and shard.",
+	}, []string{"stream", "group", "shard"})
+	m.ShardPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_shard_pending",
+		Help: "Entries of one shard read by the consumer group but not yet acknowledged, by stream, group and shard.",
+	}, []string{"stream", "group", "shard"})
+	m.ShardDelayed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outreach_shard_delayed_jobs",
+		Help: "Jobs waiting in the delayed set of one shard, by stream and shard.",
+	}, []string{"stream", "shard"})
+	reg.MustRegister(m.QueueLength, m.QueueLag, m.QueuePending, m.DeadLetterSize, m.DelayedSize, m.ShardLength, m.ShardLag, m.ShardPending, m.ShardDelayed)
 }
 
 // preinit creates the label combinations known in advance, so that a

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -12,64 +11,36 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/outreach/cases"
 	"github.com/outreach-dev/outreach/outreach/config"
-	"github.com/outreach-dev/outreach/outreach/store"
 	"github.com/outreach-dev/outreach/queue"
 )
 
-const casesUsage = `usage:
-  outreach cases open (--resident ID | --estate E --unit U) --category C [--urgency low|normal|urgent] [--received phone|sms|email|on_site|app] [--assignee A] [--by NAME] "description"
-  outreach cases list [--estate E] [--state S,S] [--category C] [--resident ID] [--assignee A] [--overdue] [--since 30d] [--limit N] [--json]
-  outreach cases show ID [--json]                      (the whole history, with times and participants)
-  outreach cases acknowledge|start ID [--by NAME] ["note"]
-  outreach cases assign ID [--by NAME] ASSIGNEE
-  outreach cases note ID [--by NAME] "note"
-  outreach cases resolve ID [--by NAME] "what was done"   (sends the resolution notice; the follow-up comes after the delay)
-  outreach cases close ID [--by NAME] ["why"]
-  outreach cases report [--since 30d] [--estate E] [--category C] [--json]
-
-open and resolve queue messages and need OUTREACH_REDIS_URL; the others need the database only.`
-
-// cmdCases works the complaint loop (docs/cases.md).
-func cmdCases(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, casesUsage)
-		return 2
-	}
-	switch args[0] {
-	case "open":
-		return casesOpen(ctx, e, args[1:])
-	case "list":
-		return casesList(ctx, e, args[1:])
-	case "show":
-		return casesShow(ctx, e, args[1:])
-	case "report":
-		return casesReport(ctx, e, args[1:])
-	case "acknowledge", "start", "assign", "note", "resolve", "close":
-		return casesStep(ctx, e, args[0], args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprintln(e.stdout, casesUsage)
-		return 0
-	}
-	fmt.Fprintf(e.stderr, "outreach cases: unknown subcommand %q\n%s\n", args[0], casesUsage)
-	return 2
+// casesCmd works the complaint loop (docs/cases.md). open and resolve
+// queue messages and need OUTREACH_REDIS_URL; the others need the
+// database only.
+type casesCmd struct {
+	Open        casesOpenCmd        `cmd:"" help:"open a case (a resident, or an estate and unit, and a category); queues the acknowledgement to the resident (needs OUTREACH_REDIS_URL)"`
+	List        casesListCmd        `cmd:"" help:"list cases, newest first, with the next limit each must meet"`
+	Show        casesShowCmd        `cmd:"" help:"show a case: the whole history, with times and participants"`
+	Acknowledge casesAcknowledgeCmd `cmd:"" help:"acknowledge a case"`
+	Start       casesStartCmd       `cmd:"" help:"start work on a case"`
+	Assign      casesAssignCmd      `cmd:"" help:"assign a case to a staff member or team"`
+	Note        casesNoteCmd        `cmd:"" help:"add a note to a case's history"`
+	Resolve     casesResolveCmd     `cmd:"" help:"resolve a case: sends the resolution notice (needs OUTREACH_REDIS_URL); the follow-up comes after the delay"`
+	Close       casesCloseCmd       `cmd:"" help:"close a case"`
+	Report      casesReportCmd      `cmd:"" help:"opened, open, overdue, resolved within the limit, limits missed, median time to acknowledge and to resolve, per estate and category"`
 }
 
 // caseService opens the store (and Redis when the step sends messages)
 // and builds the loop on them; close releases them. nil on failure (the
 // error is printed, status says the exit code).
-func (e *env) caseService(ctx context.Context, sends bool) (svc *cases.Service, closeAll func(), status int) {
-	groups := []config.Group{config.GroupStore, config.GroupCases, config.GroupSurvey}
+func (e *env) caseService(ctx context.Context, cmd string, sends bool) (svc *cases.Service, closeAll func(), status int) {
+	groups := []config.Group{config.GroupCases, config.GroupSurvey}
 	if sends {
 		groups = append(groups, config.GroupRedis, config.GroupHTTP)
 	}
-	cfg, ok := e.loadConfig(groups...)
-	if !ok {
-		return nil, nil, 2
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL.Reveal())
-	if err != nil {
-		fmt.Fprintf(e.stderr, "outreach: %v\n", err)
-		return nil, nil, 1
+	st, cfg, status := e.openStore(ctx, cmd, groups...)
+	if st == nil {
+		return nil, nil, status
 	}
 	svc = &cases.Service{Store: st, Settings: cases.Settings{Limits: cfg.Cases.Limits, EscalateAt: cfg.Survey.EscalateAt, SurveyExpiry: cfg.Survey.Expiry},
 		PublicURL: cfg.PublicURL, Jobs: refuseJobs{}}
@@ -113,67 +84,61 @@ func (e *env) caseErr(cmd string, err error) int {
 	return e.fail(cmd, err)
 }
 
-func casesOpen(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("cases open", flag.ContinueOnError)
-	resident := fs.String("resident", "", "the resident who reported it")
-	estate := fs.String("estate", "", "the estate (default: the resident's)")
-	building := fs.String("building", "", "building (default: the resident's)")
-	unit := fs.String("unit", "", "unit (default: the resident's); a case needs a resident or a unit")
-	category := fs.String("category", "", "facility, lift, water, power, noise, environment, fee, security or other")
-	urgency := fs.String("urgency", "normal", "low, normal or urgent")
-	received := fs.String("received", "phone", "phone, sms, email, on_site or app")
-	assignee := fs.String("assignee", "", "the staff member or team handling it")
-	by := fs.String("by", "cli", "who took the report (for the history)")
-	rest, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(rest) != 1 {
-		fmt.Fprintf(e.stderr, "outreach cases open: want the description as one argument\n%s\n", casesUsage)
-		return 2
-	}
-	svc, done, status := e.caseService(ctx, true)
+type casesOpenCmd struct {
+	Description string `arg:"" name:"DESCRIPTION" help:"what the resident reported"`
+	Resident    string `placeholder:"ID" help:"the resident who reported it"`
+	Estate      string `placeholder:"E" help:"the estate (default: the resident's)"`
+	Building    string `placeholder:"B" help:"building (default: the resident's)"`
+	Unit        string `placeholder:"U" help:"unit (default: the resident's); a case needs a resident or a unit"`
+	Category    string `placeholder:"C" help:"facility, lift, water, power, noise, environment, fee, security or other"`
+	Urgency     string `default:"normal" placeholder:"low|normal|urgent" help:"low, normal or urgent"`
+	Received    string `default:"phone" placeholder:"phone|sms|email|on_site|app" help:"phone, sms, email, on_site or app"`
+	Assignee    string `placeholder:"A" help:"the staff member or team handling it"`
+	By          string `default:"cli" placeholder:"NAME" help:"who took the report (for the history)"`
+}
+
+func (c *casesOpenCmd) run(ctx context.Context, e *env) int {
+	svc, done, status := e.caseService(ctx, "cases open", true)
 	if svc == nil {
 		return status
 	}
 	defer done()
-	c, _, err := svc.Open(ctx, outreach.Case{ResidentID: *resident, Estate: *estate, Building: *building, Unit: *unit,
-		Category: outreach.CaseCategory(*category), Urgency: outreach.CaseUrgency(*urgency), Received: outreach.CaseSource(*received),
-		Description: rest[0], Assignee: *assignee}, *by)
+	opened, _, err := svc.Open(ctx, outreach.Case{ResidentID: c.Resident, Estate: c.Estate, Building: c.Building, Unit: c.Unit,
+		Category: outreach.CaseCategory(c.Category), Urgency: outreach.CaseUrgency(c.Urgency), Received: outreach.CaseSource(c.Received),
+		Description: c.Description, Assignee: c.Assignee}, c.By)
 	if err != nil {
 		return e.caseErr("cases open", err)
 	}
-	fmt.Fprintf(e.stdout, "opened %s (%s, %s)\n", c.ID, c.Category, c.Urgency)
-	for _, t := range c.Timers {
+	fmt.Fprintf(e.stdout, "opened %s (%s, %s)\n", opened.ID, opened.Category, opened.Urgency)
+	for _, t := range opened.Timers {
 		fmt.Fprintf(e.stdout, "  %s within %s: by %s\n", t.Stage, t.Limit, t.Due.Local().Format("2006-01-02 15:04"))
 	}
 	return 0
 }
 
-func casesList(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("cases list", flag.ContinueOnError)
-	estate := fs.String("estate", "", "only this estate")
-	state := fs.String("state", "", "only these states, comma-separated (open, acknowledged, in_progress, resolved, followed_up, closed, reopened)")
-	category := fs.String("category", "", "only this category")
-	resident := fs.String("resident", "", "only this resident's")
-	assignee := fs.String("assignee", "", "only this assignee's")
-	overdue := fs.Bool("overdue", false, "only open cases past a limit")
-	since := fs.String("since", "", "only cases opened within this period, e.g. 30d")
-	limit := fs.Int("limit", 100, "at most this many, newest first")
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
+type casesListCmd struct {
+	Estate   string `placeholder:"E" help:"only this estate"`
+	State    string `placeholder:"S,S" help:"only these states, comma-separated (open, acknowledged, in_progress, resolved, followed_up, closed, reopened)"`
+	Category string `placeholder:"C" help:"only this category"`
+	Resident string `placeholder:"ID" help:"only this resident's"`
+	Assignee string `placeholder:"A" help:"only this assignee's"`
+	Overdue  bool   `help:"only open cases past a limit"`
+	Since    string `placeholder:"30d" help:"only cases opened within this period, e.g. 30d"`
+	Limit    int    `default:"100" placeholder:"N" help:"at most this many, newest first"`
+	listFlags
+}
+
+func (c *casesListCmd) run(ctx context.Context, e *env) int {
+	f := outreach.CaseFilter{ResidentID: c.Resident, Category: outreach.CaseCategory(c.Category), Assignee: c.Assignee, Overdue: c.Overdue, Limit: c.Limit}
+	if c.Estate != "" {
+		f.Estates = []string{c.Estate}
 	}
-	f := outreach.CaseFilter{ResidentID: *resident, Category: outreach.CaseCategory(*category), Assignee: *assignee, Overdue: *overdue, Limit: *limit}
-	if *estate != "" {
-		f.Estates = []string{*estate}
-	}
-	if *category != "" && !f.Category.Valid() {
-		fmt.Fprintf(e.stderr, "outreach cases list: --category: %q is not a case category\n", *category)
+	if c.Category != "" && !f.Category.Valid() {
+		fmt.Fprintf(e.stderr, "outreach cases list: --category: %q is not a case category\n", c.Category)
 		return 2
 	}
-	if *state != "" {
-		for s := range strings.SplitSeq(*state, ",") {
+	if c.State != "" {
+		for s := range strings.SplitSeq(c.State, ",") {
 			st := outreach.CaseState(strings.TrimSpace(s))
 			if !st.Valid() {
 				fmt.Fprintf(e.stderr, "outreach cases list: --state: %q is not a case state\n", s)
@@ -182,13 +147,13 @@ func casesList(ctx context.Context, e *env, args []string) int {
 			f.States = append(f.States, st)
 		}
 	}
-	t, err := sinceFlag(*since, time.Now())
+	t, err := sinceFlag(c.Since, time.Now())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach cases list: --since: %v\n", err)
 		return 2
 	}
 	f.OpenedSince = t
-	svc, done, status := e.caseService(ctx, false)
+	svc, done, status := e.caseService(ctx, "cases list", false)
 	if svc == nil {
 		return status
 	}
@@ -197,7 +162,7 @@ func casesList(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("cases list", err)
 	}
-	if *asJSON {
+	if c.JSON {
 		for _, c := range list {
 			if s := e.printJSON("cases list", c); s != 0 {
 				return s
@@ -235,31 +200,32 @@ func nextLimit(c outreach.Case, now time.Time) string {
 	return fmt.Sprintf("%s in %s", next.Stage, next.Due.Sub(now).Round(time.Minute))
 }
 
-func casesShow(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("cases show", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "the case and its history as JSON")
-	rest, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(rest) != 1 {
-		fmt.Fprintf(e.stderr, "outreach cases show: want one case id\n")
-		return 2
-	}
-	svc, done, status := e.caseService(ctx, false)
+type casesShowCmd struct {
+	ID   string `arg:"" name:"ID" help:"the case's id"`
+	JSON bool   `name:"json" help:"the case and its history as JSON"`
+}
+
+func (c *casesShowCmd) run(ctx context.Context, e *env) int {
+	svc, done, status := e.caseService(ctx, "cases show", false)
 	if svc == nil {
 		return status
 	}
 	defer done()
-	c, events, err := svc.Get(ctx, rest[0])
+	kase, events, err := svc.Get(ctx, c.ID)
 	if errors.Is(err, outreach.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "outreach cases show: no case %q\n", rest[0])
+		fmt.Fprintf(e.stderr, "outreach cases show: no case %q\n", c.ID)
 		return 1
 	}
 	if err != nil {
 		return e.fail("cases show", err)
 	}
-	if *asJSON {
+	return e.printCase(kase, events, c.JSON)
+}
+
+// printCase writes a case and its history: JSON, or fields, limits and
+// the history as tables.
+func (e *env) printCase(c outreach.Case, events []outreach.CaseEvent, asJSON bool) int {
+	if asJSON {
 		if events == nil {
 			events = []outreach.CaseEvent{}
 		}
@@ -324,33 +290,75 @@ func casesShow(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func casesStep(ctx context.Context, e *env, step string, args []string) int {
-	fs := flag.NewFlagSet("cases "+step, flag.ContinueOnError)
-	by := fs.String("by", "cli", "who did it (a staff name, for the history)")
-	rest, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
+// caseStep is what every step on a case takes: the case, and who did it.
+type caseStep struct {
+	ID string `arg:"" name:"ID" help:"the case's id"`
+	By string `default:"cli" placeholder:"NAME" help:"who did it (a staff name, for the history)"`
+}
+
+type (
+	casesAcknowledgeCmd struct {
+		caseStep
+		Note string `arg:"" optional:"" name:"NOTE" help:"a note for the history"`
 	}
-	needsText := step == "assign" || step == "note" || step == "resolve"
-	if len(rest) < 1 || len(rest) > 2 || needsText && len(rest) != 2 {
-		fmt.Fprintf(e.stderr, "outreach cases %s: want a case id and %s\n%s\n", step, map[bool]string{true: "one text argument", false: "at most one note"}[needsText], casesUsage)
-		return 2
+	casesStartCmd struct {
+		caseStep
+		Note string `arg:"" optional:"" name:"NOTE" help:"a note for the history"`
 	}
-	text := ""
-	if len(rest) == 2 {
-		text = rest[1]
+	casesAssignCmd struct {
+		caseStep
+		Assignee string `arg:"" name:"ASSIGNEE" help:"the staff member or team"`
 	}
-	svc, done, status := e.caseService(ctx, step == "resolve")
+	casesNoteCmd struct {
+		caseStep
+		Note string `arg:"" name:"NOTE" help:"the note"`
+	}
+	casesResolveCmd struct {
+		caseStep
+		Resolution string `arg:"" name:"RESOLUTION" help:"what was done (the resident is told)"`
+	}
+	casesCloseCmd struct {
+		caseStep
+		Why string `arg:"" optional:"" name:"WHY" help:"why it is closed"`
+	}
+)
+
+func (c *casesAcknowledgeCmd) run(ctx context.Context, e *env) int {
+	return e.stepCase(ctx, "acknowledge", c.caseStep, c.Note, (*cases.Service).Acknowledge)
+}
+
+func (c *casesStartCmd) run(ctx context.Context, e *env) int {
+	return e.stepCase(ctx, "start", c.caseStep, c.Note, (*cases.Service).Start)
+}
+
+func (c *casesAssignCmd) run(ctx context.Context, e *env) int {
+	return e.stepCase(ctx, "assign", c.caseStep, c.Assignee, (*cases.Service).Assign)
+}
+
+func (c *casesNoteCmd) run(ctx context.Context, e *env) int {
+	return e.stepCase(ctx, "note", c.caseStep, c.Note, (*cases.Service).Note)
+}
+
+func (c *casesResolveCmd) run(ctx context.Context, e *env) int {
+	return e.stepCase(ctx, "resolve", c.caseStep, c.Resolution, (*cases.Service).Resolve)
+}
+
+func (c *casesCloseCmd) run(ctx context.Context, e *env) int {
+	return e.stepCase(ctx, "close", c.caseStep, c.Why, (*cases.Service).Close)
+}
+
+// stepCase takes a step on a case with do and prints its new state;
+// resolve queues the resolution notice, so it needs Redis.
+func (e *env) stepCase(ctx context.Context, step string, s caseStep, text string,
+	do func(*cases.Service, context.Context, string, string, string) (outreach.Case, error)) int {
+	svc, done, status := e.caseService(ctx, "cases "+step, step == "resolve")
 	if svc == nil {
 		return status
 	}
 	defer done()
-	do := map[string]func(context.Context, string, string, string) (outreach.Case, error){
-		"acknowledge": svc.Acknowledge, "start": svc.Start, "assign": svc.Assign, "note": svc.Note, "resolve": svc.Resolve, "close": svc.Close,
-	}[step]
-	c, err := do(ctx, rest[0], *by, text)
+	c, err := do(svc, ctx, s.ID, s.By, text)
 	if errors.Is(err, outreach.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "outreach cases %s: no case %q\n", step, rest[0])
+		fmt.Fprintf(e.stderr, "outreach cases %s: no case %q\n", step, s.ID)
 		return 1
 	}
 	if err != nil {
@@ -360,29 +368,28 @@ func casesStep(ctx context.Context, e *env, step string, args []string) int {
 	return 0
 }
 
-func casesReport(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("cases report", flag.ContinueOnError)
-	since := fs.String("since", "30d", "cases opened within this period")
-	estate := fs.String("estate", "", "only this estate")
-	category := fs.String("category", "", "only this category")
-	asJSON := fs.Bool("json", false, "the report as JSON")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	t, err := sinceFlag(*since, time.Now())
+type casesReportCmd struct {
+	Since    string `default:"30d" placeholder:"30d" help:"cases opened within this period"`
+	Estate   string `placeholder:"E" help:"only this estate"`
+	Category string `placeholder:"C" help:"only this category"`
+	JSON     bool   `name:"json" help:"the report as JSON"`
+}
+
+func (c *casesReportCmd) run(ctx context.Context, e *env) int {
+	t, err := sinceFlag(c.Since, time.Now())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach cases report: --since: %v\n", err)
 		return 2
 	}
-	f := outreach.CaseFilter{OpenedSince: t, Category: outreach.CaseCategory(*category)}
-	if *category != "" && !f.Category.Valid() {
-		fmt.Fprintf(e.stderr, "outreach cases report: --category: %q is not a case category\n", *category)
+	f := outreach.CaseFilter{OpenedSince: t, Category: outreach.CaseCategory(c.Category)}
+	if c.Category != "" && !f.Category.Valid() {
+		fmt.Fprintf(e.stderr, "outreach cases report: --category: %q is not a case category\n", c.Category)
 		return 2
 	}
-	if *estate != "" {
-		f.Estates = []string{*estate}
+	if c.Estate != "" {
+		f.Estates = []string{c.Estate}
 	}
-	svc, done, status := e.caseService(ctx, false)
+	svc, done, status := e.caseService(ctx, "cases report", false)
 	if svc == nil {
 		return status
 	}
@@ -391,7 +398,7 @@ func casesReport(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("cases report", err)
 	}
-	if *asJSON {
+	if c.JSON {
 		return e.printJSON("cases report", rep)
 	}
 	fmt.Fprintf(e.stdout, "cases opened since %s\n\n", t.Local().Format("2006-01-02 15:04"))

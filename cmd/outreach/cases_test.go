@@ -110,7 +110,7 @@ func TestCasesCommand(t *testing.T) {
 		{[]string{"cases", "open", "--resident", "r-0301", "--category", "plumbing", "x"}, 2, "category"},
 		{[]string{"cases", "open", "--resident", "r-0301", "--category", "lift", strings.Repeat("长", 1500)}, 2, "description"},
 		{[]string{"cases", "close", "C-000000-XXXXX"}, 1, "no case"},
-		{[]string{"cases", "resolve", id}, 2, "want a case id"},
+		{[]string{"cases", "resolve", id}, 2, `expected "<RESOLUTION>"`},
 		{[]string{"cases", "list", "--state", "done"}, 2, "--state"},
 	} {
 		out, errOut, code := cli(t, env, tt.args...)

@@ -1,7 +1,10 @@
 package main
 
 import (
+	goparser "go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,12 +44,74 @@ func TestHelpUsageAndCompletion(t *testing.T) {
 		"outreach est":                 {"estates"},
 		"outreach residents s":         {"set", "show"},
 		"outreach residents list --bu": {"--building"},
+		"outreach archive s":           {"search", "show"},
+		"outreach archive export --o":  {"--output"},
+		"outreach cases re":            {"report", "resolve"},
+		"outreach campaign c":          {"cancel", "create"},
+		"outreach templates p":         {"preview"},
+		"outreach surveys list --ca":   {"--callback-open"},
+		"outreach satisfaction ":       {"report"},
 	} {
 		out, _, code = cli(t, append(env, "COMP_LINE="+line, "COMP_POINT="+strconv.Itoa(len(line))))
 		got := strings.Fields(out)
 		slices.Sort(got)
 		if code != 0 || strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("completing %q: exit %d, %q; want %q", line, code, got, want)
+		}
+	}
+}
+
+// TestHelpOfEveryCommand: every command and subcommand has its help from
+// the grammar, asked as --help, as `outreach help COMMAND...` or as
+// `outreach COMMAND help`; a command that needs its subcommand says which
+// ones there are.
+func TestHelpOfEveryCommand(t *testing.T) {
+	t.Parallel()
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"archive", "export", "--help"}, "--output=FILE"},
+		{[]string{"help", "archive", "show"}, "<JOB>"},
+		{[]string{"cases", "help"}, "cases acknowledge"},
+		{[]string{"cases", "help", "open"}, "--urgency="},
+		{[]string{"surveys", "help"}, "surveys note"},
+		{[]string{"satisfaction", "report", "-h"}, "--by="},
+		{[]string{"templates", "preview", "--help"}, "--data=k=v"},
+		{[]string{"campaign", "help", "create"}, "--local-time=HH:MM"},
+	} {
+		out, errOut, code := cli(t, env, tt.args...)
+		if code != 0 || !strings.Contains(out, tt.want) {
+			t.Errorf("outreach %s: exit %d, want 0 with %q\n%s%s", strings.Join(tt.args, " "), code, tt.want, out, errOut)
+		}
+	}
+	for _, cmd := range []string{"campaign", "archive", "cases", "surveys", "satisfaction", "templates"} {
+		_, errOut, code := cli(t, env, cmd)
+		if code != 2 || !strings.Contains(errOut, "usage: outreach "+cmd+" <command>") {
+			t.Errorf("outreach %s: exit %d, want 2 with its subcommands\n%s", cmd, code, errOut)
+		}
+	}
+}
+
+// TestOneCommandLineGrammar: the command line is kong's alone; no
+// command parses its own flags with the flag package again.
+func TestOneCommandLineGrammar(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		f, err := goparser.ParseFile(fset, name, nil, goparser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"flag"` {
+				t.Errorf("%s imports flag: declare the command's flags as kong struct tags (main.go)", name)
+			}
 		}
 	}
 }

@@ -57,10 +57,10 @@ type commandLine struct {
 	Residents    residentsCmd    `cmd:"" help:"import residents from CSV or XLSX (upsert by id); list, show and edit profiles"`
 	Campaign     campaignCmd     `cmd:"" help:"plan and steer campaigns"`
 	Archive      archiveCmd      `cmd:"" help:"search, show, annotate, export and purge the communication archive; residents' replies"`
-	Surveys      surveysCmd      `cmd:"" passthrough:"" help:"satisfaction surveys: scores, comments, escalations; note closes a call-back task"`
-	Cases        casesCmd        `cmd:"" passthrough:"" help:"cases (complaints, repair requests): open, list, show (the whole history), acknowledge, start, assign, note, resolve, close, report"`
-	Satisfaction satisfactionCmd `cmd:"" passthrough:"" help:"the satisfaction report: response rate, average, distribution, satisfied rate (4-5), rows under 70% flagged"`
-	Templates    templatesCmd    `cmd:"" passthrough:"" help:"list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)"`
+	Surveys      surveysCmd      `cmd:"" help:"satisfaction surveys: scores, comments, escalations; note closes a call-back task"`
+	Cases        casesCmd        `cmd:"" help:"cases (complaints, repair requests): open, list, show (the whole history), acknowledge, start, assign, note, resolve, close, report"`
+	Satisfaction satisfactionCmd `cmd:"" help:"the satisfaction report: response rate, average, distribution, satisfied rate (4-5), rows under 70% flagged"`
+	Templates    templatesCmd    `cmd:"" help:"list, check and preview the templates (built-in and OUTREACH_TEMPLATES_DIR)"`
 	Users        usersCmd        `cmd:"" help:"accounts of the web console (/console/); passwords from stdin or --password-file, never a flag"`
 	Tokens       tokensCmd       `cmd:"" help:"bearer tokens of the /v1/ API (only a hash is stored; the token is printed once)"`
 	Bench        benchCmd        `cmd:"" help:"measure the real pipeline end to end (same configuration as serve)"`

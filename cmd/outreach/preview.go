@@ -4,59 +4,58 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/config"
 	"github.com/outreach-dev/outreach/outreach/preview"
 	"github.com/outreach-dev/outreach/outreach/sms"
-	"github.com/outreach-dev/outreach/outreach/store"
 )
 
-// templatesPreview renders a kind's message for a resident from the
+// templatesPreviewCmd renders a kind's message for a resident from the
 // store, on each channel (or the one asked for), as the daemon would.
-func templatesPreview(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("templates preview", flag.ContinueOnError)
-	data := keyValues{}
-	var (
-		kind       = fs.String("kind", "", "kind of message, e.g. maintenance_notice")
-		residentID = fs.String("resident", "", "resident id (read from OUTREACH_DATABASE_URL)")
-		name       = fs.String("template", "", "template name instead of the kind's own, as a job's \"template\"")
-		channel    = fs.String("channel", "", "email or sms (default: both)")
-		dir        = fs.String("dir", "", "override folder (default OUTREACH_TEMPLATES_DIR)")
-		useSample  = fs.Bool("sample", false, "fill data the --data flags do not give from the template's sample.json")
-		asJSON     = fs.Bool("json", false, "print one JSON object")
-	)
-	fs.Var(data, "data", "template variable key=value, as in the job's data (repeatable)")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
+type templatesPreviewCmd struct {
+	Kind     string   `placeholder:"K" help:"kind of message, e.g. maintenance_notice (required)"`
+	Resident string   `placeholder:"ID" help:"resident id, read from OUTREACH_DATABASE_URL (required)"`
+	Template string   `placeholder:"NAME" help:"template name instead of the kind's own, as a job's \"template\""`
+	Channel  string   `placeholder:"C" help:"email or sms (default: both)"`
+	Data     []string `sep:"none" placeholder:"k=v" help:"template variable key=value, as in the job's data (repeatable)"`
+	Sample   bool     `help:"fill data the --data flags do not give from the template's sample.json"`
+	JSON     bool     `name:"json" help:"print one JSON object"`
+	dirFlag
+}
+
+func (c *templatesPreviewCmd) run(ctx context.Context, e *env) int {
 	switch {
-	case *kind == "" || *residentID == "":
+	case c.Kind == "" || c.Resident == "":
 		fmt.Fprintln(e.stderr, "outreach templates preview: --kind and --resident are required")
 		return 2
-	case !outreach.Kind(*kind).Valid():
-		fmt.Fprintf(e.stderr, "outreach templates preview: unknown kind %q\n", *kind)
+	case !outreach.Kind(c.Kind).Valid():
+		fmt.Fprintf(e.stderr, "outreach templates preview: unknown kind %q\n", c.Kind)
 		return 2
-	case *channel != "" && !outreach.Channel(*channel).Valid():
-		fmt.Fprintf(e.stderr, "outreach templates preview: unknown channel %q (want email or sms)\n", *channel)
+	case c.Channel != "" && !outreach.Channel(c.Channel).Valid():
+		fmt.Fprintf(e.stderr, "outreach templates preview: unknown channel %q (want email or sms)\n", c.Channel)
 		return 2
 	}
-	set, cfg, ok := e.loadTemplates("templates preview", *dir)
-	if !ok {
-		return 1
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL.Reveal())
+	data, err := parseKeyValues(c.Data)
 	if err != nil {
-		return e.fail("templates preview", fmt.Errorf("open store (OUTREACH_DATABASE_URL): %w", err))
+		return e.usage("templates preview", "--data: %v", err)
+	}
+	st, cfg, _ := e.openStore(ctx, "templates preview", config.GroupTemplates, config.GroupResidents)
+	if st == nil {
+		return templatesExit // whichever stopped it, as for templates list and check
 	}
 	defer st.Close()
-	r, err := st.Resident(ctx, *residentID)
+	set, ok := e.loadTemplates("templates preview", &cfg, c.Dir)
+	if !ok {
+		return templatesExit
+	}
+	r, err := st.Resident(ctx, c.Resident)
 	if errors.Is(err, outreach.ErrNotFound) {
-		return e.fail("templates preview", fmt.Errorf("unknown resident %q", *residentID))
+		return e.fail("templates preview", fmt.Errorf("unknown resident %q", c.Resident))
 	}
 	if err != nil {
 		return e.fail("templates preview", fmt.Errorf("load resident: %w", err))
@@ -67,11 +66,11 @@ func templatesPreview(ctx context.Context, e *env, args []string) int {
 		return e.fail("templates preview", fmt.Errorf("load the resident's estate %q: %w", r.EstateID(), err))
 	}
 
-	out := preview.Render(set, r, preview.Request{Kind: outreach.Kind(*kind), Template: *name,
-		Channel: outreach.Channel(*channel), Data: map[string]any(data), Sample: *useSample,
+	out := preview.Render(set, r, preview.Request{Kind: outreach.Kind(c.Kind), Template: c.Template,
+		Channel: outreach.Channel(c.Channel), Data: data, Sample: c.Sample,
 		Estate: estate, Now: time.Now(), DefaultTimeZone: cfg.TimeZone})
 
-	if *asJSON {
+	if c.JSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(out); err != nil {

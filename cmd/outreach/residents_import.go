@@ -64,33 +64,12 @@ func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
 		unit = unitRows
 	}
 	bar := newProgressBar(e.stderr, "reading "+filepath.Base(path), unit)
-	// The estates that exist, so that a row naming another is reported by
-	// line (the store would refuse the whole file). A dry run leaves the
-	// database alone, so it checks only the form of estate ids; a store
-	// that cannot be opened is said at once, and the file is still read
-	// and reported (its good rows not written).
-	var (
-		st      outreach.Store
-		cfg     config.Config
-		estates []string
-	)
-	if *dryRun {
-		var ok bool
-		if cfg, ok = e.loadConfig(config.GroupStore, config.GroupResidents); !ok {
-			return importNothing
-		}
-	} else {
-		var status int
-		if st, cfg, status = e.openStore(ctx, "residents import", config.GroupResidents); status == 2 {
-			return importNothing
-		}
-		if st != nil {
-			defer st.Close()
-			if estates, err = estateIDs(ctx, st); err != nil {
-				fmt.Fprintf(e.stderr, "outreach residents import: %v\n", err)
-				return importNothing
-			}
-		}
+	st, cfg, estates, ok := c.target(ctx, e)
+	if !ok {
+		return importNothing
+	}
+	if st != nil {
+		defer st.Close()
 	}
 	if *estate != "" && estates != nil && !slices.Contains(estates, *estate) {
 		fmt.Fprintf(e.stderr, "outreach residents import: --estate: no estate %q (see `outreach estates list`)\n", *estate)
@@ -128,6 +107,30 @@ func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
 	}
 	report.writeSummary(e.stdout)
 	return report.status()
+}
+
+// target opens the store the rows go to and lists the estates that
+// exist, so that a row naming another is reported by line (the store
+// would refuse the whole file). A dry run leaves the database alone: it
+// only loads the settings, and checks the form of estate ids alone. A
+// store that cannot be opened is said at once (st nil), and the file is
+// still read and reported, its good rows not written.
+func (c *residentsImportCmd) target(ctx context.Context, e *env) (st outreach.Store, cfg config.Config, estates []string, ok bool) {
+	if c.DryRun {
+		cfg, ok = e.loadConfig(config.GroupStore, config.GroupResidents)
+		return nil, cfg, nil, ok
+	}
+	st, cfg, status := e.openStore(ctx, "residents import", config.GroupResidents)
+	if st == nil {
+		return nil, cfg, nil, status != 2
+	}
+	estates, err := estateIDs(ctx, st)
+	if err != nil {
+		_ = st.Close()
+		fmt.Fprintf(e.stderr, "outreach residents import: %v\n", err)
+		return nil, cfg, nil, false
+	}
+	return st, cfg, estates, true
 }
 
 // upsert writes the good rows of the report in one transaction.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,31 +14,12 @@ import (
 	"github.com/outreach-dev/outreach/outreach/survey"
 )
 
-const surveysUsage = `usage:
-  outreach surveys list [--estate E] [--building B] [--service S] [--state open|answered|expired|closed] [--callback-open] [--since 30d] [--limit N] [--json]
-  outreach surveys show ID [--json]
-  outreach surveys note ID "what the call-back found or did"   (closes the call-back task)`
-
-// cmdSurveys lists and shows the satisfaction surveys and closes their
+// surveysCmd lists and shows the satisfaction surveys and closes their
 // call-back tasks (docs/surveys.md).
-func cmdSurveys(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, surveysUsage)
-		return 2
-	}
-	switch args[0] {
-	case "list":
-		return surveysList(ctx, e, args[1:])
-	case "show":
-		return surveysShow(ctx, e, args[1:])
-	case "note":
-		return surveysNote(ctx, e, args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprintln(e.stdout, surveysUsage)
-		return 0
-	}
-	fmt.Fprintf(e.stderr, "outreach surveys: unknown subcommand %q\n%s\n", args[0], surveysUsage)
-	return 2
+type surveysCmd struct {
+	List surveysListCmd `cmd:"" help:"list surveys, newest first: score, comment, call-back task"`
+	Show surveysShowCmd `cmd:"" help:"show a survey and its history"`
+	Note surveysNoteCmd `cmd:"" help:"record what the call-back found or did; closes the call-back task"`
 }
 
 // sinceFlag reads a period back from now ("30d", "12h"), as the report's
@@ -55,28 +35,27 @@ func sinceFlag(v string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-func surveysList(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("surveys list", flag.ContinueOnError)
-	estate := fs.String("estate", "", "only this estate")
-	building := fs.String("building", "", "only this building")
-	service := fs.String("service", "", "only this service (the job's data.service)")
-	state := fs.String("state", "", "only this state: open, answered, expired or closed")
-	callbackOpen := fs.Bool("callback-open", false, "only surveys with a call-back task not yet done")
-	since := fs.String("since", "", "only surveys sent within this period, e.g. 30d")
-	limit := fs.Int("limit", 100, "at most this many, newest first")
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
+type surveysListCmd struct {
+	Estate       string `placeholder:"E" help:"only this estate"`
+	Building     string `placeholder:"B" help:"only this building"`
+	Service      string `placeholder:"S" help:"only this service (the job's data.service)"`
+	State        string `placeholder:"open|answered|expired|closed" help:"only this state: open, answered, expired or closed"`
+	CallbackOpen bool   `name:"callback-open" help:"only surveys with a call-back task not yet done"`
+	Since        string `placeholder:"30d" help:"only surveys sent within this period, e.g. 30d"`
+	Limit        int    `default:"100" placeholder:"N" help:"at most this many, newest first"`
+	listFlags
+}
+
+func (c *surveysListCmd) run(ctx context.Context, e *env) int {
+	f := outreach.SurveyFilter{Building: c.Building, Service: c.Service, State: outreach.SurveyState(c.State), CallbackOpen: c.CallbackOpen, Limit: c.Limit}
+	if c.Estate != "" {
+		f.Estates = []string{c.Estate}
 	}
-	f := outreach.SurveyFilter{Building: *building, Service: *service, State: outreach.SurveyState(*state), CallbackOpen: *callbackOpen, Limit: *limit}
-	if *estate != "" {
-		f.Estates = []string{*estate}
-	}
-	if *state != "" && !f.State.Valid() {
-		fmt.Fprintf(e.stderr, "outreach surveys list: --state: want open, answered, expired or closed, got %q\n", *state)
+	if c.State != "" && !f.State.Valid() {
+		fmt.Fprintf(e.stderr, "outreach surveys list: --state: want open, answered, expired or closed, got %q\n", c.State)
 		return 2
 	}
-	t, err := sinceFlag(*since, time.Now())
+	t, err := sinceFlag(c.Since, time.Now())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach surveys list: --since: %v\n", err)
 		return 2
@@ -91,7 +70,7 @@ func surveysList(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("surveys list", err)
 	}
-	if *asJSON {
+	if c.JSON {
 		for _, sv := range list {
 			if s := e.printJSON("surveys list", sv); s != 0 {
 				return s
@@ -126,25 +105,20 @@ func callbackState(sv outreach.Survey) string {
 	return "due " + sv.CallbackDue.Local().Format("01-02 15:04")
 }
 
-func surveysShow(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("surveys show", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the survey and its history as JSON")
-	pos, ok, status := e.parseInterspersed(fs, args)
-	if !ok {
-		return status
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: outreach surveys show ID [--json]")
-		return 2
-	}
+type surveysShowCmd struct {
+	ID   string `arg:"" name:"ID" help:"the survey's id"`
+	JSON bool   `name:"json" help:"print the survey and its history as JSON"`
+}
+
+func (c *surveysShowCmd) run(ctx context.Context, e *env) int {
 	st, _, code := e.openStore(ctx, "surveys show")
 	if st == nil {
 		return code
 	}
 	defer st.Close()
-	sv, err := st.Survey(ctx, pos[0])
+	sv, err := st.Survey(ctx, c.ID)
 	if errors.Is(err, outreach.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "outreach surveys show: no survey %q (see `outreach surveys list`)\n", pos[0])
+		fmt.Fprintf(e.stderr, "outreach surveys show: no survey %q (see `outreach surveys list`)\n", c.ID)
 		return 1
 	}
 	if err != nil {
@@ -154,7 +128,7 @@ func surveysShow(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("surveys show", err)
 	}
-	if *asJSON {
+	if c.JSON {
 		return e.printJSON("surveys show", map[string]any{"survey": sv, "events": events})
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
@@ -182,24 +156,25 @@ func surveysShow(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func surveysNote(ctx context.Context, e *env, args []string) int {
-	if len(args) != 2 {
-		fmt.Fprintln(e.stderr, `usage: outreach surveys note ID "what the call-back found or did"`)
-		return 2
-	}
+type surveysNoteCmd struct {
+	ID   string `arg:"" name:"ID" help:"the survey's id"`
+	Text string `arg:"" name:"TEXT" help:"what the call-back found or did"`
+}
+
+func (c *surveysNoteCmd) run(ctx context.Context, e *env) int {
 	st, _, code := e.openStore(ctx, "surveys note")
 	if st == nil {
 		return code
 	}
 	defer st.Close()
 	svc := &survey.Service{Store: st}
-	sv, err := svc.CallBack(ctx, args[0], args[1])
+	sv, err := svc.CallBack(ctx, c.ID, c.Text)
 	switch {
 	case errors.Is(err, outreach.ErrNotFound):
-		fmt.Fprintf(e.stderr, "outreach surveys note: no survey %q (see `outreach surveys list`)\n", args[0])
+		fmt.Fprintf(e.stderr, "outreach surveys note: no survey %q (see `outreach surveys list`)\n", c.ID)
 		return 1
 	case errors.Is(err, survey.ErrNoCallback), errors.Is(err, survey.ErrEmptyNote):
-		fmt.Fprintf(e.stderr, "outreach surveys note: %s: %v\n", args[0], err)
+		fmt.Fprintf(e.stderr, "outreach surveys note: %s: %v\n", c.ID, err)
 		return 1
 	case err != nil:
 		return e.fail("surveys note", err)
@@ -208,40 +183,32 @@ func surveysNote(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-const satisfactionUsage = `usage:
-  outreach satisfaction report [--estate E] [--building B] [--service S] [--since 30d] [--by estate|building|service|week] [--json|--csv]`
+// satisfactionCmd is the satisfaction report.
+type satisfactionCmd struct {
+	Report satisfactionReportCmd `cmd:"" help:"responses, response rate, average, distribution and satisfied rate (4-5) per group; rows under 70% flagged"`
+}
 
-// cmdSatisfaction prints the satisfaction report: responses, response
-// rate, average, distribution and satisfied rate per group, each row
-// under 70% flagged.
-func cmdSatisfaction(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] != "report" {
-		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(e.stdout, satisfactionUsage)
-			return 0
-		}
-		fmt.Fprintln(e.stderr, satisfactionUsage)
-		return 2
-	}
-	fs := flag.NewFlagSet("satisfaction report", flag.ContinueOnError)
-	var opt survey.ReportOptions
-	fs.StringVar(&opt.Estate, "estate", "", "only this estate")
-	fs.StringVar(&opt.Building, "building", "", "only this building")
-	fs.StringVar(&opt.Service, "service", "", "only this service (the job's data.service)")
-	fs.StringVar(&opt.Service, "kind", "", "the same as --service")
-	since := fs.String("since", "30d", "surveys sent within this period")
-	fs.StringVar(&opt.By, "by", survey.ByEstate, "one row per estate, building, service or week")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	asCSV := fs.Bool("csv", false, "print the rows as CSV")
-	if ok, status := e.parseFlags(fs, args[1:]); !ok {
-		return status
-	}
+type satisfactionReportCmd struct {
+	Estate   string `placeholder:"E" help:"only this estate"`
+	Building string `placeholder:"B" help:"only this building"`
+	Service  string `aliases:"kind" placeholder:"S" help:"only this service (the job's data.service); also --kind"`
+	Since    string `default:"30d" placeholder:"30d" help:"surveys sent within this period"`
+	By       string `default:"estate" placeholder:"estate|building|service|week" help:"one row per estate, building, service or week"`
+	JSON     bool   `name:"json" help:"print the report as JSON"`
+	CSV      bool   `name:"csv" help:"print the rows as CSV"`
+}
+
+// run prints the satisfaction report: responses, response rate,
+// average, distribution and satisfied rate per group, each row under 70%
+// flagged.
+func (c *satisfactionReportCmd) run(ctx context.Context, e *env) int {
+	opt := survey.ReportOptions{Estate: c.Estate, Building: c.Building, Service: c.Service, By: c.By}
 	if err := survey.CheckBy(opt.By); err != nil {
 		fmt.Fprintf(e.stderr, "outreach satisfaction report: --by: %v\n", err)
 		return 2
 	}
 	now := time.Now()
-	t, err := sinceFlag(*since, now)
+	t, err := sinceFlag(c.Since, now)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach satisfaction report: --since: %v\n", err)
 		return 2
@@ -257,9 +224,9 @@ func cmdSatisfaction(ctx context.Context, e *env, args []string) int {
 		return e.fail("satisfaction report", err)
 	}
 	switch {
-	case *asJSON:
+	case c.JSON:
 		return e.printJSON("satisfaction report", rep)
-	case *asCSV:
+	case c.CSV:
 		w := csv.NewWriter(e.stdout)
 		var header []string
 		for _, h := range groupHeader(rep.By) {

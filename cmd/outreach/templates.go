@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,61 +13,55 @@ import (
 	"github.com/outreach-dev/outreach/templates"
 )
 
-const templatesUsage = `usage:
-  outreach templates list [--dir DIR] [--json]
-  outreach templates check [--dir DIR]
-  outreach templates preview --kind K --resident ID [--template NAME] [--channel C] [--data k=v]... [--sample] [--json] [--dir DIR]
-
-DIR is a folder laid over the built-in templates (default OUTREACH_TEMPLATES_DIR).`
-
-func cmdTemplates(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, templatesUsage)
-		return 2
-	}
-	switch args[0] {
-	case "list":
-		return templatesList(e, args[1:])
-	case "check":
-		return templatesCheck(e, args[1:])
-	case "preview":
-		return templatesPreview(ctx, e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "outreach templates: unknown subcommand %q\n%s\n", args[0], templatesUsage)
-	return 2
+// templatesCmd lists, checks and previews the templates. DIR is a folder
+// laid over the built-in templates (default OUTREACH_TEMPLATES_DIR).
+type templatesCmd struct {
+	List    templatesListCmd    `cmd:"" help:"list the templates: template, variant, locale, channel, version, origin"`
+	Check   templatesCheckCmd   `cmd:"" help:"parse every template and render every one with its sample data, as the daemon would load them; exit 1 on any error"`
+	Preview templatesPreviewCmd `cmd:"" help:"render a kind's message for a resident from the store, on each channel (or the one asked for), as the daemon would"`
 }
 
+// dirFlag is the folder of templates a command reads over the built-in set.
+type dirFlag struct {
+	Dir string `placeholder:"DIR" help:"folder laid over the built-in templates (default OUTREACH_TEMPLATES_DIR)"`
+}
+
+// templatesExit is the status of a templates command that could not
+// load what it renders with, a setting or a template: 1, as for a
+// template that does not render.
+const templatesExit = 1
+
 // loadTemplates loads the set the daemon would serve: the built-in set,
-// with dir (or OUTREACH_TEMPLATES_DIR) over it, and the locale fallback of
-// OUTREACH_LOCALE_FALLBACK. ok is false when it printed why it could not.
-func (e *env) loadTemplates(cmd, dir string) (*templates.Set, config.Config, bool) {
-	cfg, ok := e.loadConfig(config.GroupTemplates, config.GroupStore, config.GroupResidents)
-	if !ok {
-		return nil, cfg, false
-	}
+// with dir (or cfg's OUTREACH_TEMPLATES_DIR) over it, and the locale
+// fallback of OUTREACH_LOCALE_FALLBACK. ok is false when it printed why
+// it could not.
+func (e *env) loadTemplates(cmd string, cfg *config.Config, dir string) (*templates.Set, bool) {
 	if dir != "" {
 		cfg.TemplatesDir = dir
 	}
 	s, err := templates.Source{Dir: cfg.TemplatesDir, LocaleFallback: cfg.LocaleFallback}.Load()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach %s: %v\n", cmd, err)
-		return nil, cfg, false
+		return nil, false
 	}
-	return s, cfg, true
+	return s, true
 }
 
-func templatesList(e *env, args []string) int {
-	fs := flag.NewFlagSet("templates list", flag.ContinueOnError)
-	dir := fs.String("dir", "", "override folder (default OUTREACH_TEMPLATES_DIR)")
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	s, _, ok := e.loadTemplates("templates list", *dir)
+type templatesListCmd struct {
+	dirFlag
+	listFlags
+}
+
+func (c *templatesListCmd) run(_ context.Context, e *env) int {
+	cfg, ok := e.loadConfig(config.GroupTemplates)
 	if !ok {
-		return 1
+		return templatesExit
 	}
-	if *asJSON {
+	s, ok := e.loadTemplates("templates list", &cfg, c.Dir)
+	if !ok {
+		return templatesExit
+	}
+	if c.JSON {
 		enc := json.NewEncoder(e.stdout)
 		for _, i := range s.List() {
 			if err := enc.Encode(i); err != nil {
@@ -87,18 +80,20 @@ func templatesList(e *env, args []string) int {
 	return 0
 }
 
-// templatesCheck loads the set as the daemon would, which parses every
-// file and renders every template folder with its sample data; it prints
-// every problem with its file and line, and exits 1 when there is one.
-func templatesCheck(e *env, args []string) int {
-	fs := flag.NewFlagSet("templates check", flag.ContinueOnError)
-	dir := fs.String("dir", "", "override folder to check over the built-in set (default OUTREACH_TEMPLATES_DIR)")
-	if ok, status := e.parseFlags(fs, args); !ok {
-		return status
-	}
-	s, cfg, ok := e.loadTemplates("templates check", *dir)
+// templatesCheckCmd loads the set as the daemon would, which parses
+// every file and renders every template folder with its sample data; it
+// prints every problem with its file and line, and exits 1 when there is
+// one.
+type templatesCheckCmd struct{ dirFlag }
+
+func (c *templatesCheckCmd) run(_ context.Context, e *env) int {
+	cfg, ok := e.loadConfig(config.GroupTemplates)
 	if !ok {
-		return 1
+		return templatesExit
+	}
+	s, ok := e.loadTemplates("templates check", &cfg, c.Dir)
+	if !ok {
+		return templatesExit
 	}
 	rendered, unsampled := 0, map[string]bool{}
 	for _, i := range s.List() {

@@ -160,7 +160,7 @@ func TestPreviewRejects(t *testing.T) {
 		{[]string{"preview", "--kind", "party", "--resident", "r1001"}, 2, `unknown kind "party"`},
 		{[]string{"preview", "--kind", "follow_up", "--resident", "r1001", "--channel", "fax"}, 2, `unknown channel "fax"`},
 		{[]string{"preview", "--kind", "follow_up", "--resident", "nobody"}, 1, `unknown resident "nobody"`},
-		{[]string{"frobnicate"}, 2, `unknown subcommand "frobnicate"`},
+		{[]string{"frobnicate"}, 2, "unknown subcommand frobnicate"},
 	}
 	for _, tt := range tests {
 		status, _, stderr := runTemplates(t, environ, tt.args...)

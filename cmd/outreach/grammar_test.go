@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go/ast"
 	goparser "go/parser"
 	"go/token"
 	"os"
@@ -112,6 +113,43 @@ func TestOneCommandLineGrammar(t *testing.T) {
 			if imp.Path.Value == `"flag"` {
 				t.Errorf("%s imports flag: declare the command's flags as kong struct tags (main.go)", name)
 			}
+		}
+	}
+}
+
+// TestOneWayToOpenTheStore: every command opens the store through
+// openStore, which loads only the settings the command names; none calls
+// store.Open itself.
+func TestOneWayToOpenTheStore(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := goparser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Name.Name == "openStore" {
+				continue
+			}
+			ast.Inspect(fn, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "store" && sel.Sel.Name == "Open" {
+					t.Errorf("%s: %s calls store.Open: open the store with e.openStore", fset.Position(sel.Pos()), fn.Name.Name)
+				}
+				return true
+			})
 		}
 	}
 }

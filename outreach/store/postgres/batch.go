@@ -10,6 +10,16 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
 )
 
+// residentsByID reads the residents with the ids in $1. The ids are a
+// relation (unnest) joined to residents, not "id = ANY($1)": a prepared
+// statement's generic plan cannot tell how long the array is, and on a
+// small or never analyzed residents table it chose a sequential scan that
+// compared every resident with every id of the batch (64 x 1000 text
+// comparisons a read batch in `outreach bench`, a third of its backends'
+// CPU). The semi-join hashes the ids instead, or probes the primary key
+// for each when the table is large.
+const residentsByID = `SELECT ` + residentColumns + ` FROM residents WHERE id IN (SELECT unnest($1::text[]))`
+
 // ResidentsByID returns the residents with the given ids, in one query.
 func (s *Store) ResidentsByID(ctx context.Context, ids []string) (map[string]outreach.Resident, error) {
 	valid := make([]string, 0, len(ids))
@@ -22,7 +32,7 @@ func (s *Store) ResidentsByID(ctx context.Context, ids []string) (map[string]out
 	if len(valid) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = ANY($1)`, valid)
+	rows, err := s.pool.Query(ctx, residentsByID, valid)
 	if err != nil {
 		return nil, fmt.Errorf("get %d residents: %w", len(valid), err)
 	}

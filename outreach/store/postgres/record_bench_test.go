@@ -18,7 +18,8 @@ import (
 // dispatcher uses it: Record in batches of 1, 10, 20 and 100 new
 // deliveries (the recorder's group commit writes whatever queued up; 20 is
 // about the mean batch of `outreach bench` on the shared machine), and the
-// outcomes lookup of a read batch of 100 new jobs. Besides time it reports
+// lookups of a read batch: the residents of 64 jobs and the outcomes of
+// 100 new jobs. Besides time it reports
 // the CPU time of the PostgreSQL backend that served the store's one
 // connection (read from /proc, so only with the server on this machine),
 // per delivery or job: db-µs/delivery.
@@ -52,6 +53,30 @@ func BenchmarkArchivePath(b *testing.B) {
 			b.ReportMetric(float64((cpu()-start).Microseconds())/float64(b.N*size), "db-µs/delivery")
 		})
 	}
+	b.Run("residents-64", func(b *testing.B) {
+		// A read batch's residents: 64 of a directory of 1000, as
+		// `outreach bench` cycles through them, in a table never analyzed.
+		s, cpu := openMeasured(b)
+		rs := make([]outreach.Resident, 1000)
+		for i := range rs {
+			rs[i] = outreach.Resident{ID: fmt.Sprintf("r-%04d", i), Name: "Resident", Email: fmt.Sprintf("r%d@example.com", i)}
+		}
+		if _, err := s.UpsertResidents(b.Context(), rs); err != nil {
+			b.Fatal(err)
+		}
+		ids := make([]string, 64)
+		start, k := cpu(), 0
+		for b.Loop() {
+			for i := range ids {
+				ids[i] = rs[k%len(rs)].ID
+				k += 7
+			}
+			if got, err := s.ResidentsByID(b.Context(), ids); err != nil || len(got) == 0 {
+				b.Fatal(len(got), err)
+			}
+		}
+		b.ReportMetric(float64((cpu()-start).Microseconds())/float64(b.N*len(ids)), "db-µs/job")
+	})
 	b.Run("outcomes-100", func(b *testing.B) {
 		s, cpu := openMeasured(b)
 		ids := make([]string, 100)

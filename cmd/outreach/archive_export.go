@@ -28,7 +28,6 @@ func (c *archiveExportCmd) run(ctx context.Context, e *env) int {
 	if opt.Format, err = archive.ParseFormat(c.Format); err != nil {
 		return e.fail("archive export", fmt.Errorf("--format: %w", err))
 	}
-	output := &c.Output
 	st, _, status := e.openStore(ctx, "archive export")
 	if st == nil {
 		return status
@@ -37,8 +36,8 @@ func (c *archiveExportCmd) run(ctx context.Context, e *env) int {
 
 	var w io.Writer = e.stdout
 	var file *os.File
-	if *output != "" {
-		if file, err = os.Create(*output); err != nil {
+	if c.Output != "" {
+		if file, err = os.Create(c.Output); err != nil {
 			return e.fail("archive export", err)
 		}
 		w = file
@@ -47,7 +46,7 @@ func (c *archiveExportCmd) run(ctx context.Context, e *env) int {
 	if file != nil {
 		err = errors.Join(err, file.Close())
 		if err != nil {
-			_ = os.Remove(*output) // no half export left behind to be mistaken for a whole one
+			_ = os.Remove(c.Output) // no half export left behind to be mistaken for a whole one
 		}
 	}
 	if err != nil {

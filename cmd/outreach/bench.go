@@ -30,21 +30,20 @@ type benchCmd struct {
 func (c *benchCmd) run(ctx context.Context, e *env) int {
 	opt := bench.Options{Jobs: c.Jobs, Channel: c.Channel, Urgent: c.Urgent, Replicas: c.Replicas,
 		Residents: c.Residents, Prefill: c.Prefill, Campaign: c.Campaign, SMSRate: c.SMSRate, Timeout: c.Timeout}
-	baseline, cpuProfile := &c.Baseline, &c.CPUProfile
 	cfg, ok := e.loadConfig()
 	if !ok {
 		return 2
 	}
 	opt.Config, opt.Progress = cfg, e.stderr
 	gcDefaults(e.getenv)
-	if *baseline {
+	if c.Baseline {
 		opt.SMTPSource = bench.FindSMTPSource()
 	}
 	cfg.LogLevel = max(cfg.LogLevel, 4) // warnings and errors only: the bench prints its own progress
 	opt.Logger = e.logger(cfg)
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
 		if err != nil {
 			return e.fail("bench", err)
 		}

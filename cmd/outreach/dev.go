@@ -30,7 +30,6 @@ type devCmd struct {
 }
 
 func (c *devCmd) run(ctx context.Context, e *env) int {
-	outboxDir, httpAddr, redisAddr, noDemo := &c.Outbox, &c.HTTP, &c.RedisAddr, &c.NoDemo
 	cfg, ok := e.loadConfig()
 	if !ok {
 		return 2
@@ -41,7 +40,7 @@ func (c *devCmd) run(ctx context.Context, e *env) int {
 		cfg.Policy.QuietHours = policy.QuietHours{} // the demo sends at any hour; set it to see quiet hours at work
 	}
 	if e.getenv("OUTREACH_HTTP_ADDR") == "" {
-		cfg.HTTPAddr = freeAddr(*httpAddr)
+		cfg.HTTPAddr = freeAddr(c.HTTP)
 	}
 	if e.getenv("OUTREACH_API_AUTH") == "" {
 		cfg.APIAuth = false // on this machine only; OUTREACH_API_AUTH=on tries the tokens
@@ -51,7 +50,7 @@ func (c *devCmd) run(ctx context.Context, e *env) int {
 	redisWhere := "OUTREACH_REDIS_URL"
 	if cfg.RedisURL == "" {
 		mr := miniredis.NewMiniRedis()
-		if err := mr.StartAddr(freeAddr(*redisAddr)); err != nil {
+		if err := mr.StartAddr(freeAddr(c.RedisAddr)); err != nil {
 			return e.fail("dev", fmt.Errorf("start embedded Redis: %w", err))
 		}
 		defer mr.Close()
@@ -60,7 +59,7 @@ func (c *devCmd) run(ctx context.Context, e *env) int {
 		redisWhere = "embedded, redis://" + mr.Addr()
 	}
 
-	box, err := outbox.New(*outboxDir)
+	box, err := outbox.New(c.Outbox)
 	if err != nil {
 		return e.fail("dev", err)
 	}
@@ -83,7 +82,7 @@ func (c *devCmd) run(ctx context.Context, e *env) int {
 	if err != nil {
 		return e.fail("dev", err)
 	}
-	if !*noDemo {
+	if !c.NoDemo {
 		if err := seedDemo(ctx, d); err != nil {
 			return e.fail("dev", err)
 		}
@@ -92,7 +91,7 @@ func (c *devCmd) run(ctx context.Context, e *env) int {
 	if err != nil {
 		return e.fail("dev", err)
 	}
-	abs, _ := filepath.Abs(*outboxDir)
+	abs, _ := filepath.Abs(c.Outbox)
 	fmt.Fprintf(e.stdout, `
 outreach dev is running. Ctrl-C to stop.
 

@@ -30,13 +30,12 @@ type enqueueCmd struct {
 func (c *enqueueCmd) run(ctx context.Context, e *env) int {
 	job := outreach.Job{ResidentID: c.Resident, ID: c.ID, Template: c.Template,
 		Priority: outreach.Priority(c.Priority), Campaign: c.Campaign, Kind: outreach.Kind(c.Kind)}
-	audience, channels, sendAt, dataJSON := &c.Audience, &c.Channels, &c.SendAt, &c.DataJSON
 	data, err := parseKeyValues(c.Data)
 	if err != nil {
 		return e.usage("enqueue", "--data: %v", err)
 	}
-	if *dataJSON != "" {
-		if err := json.Unmarshal([]byte(*dataJSON), &job.Data); err != nil {
+	if c.DataJSON != "" {
+		if err := json.Unmarshal([]byte(c.DataJSON), &job.Data); err != nil {
 			return e.fail("enqueue", fmt.Errorf("--data-json: %w", err))
 		}
 	}
@@ -46,20 +45,20 @@ func (c *enqueueCmd) run(ctx context.Context, e *env) int {
 	for k, v := range data {
 		job.Data[k] = v
 	}
-	if *audience != "" {
-		a, err := parseAudience(*audience)
+	if c.Audience != "" {
+		a, err := parseAudience(c.Audience)
 		if err != nil {
 			return e.fail("enqueue", fmt.Errorf("--audience: %w", err))
 		}
 		job.Audience = &a
 	}
-	for c := range strings.SplitSeq(*channels, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			job.Channels = append(job.Channels, outreach.Channel(c))
+	for ch := range strings.SplitSeq(c.Channels, ",") {
+		if ch = strings.TrimSpace(ch); ch != "" {
+			job.Channels = append(job.Channels, outreach.Channel(ch))
 		}
 	}
-	if *sendAt != "" {
-		t, err := time.Parse(time.RFC3339, *sendAt)
+	if c.SendAt != "" {
+		t, err := time.Parse(time.RFC3339, c.SendAt)
 		if err != nil {
 			return e.fail("enqueue", fmt.Errorf("--send-at: %w", err))
 		}

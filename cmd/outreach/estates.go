@@ -102,7 +102,6 @@ type estatesAddCmd struct {
 func (c *estatesAddCmd) run(ctx context.Context, e *env) int {
 	est := outreach.Estate{ID: c.ID}
 	c.apply(&est)
-	asJSON := &c.JSON
 	if err := api.CheckEstate(&est); err != nil {
 		e.printEstateErrors("estates add", err)
 		return 2
@@ -122,7 +121,7 @@ func (c *estatesAddCmd) run(ctx context.Context, e *env) int {
 	if err != nil {
 		return e.fail("estates add", err)
 	}
-	return e.printEstate("estates add", got, *asJSON)
+	return e.printEstate("estates add", got, c.JSON)
 }
 
 type estatesListCmd struct{ listFlags }
@@ -148,21 +147,20 @@ type estatesShowCmd struct {
 }
 
 func (c *estatesShowCmd) run(ctx context.Context, e *env) int {
-	pos, asJSON := []string{c.ID}, &c.JSON
 	st, _, code := e.openStore(ctx, "estates show")
 	if st == nil {
 		return code
 	}
 	defer st.Close()
-	est, err := st.Estate(ctx, pos[0])
+	est, err := st.Estate(ctx, c.ID)
 	if errors.Is(err, outreach.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "outreach estates show: no estate %q (see `outreach estates list`)\n", pos[0])
+		fmt.Fprintf(e.stderr, "outreach estates show: no estate %q (see `outreach estates list`)\n", c.ID)
 		return 1
 	}
 	if err != nil {
 		return e.fail("estates show", err)
 	}
-	return e.printEstate("estates show", est, *asJSON)
+	return e.printEstate("estates show", est, c.JSON)
 }
 
 type estatesSetCmd struct {
@@ -172,13 +170,12 @@ type estatesSetCmd struct {
 }
 
 func (c *estatesSetCmd) run(ctx context.Context, e *env) int {
-	pos, asJSON := append([]string{c.ID}, c.Fields...), &c.JSON
 	type assignment struct {
 		field func(*outreach.Estate) *string
 		value string
 	}
 	var set []assignment
-	for _, a := range pos[1:] {
+	for _, a := range c.Fields {
 		name, value, ok := strings.Cut(a, "=")
 		name = strings.ToLower(strings.TrimSpace(name))
 		var field func(*outreach.Estate) *string
@@ -199,7 +196,7 @@ func (c *estatesSetCmd) run(ctx context.Context, e *env) int {
 	}
 	defer st.Close()
 	var invalid error
-	est, err := st.UpdateEstate(ctx, pos[0], func(est *outreach.Estate) error {
+	est, err := st.UpdateEstate(ctx, c.ID, func(est *outreach.Estate) error {
 		for _, a := range set {
 			*a.field(est) = a.value
 		}
@@ -208,7 +205,7 @@ func (c *estatesSetCmd) run(ctx context.Context, e *env) int {
 	})
 	switch {
 	case errors.Is(err, outreach.ErrNotFound):
-		fmt.Fprintf(e.stderr, "outreach estates set: no estate %q (add it with `outreach estates add`)\n", pos[0])
+		fmt.Fprintf(e.stderr, "outreach estates set: no estate %q (add it with `outreach estates add`)\n", c.ID)
 		return 1
 	case invalid != nil:
 		e.printEstateErrors("estates set", invalid)
@@ -216,22 +213,21 @@ func (c *estatesSetCmd) run(ctx context.Context, e *env) int {
 	case err != nil:
 		return e.fail("estates set", err)
 	}
-	return e.printEstate("estates set", est, *asJSON)
+	return e.printEstate("estates set", est, c.JSON)
 }
 
 type estatesDeleteCmd struct{ estateArg }
 
 func (c *estatesDeleteCmd) run(ctx context.Context, e *env) int {
-	args := []string{c.ID}
 	st, _, code := e.openStore(ctx, "estates delete")
 	if st == nil {
 		return code
 	}
 	defer st.Close()
-	err := st.DeleteEstate(ctx, args[0])
+	err := st.DeleteEstate(ctx, c.ID)
 	switch {
 	case errors.Is(err, outreach.ErrNotFound):
-		fmt.Fprintf(e.stderr, "outreach estates delete: no estate %q\n", args[0])
+		fmt.Fprintf(e.stderr, "outreach estates delete: no estate %q\n", c.ID)
 		return 1
 	case errors.Is(err, outreach.ErrInUse) && strings.Contains(err.Error(), "residents"):
 		return e.fail("estates delete", fmt.Errorf("%w (move or remove its residents first)", err))
@@ -240,7 +236,7 @@ func (c *estatesDeleteCmd) run(ctx context.Context, e *env) int {
 	case err != nil:
 		return e.fail("estates delete", err)
 	}
-	fmt.Fprintf(e.stdout, "deleted estate %s\n", args[0])
+	fmt.Fprintf(e.stdout, "deleted estate %s\n", c.ID)
 	return 0
 }
 

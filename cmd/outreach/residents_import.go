@@ -28,8 +28,8 @@ type residentsImportCmd struct {
 }
 
 func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
-	path, region, encoding, sheet, dryRun, estate := c.File, &c.Region, &c.Encoding, &c.Sheet, &c.DryRun, &c.Estate
-	enc, err := resident.ParseEncoding(*encoding)
+	path := c.File
+	enc, err := resident.ParseEncoding(c.Encoding)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach residents import: --encoding: %v\n", err)
 		return importNothing
@@ -54,7 +54,7 @@ func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
 	case format == resident.FormatXLSX && enc != resident.EncodingAuto:
 		fmt.Fprintf(e.stderr, "outreach residents import: %s is an XLSX workbook: --encoding is for CSV files\n", path)
 		return importNothing
-	case format == resident.FormatCSV && *sheet != "":
+	case format == resident.FormatCSV && c.Sheet != "":
 		fmt.Fprintf(e.stderr, "outreach residents import: %s is a CSV file: --sheet is for XLSX workbooks\n", path)
 		return importNothing
 	}
@@ -71,12 +71,12 @@ func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
 	if st != nil {
 		defer st.Close()
 	}
-	if *estate != "" && estates != nil && !slices.Contains(estates, *estate) {
-		fmt.Fprintf(e.stderr, "outreach residents import: --estate: no estate %q (see `outreach estates list`)\n", *estate)
+	if c.Estate != "" && estates != nil && !slices.Contains(estates, c.Estate) {
+		fmt.Fprintf(e.stderr, "outreach residents import: --estate: no estate %q (see `outreach estates list`)\n", c.Estate)
 		return importNothing
 	}
-	opt := resident.Options{DefaultRegion: *region, Encoding: enc, Sheet: *sheet, Progress: bar.Update,
-		DefaultEstate: *estate, Estates: estates}
+	opt := resident.Options{DefaultRegion: c.Region, Encoding: enc, Sheet: c.Sheet, Progress: bar.Update,
+		DefaultEstate: c.Estate, Estates: estates}
 	if opt.DefaultRegion == "" {
 		opt.DefaultRegion = cfg.PhoneRegion
 	}
@@ -92,9 +92,9 @@ func (c *residentsImportCmd) run(ctx context.Context, e *env) int {
 		return importNothing
 	}
 
-	report := importReport{path: path, format: format, res: res, chosen: enc, dryRun: *dryRun}
+	report := importReport{path: path, format: format, res: res, chosen: enc, dryRun: c.DryRun}
 	report.writeProblems(e.stderr)
-	if len(res.Residents) > 0 && !*dryRun {
+	if len(res.Residents) > 0 && !c.DryRun {
 		bar.Status(fmt.Sprintf("writing %s residents", thousands(int64(len(res.Residents)))))
 		if st != nil { // else openStore said why not
 			err = upsert(ctx, st, &report)

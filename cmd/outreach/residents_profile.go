@@ -34,8 +34,7 @@ func (c *residentsListCmd) run(ctx context.Context, e *env) int {
 			tags = append(tags, t)
 		}
 	}
-	limit, asJSON := &c.Limit, &c.JSON
-	if *limit < 0 {
+	if c.Limit < 0 {
 		fmt.Fprintln(e.stderr, "outreach residents list: --limit: want 0 (all) or more")
 		return 2
 	}
@@ -48,7 +47,7 @@ func (c *residentsListCmd) run(ctx context.Context, e *env) int {
 
 	var print func(outreach.Resident) error
 	var flush func() error
-	if *asJSON {
+	if c.JSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
 		print, flush = func(r outreach.Resident) error { return enc.Encode(r) }, func() error { return nil }
@@ -70,7 +69,7 @@ func (c *residentsListCmd) run(ctx context.Context, e *env) int {
 			return e.fail("residents list", err)
 		}
 		for _, r := range page {
-			if *limit > 0 && n == *limit {
+			if c.Limit > 0 && n == c.Limit {
 				return e.flushed("residents list", flush)
 			}
 			if err := print(r); err != nil {
@@ -98,21 +97,20 @@ type residentsShowCmd struct {
 }
 
 func (c *residentsShowCmd) run(ctx context.Context, e *env) int {
-	pos, asJSON := []string{c.ID}, &c.JSON
 	st, _, code := e.openStore(ctx, "residents show")
 	if st == nil {
 		return code
 	}
 	defer st.Close()
-	r, err := st.Resident(ctx, pos[0])
+	r, err := st.Resident(ctx, c.ID)
 	if errors.Is(err, outreach.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "outreach residents show: no resident %q\n", pos[0])
+		fmt.Fprintf(e.stderr, "outreach residents show: no resident %q\n", c.ID)
 		return 1
 	}
 	if err != nil {
 		return e.fail("residents show", err)
 	}
-	if err := printResident(e.stdout, r, *asJSON); err != nil {
+	if err := printResident(e.stdout, r, c.JSON); err != nil {
 		return e.fail("residents show", err)
 	}
 	return 0
@@ -125,7 +123,7 @@ type residentsSetCmd struct {
 }
 
 func (c *residentsSetCmd) run(ctx context.Context, e *env) int {
-	id, asJSON := c.ID, &c.JSON
+	id := c.ID
 	var p resident.Patch
 	for _, a := range c.Fields {
 		if err := p.Set(a); err != nil {
@@ -164,7 +162,7 @@ func (c *residentsSetCmd) run(ctx context.Context, e *env) int {
 	case err != nil:
 		return e.fail("residents set", err)
 	}
-	if err := printResident(e.stdout, r, *asJSON); err != nil {
+	if err := printResident(e.stdout, r, c.JSON); err != nil {
 		return e.fail("residents set", err)
 	}
 	return 0

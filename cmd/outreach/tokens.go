@@ -27,18 +27,17 @@ type tokensCreateCmd struct {
 }
 
 func (c *tokensCreateCmd) run(ctx context.Context, e *env) int {
-	name, scopeList, estateList, asJSON := &c.Name, &c.Scopes, &c.Estates, &c.JSON
-	scopes, err := outreach.ParseScopes(*scopeList)
+	scopes, err := outreach.ParseScopes(c.Scopes)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach tokens create: --scopes: %v\n", err)
 		return 2
 	}
-	estates, err := outreach.ParseEstateIDs(*estateList)
+	estates, err := outreach.ParseEstateIDs(c.Estates)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach tokens create: --estates: %v\n", err)
 		return 2
 	}
-	secret, tok, err := outreach.NewToken(*name, scopes)
+	secret, tok, err := outreach.NewToken(c.Name, scopes)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach tokens create: --name: %v\n", err)
 		return 2
@@ -63,7 +62,7 @@ func (c *tokensCreateCmd) run(ctx context.Context, e *env) int {
 		}
 		return e.fail("tokens create", err)
 	}
-	if *asJSON {
+	if c.JSON {
 		return e.printJSON("tokens create", struct {
 			Secret string `json:"token"`
 			outreach.Token

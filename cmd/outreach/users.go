@@ -66,27 +66,26 @@ type usersAddCmd struct {
 }
 
 func (c *usersAddCmd) run(ctx context.Context, e *env) int {
-	login, name, roleName, estateList, passwordFile, asJSON := &c.Login, &c.Name, &c.Role, &c.Estates, &c.PasswordFile, &c.JSON
-	role, err := outreach.ParseConsoleRole(*roleName)
+	role, err := outreach.ParseConsoleRole(c.Role)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach users add: --role: %v\n", err)
 		return 2
 	}
-	estates, err := outreach.ParseEstateIDs(*estateList)
+	estates, err := outreach.ParseEstateIDs(c.Estates)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach users add: --estates: %v\n", err)
 		return 2
 	}
-	if err := outreach.CheckConsoleLogin(strings.ToLower(strings.TrimSpace(*login))); err != nil {
+	if err := outreach.CheckConsoleLogin(strings.ToLower(strings.TrimSpace(c.Login))); err != nil {
 		fmt.Fprintf(e.stderr, "outreach users add: --login: %v\n", err)
 		return 2
 	}
-	password, err := e.readPassword(*passwordFile)
+	password, err := e.readPassword(c.PasswordFile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach users add: %v\n", err)
 		return 2
 	}
-	u, err := outreach.NewConsoleUser(*login, *name, role, estates, password)
+	u, err := outreach.NewConsoleUser(c.Login, c.Name, role, estates, password)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach users add: %v\n", err)
 		return 2
@@ -114,7 +113,7 @@ func (c *usersAddCmd) run(ctx context.Context, e *env) int {
 		Detail: fmt.Sprintf("role %s, %s", u.Role, describeEstates(u.Estates))}); err != nil {
 		return e.fail("users add", err)
 	}
-	if *asJSON {
+	if c.JSON {
 		return e.printJSON("users add", u)
 	}
 	fmt.Fprintf(e.stdout, "added %s (%s), role %s, for %s; they sign in at /console/\n", u.Login, u.ID, u.Role, describeEstates(u.Estates))
@@ -181,8 +180,8 @@ type usersPasswdCmd struct {
 }
 
 func (c *usersPasswdCmd) run(ctx context.Context, e *env) int {
-	who, passwordFile := c.Who, &c.PasswordFile
-	password, err := e.readPassword(*passwordFile)
+	who := c.Who
+	password, err := e.readPassword(c.PasswordFile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "outreach users passwd: %v\n", err)
 		return 2

@@ -10,15 +10,18 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/normalize"
 )
 
-// residentsByID reads the residents with the ids in $1. The ids are a
-// relation (unnest) joined to residents, not "id = ANY($1)": a prepared
-// statement's generic plan cannot tell how long the array is, and on a
-// small or never analyzed residents table it chose a sequential scan that
-// compared every resident with every id of the batch (64 x 1000 text
-// comparisons a read batch in `outreach bench`, a third of its backends'
-// CPU). The semi-join hashes the ids instead, or probes the primary key
-// for each when the table is large.
-const residentsByID = `SELECT ` + residentColumns + ` FROM residents WHERE id IN (SELECT unnest($1::text[]))`
+// residentsByID reads the residents with the ids in $1, probing the
+// primary key once per id (a nested loop over unnest; OFFSET 0 keeps the
+// lateral subquery from being flattened into a join the planner may hash).
+// Not "id = ANY($1)": a prepared statement's generic plan cannot tell how
+// long the array is, and on a small or never analyzed residents table it
+// chose a sequential scan that compared every resident with every id of
+// the batch (64 x 1000 text comparisons a read batch in `outreach bench`,
+// a third of its backends' CPU); a cached generic plan also outlives the
+// table's growth until the next ANALYZE. Per id, the cost does not depend
+// on the size of the directory.
+const residentsByID = `SELECT r.* FROM unnest($1::text[]) AS u(id)
+	CROSS JOIN LATERAL (SELECT ` + residentColumns + ` FROM residents WHERE residents.id = u.id OFFSET 0) r`
 
 // ResidentsByID returns the residents with the given ids, in one query.
 func (s *Store) ResidentsByID(ctx context.Context, ids []string) (map[string]outreach.Resident, error) {

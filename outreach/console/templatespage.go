@@ -54,6 +54,38 @@ func templatesPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	f := templatesForm{Template: q.Get("template"), Variant: q.Get("variant"), Locale: q.Get("locale"), Channel: q.Get("channel"), Resident: strings.TrimSpace(q.Get("resident"))}
 	set := c.cfg.Templates()
 	v := templatesView{Form: f, Errors: map[string]string{}, Channels: outreach.AllChannels}
+	v.list(set)
+	status := http.StatusOK
+	if f.Template != "" {
+		v.checkChoices()
+		var estate outreach.Estate
+		if f.Resident != "" {
+			var ok bool
+			if estate, ok = c.previewResident(w, r, &v); !ok {
+				return
+			}
+		} else {
+			v.Sample, v.Resident = true, sampleResident(f)
+		}
+		if len(v.Errors) == 0 {
+			kind := outreach.Kind(f.Template)
+			if !kind.Valid() {
+				kind = ""
+			}
+			p := preview.Render(set, v.Resident, preview.Request{Kind: kind, Template: f.Template, Channel: outreach.Channel(f.Channel), Sample: true,
+				Estate: estate, Now: c.now(), DefaultTimeZone: c.cfg.TimeZone})
+			v.Preview = &p
+		} else {
+			status = http.StatusBadRequest
+		}
+	}
+	c.render(w, r, status, "templates", "templates.title", v)
+}
+
+// list fills the view's rows (those of the chosen template, or all), one
+// per template, variant and locale with its channels, and the choices of
+// the form: every template, locale and variant of the set.
+func (v *templatesView) list(set *templates.Set) {
 	byKey := map[string]int{}
 	for _, info := range set.List() {
 		if !slices.Contains(v.Names, info.Template) {
@@ -62,7 +94,7 @@ func templatesPage(c *Console, w http.ResponseWriter, r *http.Request) {
 		if !slices.Contains(v.Locales, info.Locale) {
 			v.Locales = append(v.Locales, info.Locale)
 		}
-		if f.Template != "" && info.Template != f.Template {
+		if v.Form.Template != "" && info.Template != v.Form.Template {
 			continue
 		}
 		key := info.Template + "/" + info.Variant + "/" + info.Locale
@@ -89,63 +121,62 @@ func templatesPage(c *Console, w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	status := http.StatusOK
-	if f.Template != "" {
-		if !slices.Contains(v.Names, f.Template) {
-			v.Errors["template"] = "error.choice"
-		}
-		if f.Variant != "" && !slices.Contains(v.Variants, f.Variant) {
-			v.Errors["variant"] = "error.choice"
-		}
-		if f.Locale != "" && !slices.Contains(v.Locales, f.Locale) {
-			v.Errors["locale"] = "error.choice"
-		}
-		if f.Channel != "" && !slices.Contains(outreach.AllChannels, outreach.Channel(f.Channel)) {
-			v.Errors["channel"] = "error.choice"
-		}
-		var estate outreach.Estate
-		if f.Resident != "" {
-			res, err := c.cfg.Store.Resident(r.Context(), f.Resident)
-			switch {
-			case isNotFound(err) || (err == nil && !sessionOf(r).User.Sees(res.EstateID())):
-				v.Errors["resident"] = "templates.error.resident"
-			case err != nil:
-				c.serverError(w, r, err)
-				return
-			default:
-				v.Resident = res
-				if estate, err = c.cfg.Store.Estate(r.Context(), res.EstateID()); err != nil && !isNotFound(err) {
-					c.serverError(w, r, err)
-					return
-				}
-			}
-		} else {
-			loc := f.Locale
-			if loc == "" {
-				loc = templates.DefaultLocale
-			}
-			v.Sample = true
-			v.Resident = outreach.Resident{ID: "sample", Name: sampleNames[loc], Locale: loc, Phone: "+8613800138000", Email: "resident@example.com", Building: "3", Unit: "1202"}
-			if v.Resident.Name == "" {
-				v.Resident.Name = sampleNames["en"]
-			}
-			if f.Variant != "" && f.Variant != templates.DefaultVariant {
-				v.Resident.Tags = []string{f.Variant}
-			}
-		}
-		if len(v.Errors) == 0 {
-			kind := outreach.Kind(f.Template)
-			if !kind.Valid() {
-				kind = ""
-			}
-			p := preview.Render(set, v.Resident, preview.Request{Kind: kind, Template: f.Template, Channel: outreach.Channel(f.Channel), Sample: true,
-				Estate: estate, Now: c.now(), DefaultTimeZone: c.cfg.TimeZone})
-			v.Preview = &p
-		} else {
-			status = http.StatusBadRequest
+}
+
+// checkChoices marks each choice of the form that is not among the
+// view's.
+func (v *templatesView) checkChoices() {
+	f := v.Form
+	if !slices.Contains(v.Names, f.Template) {
+		v.Errors["template"] = "error.choice"
+	}
+	if f.Variant != "" && !slices.Contains(v.Variants, f.Variant) {
+		v.Errors["variant"] = "error.choice"
+	}
+	if f.Locale != "" && !slices.Contains(v.Locales, f.Locale) {
+		v.Errors["locale"] = "error.choice"
+	}
+	if f.Channel != "" && !slices.Contains(outreach.AllChannels, outreach.Channel(f.Channel)) {
+		v.Errors["channel"] = "error.choice"
+	}
+}
+
+// previewResident looks up the form's resident (one of the user's
+// estates, else an error on the form) and their estate. ok is false when
+// the store failed and the error page is written.
+func (c *Console) previewResident(w http.ResponseWriter, r *http.Request, v *templatesView) (estate outreach.Estate, ok bool) {
+	res, err := c.cfg.Store.Resident(r.Context(), v.Form.Resident)
+	switch {
+	case isNotFound(err) || (err == nil && !sessionOf(r).User.Sees(res.EstateID())):
+		v.Errors["resident"] = "templates.error.resident"
+	case err != nil:
+		c.serverError(w, r, err)
+		return estate, false
+	default:
+		v.Resident = res
+		if estate, err = c.cfg.Store.Estate(r.Context(), res.EstateID()); err != nil && !isNotFound(err) {
+			c.serverError(w, r, err)
+			return estate, false
 		}
 	}
-	c.render(w, r, status, "templates", "templates.title", v)
+	return estate, true
+}
+
+// sampleResident is the sample resident of the form's language (the
+// default one when none is chosen) and variant.
+func sampleResident(f templatesForm) outreach.Resident {
+	loc := f.Locale
+	if loc == "" {
+		loc = templates.DefaultLocale
+	}
+	res := outreach.Resident{ID: "sample", Name: sampleNames[loc], Locale: loc, Phone: "+8613800138000", Email: "resident@example.com", Building: "3", Unit: "1202"}
+	if res.Name == "" {
+		res.Name = sampleNames["en"]
+	}
+	if f.Variant != "" && f.Variant != templates.DefaultVariant {
+		res.Tags = []string{f.Variant}
+	}
+	return res
 }
 
 // IsOverride reports whether a channel's template is the operators'.

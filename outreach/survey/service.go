@@ -253,83 +253,119 @@ func (s *Service) Reply(ctx context.Context, reply outreach.Reply, residents []o
 	if reply.Action == outreach.ReplyOptIn {
 		return outreach.Survey{}, "", nil
 	}
-	ids := make([]string, len(residents))
-	for i, r := range residents {
-		ids[i] = r.ID
-	}
-	open, err := s.Store.Surveys(ctx, outreach.SurveyFilter{ResidentIDs: ids, State: outreach.SurveyOpen, Limit: 1})
+	sv, ok, err := s.openSurvey(ctx, residents)
 	if err != nil {
-		return outreach.Survey{}, "", fmt.Errorf("find the open survey: %w", err)
+		return outreach.Survey{}, "", err
 	}
-	if len(open) == 0 {
+	if !ok {
 		return s.count(outreach.Survey{}, metrics.ReplyNoSurvey), metrics.ReplyNoSurvey, nil
 	}
-	sv := open[0]
 	now := s.now()
 	if !now.Before(sv.ExpiresAt) { // the sweep has not come by yet
 		return s.count(outreach.Survey{}, metrics.ReplyExpired), metrics.ReplyExpired, nil
 	}
 	mark := "reply " + reply.ID
 	if reply.ID != "" {
-		events, err := s.Store.SurveyEvents(ctx, sv.ID)
+		taken, err := s.taken(ctx, sv.ID, mark)
 		if err != nil {
-			return outreach.Survey{}, "", fmt.Errorf("read the survey's history: %w", err)
+			return outreach.Survey{}, "", err
 		}
-		for _, e := range events {
-			if strings.HasPrefix(e.Detail, mark+";") || e.Detail == mark {
-				sv, err = s.escalateIfDue(ctx, sv)
-				return s.count(sv, metrics.ReplyDuplicate), metrics.ReplyDuplicate, err
-			}
+		if taken {
+			sv, err = s.escalateIfDue(ctx, sv)
+			return s.count(sv, metrics.ReplyDuplicate), metrics.ReplyDuplicate, err
 		}
 	}
-
 	if reply.Action == outreach.ReplyOptOut {
-		sv, err := s.Store.UpdateSurvey(ctx, sv.ID, func(cur *outreach.Survey) ([]outreach.SurveyEvent, error) {
-			if cur.State != outreach.SurveyOpen {
-				return nil, nil
-			}
-			cur.State = outreach.SurveyClosed
-			return []outreach.SurveyEvent{{Event: outreach.SurveyClose, At: now, Detail: mark + "; the resident opted out"}}, nil
-		})
-		if err != nil {
-			return outreach.Survey{}, "", fmt.Errorf("close the survey: %w", err)
-		}
-		if s.casesOwn(sv) && sv.State == outreach.SurveyClosed {
-			if err := s.Cases.Ended(ctx, sv); err != nil {
-				return sv, "", fmt.Errorf("the survey's case: %w", err)
-			}
-		}
-		return s.count(sv, metrics.ReplyClosed), metrics.ReplyClosed, nil
+		return s.closeOnOptOut(ctx, sv, mark, now)
 	}
-
-	answer, perr := Parse(reply.Body)
-	if perr == nil {
-		sv, err = s.Store.UpdateSurvey(ctx, sv.ID, func(cur *outreach.Survey) ([]outreach.SurveyEvent, error) {
-			cur.State, cur.Score, cur.AnsweredVia, cur.AnsweredAt = outreach.SurveyAnswered, answer.Score, "sms", &now
-			if answer.Comment != "" {
-				cur.Comment = joinComment(cur.Comment, answer.Comment)
-			}
-			return []outreach.SurveyEvent{{Event: outreach.SurveyAnswer, At: now,
-				Detail: fmt.Sprintf("%s; score %d; channel sms%s", mark, answer.Score, commentDetail(answer.Comment))}}, nil
-		})
-		if err != nil {
-			return outreach.Survey{}, "", fmt.Errorf("record the score: %w", err)
-		}
-		if s.Metrics != nil {
-			s.Metrics.SurveyResponses.WithLabelValues(sv.Estate, strconv.Itoa(sv.Score)).Inc()
-		}
-		sv, err = s.escalateIfDue(ctx, sv)
-		return s.count(sv, metrics.ReplyScored), metrics.ReplyScored, err
+	if answer, err := Parse(reply.Body); err == nil {
+		return s.score(ctx, sv, answer, mark, now)
 	}
+	return s.comment(ctx, sv, reply.Body, mark, now)
+}
 
-	// Words without a score: kept as written, and the first time asked
-	// once more.
-	answer.Comment = Truncate(strings.TrimSpace(strings.ToValidUTF8(reply.Body, "\uFFFD")))
+// openSurvey is the latest open survey of the residents; ok is false when
+// none is open.
+func (s *Service) openSurvey(ctx context.Context, residents []outreach.Resident) (_ outreach.Survey, ok bool, _ error) {
+	ids := make([]string, len(residents))
+	for i, r := range residents {
+		ids[i] = r.ID
+	}
+	open, err := s.Store.Surveys(ctx, outreach.SurveyFilter{ResidentIDs: ids, State: outreach.SurveyOpen, Limit: 1})
+	if err != nil {
+		return outreach.Survey{}, false, fmt.Errorf("find the open survey: %w", err)
+	}
+	if len(open) == 0 {
+		return outreach.Survey{}, false, nil
+	}
+	return open[0], true, nil
+}
+
+// taken reports whether the survey's history already has the reply
+// marked mark ("reply <id>"): a provider's retry.
+func (s *Service) taken(ctx context.Context, surveyID, mark string) (bool, error) {
+	events, err := s.Store.SurveyEvents(ctx, surveyID)
+	if err != nil {
+		return false, fmt.Errorf("read the survey's history: %w", err)
+	}
+	for _, e := range events {
+		if strings.HasPrefix(e.Detail, mark+";") || e.Detail == mark {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// closeOnOptOut closes the survey of a resident who opted out (and ends
+// its case when the loop owns it).
+func (s *Service) closeOnOptOut(ctx context.Context, sv outreach.Survey, mark string, now time.Time) (outreach.Survey, ReplyResult, error) {
+	sv, err := s.Store.UpdateSurvey(ctx, sv.ID, func(cur *outreach.Survey) ([]outreach.SurveyEvent, error) {
+		if cur.State != outreach.SurveyOpen {
+			return nil, nil
+		}
+		cur.State = outreach.SurveyClosed
+		return []outreach.SurveyEvent{{Event: outreach.SurveyClose, At: now, Detail: mark + "; the resident opted out"}}, nil
+	})
+	if err != nil {
+		return outreach.Survey{}, "", fmt.Errorf("close the survey: %w", err)
+	}
+	if s.casesOwn(sv) && sv.State == outreach.SurveyClosed {
+		if err := s.Cases.Ended(ctx, sv); err != nil {
+			return sv, "", fmt.Errorf("the survey's case: %w", err)
+		}
+	}
+	return s.count(sv, metrics.ReplyClosed), metrics.ReplyClosed, nil
+}
+
+// score records the answer's score (and comment) and escalates a low one.
+func (s *Service) score(ctx context.Context, sv outreach.Survey, answer Answer, mark string, now time.Time) (outreach.Survey, ReplyResult, error) {
+	sv, err := s.Store.UpdateSurvey(ctx, sv.ID, func(cur *outreach.Survey) ([]outreach.SurveyEvent, error) {
+		cur.State, cur.Score, cur.AnsweredVia, cur.AnsweredAt = outreach.SurveyAnswered, answer.Score, "sms", &now
+		if answer.Comment != "" {
+			cur.Comment = joinComment(cur.Comment, answer.Comment)
+		}
+		return []outreach.SurveyEvent{{Event: outreach.SurveyAnswer, At: now,
+			Detail: fmt.Sprintf("%s; score %d; channel sms%s", mark, answer.Score, commentDetail(answer.Comment))}}, nil
+	})
+	if err != nil {
+		return outreach.Survey{}, "", fmt.Errorf("record the score: %w", err)
+	}
+	if s.Metrics != nil {
+		s.Metrics.SurveyResponses.WithLabelValues(sv.Estate, strconv.Itoa(sv.Score)).Inc()
+	}
+	sv, err = s.escalateIfDue(ctx, sv)
+	return s.count(sv, metrics.ReplyScored), metrics.ReplyScored, err
+}
+
+// comment keeps words without a score as written and, the first time,
+// asks once more for a number.
+func (s *Service) comment(ctx context.Context, sv outreach.Survey, body, mark string, now time.Time) (outreach.Survey, ReplyResult, error) {
+	comment := Truncate(strings.TrimSpace(strings.ToValidUTF8(body, "\uFFFD")))
 	reask := false
-	sv, err = s.Store.UpdateSurvey(ctx, sv.ID, func(cur *outreach.Survey) ([]outreach.SurveyEvent, error) {
+	sv, err := s.Store.UpdateSurvey(ctx, sv.ID, func(cur *outreach.Survey) ([]outreach.SurveyEvent, error) {
 		reask = false
-		cur.Comment = joinComment(cur.Comment, answer.Comment)
-		events := []outreach.SurveyEvent{{Event: outreach.SurveyCommented, At: now, Detail: mark + commentDetail(answer.Comment)}}
+		cur.Comment = joinComment(cur.Comment, comment)
+		events := []outreach.SurveyEvent{{Event: outreach.SurveyCommented, At: now, Detail: mark + commentDetail(comment)}}
 		if cur.ReaskedAt == nil {
 			reask = true
 			cur.ReaskedAt = &now

@@ -16,100 +16,132 @@ import (
 	"github.com/outreach-dev/outreach/outreach"
 )
 
-// Run runs the conformance suite against the stores that open returns.
+// Run runs the conformance suite against the stores that open returns:
+// every test of every group, each in a parallel subtest of its own.
 func Run(t *testing.T, open func(t *testing.T) outreach.Store) {
 	t.Helper()
-	tests := []struct {
-		name string
-		run  func(t *testing.T, open func(t *testing.T) outreach.Store)
-	}{
-		{"Ping", testPing},
-		{"UpsertResidentsCounts", testUpsertResidentsCounts},
-		{"ResidentRoundTrip", testResidentRoundTrip},
-		{"ResidentReplaced", testResidentReplaced},
-		{"ResidentNotFound", testResidentNotFound},
-		{"UpsertResidentsRejects", testUpsertResidentsRejects},
-		{"ResidentsAudience", testResidentsAudience},
-		{"ResidentsMatchesAudience", testResidentsMatchesAudience},
-		{"ResidentsOrderAndPages", testResidentsOrderAndPages},
-		{"ResidentsStopsOnError", testResidentsStopsOnError},
-		{"ResidentsCallbackUsesStore", testResidentsCallbackUsesStore},
-		{"UpsertKeepsOptOuts", testUpsertKeepsOptOuts},
-		{"SetOptOut", testSetOptOut},
-		{"SetOptOutErrors", testSetOptOutErrors},
-		{"SetOptOutConcurrent", testSetOptOutConcurrent},
-		{"UpdateResident", testUpdateResident},
-		{"UpdateResidentErrors", testUpdateResidentErrors},
-		{"UpdateResidentConcurrent", testUpdateResidentConcurrent},
-		{"ListResidentsPages", testListResidentsPages},
-		{"ListResidentsMatchesAudience", testListResidentsMatchesAudience},
-		{"ListResidentsLimits", testListResidentsLimits},
-		{"RecordRoundTrip", testRecordRoundTrip},
-		{"RecordUpdates", testRecordUpdates},
-		{"RecordRejects", testRecordRejects},
-		{"RecordEmpty", testRecordEmpty},
-		{"RecordBatchOf1000", testRecordBatchOf1000},
-		{"RecordConcurrent", testRecordConcurrent},
-		{"Accepted", testAccepted},
-		{"Outcomes", testOutcomes},
-		{"OutcomesOf", testOutcomesOf},
-		{"ResidentsByID", testResidentsByID},
-		{"UpdateStatusSequences", testUpdateStatusSequences},
-		{"UpdateStatusErrors", testUpdateStatusErrors},
-		{"UpdateStatusConcurrent", testUpdateStatusConcurrent},
-		{"ResidentsByPhone", testResidentsByPhone},
-		{"RecordReply", testRecordReply},
-		{"SearchFilters", testSearchFilters},
-		{"SearchDefaultLimit", testSearchDefaultLimit},
-		{"SearchNegativeLimit", testSearchNegativeLimit},
-		{"CampaignRoundTrip", testCampaignRoundTrip},
-		{"CampaignErrors", testCampaignErrors},
-		{"CampaignsOrder", testCampaignsOrder},
-		{"DueCampaigns", testDueCampaigns},
-		{"UpdateCampaign", testUpdateCampaign},
-		{"UpdateCampaignConcurrent", testUpdateCampaignConcurrent},
-		{"CampaignStatusCounts", testCampaignStatusCounts},
-		{"CanceledContext", testCanceledContext},
-		{"WalkVisitsEachOnceInOrder", testWalkVisitsEachOnceInOrder},
-		{"WalkStopsOnError", testWalkStopsOnError},
-		{"DeleteDeliveries", testDeleteDeliveries},
-		{"DeleteResidents", testDeleteResidents},
-		{"TokenRoundTrip", testTokenRoundTrip},
-		{"TokenErrors", testTokenErrors},
-		{"TokenRevokeAndTouch", testTokenRevokeAndTouch},
-		{"TokenConcurrentTouch", testTokenConcurrentTouch},
-		{"HistoryOfRecord", testHistoryOfRecord},
-		{"HistoryOfReplyAndOptOut", testHistoryOfReplyAndOptOut},
-		{"SetNote", testSetNote},
-		{"SearchPages", testSearchPages},
-		{"PurgeContent", testPurgeContent},
-		{"DeleteDropsHistory", testDeleteDropsHistory},
-		{"SurveyRoundTrip", testSurveyRoundTrip},
-		{"SurveyUpdate", testSurveyUpdate},
-		{"SurveysFilter", testSurveysFilter},
-		{"ExpireSurveys", testExpireSurveys},
-		{"CaseRoundTrip", testCaseRoundTrip},
-		{"CaseRejects", testCaseRejects},
-		{"CaseUpdate", testCaseUpdate},
-		{"CasesFilter", testCasesFilter},
-		{"DueCases", testDueCases},
-		{"Estates", testEstates},
-		{"ResidentsInEstates", testResidentsInEstates},
-		{"ArchiveByEstate", testArchiveByEstate},
-		{"TokenEstates", testTokenEstates},
-		{"ConsoleUsers", testConsoleUsers},
-		{"ConsoleUserUpdate", testConsoleUserUpdate},
-		{"ConsoleSessions", testConsoleSessions},
-		{"AuditLog", testAuditLog},
-		{"CountDeliveries", testCountDeliveries},
-		{"FailureReasons", testFailureReasons},
+	for _, group := range [][]conformanceTest{residentTests, archiveTests, campaignTests, tokenTests, loopTests, estateTests, consoleTests} {
+		for _, tt := range group {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				tt.run(t, open)
+			})
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.run(t, open)
-		})
-	}
+}
+
+// conformanceTest is one test of the suite, run on a store of its own.
+type conformanceTest struct {
+	name string
+	run  func(t *testing.T, open func(t *testing.T) outreach.Store)
+}
+
+// residentTests cover the resident directory: upserts, look-ups, audiences, opt-outs, edits, pages.
+var residentTests = []conformanceTest{
+	{"Ping", testPing},
+	{"UpsertResidentsCounts", testUpsertResidentsCounts},
+	{"ResidentRoundTrip", testResidentRoundTrip},
+	{"ResidentReplaced", testResidentReplaced},
+	{"ResidentNotFound", testResidentNotFound},
+	{"UpsertResidentsRejects", testUpsertResidentsRejects},
+	{"ResidentsAudience", testResidentsAudience},
+	{"ResidentsMatchesAudience", testResidentsMatchesAudience},
+	{"ResidentsOrderAndPages", testResidentsOrderAndPages},
+	{"ResidentsStopsOnError", testResidentsStopsOnError},
+	{"ResidentsCallbackUsesStore", testResidentsCallbackUsesStore},
+	{"UpsertKeepsOptOuts", testUpsertKeepsOptOuts},
+	{"SetOptOut", testSetOptOut},
+	{"SetOptOutErrors", testSetOptOutErrors},
+	{"SetOptOutConcurrent", testSetOptOutConcurrent},
+	{"UpdateResident", testUpdateResident},
+	{"UpdateResidentErrors", testUpdateResidentErrors},
+	{"UpdateResidentConcurrent", testUpdateResidentConcurrent},
+	{"ListResidentsPages", testListResidentsPages},
+	{"ListResidentsMatchesAudience", testListResidentsMatchesAudience},
+	{"ListResidentsLimits", testListResidentsLimits},
+	{"ResidentsByID", testResidentsByID},
+	{"ResidentsByPhone", testResidentsByPhone},
+	{"DeleteResidents", testDeleteResidents},
+}
+
+// archiveTests cover the archive: records, outcomes, statuses, replies, search, walks, deletes, history, counts.
+var archiveTests = []conformanceTest{
+	{"RecordRoundTrip", testRecordRoundTrip},
+	{"RecordUpdates", testRecordUpdates},
+	{"RecordRejects", testRecordRejects},
+	{"RecordEmpty", testRecordEmpty},
+	{"RecordBatchOf1000", testRecordBatchOf1000},
+	{"RecordConcurrent", testRecordConcurrent},
+	{"Accepted", testAccepted},
+	{"Outcomes", testOutcomes},
+	{"OutcomesOf", testOutcomesOf},
+	{"UpdateStatusSequences", testUpdateStatusSequences},
+	{"UpdateStatusErrors", testUpdateStatusErrors},
+	{"UpdateStatusConcurrent", testUpdateStatusConcurrent},
+	{"RecordReply", testRecordReply},
+	{"SearchFilters", testSearchFilters},
+	{"SearchDefaultLimit", testSearchDefaultLimit},
+	{"SearchNegativeLimit", testSearchNegativeLimit},
+	{"CanceledContext", testCanceledContext},
+	{"WalkVisitsEachOnceInOrder", testWalkVisitsEachOnceInOrder},
+	{"WalkStopsOnError", testWalkStopsOnError},
+	{"DeleteDeliveries", testDeleteDeliveries},
+	{"HistoryOfRecord", testHistoryOfRecord},
+	{"HistoryOfReplyAndOptOut", testHistoryOfReplyAndOptOut},
+	{"SetNote", testSetNote},
+	{"SearchPages", testSearchPages},
+	{"PurgeContent", testPurgeContent},
+	{"DeleteDropsHistory", testDeleteDropsHistory},
+	{"CountDeliveries", testCountDeliveries},
+	{"FailureReasons", testFailureReasons},
+}
+
+// campaignTests cover campaigns.
+var campaignTests = []conformanceTest{
+	{"CampaignRoundTrip", testCampaignRoundTrip},
+	{"CampaignErrors", testCampaignErrors},
+	{"CampaignsOrder", testCampaignsOrder},
+	{"DueCampaigns", testDueCampaigns},
+	{"UpdateCampaign", testUpdateCampaign},
+	{"UpdateCampaignConcurrent", testUpdateCampaignConcurrent},
+	{"CampaignStatusCounts", testCampaignStatusCounts},
+}
+
+// tokenTests cover API tokens.
+var tokenTests = []conformanceTest{
+	{"TokenRoundTrip", testTokenRoundTrip},
+	{"TokenErrors", testTokenErrors},
+	{"TokenRevokeAndTouch", testTokenRevokeAndTouch},
+	{"TokenConcurrentTouch", testTokenConcurrentTouch},
+}
+
+// loopTests cover the satisfaction and complaint loops: surveys and cases.
+var loopTests = []conformanceTest{
+	{"SurveyRoundTrip", testSurveyRoundTrip},
+	{"SurveyUpdate", testSurveyUpdate},
+	{"SurveysFilter", testSurveysFilter},
+	{"ExpireSurveys", testExpireSurveys},
+	{"CaseRoundTrip", testCaseRoundTrip},
+	{"CaseRejects", testCaseRejects},
+	{"CaseUpdate", testCaseUpdate},
+	{"CasesFilter", testCasesFilter},
+	{"DueCases", testDueCases},
+}
+
+// estateTests cover estates and what is limited to them.
+var estateTests = []conformanceTest{
+	{"Estates", testEstates},
+	{"ResidentsInEstates", testResidentsInEstates},
+	{"ArchiveByEstate", testArchiveByEstate},
+	{"TokenEstates", testTokenEstates},
+}
+
+// consoleTests cover the console's users, sessions and audit log.
+var consoleTests = []conformanceTest{
+	{"ConsoleUsers", testConsoleUsers},
+	{"ConsoleUserUpdate", testConsoleUserUpdate},
+	{"ConsoleSessions", testConsoleSessions},
+	{"AuditLog", testAuditLog},
 }
 
 func testPing(t *testing.T, open func(t *testing.T) outreach.Store) {

@@ -16,7 +16,7 @@ type archiveRepliesCmd struct {
 	Job      string `placeholder:"ID" help:"job id the reply answers"`
 	Estate   string `placeholder:"E" help:"the replying resident's estate"`
 	Limit    int    `default:"100" placeholder:"N" help:"most replies to print"`
-	Since    string `placeholder:"T" help:"RFC 3339 time, or a duration such as 24h (that long ago)"`
+	Since    string `placeholder:"T" help:"RFC 3339 time, or a period such as 24h or 7d (that long ago)"`
 	listFlags
 }
 

@@ -1,8 +1,10 @@
 package console_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -24,7 +26,7 @@ func TestBrowserTemplates(t *testing.T) {
 	); err != nil {
 		t.Fatalf("choose a template: %v", err)
 	}
-	regular := get(t, ctx, chromedp.Text(chromedp.CSS("#r-sms pre")))
+	regular := smsPreview(t, ctx, "default")
 	if err := run(ctx,
 		chromedp.SetValue(chromedp.CSS("#p-variant"), "elderly"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('p-variant').dispatchEvent(new Event('change', {bubbles: true}))`),
@@ -32,7 +34,7 @@ func TestBrowserTemplates(t *testing.T) {
 	); err != nil {
 		t.Fatalf("choose the elderly variant: %v", err)
 	}
-	elderly := get(t, ctx, chromedp.Text(chromedp.CSS("#r-sms pre")))
+	elderly := smsPreview(t, ctx, "elderly")
 	if elderly == "" || elderly == regular {
 		t.Errorf("the elderly SMS reads %q, the regular one %q: want two different texts", elderly, regular)
 	}
@@ -59,4 +61,13 @@ func TestBrowserTemplates(t *testing.T) {
 	if v := get(t, ctx, chromedp.Text(chromedp.CSS("#preview .variant"))); v != "elderly" {
 		t.Errorf("n1's preview is of variant %q, want elderly", v)
 	}
+}
+
+// smsPreview is the SMS text of the preview of variant, read in the page
+// once it is there: a node read through chromedp right after htmx's swap
+// can be the detached old one, whose text is "" (seen under load in CI).
+func smsPreview(t *testing.T, ctx context.Context, variant string) string {
+	t.Helper()
+	js := `(document.querySelector('#preview[data-variant="` + variant + `"] #r-sms pre') || {}).innerText`
+	return get(t, ctx, chromedp.Poll[string](js, chromedp.WithPollingTimeout(50*time.Second)))
 }

@@ -128,12 +128,8 @@ func (c *Console) setDisabled(w http.ResponseWriter, r *http.Request, disabled b
 		return
 	}
 	u, err := c.cfg.Store.UpdateConsoleUser(r.Context(), who, outreach.ConsoleUserChange{Disabled: &disabled})
-	if isNotFound(err) {
-		c.notFound(w, r)
-		return
-	}
 	if err != nil {
-		c.serverError(w, r, err)
+		c.loadFailed(w, r, err)
 		return
 	}
 	action := "user_enable"

@@ -179,12 +179,8 @@ func (c *Console) loadCampaign(r *http.Request) (campaign.View, error) {
 // deliveries, newest first, in keyset pages.
 func campaignPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	cv, err := c.loadCampaign(r)
-	if isNotFound(err) {
-		c.notFound(w, r)
-		return
-	}
 	if err != nil {
-		c.serverError(w, r, err)
+		c.loadFailed(w, r, err)
 		return
 	}
 	q := r.URL.Query()
@@ -228,12 +224,8 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, status in
 func steer(op campaign.Op) func(c *Console, w http.ResponseWriter, r *http.Request) {
 	return func(c *Console, w http.ResponseWriter, r *http.Request) {
 		cv, err := c.loadCampaign(r)
-		if isNotFound(err) {
-			c.notFound(w, r)
-			return
-		}
 		if err != nil {
-			c.serverError(w, r, err)
+			c.loadFailed(w, r, err)
 			return
 		}
 		seen := outreach.CampaignState(strings.TrimSpace(r.PostFormValue("seen")))

@@ -235,12 +235,8 @@ func (c *Console) loadCase(r *http.Request) (outreach.Case, []outreach.CaseEvent
 // (time, who, what) and the forms of the steps its state allows.
 func casePage(c *Console, w http.ResponseWriter, r *http.Request) {
 	cs, events, err := c.loadCase(r)
-	if isNotFound(err) {
-		c.notFound(w, r)
-		return
-	}
 	if err != nil {
-		c.serverError(w, r, err)
+		c.loadFailed(w, r, err)
 		return
 	}
 	v := caseView{Done: r.URL.Query().Get("done")}
@@ -295,12 +291,8 @@ func caseStep(step string) func(c *Console, w http.ResponseWriter, r *http.Reque
 	return func(c *Console, w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		cs, events, err := c.loadCase(r)
-		if isNotFound(err) {
-			c.notFound(w, r)
-			return
-		}
 		if err != nil {
-			c.serverError(w, r, err)
+			c.loadFailed(w, r, err)
 			return
 		}
 		text := strings.TrimSpace(r.PostFormValue(field))

@@ -111,12 +111,8 @@ func (c *Console) loadDeadLetter(r *http.Request) (queue.DeadEntry, error) {
 // and the re-queue button.
 func deadLetterPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	d, err := c.loadDeadLetter(r)
-	if isNotFound(err) {
-		c.notFound(w, r)
-		return
-	}
 	if err != nil {
-		c.serverError(w, r, err)
+		c.loadFailed(w, r, err)
 		return
 	}
 	c.showDeadLetter(w, r, http.StatusOK, d, "")
@@ -133,12 +129,8 @@ func (c *Console) showDeadLetter(w http.ResponseWriter, r *http.Request, status 
 // is in the audit log.
 func requeueDeadLetter(c *Console, w http.ResponseWriter, r *http.Request) {
 	d, err := c.loadDeadLetter(r)
-	if isNotFound(err) {
-		c.notFound(w, r)
-		return
-	}
 	if err != nil {
-		c.serverError(w, r, err)
+		c.loadFailed(w, r, err)
 		return
 	}
 	if readDeadLetter(d).Invalid != "" {

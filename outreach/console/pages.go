@@ -160,3 +160,14 @@ func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, outreach.ErrNotFound) }
+
+// loadFailed answers a request whose record could not be loaded: not
+// found (or not the user's to see) as notFound, anything else as a server
+// error.
+func (c *Console) loadFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if isNotFound(err) {
+		c.notFound(w, r)
+		return
+	}
+	c.serverError(w, r, err)
+}

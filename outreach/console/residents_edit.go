@@ -296,12 +296,8 @@ func saveOptOuts(c *Console, w http.ResponseWriter, r *http.Request) {
 			}
 			return nil
 		})
-		if isNotFound(err) {
-			c.notFound(w, r)
-			return
-		}
 		if err != nil {
-			c.serverError(w, r, err)
+			c.loadFailed(w, r, err)
 			return
 		}
 		c.audit(r.Context(), outreach.AuditEntry{Actor: sessionOf(r).User.Login, Action: "resident_optouts", Target: res.ID,

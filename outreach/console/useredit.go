@@ -43,12 +43,8 @@ func userFormOf(u outreach.ConsoleUser) (userForm, string) {
 // and password.
 func userEditPage(c *Console, w http.ResponseWriter, r *http.Request) {
 	u, err := c.cfg.Store.ConsoleUser(r.Context(), r.PathValue("login"))
-	if isNotFound(err) {
-		c.notFound(w, r)
-		return
-	}
 	if err != nil {
-		c.serverError(w, r, err)
+		c.loadFailed(w, r, err)
 		return
 	}
 	f, version := userFormOf(u)
@@ -65,12 +61,8 @@ func userEditPage(c *Console, w http.ResponseWriter, r *http.Request) {
 func saveUser(c *Console, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u, err := c.cfg.Store.ConsoleUser(ctx, r.PathValue("login"))
-	if isNotFound(err) {
-		c.notFound(w, r)
-		return
-	}
 	if err != nil {
-		c.serverError(w, r, err)
+		c.loadFailed(w, r, err)
 		return
 	}
 	f := userForm{Login: u.Login, Name: strings.TrimSpace(r.PostFormValue("name")), Role: r.PostFormValue("role"), Estates: r.PostForm["estates"]}
@@ -121,12 +113,8 @@ func saveUser(c *Console, w http.ResponseWriter, r *http.Request) {
 		estates = []string{}
 	}
 	saved, err := c.cfg.Store.UpdateConsoleUser(ctx, u.ID, outreach.ConsoleUserChange{Name: &f.Name, Role: &role, Estates: &estates, PasswordHash: hash})
-	if isNotFound(err) {
-		c.notFound(w, r)
-		return
-	}
 	if err != nil {
-		c.serverError(w, r, err)
+		c.loadFailed(w, r, err)
 		return
 	}
 	detail := fmt.Sprintf("role %s, estates %s", saved.Role, orAll(saved.Estates))

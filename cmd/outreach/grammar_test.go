@@ -99,16 +99,8 @@ func TestHelpOfEveryCommand(t *testing.T) {
 // command parses its own flags with the flag package again.
 func TestOneCommandLineGrammar(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	fset := token.NewFileSet()
-	for _, name := range files {
-		f, err := goparser.ParseFile(fset, name, nil, goparser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, f := range parsePackage(t, fset, goparser.ImportsOnly) {
 		for _, imp := range f.Imports {
 			if imp.Path.Value == `"flag"` {
 				t.Errorf("%s imports flag: declare the command's flags as kong struct tags (main.go)", name)
@@ -122,18 +114,10 @@ func TestOneCommandLineGrammar(t *testing.T) {
 // store.Open itself.
 func TestOneWayToOpenTheStore(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	fset := token.NewFileSet()
-	for _, name := range files {
+	for name, f := range parsePackage(t, fset, 0) {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
-		}
-		f, err := goparser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
 		}
 		for _, d := range f.Decls {
 			fn, ok := d.(*ast.FuncDecl)
@@ -152,4 +136,23 @@ func TestOneWayToOpenTheStore(t *testing.T) {
 			})
 		}
 	}
+}
+
+// parsePackage parses every Go file of this directory (the command's
+// package and its tests) with mode.
+func parsePackage(t *testing.T, fset *token.FileSet, mode goparser.Mode) map[string]*ast.File {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed := make(map[string]*ast.File, len(files))
+	for _, name := range files {
+		f, err := goparser.ParseFile(fset, name, nil, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed[name] = f
+	}
+	return parsed
 }

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -102,39 +103,69 @@ func phrase(s string) string {
 // Its errors are permanent *outreach.SendError values: the message itself is
 // wrong, and no retry can fix it.
 func Compose(from *mail.Address, m outreach.Message, date time.Time) (*Msg, error) {
+	msg := new(Msg)
+	if err := compose(msg, from, m, date); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// msgPool holds the messages that Sender.Send composed and sent: their
+// buffers are reused, which saves allocating (and the GC scanning) a
+// message-sized buffer per message.
+var msgPool = sync.Pool{New: func() any { return new(Msg) }}
+
+// maxPooled is the largest buffer kept in msgPool; the rare big message's
+// is left to the GC.
+const maxPooled = 256 << 10
+
+// pooledMsg is an empty message from msgPool; releaseMsg puts it back.
+func pooledMsg() *Msg { return msgPool.Get().(*Msg) }
+
+// releaseMsg returns msg to msgPool; it must not be used afterwards.
+func releaseMsg(msg *Msg) {
+	if msg.w.Cap() > maxPooled {
+		return
+	}
+	msg.w.Reset()
+	msg.sender, msg.rcpt, msg.messageID = "", "", ""
+	msgPool.Put(msg)
+}
+
+// compose is Compose into msg, which must be empty (its buffer's capacity
+// is reused).
+func compose(msg *Msg, from *mail.Address, m outreach.Message, date time.Time) error {
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
 		// net/mail quotes the rest of the input in some errors; the address
 		// must not reach a log, so its error is not wrapped.
-		return nil, invalid(ReasonInvalidAddress, fmt.Errorf("recipient %s is not a valid email address", MaskEmail(m.To)))
+		return invalid(ReasonInvalidAddress, fmt.Errorf("recipient %s is not a valid email address", MaskEmail(m.To)))
 	}
 	if !validIDAtom(m.DeliveryID) {
-		return nil, invalid(ReasonInvalidMessage, errors.New("delivery id is empty or not usable in a Message-ID"))
+		return invalid(ReasonInvalidMessage, errors.New("delivery id is empty or not usable in a Message-ID"))
 	}
 	if m.Text == "" && m.HTML == "" {
-		return nil, invalid(ReasonInvalidMessage, errors.New("message has neither a text nor an HTML body"))
+		return invalid(ReasonInvalidMessage, errors.New("message has neither a text nor an HTML body"))
 	}
 	if !utf8.ValidString(m.Subject) || !utf8.ValidString(m.Text) || !utf8.ValidString(m.HTML) || !utf8.ValidString(m.ToName) {
-		return nil, invalid(ReasonInvalidMessage, errors.New("message is not valid UTF-8"))
+		return invalid(ReasonInvalidMessage, errors.New("message is not valid UTF-8"))
 	}
 	var replyTo *mail.Address
 	if m.Estate.ReplyTo != "" {
 		if replyTo, err = mail.ParseAddress(m.Estate.ReplyTo); err != nil {
-			return nil, invalid(ReasonInvalidAddress, fmt.Errorf("estate %s: reply_to is not a valid email address", m.Estate.ID))
+			return invalid(ReasonInvalidAddress, fmt.Errorf("estate %s: reply_to is not a valid email address", m.Estate.ID))
 		}
 	}
 	var unsubscribe, oneClick string
 	if m.Unsubscribe != "" {
 		if unsubscribe, oneClick, err = unsubscribeHeaders(m.Unsubscribe); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
-	msg := &Msg{
-		sender:    "<" + from.Address + ">",
-		rcpt:      "<" + to.Address + ">",
-		messageID: "<" + MessageID(m.DeliveryID, from.Address) + ">",
-	}
+	msg.sender = "<" + from.Address + ">"
+	msg.rcpt = "<" + to.Address + ">"
+	msg.messageID = "<" + MessageID(m.DeliveryID, from.Address) + ">"
 	enc := bodyEncoding(m)
 	w := &msg.w
 	w.Grow(len(m.Subject) + 2*(len(m.Text)+len(m.HTML)) + 1024)
@@ -182,7 +213,7 @@ func Compose(from *mail.Address, m outreach.Message, date time.Time) (*Msg, erro
 		w.part(enc, "text/html", m.HTML)
 		w.WriteString("--" + boundary + "--\r\n")
 	}
-	return msg, nil
+	return nil
 }
 
 // HeaderJob carries the job id, so that a bounce or a reply can be traced

@@ -23,6 +23,8 @@ type conn struct {
 	// sc is the SMTP session of the current connection (nil when there is
 	// none); messages go through transact on it.
 	sc *smtp.Client
+	// ext is what sc's server offers (serverExtensions), read at connect.
+	ext extensions
 	// raw is the TCP socket of the current connection, nil when there is
 	// none. Closing it is how a broken or cancelled connection is dropped:
 	// it cannot block, unlike QUIT.
@@ -115,6 +117,7 @@ func (c *conn) connect(ctx context.Context) error {
 	}
 	c.open.Store(true)
 	c.sc = sc
+	c.ext = serverExtensions(sc)
 	return nil
 }
 

@@ -102,8 +102,9 @@ func (s *Sender) Channel() outreach.Channel { return outreach.ChannelEmail }
 // broken. Failures are *outreach.SendError values, except for ctx's own
 // error and ErrClosed. The receipt's ProviderID is the Message-ID.
 func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt, error) {
-	msg, err := Compose(s.from, m, time.Now())
-	if err != nil {
+	msg := pooledMsg()
+	defer releaseMsg(msg)
+	if err := compose(msg, s.from, m, time.Now()); err != nil {
 		return outreach.Receipt{}, err
 	}
 	waitStart := time.Now()

@@ -29,20 +29,8 @@ import (
 func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration) error {
 	// The message is 7-bit (quoted-printable or base64 bodies, encoded
 	// headers); BODY=8BITMIME is said when offered, as before.
-	mailCmd := "MAIL FROM:" + msg.sender
-	if ok, _ := sc.Extension("8BITMIME"); ok {
-		mailCmd += " BODY=8BITMIME"
-	}
-	if ok, _ := sc.Extension("SMTPUTF8"); ok {
-		mailCmd += " SMTPUTF8"
-	}
-	rcpts := []string{msg.rcpt}
-	cmds := make([]string, 0, len(rcpts)+2)
-	cmds = append(cmds, mailCmd)
-	for _, r := range rcpts {
-		cmds = append(cmds, "RCPT TO:"+r)
-	}
-	cmds = append(cmds, "DATA")
+	mailCmd := "MAIL FROM:" + msg.sender + c.ext.mailParams
+	cmds := [...]string{mailCmd, "RCPT TO:" + msg.rcpt, "DATA"}
 	for _, cmd := range cmds {
 		if strings.ContainsAny(cmd, "\r\n") {
 			return invalid(ReasonInvalidMessage, errors.New("line break in an envelope address"))
@@ -52,8 +40,7 @@ func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration) error 
 		return err
 	}
 
-	pipelining, _ := sc.Extension("PIPELINING")
-	refused, err := c.envelope(sc, cmds, pipelining)
+	refused, err := c.envelope(sc, cmds[:], c.ext.pipelining)
 	if err != nil {
 		return err
 	}
@@ -64,10 +51,26 @@ func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration) error 
 	if err := writeData(sc.Text.W, msg); err != nil {
 		return fmt.Errorf("write message: %w", err)
 	}
-	if _, _, err := sc.Text.ReadResponse(250); err != nil {
-		return err // refused after DATA: the transaction is over either way
+	return readReply(sc.Text.R, 250) // a refusal after DATA ends the transaction either way
+}
+
+// extensions are what transact needs of the server's EHLO reply, looked up
+// once a connection (go-mail's Extension takes a lock and upper-cases).
+type extensions struct {
+	pipelining bool
+	mailParams string // " BODY=8BITMIME", " SMTPUTF8": appended to MAIL FROM
+}
+
+func serverExtensions(sc *smtp.Client) extensions {
+	var e extensions
+	e.pipelining, _ = sc.Extension("PIPELINING")
+	if ok, _ := sc.Extension("8BITMIME"); ok {
+		e.mailParams += " BODY=8BITMIME"
 	}
-	return nil
+	if ok, _ := sc.Extension("SMTPUTF8"); ok {
+		e.mailParams += " SMTPUTF8"
+	}
+	return e
 }
 
 // envelope sends cmds (MAIL, RCPTs, DATA) and reads their replies: all in
@@ -91,7 +94,7 @@ func (c *conn) envelope(sc *smtp.Client, cmds []string, pipelining bool) (refuse
 			if err := sc.Text.PrintfLine("%s", cmd); err != nil {
 				return nil, err
 			}
-			if _, _, err := sc.Text.ReadResponse(want(i)); err != nil {
+			if err := readReply(sc.Text.R, want(i)); err != nil {
 				if isReply(err) {
 					return err, nil
 				}
@@ -101,22 +104,21 @@ func (c *conn) envelope(sc *smtp.Client, cmds []string, pipelining bool) (refuse
 		return nil, nil
 	}
 	for _, cmd := range cmds {
-		if _, err := sc.Text.W.WriteString(cmd + "\r\n"); err != nil {
-			return nil, err
-		}
+		_, _ = sc.Text.W.WriteString(cmd)
+		_, _ = sc.Text.W.WriteString("\r\n")
 	}
-	if err := sc.Text.W.Flush(); err != nil {
+	if err := sc.Text.W.Flush(); err != nil { // a bufio.Writer keeps the first write error
 		return nil, err
 	}
 	for i := range cmds {
-		_, _, err := sc.Text.ReadResponse(want(i))
+		err := readReply(sc.Text.R, want(i))
 		switch {
 		case err == nil && i == len(cmds)-1 && refused != nil:
 			// DATA accepted after a refusal: end the empty message.
 			if err := sc.Text.PrintfLine("."); err != nil {
 				return nil, err
 			}
-			if _, _, err := sc.Text.ReadResponse(250); err != nil && !isReply(err) {
+			if err := readReply(sc.Text.R, 250); err != nil && !isReply(err) {
 				return nil, err
 			}
 		case err == nil:
@@ -149,7 +151,7 @@ func (c *conn) reset(sc *smtp.Client) {
 		c.drop()
 		return
 	}
-	if _, _, err := sc.Text.ReadResponse(250); err != nil {
+	if err := readReply(sc.Text.R, 250); err != nil {
 		c.drop()
 	}
 }
@@ -160,9 +162,34 @@ func (c *conn) reset(sc *smtp.Client) {
 // end in CRLF (a bare LF becomes CRLF), a line that starts with "." gets
 // another one (RFC 5321 4.5.2), and the data ends with ".". w is flushed.
 func writeData(w *bufio.Writer, msg *Msg) error {
-	dotStuff(w, msg.Bytes())
+	if data := msg.Bytes(); needsStuffing(data) {
+		dotStuff(w, data)
+	} else {
+		_, _ = w.Write(data) // already CRLF lines, none starting with "."
+	}
 	_, _ = w.WriteString(".\r\n")
 	return w.Flush() // a bufio.Writer keeps the first write error: Flush reports it
+}
+
+// needsStuffing reports whether data must go through dotStuff: it has a
+// line that starts with "." or ends in a bare LF, or does not end in
+// CRLF. Compose's messages never do but in a body line that starts with
+// "." (quoted-printable leaves it as it is).
+func needsStuffing(data []byte) bool {
+	if len(data) == 0 || data[0] == '.' || data[0] == '\n' || !bytes.HasSuffix(data, []byte("\r\n")) {
+		return true
+	}
+	for i := 1; ; {
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if data[i-1] != '\r' || (i+1 < len(data) && data[i+1] == '.') {
+			return true
+		}
+		i++
+	}
 }
 
 // dotStuff writes data to w as dot-stuffed CRLF lines (see writeData).

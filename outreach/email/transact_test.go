@@ -131,7 +131,7 @@ func TestTransactSkipsRset(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := &conn{}
+			c := &conn{ext: serverExtensions(sc)}
 			if err := c.transact(sc, msg, 5*time.Second); err != nil {
 				t.Fatalf("transact: %v", err)
 			}
@@ -171,6 +171,89 @@ func TestDotStuff(t *testing.T) {
 		_ = w.Flush()
 		if b.String() != tt.want {
 			t.Errorf("dotStuff(%q) = %q, want %q", tt.in, b.String(), tt.want)
+		}
+	}
+}
+
+// TestWriteData: the whole DATA payload, through dotStuff or the fast
+// path for text that needs no stuffing, is the same as stuffing it line
+// by line would give, ended with ".".
+func TestWriteData(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+		fast     bool
+	}{
+		{"a\r\nb\r\n", "a\r\nb\r\n", true},
+		{".first\r\n..two\r\nx.y\r\n.\r\n", "..first\r\n...two\r\nx.y\r\n..\r\n", false},
+		{"a\r\n.b\r\n", "a\r\n..b\r\n", false},
+		{"a\r\nb.\r\n", "a\r\nb.\r\n", true},
+		{"bare\nlf\r\n", "bare\r\nlf\r\n", false},
+		{"crlf\r\nbare\n", "crlf\r\nbare\r\n", false},
+		{"\nfirst\r\n", "\r\nfirst\r\n", false},
+		{"no end", "no end\r\n", false},
+		{"\r\n\r\nbody\r\n", "\r\n\r\nbody\r\n", true},
+		{"", "", false},
+	} {
+		if got := needsStuffing([]byte(tt.in)); got == tt.fast {
+			t.Errorf("needsStuffing(%q) = %v, want %v", tt.in, got, !tt.fast)
+		}
+		var b strings.Builder
+		w := bufio.NewWriter(&b)
+		var msg Msg
+		msg.w.WriteString(tt.in)
+		if err := writeData(w, &msg); err != nil {
+			t.Fatal(err)
+		}
+		if want := tt.want + ".\r\n"; b.String() != want {
+			t.Errorf("writeData(%q) = %q, want %q", tt.in, b.String(), want)
+		}
+	}
+}
+
+// TestReadReplyAsTextproto: readReply takes and refuses what
+// textproto.Reader.ReadResponse does, with the same *textproto.Error for
+// an unwanted code, and leaves the reader after the reply.
+func TestReadReplyAsTextproto(t *testing.T) {
+	replies := []string{
+		"250 2.1.0 Ok\r\n",
+		"250 \r\n",
+		"250-first\r\n250-second\r\n250 third\r\n",
+		"251 2.1.5 will forward\r\n",
+		"354 End data with <CR><LF>.<CR><LF>\r\n",
+		"550 5.1.1 no such user\r\n",
+		"550-5.1.1 no such\r\n550 5.1.1 user\r\n",
+		"421-4.3.2 going\r\nmessage line 2\r\n421 away\r\n",
+		"250-ok\r\n251 other code\r\n250 end\r\n",
+		"452 4.5.3 too many\n",
+		"25 short\r\n",
+		"250\r\n",
+		"2x0 bad\r\n",
+		"250_bad\r\n",
+		"650 bad class\r\n",
+	}
+	for _, reply := range replies {
+		for _, want := range []int{250, 25, 2, 354} {
+			in := reply + "250 next\r\n"
+			tr := textproto.NewReader(bufio.NewReader(strings.NewReader(in)))
+			_, _, terr := tr.ReadResponse(want)
+			r := bufio.NewReader(strings.NewReader(in))
+			err := readReply(r, want)
+			var te, ge *textproto.Error
+			tIs, gIs := asTextproto(terr, &te), asTextproto(err, &ge)
+			_, tProto := terr.(textproto.ProtocolError)
+			_, gProto := err.(textproto.ProtocolError)
+			switch {
+			case terr == nil && err == nil:
+			case tIs && gIs && *te == *ge:
+			case tProto && gProto:
+				continue // the reader is wherever the bad line left it
+			default:
+				t.Errorf("reply %q, want %d: readReply = %v (%T), ReadResponse = %v (%T)", reply, want, err, err, terr, terr)
+				continue
+			}
+			if rest, _ := r.ReadString('\n'); rest != "250 next\r\n" {
+				t.Errorf("reply %q: readReply left %q unread, want the next reply", reply, rest)
+			}
 		}
 	}
 }

@@ -157,3 +157,48 @@ func TestUnlockerReportsFailure(t *testing.T) {
 		t.Errorf("unlock called %d times, want 1", calls)
 	}
 }
+
+// TestRecorderHoldsForCompany: under load (the last write had company) a
+// batch waits for more records, up to archiveCompany of them, and a
+// record queued with DoNow (an urgent job's) ends the wait at once.
+func TestRecorderHoldsForCompany(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var batches []int
+	written := make(chan struct{}, 10)
+	store := recordFunc{fn: func(_ context.Context, ds []outreach.Delivery) error {
+		mu.Lock()
+		batches = append(batches, len(ds))
+		mu.Unlock()
+		written <- struct{}{}
+		return nil
+	}}
+	r := newRecorder(t.Context(), store, discard, 100)
+	r.hold, r.company = time.Minute, 4 // only a full batch or DoNow ends the wait
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = r.Do(t.Context(), outreach.Delivery{ID: "a"}, outreach.Delivery{ID: "b"}) })
+	for len(r.in) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	r.start()
+	<-written // [2]: the recorder is busy from here on
+	for i := range 4 {
+		wg.Go(func() { _ = r.Do(t.Context(), outreach.Delivery{ID: string(rune('c' + i))}) })
+		time.Sleep(20 * time.Millisecond) // each would go alone without the hold
+	}
+	<-written
+	start := time.Now()
+	wg.Go(func() { _ = r.Do(t.Context(), outreach.Delivery{ID: "bulk"}) })
+	time.Sleep(20 * time.Millisecond)
+	if err := r.DoNow(t.Context(), outreach.Delivery{ID: "urgent"}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("DoNow returned after %v, want at once", took)
+	}
+	wg.Wait()
+	r.close()
+	if len(batches) != 3 || batches[0] != 2 || batches[1] != 4 || batches[2] != 2 {
+		t.Errorf("write batches = %v, want [2 4 2]", batches)
+	}
+}

@@ -144,8 +144,12 @@ func (d *Dispatcher) archive(ctx context.Context, a *attempt) error {
 			d.archiveWaiting.Add(-1)
 		}
 	}()
+	record := d.recorder.Do
+	if a.job.Priority == outreach.PriorityUrgent {
+		record = d.recorder.DoNow // never held for company (batcher.go)
+	}
 	for {
-		err := d.recorder.Do(ctx, a.records...)
+		err := record(ctx, a.records...)
 		if ctx.Err() == nil {
 			d.cfg.Health.Observe(HealthArchive, err)
 		}

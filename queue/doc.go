@@ -72,6 +72,8 @@
 //     caller holds it (compare and set); never takes a lapsed lock back.
 //   - unlockScript (lock.go, one key): DEL the lock only when the caller
 //     holds it.
+//   - lockManyScript, renewManyScript, unlockManyScript (lock.go): the three
+//     above for the locks of one shard in one call (a read batch's).
 //   - promoteScript (delayed.go): move due members of the delayed set back
 //     to their lane's stream, with attempt and retry_of.
 //   - releaseScript (held.go): move a resumed campaign's held jobs to the
@@ -80,8 +82,8 @@
 //   - countAfterScript (stats.go, one key): count stream entries after an id.
 //
 // The multi-key ones name only keys of one shard's family (one hash slot on
-// a cluster, see below); runScripts pipelines the one-key ones, one call
-// per lock, which a cluster client splits by node.
+// a cluster, see below); runBatch makes one call per shard of a batch's
+// locks, in one pipeline, which a cluster client splits by node.
 //
 // # Redis Cluster
 //

@@ -156,8 +156,9 @@ func NewKeys(stream, group string) Keys {
 		Group:   group,
 		Dead:    stream + ":dead",
 		Delayed: stream + ":delayed",
-		// Lock, cap and lease keys carry the stream's hash tag too, but
-		// are only ever used alone, so Cluster needs nothing of them.
+		// Lock, cap and lease keys carry the stream's hash tag too; cap
+		// and lease keys are only ever used alone, the locks of a batch
+		// are taken in one call (Consumer.LockMany), so in one slot.
 		LockPrefix:  stream + ":lock:",
 		HeldPrefix:  stream + ":held:",
 		HeldIndex:   stream + ":held",
@@ -213,9 +214,10 @@ func ShardStream(stream string, i int) string {
 	return "{" + head + ":" + n + "}:" + tail
 }
 
-// SameSlot reports whether the lanes, Dead, Delayed and the held sets hash
-// to the same Redis Cluster slot because they share one hash tag (the part
-// between the first "{" and the next "}"), which the multi-key MULTI/EXEC
+// SameSlot reports whether the lanes, Dead, Delayed, the held sets and the
+// job locks hash to the same Redis Cluster slot because they share one
+// hash tag (the part between the first "{" and the next "}"), which the
+// multi-key MULTI/EXEC
 // and Lua calls need in a cluster. Without tags it is false even if the
 // slots happen to coincide.
 //
@@ -233,7 +235,7 @@ func (k Keys) SameSlot() bool {
 	if !ok {
 		return false
 	}
-	for _, key := range []string{k.Urgent, k.Bulk, k.Dead, k.Delayed, k.HeldPrefix, k.HeldIndex} {
+	for _, key := range []string{k.Urgent, k.Bulk, k.Dead, k.Delayed, k.HeldPrefix, k.HeldIndex, k.LockPrefix} {
 		if t, ok := hashTag(key); !ok || t != tag {
 			return false
 		}

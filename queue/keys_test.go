@@ -77,6 +77,7 @@ func TestKeysSameSlot(t *testing.T) {
 		{func() queue.Keys { k := queue.NewKeys("{a}s", ""); k.Dead = "{b}d"; return k }(), false},
 		{func() queue.Keys { k := queue.NewKeys("{a}s", ""); k.Bulk = "bulk"; return k }(), false},
 		{func() queue.Keys { k := queue.NewKeys("{a}s", ""); k.Dead = "{a}d"; return k }(), true},
+		{func() queue.Keys { k := queue.NewKeys("{a}s", ""); k.LockPrefix = "lock:"; return k }(), false},
 	}
 	for _, tt := range tests {
 		if got := tt.keys.SameSlot(); got != tt.want {

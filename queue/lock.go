@@ -75,72 +75,129 @@ type JobLock struct {
 	JobID, Holder string
 }
 
-// LockMany is Lock for several jobs in one round trip (a pipeline), for a
-// whole read batch. got[i] reports whether locks[i] was taken. Two entries
-// of one batch for the same job id get it at most once: the first wins.
+// The batch scripts are lockScript, renewScript and unlockScript for many
+// keys in one call: KEYS are the locks, ARGV[1] the ttl in milliseconds
+// (unused by unlock), ARGV[1+i] the holder of KEYS[i]; they return one
+// 0 or 1 per key, in order. The keys of one call are locks of one shard,
+// which share the shard's hash tag (one slot on a cluster; see runBatch).
+// One call for a read batch of 20 jobs costs Redis a fraction of 20
+// single-key calls (each EVALSHA has its own script lookup and Lua call).
+var (
+	lockManyScript = redis.NewScript(`
+local out = {}
+for i, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if holder == false or holder == ARGV[i+1] then
+    redis.call('SET', key, ARGV[i+1], 'PX', ARGV[1])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`)
+	renewManyScript = redis.NewScript(`
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i+1] then
+    out[i] = redis.call('PEXPIRE', key, ARGV[1])
+  else
+    out[i] = 0
+  end
+end
+return out
+`)
+	unlockManyScript = redis.NewScript(`
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i+1] then
+    out[i] = redis.call('DEL', key)
+  else
+    out[i] = 0
+  end
+end
+return out
+`)
+)
+
+// LockMany is Lock for several jobs in one round trip, for a whole read
+// batch: one script call per shard (see runBatch). got[i] reports whether
+// locks[i] was taken. Two entries of one batch for the same job id get it
+// at most once: the first wins.
 func (c *Consumer) LockMany(ctx context.Context, locks []JobLock, ttl time.Duration) (got []bool, err error) {
-	cmds, err := c.runScripts(ctx, lockScript, locks, ttl.Milliseconds())
+	got, err = c.runBatch(ctx, lockManyScript, locks, ttl.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("lock %d jobs: %w", len(locks), err)
-	}
-	got = make([]bool, len(locks))
-	for i, cmd := range cmds {
-		ok, err := cmd.Bool()
-		if err != nil && err != redis.Nil {
-			return nil, fmt.Errorf("lock job %q: %w", locks[i].JobID, err)
-		}
-		got[i] = ok
 	}
 	return got, nil
 }
 
 // RenewMany extends the locks this consumer holds by ttl from now, in one
-// round trip (a pipeline; on a cluster, one per node). held[i] reports
-// whether locks[i] was still this consumer's holder's: false means it
-// lapsed (the renewals came too late) and may be another's now.
+// round trip (one script call per shard; on a cluster, the calls go to
+// their nodes in one pipeline). held[i] reports whether locks[i] was still
+// this consumer's holder's: false means it lapsed (the renewals came too
+// late) and may be another's now.
 func (c *Consumer) RenewMany(ctx context.Context, locks []JobLock, ttl time.Duration) (held []bool, err error) {
-	cmds, err := c.runScripts(ctx, renewScript, locks, ttl.Milliseconds())
+	held, err = c.runBatch(ctx, renewManyScript, locks, ttl.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("renew %d job locks: %w", len(locks), err)
-	}
-	held = make([]bool, len(locks))
-	for i, cmd := range cmds {
-		ok, err := cmd.Bool()
-		if err != nil && err != redis.Nil {
-			return nil, fmt.Errorf("renew lock of job %q: %w", locks[i].JobID, err)
-		}
-		held[i] = ok
 	}
 	return held, nil
 }
 
 // UnlockMany is Unlock for several jobs in one round trip.
 func (c *Consumer) UnlockMany(ctx context.Context, locks []JobLock) error {
-	if _, err := c.runScripts(ctx, unlockScript, locks); err != nil {
+	if _, err := c.runBatch(ctx, unlockManyScript, locks, 0); err != nil {
 		return fmt.Errorf("unlock %d jobs: %w", len(locks), err)
 	}
 	return nil
 }
 
-// runScripts runs script once per lock in one pipeline (EVALSHA; when
-// Redis does not know the script yet, it loads it and runs the pipeline
-// again: the scripts are idempotent for their holder).
-func (c *Consumer) runScripts(ctx context.Context, script *redis.Script, locks []JobLock, args ...any) ([]*redis.Cmd, error) {
+// runBatch runs one of the batch scripts for locks and returns its answer
+// for each lock. The locks are grouped by the shard of their job id: one
+// script call per shard, all in one pipeline (which a cluster client
+// splits by node). A shard's lock keys share its hash tag (Keys.SameSlot,
+// which EnsureGroup requires on a cluster); when they do not, on a
+// cluster each lock gets a call of its own. When Redis does not know the
+// script yet, it is loaded and the pipeline run again: the scripts are
+// idempotent for their holders.
+func (c *Consumer) runBatch(ctx context.Context, script *redis.Script, locks []JobLock, ttlMs int64) ([]bool, error) {
 	if len(locks) == 0 {
 		return nil, nil
 	}
+	shards := c.keys.Shards()
+	type group struct {
+		idx  []int // into locks
+		keys []string
+		args []any // ttl, then the holders
+	}
+	var groups []*group
+	byShard := make(map[int]*group, len(shards))
+	for i, l := range locks {
+		shard := c.keys.ShardOf(l.JobID)
+		g := byShard[shard]
+		if g == nil || (c.cluster && !lockTagged(shards[shard])) {
+			g = &group{args: []any{ttlMs}}
+			groups = append(groups, g)
+			byShard[shard] = g
+		}
+		g.idx = append(g.idx, i)
+		g.keys = append(g.keys, c.keys.Lock(l.JobID))
+		g.args = append(g.args, c.holder(l.Holder))
+	}
 	run := func() ([]*redis.Cmd, error) {
-		cmds := make([]*redis.Cmd, len(locks))
+		cmds := make([]*redis.Cmd, len(groups))
+		if len(groups) == 1 {
+			cmds[0] = script.EvalSha(ctx, c.rdb, groups[0].keys, groups[0].args...)
+			return cmds, cmds[0].Err()
+		}
 		_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			for i, l := range locks {
-				cmds[i] = script.EvalSha(ctx, pipe, []string{c.keys.Lock(l.JobID)}, append([]any{c.holder(l.Holder)}, args...)...)
+			for i, g := range groups {
+				cmds[i] = script.EvalSha(ctx, pipe, g.keys, g.args...)
 			}
 			return nil
 		})
-		if err != nil && err != redis.Nil {
-			return cmds, err
-		}
-		return cmds, nil
+		return cmds, err
 	}
 	cmds, err := run()
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
@@ -149,5 +206,28 @@ func (c *Consumer) runScripts(ctx context.Context, script *redis.Script, locks [
 		}
 		cmds, err = run()
 	}
-	return cmds, err
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(locks))
+	for gi, g := range groups {
+		res, err := cmds[gi].Int64Slice()
+		if err != nil {
+			return nil, err
+		}
+		if len(res) != len(g.idx) {
+			return nil, fmt.Errorf("script answered %d results for %d locks", len(res), len(g.idx))
+		}
+		for k, i := range g.idx {
+			out[i] = res[k] == 1
+		}
+	}
+	return out, nil
+}
+
+// lockTagged reports whether the lock keys of shard k carry a hash tag, so
+// that the locks of the shard share one slot on a cluster.
+func lockTagged(k Keys) bool {
+	_, ok := hashTag(k.LockPrefix)
+	return ok
 }

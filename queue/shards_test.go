@@ -269,3 +269,60 @@ func TestShardsSpreadOverMasters(t *testing.T) {
 		t.Fatal("not every job read")
 	}
 }
+
+// TestShardsLockBatches: a batch of locks over every shard (one script
+// call per shard, on a cluster on the shards' nodes) takes, renews and
+// releases each lock in its shard's key, like Lock one by one would, and
+// a second consumer sees them.
+func TestShardsLockBatches(t *testing.T) {
+	t.Parallel()
+	testShards(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := t.Context()
+		e := newShardedEnv(t, rdb, 4, queue.ConsumerOptions{Name: "a"})
+		b := e.consumer(queue.ConsumerOptions{Name: "b"})
+		var locks []queue.JobLock
+		shards := map[int]bool{}
+		for i := range 24 {
+			id := fmt.Sprintf("job-%d", i)
+			shards[e.keys.ShardOf(id)] = true
+			locks = append(locks, queue.JobLock{JobID: id, Holder: "h" + id})
+		}
+		if len(shards) != 4 {
+			t.Fatalf("24 job ids cover shards %v, want all 4", shards)
+		}
+		if ok, err := b.Lock(ctx, "job-5", "theirs", time.Minute); err != nil || !ok {
+			t.Fatalf("b.Lock = %v, %v", ok, err)
+		}
+		got, err := e.c.LockMany(ctx, locks, time.Minute)
+		if err != nil {
+			t.Fatalf("LockMany: %v", err)
+		}
+		for i, ok := range got {
+			if want := locks[i].JobID != "job-5"; ok != want {
+				t.Errorf("LockMany[%s] = %v, want %v", locks[i].JobID, ok, want)
+			}
+			if ttl := rdb.PTTL(ctx, e.keys.Lock(locks[i].JobID)).Val(); ttl <= 0 {
+				t.Errorf("lock of %s: PTTL %v in its shard's key, want > 0", locks[i].JobID, ttl)
+			}
+		}
+		held, err := e.c.RenewMany(ctx, locks, 2*time.Minute)
+		if err != nil {
+			t.Fatalf("RenewMany: %v", err)
+		}
+		if !slices.Equal(held, got) {
+			t.Errorf("RenewMany = %v, want %v", held, got)
+		}
+		if ttl := rdb.PTTL(ctx, e.keys.Lock("job-7")).Val(); ttl <= time.Minute {
+			t.Errorf("renewed lock PTTL = %v, want > 1m", ttl)
+		}
+		if err := e.c.UnlockMany(ctx, locks); err != nil {
+			t.Fatalf("UnlockMany: %v", err)
+		}
+		for _, l := range locks {
+			ok, err := b.Lock(ctx, l.JobID, "later", time.Minute)
+			if want := l.JobID != "job-5"; err != nil || ok != want {
+				t.Errorf("after UnlockMany, b.Lock(%s) = %v, %v; want %v", l.JobID, ok, err, want)
+			}
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -135,7 +136,7 @@ func releaseMsg(msg *Msg) {
 // compose is Compose into msg, which must be empty (its buffer's capacity
 // is reused).
 func compose(msg *Msg, from *mail.Address, m outreach.Message, date time.Time) error {
-	to, err := mail.ParseAddress(m.To)
+	to, err := parseAddress(m.To)
 	if err != nil {
 		// net/mail quotes the rest of the input in some errors; the address
 		// must not reach a log, so its error is not wrapped.
@@ -174,7 +175,7 @@ func compose(msg *Msg, from *mail.Address, m outreach.Message, date time.Time) e
 	w.header("Date", date.Format(time.RFC1123Z))
 	// The estate speaks: its From name with our address (which SPF and
 	// DKIM vouch for), and its Reply-To when it has one.
-	w.header("From", (&mail.Address{Name: oneLine(cmp.Or(m.Estate.EmailFromName, m.Estate.DisplayName(), from.Name)), Address: from.Address}).String())
+	w.header("From", fromHeader(from, m.Estate))
 	w.header("To", (&mail.Address{Name: oneLine(m.ToName), Address: to.Address}).String())
 	if replyTo != nil {
 		w.header("Reply-To", "<"+replyTo.Address+">")
@@ -194,7 +195,7 @@ func compose(msg *Msg, from *mail.Address, m outreach.Message, date time.Time) e
 		}
 		// A list that offers unsubscribing names itself (RFC 2919); spam
 		// filters score List-Unsubscribe without List-Id.
-		if id := ListID(m.Estate, from.Address); id != "" {
+		if id := listIDHeader(m.Estate, from.Address); id != "" {
 			w.header("List-Id", id)
 		}
 	}
@@ -204,16 +205,124 @@ func compose(msg *Msg, from *mail.Address, m outreach.Message, date time.Time) e
 	case m.Text == "":
 		w.part(enc, "text/html", m.HTML)
 	default:
-		boundary := newBoundary()
-		w.header("Content-Type", "multipart/alternative; boundary=\""+boundary+"\"")
+		var b [boundaryLen]byte
+		boundary := newBoundary(&b)
+		// Folded as header would fold it: the boundary parameter does
+		// not fit on the first line.
+		w.WriteString("Content-Type: multipart/alternative;\r\n boundary=\"")
+		w.Write(boundary)
 		// Each part ends in CRLF, which belongs to the delimiter after it.
-		w.WriteString("\r\n--" + boundary + "\r\n")
+		w.WriteString("\"\r\n\r\n--")
+		w.Write(boundary)
+		w.WriteString("\r\n")
 		w.part(enc, "text/plain", m.Text)
-		w.WriteString("--" + boundary + "\r\n")
+		w.WriteString("--")
+		w.Write(boundary)
+		w.WriteString("\r\n")
 		w.part(enc, "text/html", m.HTML)
-		w.WriteString("--" + boundary + "--\r\n")
+		w.WriteString("--")
+		w.Write(boundary)
+		w.WriteString("--\r\n")
 	}
 	return nil
+}
+
+// fromHeader is the From header's value for mail of estate e from the
+// address from: the estate's From name with our address. The last one is
+// remembered (lastFrom): the messages of a campaign all have the same.
+func fromHeader(from *mail.Address, e outreach.Estate) string {
+	key := fromKey{e.EmailFromName, e.Company, e.Name, from.Name, from.Address}
+	if v, ok := lastFrom.lookup(key); ok {
+		return v
+	}
+	v := (&mail.Address{Name: oneLine(cmp.Or(e.EmailFromName, e.DisplayName(), from.Name)), Address: from.Address}).String()
+	lastFrom.store(key, v)
+	return v
+}
+
+// fromKey is what fromHeader's value depends on.
+type fromKey struct{ emailFromName, company, name, fromName, fromAddress string }
+
+// listIDHeader is ListID(e, from), the last one remembered (lastListID).
+func listIDHeader(e outreach.Estate, from string) string {
+	key := listIDKey{e.ID, e.Name, e.Company, from}
+	if v, ok := lastListID.lookup(key); ok {
+		return v
+	}
+	v := ListID(e, from)
+	lastListID.store(key, v)
+	return v
+}
+
+// listIDKey is what ListID's value depends on.
+type listIDKey struct{ id, name, company, from string }
+
+var (
+	lastFrom   memo[fromKey]
+	lastListID memo[listIDKey]
+)
+
+// memo remembers one string computed from a key, for the goroutines of
+// every Sender: a header that is the same for all the messages of a
+// campaign is built once, not once a message.
+type memo[K comparable] struct{ last atomic.Pointer[memoEntry[K]] }
+
+type memoEntry[K comparable] struct {
+	key   K
+	value string
+}
+
+func (m *memo[K]) lookup(key K) (string, bool) {
+	if e := m.last.Load(); e != nil && e.key == key {
+		return e.value, true
+	}
+	return "", false
+}
+
+func (m *memo[K]) store(key K, value string) {
+	m.last.Store(&memoEntry[K]{key, value})
+}
+
+// parseAddress is mail.ParseAddress with a fast path for the usual
+// recipient, a bare dot-atom address ("lisa.wong@example.com"), which
+// net/mail parses into an Address of that same text (and ten allocations).
+func parseAddress(s string) (*mail.Address, error) {
+	if plainAddress(s) {
+		return &mail.Address{Address: s}, nil
+	}
+	return mail.ParseAddress(s)
+}
+
+// plainAddress reports whether s is local@domain with both parts dot-atoms
+// (RFC 5322 3.2.3) of ASCII letters, digits and, in the local part, the
+// other atext characters, and a domain of letters, digits and hyphens:
+// text that net/mail takes as it is.
+func plainAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || len(s) > 254 {
+		return false
+	}
+	return dotAtom(s[:at], true) && dotAtom(s[at+1:], false)
+}
+
+func dotAtom(s string, local bool) bool {
+	if s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case local && strings.IndexByte("!#$%&'*+/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // HeaderJob carries the job id, so that a bounce or a reply can be traced

@@ -61,7 +61,9 @@ func (w *mimeWriter) header(name, value string) {
 // Content-Type (UTF-8) and Content-Transfer-Encoding, a blank line, and the
 // body encoded, its line ends made CRLF, the last one included.
 func (w *mimeWriter) part(enc encoding, mediaType, body string) {
-	w.WriteString("Content-Type: " + mediaType + "; charset=UTF-8\r\n")
+	w.WriteString("Content-Type: ")
+	w.WriteString(mediaType)
+	w.WriteString("; charset=UTF-8\r\n")
 	if enc == encodingB64 {
 		w.WriteString("Content-Transfer-Encoding: base64\r\n\r\n")
 		w.base64(body)
@@ -199,8 +201,13 @@ func encodeWord(b64 bool, s string) string {
 // which no quoted-printable or base64 text contains (in quoted-printable
 // "=" starts an =XX escape or a soft line break; in base64 it is padding
 // at the end), so the boundary can never occur in a part.
-func newBoundary() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	return "=_" + hex.EncodeToString(b[:])
+// It is written into b, and returned as a slice of it.
+func newBoundary(b *[boundaryLen]byte) []byte {
+	var r [16]byte
+	_, _ = rand.Read(r[:]) // never fails (crypto/rand)
+	b[0], b[1] = '=', '_'
+	hex.Encode(b[2:], r[:])
+	return b[:]
 }
+
+const boundaryLen = 2 + 32

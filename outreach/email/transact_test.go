@@ -257,3 +257,78 @@ func TestReadReplyAsTextproto(t *testing.T) {
 		}
 	}
 }
+
+// TestParseAddressFastPath: what plainAddress takes, net/mail parses into
+// an Address of the same text and no name; what it leaves, parseAddress
+// hands to net/mail, so both accept and refuse the same inputs.
+func TestParseAddressFastPath(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		plain bool
+	}{
+		{"lisa@example.com", true},
+		{"Lisa.Wong+notices@mail-1.example.org", true},
+		{"a!#$%&'*+/=?^_`{|}~-@x.y", true},
+		{"x@localhost", true},
+		{"Lisa <lisa@example.com>", false},
+		{"<lisa@example.com>", false},
+		{"\"lisa wong\"@example.com", false},
+		{"lisa@[127.0.0.1]", false},
+		{".lisa@example.com", false},
+		{"lisa.@example.com", false},
+		{"li..sa@example.com", false},
+		{"lisa@example..com", false},
+		{"lisa@.example.com", false},
+		{"lisa@example.com.", false},
+		{"lisa@ex_ample.com", false},
+		{"lisa@", false},
+		{"@example.com", false},
+		{"lisa", false},
+		{"lisa@a@b", false},
+		{"lïsa@example.com", false},
+		{"lisa@example.com (Lisa)", false},
+		{"lisa @example.com", false},
+		{"", false},
+	} {
+		if got := plainAddress(tt.in); got != tt.plain {
+			t.Errorf("plainAddress(%q) = %v, want %v", tt.in, got, tt.plain)
+		}
+		want, werr := mail.ParseAddress(tt.in)
+		got, gerr := parseAddress(tt.in)
+		if (werr == nil) != (gerr == nil) || (werr == nil && *got != *want) {
+			t.Errorf("parseAddress(%q) = %+v, %v; net/mail: %+v, %v", tt.in, got, gerr, want, werr)
+		}
+		if tt.plain && (werr != nil || want.Address != tt.in || want.Name != "") {
+			t.Errorf("net/mail parses plain %q as %+v, %v", tt.in, want, werr)
+		}
+	}
+}
+
+// TestComposeHeadersPerEstate: the remembered From and List-Id values
+// (fromHeader, listIDHeader) follow the estate of each message, messages
+// of two estates taking turns.
+func TestComposeHeadersPerEstate(t *testing.T) {
+	from := &mail.Address{Name: "Office", Address: "office@example.com"}
+	estates := []outreach.Estate{
+		{ID: "sunshine", Name: "Sunshine Garden"},
+		{ID: "harbour", Name: "Harbour View", EmailFromName: "Harbour View Office"},
+		{ID: "harbour", Name: "Harbour View", Company: "Acme"},
+	}
+	want := []struct{ from, listID string }{
+		{"From: \"Sunshine Garden\" <office@example.com>", "List-Id: Sunshine Garden <sunshine.estates.example.com>"},
+		{"From: \"Harbour View Office\" <office@example.com>", "List-Id: Harbour View <harbour.estates.example.com>"},
+		{"From: \"Acme Harbour View\" <office@example.com>", "List-Id: Harbour View <harbour.estates.example.com>"},
+	}
+	for _, i := range []int{0, 1, 0, 2, 1, 2, 0} {
+		m := outreach.Message{DeliveryID: "d1", To: "lisa@example.com", Subject: "Water", Text: "Off.",
+			Unsubscribe: "https://example.com/u/x", Estate: estates[i]}
+		msg, err := Compose(from, m, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(msg.Bytes())
+		if !strings.Contains(text, want[i].from+"\r\n") || !strings.Contains(text, want[i].listID+"\r\n") {
+			t.Errorf("estate %d: message lacks %q or %q:\n%s", i, want[i].from, want[i].listID, text)
+		}
+	}
+}

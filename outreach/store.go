@@ -193,7 +193,8 @@ type Store interface {
 	// first, then by text: what went wrong lately, read without a scan of
 	// every failure of a long period.
 	FailureReasons(ctx context.Context, f Filter) ([]ReasonCount, error)
-	// Walk calls fn for every delivery matching f, ordered by ID, without
+	// Walk calls fn for every delivery matching f, oldest first (CreatedAt,
+	// then ID), without
 	// holding them all in memory (Limit is ignored). fn's error stops the
 	// walk and is returned.
 	Walk(ctx context.Context, f Filter, fn func(Delivery) error) error

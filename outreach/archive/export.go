@@ -89,8 +89,8 @@ func timeCell(t *time.Time) string {
 // Export writes the deliveries matching f (Limit and After are ignored)
 // to w in opt's format and says how many. It reads them with Walk, a page
 // at a time, and writes each as it comes, so memory stays flat however
-// large the archive: nothing is collected first. Deliveries come ordered
-// by id (Walk's order); sort in the spreadsheet by created_at.
+// large the archive: nothing is collected first. Deliveries come oldest
+// first, by created_at then id (Walk's order).
 func Export(ctx context.Context, w io.Writer, st Walker, f outreach.Filter, opt Options) (n int, err error) {
 	buf := bufio.NewWriterSize(w, 64<<10)
 	var write func(outreach.Delivery) error

@@ -9,14 +9,15 @@ import (
 	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
-// Walk calls fn for every delivery matching f (Limit is ignored), ordered
-// by id, reading walkPage rows at a time so that memory stays flat.
+// Walk calls fn for every delivery matching f (Limit is ignored), oldest
+// first (created_at, then id), reading walkPage rows at a time so that
+// memory stays flat.
 func (s *Store) Walk(ctx context.Context, f outreach.Filter, fn func(outreach.Delivery) error) error {
 	f, err := normalize.Filter(f)
 	if err != nil {
 		return fmt.Errorf("walk deliveries: %w", err)
 	}
-	after := ""
+	var after outreach.Cursor
 	for {
 		query, args := sqlq.WalkDeliveries(sqlq.SQLite, selectColumns, f, after, walkPage)
 		page, err := s.queryDeliveries(ctx, query, args...)
@@ -31,7 +32,8 @@ func (s *Store) Walk(ctx context.Context, f outreach.Filter, fn func(outreach.De
 		if len(page) < walkPage {
 			return nil
 		}
-		after = page[len(page)-1].ID
+		last := page[len(page)-1]
+		after = outreach.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 }
 

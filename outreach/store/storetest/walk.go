@@ -1,32 +1,43 @@
 package storetest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
 )
 
 func testWalkVisitsEachOnceInOrder(t *testing.T, open func(t *testing.T) outreach.Store) {
 	s := open(t)
-	// More than two pages, shuffled ids, every third in another campaign.
+	// More than two pages, shuffled ids, every third in another campaign;
+	// seven creation times, so that the time order is not the id order and
+	// pages end inside a run of equal times.
 	var ds, want []string
-	var batch []outreach.Delivery
+	var batch, spring []outreach.Delivery
 	for i := range 2501 {
 		id := fmt.Sprintf("w%05d", (i*7919)%2501)
 		d := delivery(id, "job-"+id, "r1")
+		d.CreatedAt = d.CreatedAt.Add(time.Duration((i*31)%7) * time.Second)
 		if i%3 == 0 {
 			d.Campaign = "other"
 		} else {
 			d.Campaign = "spring"
-			want = append(want, id)
+			spring = append(spring, d)
 		}
 		batch = append(batch, d)
 	}
 	mustRecord(t, s, batch...)
-	slices.Sort(want)
+	slices.SortFunc(spring, func(a, b outreach.Delivery) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	for _, d := range spring {
+		want = append(want, d.ID)
+	}
 	err := s.Walk(t.Context(), outreach.Filter{Campaign: "spring", Limit: 5}, func(d outreach.Delivery) error {
 		ds = append(ds, d.ID)
 		if d.Body == "" || d.JobID != "job-"+d.ID {
@@ -38,7 +49,7 @@ func testWalkVisitsEachOnceInOrder(t *testing.T, open func(t *testing.T) outreac
 		t.Fatalf("Walk: %v", err)
 	}
 	if !slices.Equal(ds, want) {
-		t.Errorf("Walk visited %d deliveries (first %v), want %d in id order", len(ds), ds[:min(5, len(ds))], len(want))
+		t.Errorf("Walk visited %d deliveries (first %v), want %d oldest first (created_at, then id)", len(ds), ds[:min(5, len(ds))], len(want))
 	}
 	n := 0
 	if err := s.Walk(t.Context(), outreach.Filter{JobID: "nope"}, func(outreach.Delivery) error { n++; return nil }); err != nil || n != 0 {

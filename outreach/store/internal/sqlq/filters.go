@@ -91,12 +91,16 @@ func SearchDeliveries(d Dialect, columns string, f outreach.Filter) (string, []a
 }
 
 // WalkDeliveries is the statement for a page of Store.Walk: at most limit
-// deliveries matching f (normalized) with an id after after, by id.
-func WalkDeliveries(d Dialect, columns string, f outreach.Filter, after string, limit int) (string, []any) {
+// deliveries matching f (normalized) after the position after (zero: from
+// the start), oldest first (created_at, then id). Every filter's index
+// ends in (created_at, id), so each page reads its rows in index order.
+func WalkDeliveries(d Dialect, columns string, f outreach.Filter, after outreach.Cursor, limit int) (string, []any) {
 	q := New(d)
 	q.Deliveries(f)
-	q.Cond("id > " + q.Arg(after))
-	return "SELECT " + columns + " FROM deliveries" + q.Where() + " ORDER BY id LIMIT " + q.Arg(limit), q.Args
+	if !after.IsZero() {
+		q.Cond("(created_at, id) > (" + q.Time(after.CreatedAt) + ", " + q.Arg(after.ID) + ")")
+	}
+	return "SELECT " + columns + " FROM deliveries" + q.Where() + " ORDER BY created_at, id LIMIT " + q.Arg(limit), q.Args
 }
 
 // SearchReplies is the statement of Store.Replies for f (normalized):

@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -25,6 +26,9 @@ type conn struct {
 	sc *smtp.Client
 	// ext is what sc's server offers (serverExtensions), read at connect.
 	ext extensions
+	// data buffers the DATA of messages over dataFor's writer (dataWriter).
+	data    *bufio.Writer
+	dataFor *smtp.Client
 	// raw is the TCP socket of the current connection, nil when there is
 	// none. Closing it is how a broken or cancelled connection is dropped:
 	// it cannot block, unlike QUIT.

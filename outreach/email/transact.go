@@ -48,10 +48,32 @@ func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration) error 
 		c.reset(sc)
 		return refused
 	}
-	if err := writeData(sc.Text.W, msg); err != nil {
+	if err := writeData(c.dataWriter(sc), msg); err != nil {
+		c.dataFor = nil // a bufio.Writer keeps its error: reset it for the next connection
+		return fmt.Errorf("write message: %w", err)
+	}
+	if err := sc.Text.W.Flush(); err != nil {
 		return fmt.Errorf("write message: %w", err)
 	}
 	return readReply(sc.Text.R, 250) // a refusal after DATA ends the transaction either way
+}
+
+// dataSize is the buffer the DATA of a message is written into: a message
+// up to this size (with its end, ".") goes to the server in one write.
+// The connection's own buffer (4 KiB) would send a bigger message in one
+// write and its end in another.
+const dataSize = 64 << 10
+
+// dataWriter is the buffer for the DATA of messages on sc (see dataSize),
+// over sc's own writer; both must be flushed.
+func (c *conn) dataWriter(sc *smtp.Client) *bufio.Writer {
+	if c.data == nil {
+		c.data = bufio.NewWriterSize(sc.Text.W, dataSize)
+	} else if c.dataFor != sc {
+		c.data.Reset(sc.Text.W)
+	}
+	c.dataFor = sc
+	return c.data
 }
 
 // extensions are what transact needs of the server's EHLO reply, looked up

@@ -332,3 +332,72 @@ func TestComposeHeadersPerEstate(t *testing.T) {
 		}
 	}
 }
+
+// countingConn counts the writes to a connection.
+type countingConn struct {
+	net.Conn
+	writes int
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Conn.Write(p)
+}
+
+// TestTransactWrites: with PIPELINING a message is two writes, the
+// envelope and then its DATA with the end, also when it is bigger than
+// the connection's own 4 KiB buffer.
+func TestTransactWrites(t *testing.T) {
+	for _, size := range []int{100, 20 << 10} {
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			r, w := bufio.NewReader(server), bufio.NewWriter(server)
+			say := func(s string) { _, _ = w.WriteString(s + "\r\n"); _ = w.Flush() }
+			say("220 peer")
+			inData := false
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				switch line = strings.TrimRight(line, "\r\n"); {
+				case inData && line == ".":
+					inData = false
+					say("250 ok")
+				case inData:
+				case strings.HasPrefix(line, "EHLO"):
+					say("250-peer\r\n250 PIPELINING")
+				case line == "DATA":
+					inData = true
+					_, _ = w.WriteString("250 ok\r\n250 ok\r\n354 go\r\n")
+					_ = w.Flush()
+				}
+			}
+		}()
+		cc := &countingConn{Conn: client}
+		sc, err := smtp.NewClient(cc, "peer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Hello("localhost"); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := Compose(&mail.Address{Address: "office@example.com"},
+			outreach.Message{DeliveryID: "d1", To: "lisa@example.com", Subject: "Water", Text: strings.Repeat("x", size)}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &conn{ext: serverExtensions(sc)}
+		for range 2 {
+			before := cc.writes
+			if err := c.transact(sc, msg, 5*time.Second); err != nil {
+				t.Fatalf("transact: %v", err)
+			}
+			if got := cc.writes - before; got != 2 {
+				t.Errorf("message of %d bytes: %d writes, want 2", len(msg.Bytes()), got)
+			}
+		}
+		_ = client.Close()
+	}
+}

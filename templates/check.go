@@ -51,7 +51,7 @@ func (l *localized) checkSample() error {
 			continue
 		}
 		in := Input{Channel: ch, Resident: l.sample.Resident, Data: l.sample.Data, Now: sampleTime}
-		if _, err := l.render(in); err != nil {
+		if _, err := l.render(in, false); err != nil {
 			what := "render " + fileSample
 			if l.parts[ch].origin != l.sampleFrom {
 				what = fmt.Sprintf("render the %s of %s (this folder has none; add one if the template needs other data)", fileSample, l.sampleFrom)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"time"
@@ -70,11 +69,18 @@ const FallbackMissingVariable = "missing_variable"
 // elderly: missing contact"). When the default variant fails too, its
 // error is returned: it names what the kind itself needs.
 func (s *Set) Render(in Input) (Rendered, error) {
+	return s.render(in, true)
+}
+
+// render is Render; kept says whether the templates cut into segments
+// execute as such, keeping the output of their constant segments (see
+// segmented), or whole, as the tests compare.
+func (s *Set) render(in Input, kept bool) (Rendered, error) {
 	name, l, variant, err := s.resolve(in)
 	if err != nil {
 		return Rendered{}, err
 	}
-	out, err := l.render(in)
+	out, err := l.render(in, kept)
 	var mv *MissingVariableError
 	if err != nil && variant != DefaultVariant && errors.As(err, &mv) {
 		def := in
@@ -83,7 +89,7 @@ func (s *Set) Render(in Input) (Rendered, error) {
 		if derr != nil {
 			return Rendered{}, err
 		}
-		out, derr = dl.render(def)
+		out, derr = dl.render(def, kept)
 		if derr != nil {
 			return Rendered{}, derr
 		}
@@ -146,7 +152,7 @@ func (s *Set) templateName(in Input) (string, error) {
 }
 
 // render renders in.Channel of l. The result has no template or variant.
-func (l *localized) render(in Input) (Rendered, error) {
+func (l *localized) render(in Input, kept bool) (Rendered, error) {
 	where := l.name + "/" + l.locale + "/" + string(in.Channel)
 	p := l.parts[in.Channel]
 	zone := zoneFor(in)
@@ -161,11 +167,19 @@ func (l *localized) render(in Input) (Rendered, error) {
 	}
 	buf := renderBuffers.Get().(*bytes.Buffer)
 	defer putRenderBuffer(buf)
-	exec := func(e interface {
-		Execute(io.Writer, any) error
-	}, what string) (string, error) {
+	var key string
+	if kept {
+		key = cacheKey(data)
+	}
+	exec := func(e executor, seg *segmented, what string) (string, error) {
 		buf.Reset()
-		if err := e.Execute(buf, data); err != nil {
+		var err error
+		if seg != nil && kept {
+			err = seg.execute(buf, data, key)
+		} else {
+			err = e.Execute(buf, data)
+		}
+		if err != nil {
 			return "", execError(err, where)
 		}
 		s := string(bytes.TrimSpace(buf.Bytes()))
@@ -175,20 +189,20 @@ func (l *localized) render(in Input) (Rendered, error) {
 		return s, nil
 	}
 	if in.Channel == outreach.ChannelSMS {
-		out.Text, err = exec(b.text, "text")
+		out.Text, err = exec(b.text, b.textSeg, "text")
 		out.Text = Sign(out.Text, in.Estate.SMSSignature)
 		return out, err
 	}
-	if out.Subject, err = exec(b.subject, "subject"); err != nil {
+	if out.Subject, err = exec(b.subject, b.subjectSeg, "subject"); err != nil {
 		return Rendered{}, err
 	}
 	// A subject is one header line: fold any line breaks the data brought in.
 	out.Subject = strings.Join(strings.Fields(out.Subject), " ")
-	if out.Text, err = exec(b.text, "text"); err != nil {
+	if out.Text, err = exec(b.text, b.textSeg, "text"); err != nil {
 		return Rendered{}, err
 	}
 	if b.html != nil {
-		if out.HTML, err = exec(b.html, "HTML"); err != nil {
+		if out.HTML, err = exec(b.html, b.htmlSeg, "HTML"); err != nil {
 			return Rendered{}, err
 		}
 	}

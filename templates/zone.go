@@ -1,11 +1,14 @@
 package templates
 
 import (
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"strings"
 	"sync"
 	texttemplate "text/template"
+	"text/template/parse"
 	"time"
 )
 
@@ -18,10 +21,12 @@ type parsed struct {
 }
 
 // bound is parsed bound to the date helpers of one time zone, ready to
-// execute.
+// execute, with each template also cut into segments (nil: executed whole,
+// see segmented).
 type bound struct {
 	parsed
-	zone *time.Location
+	zone                         *time.Location
+	subjectSeg, textSeg, htmlSeg *segmented
 }
 
 // bind clones p with the helpers of locale and zone. p itself is never
@@ -29,15 +34,32 @@ type bound struct {
 func (p *parsed) bind(locale string, zone *time.Location) (*bound, error) {
 	f := funcs(locale, zone)
 	b := &bound{zone: zone}
-	for _, c := range []struct{ src, dst **texttemplate.Template }{{&p.subject, &b.subject}, {&p.text, &b.text}} {
+	for _, c := range []struct {
+		src, dst **texttemplate.Template
+		seg      **segmented
+	}{{&p.subject, &b.subject, &b.subjectSeg}, {&p.text, &b.text, &b.textSeg}} {
 		if *c.src == nil {
 			continue
 		}
-		t, err := (*c.src).Clone()
+		src := *c.src
+		t, err := src.Clone()
 		if err != nil {
-			return nil, fmt.Errorf("prepare template %s: %w", (*c.src).Name(), err)
+			return nil, fmt.Errorf("prepare template %s: %w", src.Name(), err)
 		}
 		*c.dst = t.Funcs(f)
+		*c.seg, err = cut(func() (executor, *parse.Tree, error) {
+			t, err := src.Clone()
+			if err != nil || t.Tree == nil {
+				return nil, nil, err
+			}
+			// A text template's clone shares the tree: give it its own.
+			tree := *t.Tree
+			t.Tree = &tree
+			return t.Funcs(f), &tree, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("prepare template %s: %w", src.Name(), err)
+		}
 	}
 	if p.html != nil {
 		t, err := p.html.Clone()
@@ -45,6 +67,24 @@ func (p *parsed) bind(locale string, zone *time.Location) (*bound, error) {
 			return nil, fmt.Errorf("prepare template %s: %w", p.html.Name(), err)
 		}
 		b.html = t.Funcs(f)
+		b.htmlSeg, err = cut(func() (executor, *parse.Tree, error) {
+			t, err := p.html.Clone()
+			if err != nil {
+				return nil, nil, err
+			}
+			t.Funcs(f)
+			// Escape the whole template (an execution does; the errors
+			// of executing it without data are expected), then read its
+			// escaped tree, which is the clone's own.
+			var escErr *htmltemplate.Error
+			if err := t.Execute(io.Discard, nil); errors.As(err, &escErr) {
+				return nil, nil, err
+			}
+			return t, t.Tree, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("prepare template %s: %w", p.html.Name(), err)
+		}
 	}
 	return b, nil
 }

@@ -113,9 +113,15 @@ func (s *Store) UpdateCampaign(ctx context.Context, id string, fn func(*outreach
 	return c, nil
 }
 
-// CampaignStatusCounts counts the campaign's deliveries by status.
+// CampaignStatusCounts counts the campaign's deliveries by status: the
+// stored counts of migration 17, which hold no row for deliveries of no
+// campaign (id ""), counted from the rows.
 func (s *Store) CampaignStatusCounts(ctx context.Context, id string) (map[outreach.Status]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT status, count(*) FROM deliveries WHERE campaign = $1 GROUP BY status`, id)
+	query := `SELECT status, n FROM campaign_counts WHERE campaign = $1 AND n <> 0`
+	if id == "" {
+		query = `SELECT status, count(*) FROM deliveries WHERE campaign = $1 GROUP BY status`
+	}
+	rows, err := s.pool.Query(ctx, query, id)
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries of campaign %q: %w", id, err)
 	}

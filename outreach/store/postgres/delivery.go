@@ -29,7 +29,9 @@ const selectColumns = deliveryColumns + `, note, content_purged_at`
 // as deliveries_log_status words a status change's): xmax is 0 in a row
 // version that an INSERT made and set in one that ON CONFLICT DO UPDATE
 // made, which locked the row first. The update's events come from the
-// trigger deliveries_log_status.
+// trigger deliveries_log_status. The stored counts of the rows it
+// inserted are added by countInserted, those of the rows it updated by
+// the trigger.
 const upsertDeliveries = `WITH written AS (INSERT INTO deliveries (` + deliveryColumns + `)
 	SELECT * FROM unnest(
 		$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -49,7 +51,9 @@ const upsertDeliveries = `WITH written AS (INSERT INTO deliveries (` + deliveryC
 		segments = excluded.segments, encoding = excluded.encoding, queued_at = excluded.queued_at,
 		policy = excluded.policy, building = excluded.building, unit = excluded.unit,
 		estate = excluded.estate, fallback = excluded.fallback
-	RETURNING id, job_id, status, updated_at, error, provider_id, policy, xmax = 0 AS inserted)
+	RETURNING id, job_id, status, updated_at, error, provider_id, policy, xmax = 0 AS inserted,
+		campaign, estate, channel, created_at),
+	` + countInserted + `
 	INSERT INTO delivery_events (delivery_id, job_id, event, at, detail)
 	SELECT id, job_id, status, updated_at, concat_ws('; ',
 		CASE WHEN error <> '' THEN 'error: ' || error END,

@@ -256,3 +256,43 @@ func TestUpgradeKeepsArchiveHistory(t *testing.T) {
 		t.Errorf("Events after the upgrade = %+v, %v; want failed (backfilled), then noted", es, err)
 	}
 }
+
+// TestUpgradeBackfillsStoredCounts migrates an archive of version 16 with
+// deliveries: migration 17 counts them, and the counts then follow the
+// writes.
+func TestUpgradeBackfillsStoredCounts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := freshSchema(t)
+	if err := postgres.MigrateSchemaTo(ctx, databaseURL(), schema, 16); err != nil {
+		t.Fatalf("migrate to version 16: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, withParam(databaseURL(), "search_path="+schema))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO deliveries (id, job_id, resident_id, kind, channel, status, campaign, estate, created_at, updated_at)
+		VALUES ('d1', 'j1', 'r1', 'follow_up', 'sms', 'failed', 'spring', 'north', '2025-01-01T00:00:00Z', now()),
+			('d2', 'j1', 'r2', 'follow_up', 'sms', 'failed', 'spring', 'north', '2025-01-01T00:59:59.999999Z', now()),
+			('d3', 'j2', 'r1', 'follow_up', 'email', 'sent', '', 'south', '2025-01-01T01:00:00Z', now())`); err != nil {
+		t.Fatalf("insert version 16 deliveries: %v", err)
+	}
+	s, err := postgres.OpenSchema(ctx, databaseURL(), schema)
+	if err != nil {
+		t.Fatalf("OpenSchema: %v", err)
+	}
+	defer s.Close()
+	if err := s.CheckStoredCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.CampaignStatusCounts(ctx, "spring"); err != nil || got[outreach.StatusFailed] != 2 || len(got) != 1 {
+		t.Errorf("CampaignStatusCounts after the upgrade = %v, %v; want failed 2", got, err)
+	}
+	if _, err := s.DeleteDeliveries(ctx, outreach.Filter{JobID: "j1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckStoredCounts(ctx); err != nil {
+		t.Fatalf("after a delete: %v", err)
+	}
+}

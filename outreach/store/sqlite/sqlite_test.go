@@ -272,3 +272,43 @@ func TestUpgradeKeepsArchiveHistory(t *testing.T) {
 		t.Errorf("Events after the upgrade = %+v, %v; want failed (backfilled), then noted", es, err)
 	}
 }
+
+// TestUpgradeBackfillsStoredCounts migrates an archive of version 16 with
+// deliveries: migration 17 counts them, and the counts then follow the
+// writes.
+func TestUpgradeBackfillsStoredCounts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "outreach.db")
+	if err := sqlite.MigrateTo(ctx, path, 16); err != nil {
+		t.Fatalf("migrate to version 16: %v", err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (id, job_id, resident_id, kind, channel, status, campaign, estate, created_at, updated_at)
+		VALUES ('d1', 'j1', 'r1', 'follow_up', 'sms', 'failed', 'spring', 'north', 0, 0),
+			('d2', 'j1', 'r2', 'follow_up', 'sms', 'failed', 'spring', 'north', 3599999999, 0),
+			('d3', 'j2', 'r1', 'follow_up', 'email', 'sent', '', 'south', 3600000000, 0)`); err != nil {
+		t.Fatalf("insert version 16 deliveries: %v", err)
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	if err := s.CheckStoredCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.CampaignStatusCounts(ctx, "spring"); err != nil || got[outreach.StatusFailed] != 2 || len(got) != 1 {
+		t.Errorf("CampaignStatusCounts after the upgrade = %v, %v; want failed 2", got, err)
+	}
+	if _, err := s.DeleteDeliveries(ctx, outreach.Filter{JobID: "j1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckStoredCounts(ctx); err != nil {
+		t.Fatalf("after a delete: %v", err)
+	}
+}

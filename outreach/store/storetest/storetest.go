@@ -94,6 +94,7 @@ var archiveTests = []conformanceTest{
 	{"DeleteDropsHistory", testDeleteDropsHistory},
 	{"CountDeliveries", testCountDeliveries},
 	{"FailureReasons", testFailureReasons},
+	{"StoredCounts", testStoredCounts},
 }
 
 // campaignTests cover campaigns.

@@ -2,9 +2,13 @@ package postgres
 
 import (
 	"context"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/outreach-dev/outreach/outreach"
+	"github.com/outreach-dev/outreach/outreach/store/internal/sqlq"
 )
 
 // Versions is the schema version this program migrates to.
@@ -28,3 +32,22 @@ func MigrateSchemaTo(ctx context.Context, url, schema string, version int) error
 
 // SearchQuery is the statement Search runs for f (the benchmark explains it).
 var SearchQuery = searchQuery
+
+// OnResidentsAnalyzed sets a function called after each background
+// ANALYZE of the residents table (analyze.go) with its error.
+func (s *Store) OnResidentsAnalyzed(fn func(error)) { s.residents.done = fn }
+
+// ExplainResidentPage is the plan of ListResidents' statement for f.
+func (s *Store) ExplainResidentPage(ctx context.Context, f outreach.ResidentFilter) (string, error) {
+	query, args := sqlq.ResidentPage(sqlq.PostgreSQL, residentColumns, f.Audience, f.Limit, f.Estates)
+	args[0] = f.After
+	rows, err := s.pool.Query(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		return "", err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return strings.Join(lines, "\n"), err
+}
+
+// WaitResidentsAnalyzed returns once no background ANALYZE runs.
+func (s *Store) WaitResidentsAnalyzed() { s.residents.wait() }

@@ -21,6 +21,9 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// residents keeps the residents table's statistics fresh (analyze.go).
+	residents *residentStats
+	stop      context.CancelFunc
 }
 
 var _ outreach.Store = (*Store)(nil)
@@ -67,7 +70,24 @@ func open(ctx context.Context, cfg *pgxpool.Config, schema string) (*Store, erro
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool, now: time.Now}, nil
+	s := &Store{pool: pool, now: time.Now}
+	life, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.residents = &residentStats{life: life, run: s.analyzeResidents}
+	return s, nil
+}
+
+// analyzeResidents runs ANALYZE on the residents table and returns the
+// number of rows it estimates there.
+func (s *Store) analyzeResidents(ctx context.Context) (int64, error) {
+	if _, err := s.pool.Exec(ctx, "ANALYZE residents"); err != nil {
+		return 0, fmt.Errorf("analyze residents: %w", err)
+	}
+	var rows float64
+	if err := s.pool.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = 'residents'::regclass").Scan(&rows); err != nil {
+		return 0, fmt.Errorf("analyze residents: %w", err)
+	}
+	return int64(max(rows, 0)), nil
 }
 
 // parseConfig parses url without letting its text into the error: pgx
@@ -94,8 +114,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection of the pool, waiting for those in use.
+// Close closes every connection of the pool, waiting for those in use
+// (an ANALYZE running in the background is cancelled first).
 func (s *Store) Close() error {
+	s.stop()
+	s.residents.wait()
 	s.pool.Close()
 	return nil
 }

@@ -80,6 +80,7 @@ func (s *Store) UpsertResidents(ctx context.Context, rs []outreach.Resident) (ou
 	if err := br.Close(); err != nil {
 		return outreach.ImportResult{}, fmt.Errorf("upsert residents: %w", err)
 	}
+	s.residents.noteAdded(res.Added)
 	return res, nil
 }
 

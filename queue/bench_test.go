@@ -3,6 +3,7 @@ package queue_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
 	"github.com/outreach-dev/outreach/queue"
@@ -31,4 +32,49 @@ func BenchmarkEnqueueReadAck(b *testing.B) {
 		entries += len(got)
 	}
 	b.ReportMetric(float64(entries)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkSettle measures settling a batch of 20 finished jobs (the
+// bench's mean batch): their acks and lock releases as two round trips
+// (AckRefs, then UnlockMany) and as one (Settle). Each iteration enqueues,
+// reads and locks the batch first, untimed.
+func BenchmarkSettle(b *testing.B) {
+	const batch = 20
+	for _, name := range []string{"ack+unlock", "settle"} {
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b, queue.ConsumerOptions{Count: batch})
+			jobs := make([]outreach.Job, batch)
+			ctx := b.Context()
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				for i := range jobs {
+					jobs[i] = testJob(fmt.Sprintf("settle-%d", n))
+					n++
+				}
+				if _, err := e.p.EnqueueBatch(ctx, jobs); err != nil {
+					b.Fatal(err)
+				}
+				got := readN(b, e.c, batch)
+				refs := make([]queue.Ref, len(got))
+				locks := make([]queue.JobLock, len(got))
+				for i, en := range got {
+					refs[i], locks[i] = en.Ref(), queue.JobLock{JobID: jobID(b, en.Job), Holder: en.Holder()}
+				}
+				if _, err := e.c.LockMany(ctx, locks, time.Minute); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				var err error
+				if name == "settle" {
+					err = e.c.Settle(ctx, refs, locks)
+				} else if err = e.c.AckRefs(ctx, refs...); err == nil {
+					err = e.c.UnlockMany(ctx, locks)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

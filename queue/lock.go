@@ -160,8 +160,45 @@ func (c *Consumer) UnlockMany(ctx context.Context, locks []JobLock) error {
 // which EnsureGroup requires on a cluster); when they do not, on a
 // cluster each lock gets a call of its own. When Redis does not know the
 // script yet, it is loaded and the pipeline run again: the scripts are
-// idempotent for their holders.
+// idempotent for their holders (and the extra commands of runBatchWith
+// must be too: an XACK is).
 func (c *Consumer) runBatch(ctx context.Context, script *redis.Script, locks []JobLock, ttlMs int64) ([]bool, error) {
+	return c.runBatchWith(ctx, script, locks, ttlMs, nil)
+}
+
+// Settle acknowledges the entries acks (one XACK per lane, as AckRefs) and
+// releases the job locks unlocks (as UnlockMany) in one round trip: the
+// XACKs and the shards' unlock calls go in one pipeline (which a cluster
+// client splits by node; every command in it is in one slot). It is how a
+// batch of finished jobs is settled: one round trip instead of one for the
+// acks and one for the releases. An entry and its job's lock are not in
+// one call, as the lock is in the shard of the job id and the entry may be
+// in another shard's lane (a job XADDed to the contract stream).
+func (c *Consumer) Settle(ctx context.Context, acks []Ref, unlocks []JobLock) error {
+	if len(unlocks) == 0 {
+		return c.AckRefs(ctx, acks...)
+	}
+	var byStream map[string][]string
+	if len(acks) > 0 {
+		byStream = c.byStream(acks)
+	}
+	xacks := func(pipe redis.Pipeliner) {
+		for s, ids := range byStream {
+			pipe.XAck(ctx, s, c.keys.Group, ids...)
+		}
+	}
+	if len(byStream) == 0 {
+		xacks = nil
+	}
+	if _, err := c.runBatchWith(ctx, unlockManyScript, unlocks, 0, xacks); err != nil {
+		return fmt.Errorf("ack %d entries and unlock %d jobs: %w", len(acks), len(unlocks), err)
+	}
+	return nil
+}
+
+// runBatchWith is runBatch with more commands in its pipeline: also, when
+// set, the ones added by extra (their errors fail the call).
+func (c *Consumer) runBatchWith(ctx context.Context, script *redis.Script, locks []JobLock, ttlMs int64, extra func(redis.Pipeliner)) ([]bool, error) {
 	if len(locks) == 0 {
 		return nil, nil
 	}
@@ -187,13 +224,16 @@ func (c *Consumer) runBatch(ctx context.Context, script *redis.Script, locks []J
 	}
 	run := func() ([]*redis.Cmd, error) {
 		cmds := make([]*redis.Cmd, len(groups))
-		if len(groups) == 1 {
+		if len(groups) == 1 && extra == nil {
 			cmds[0] = script.EvalSha(ctx, c.rdb, groups[0].keys, groups[0].args...)
 			return cmds, cmds[0].Err()
 		}
 		_, err := c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 			for i, g := range groups {
 				cmds[i] = script.EvalSha(ctx, pipe, g.keys, g.args...)
+			}
+			if extra != nil {
+				extra(pipe)
 			}
 			return nil
 		})

@@ -326,3 +326,55 @@ func TestShardsLockBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestShardsSettle: one Settle acks entries of every shard's lanes and
+// releases their jobs' locks in every shard (on a cluster, one pipeline
+// over the shards' nodes); the entries not acked stay pending, and a
+// Settle of acks alone or of unlocks alone does only that.
+func TestShardsSettle(t *testing.T) {
+	t.Parallel()
+	testShards(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := t.Context()
+		e := newShardedEnv(t, rdb, 4, queue.ConsumerOptions{Name: "a", Count: 100})
+		b := e.consumer(queue.ConsumerOptions{Name: "b"})
+		e.enqueue(t, "settle", 24)
+		got := readN(t, e.c, 24)
+		var refs []queue.Ref
+		var locks []queue.JobLock
+		for _, en := range got {
+			refs = append(refs, en.Ref())
+			locks = append(locks, queue.JobLock{JobID: jobID(t, en.Job), Holder: en.Holder()})
+		}
+		if held, err := e.c.LockMany(ctx, locks, time.Minute); err != nil || slices.Contains(held, false) {
+			t.Fatalf("LockMany = %v, %v", held, err)
+		}
+		pending := func() int64 {
+			t.Helper()
+			s, err := e.c.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return totals(s).Pending
+		}
+		// Entries 0-3 keep their locks, 4-5 stay pending, 6-7 are acked
+		// alone, 8-11 unlocked alone.
+		if err := e.c.Settle(ctx, refs[6:], locks[12:]); err != nil {
+			t.Fatalf("Settle: %v", err)
+		}
+		if err := e.c.Settle(ctx, nil, locks[4:12]); err != nil {
+			t.Fatalf("Settle of unlocks: %v", err)
+		}
+		if err := e.c.Settle(ctx, refs[:4], nil); err != nil {
+			t.Fatalf("Settle of acks: %v", err)
+		}
+		if n := pending(); n != 2 {
+			t.Errorf("pending = %d after acking 22 of 24, want 2", n)
+		}
+		for i, l := range locks {
+			ok, err := b.Lock(ctx, l.JobID, "later", time.Minute)
+			if want := i >= 4; err != nil || ok != want {
+				t.Errorf("after Settle, b.Lock(%s) = %v, %v; want %v", l.JobID, ok, err, want)
+			}
+		}
+	})
+}

@@ -13,8 +13,8 @@ import (
 // batcher hands items to flush in batches, from one goroutine: under load
 // the batches grow by themselves (whatever queued up while the last flush
 // ran, up to maxBatch), and when idle an item goes out alone at once. The
-// daemon has three: the archive writes (group commit, the workers wait for
-// theirs), the acks and the lock releases (fire and forget).
+// daemon has two: the archive writes (group commit, the workers wait for
+// theirs) and the settler's acks and lock releases (fire and forget).
 //
 // life bounds every flush: it ends when the shutdown grace period is over,
 // and from then on what is still queued is not flushed but reported failed
@@ -215,7 +215,7 @@ func gather[T any](in <-chan batchItem[T], first batchItem[T], limit int, buf []
 	return buf
 }
 
-// The dispatcher's three batchers.
+// The dispatcher's two batchers.
 
 // archiveWriter is the part of outreach.Store that the recorder uses.
 type archiveWriter interface {
@@ -270,34 +270,46 @@ func writeArchive(ctx context.Context, store archiveWriter, logger *slog.Logger,
 	return fmt.Errorf("record %d deliveries: %w", len(ds), err)
 }
 
-// newAcker acknowledges stream entries in batches: one XACK per lane for
-// all the entries that finished since the last one. An ack that fails only
-// leaves the entry pending; it is claimed again later and deduplicated by
-// job id, so acks are fire-and-forget for the workers.
-func newAcker(life context.Context, ack func(context.Context, ...queue.Ref) error, logger *slog.Logger, maxBatch int,
-	observe func(n int, took time.Duration, err error)) *batcher[queue.Ref] {
-	b := newBatcher(life, maxBatch, func(ctx context.Context, refs []queue.Ref) error {
-		err := ack(ctx, refs...)
-		if err != nil {
-			logger.Warn("ack failed; entries stay pending and will be reclaimed", "entries", len(refs), "err", err)
-		}
-		return err
-	})
-	b.linger, b.timeout, b.observe = settleLinger, 5*time.Second, observe
-	return b
+// settlement is one item for the settler: an entry to ack, a job lock to
+// release, or both (a zero Ref or JobLock is none).
+type settlement struct {
+	ack    queue.Ref
+	unlock queue.JobLock
 }
 
-// newUnlocker releases job locks in batches: one pipeline for all the jobs
-// that finished since the last one. A lock is released only after the
-// job's outcome is archived (the attempt releases it last), so a copy of
-// the job that finds it released finds the outcome too. An unlock that
-// fails only makes such a copy wait until the lock expires (LockTTL):
-// unlocks are fire-and-forget for the workers.
-func newUnlocker(life context.Context, unlock func(context.Context, []queue.JobLock) error, logger *slog.Logger, maxBatch int) *batcher[queue.JobLock] {
-	b := newBatcher(life, maxBatch, func(ctx context.Context, locks []queue.JobLock) error {
-		err := unlock(ctx, locks)
+// newSettler acks stream entries and releases job locks in batches: for
+// all the jobs that finished since the last batch, one round trip (settle:
+// Consumer.Settle, one XACK per lane and one unlock call per shard in one
+// pipeline) instead of one for the acks and one for the releases. A lock is
+// released only after the job's outcome is archived (the attempt releases
+// it last), so a copy of the job that finds it released finds the outcome
+// too. Both are fire-and-forget for the workers: an ack that fails only
+// leaves the entry pending (it is claimed again later and deduplicated by
+// job id), an unlock that fails only makes a copy of the job wait until
+// the lock expires (LockTTL). observe, when set, is told of the acks of
+// each batch (their number, the round trip's time and error).
+func newSettler(life context.Context, settle func(context.Context, []queue.Ref, []queue.JobLock) error, logger *slog.Logger, maxBatch int,
+	observe func(n int, took time.Duration, err error)) *batcher[settlement] {
+	var refs []queue.Ref
+	var locks []queue.JobLock
+	b := newBatcher(life, maxBatch, func(ctx context.Context, items []settlement) error {
+		refs, locks = refs[:0], locks[:0] // one goroutine flushes
+		for _, it := range items {
+			if it.ack != (queue.Ref{}) {
+				refs = append(refs, it.ack)
+			}
+			if it.unlock != (queue.JobLock{}) {
+				locks = append(locks, it.unlock)
+			}
+		}
+		start := time.Now()
+		err := settle(ctx, refs, locks)
 		if err != nil {
-			logger.Warn("unlock jobs failed; the locks expire by themselves", "jobs", len(locks), "err", err)
+			logger.Warn("settle failed; the entries stay pending and will be reclaimed, the locks expire by themselves",
+				"entries", len(refs), "jobs", len(locks), "err", err)
+		}
+		if observe != nil && len(refs) > 0 {
+			observe(len(refs), time.Since(start), err)
 		}
 		return err
 	})

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -98,17 +100,17 @@ func TestRecorderStopsRetryingAtGraceEnd(t *testing.T) {
 }
 
 // TestBatcherCloseFlushes: fire-and-forget items queued before close are
-// flushed, in batches of at most maxBatch, and observed.
+// flushed, in batches of at most maxBatch, and the settler's acks observed.
 func TestBatcherCloseFlushes(t *testing.T) {
 	t.Parallel()
 	var got []queue.Ref
 	var observed []int
-	b := newAcker(t.Context(), func(_ context.Context, refs ...queue.Ref) error {
+	b := newSettler(t.Context(), func(_ context.Context, refs []queue.Ref, _ []queue.JobLock) error {
 		got = append(got, refs...)
 		return nil
 	}, discard, 3, func(n int, _ time.Duration, err error) { observed = append(observed, n) })
 	for i := range 7 {
-		b.in <- batchItem[queue.Ref]{v: queue.Ref{ID: string(rune('a' + i))}} // queued before the goroutine runs
+		b.in <- batchItem[settlement]{v: settlement{ack: queue.Ref{ID: string(rune('a' + i))}}} // queued before the goroutine runs
 		if i == 2 {
 			b.start()
 		}
@@ -129,6 +131,29 @@ func TestBatcherCloseFlushes(t *testing.T) {
 	}
 }
 
+// TestSettlerOneCall: the acks and the lock releases queued together go
+// in one settle call, each to its own list.
+func TestSettlerOneCall(t *testing.T) {
+	t.Parallel()
+	type call struct {
+		refs  []queue.Ref
+		locks []queue.JobLock
+	}
+	var calls []call
+	b := newSettler(t.Context(), func(_ context.Context, refs []queue.Ref, locks []queue.JobLock) error {
+		calls = append(calls, call{slices.Clone(refs), slices.Clone(locks)})
+		return nil
+	}, discard, 10, nil)
+	b.Add(settlement{ack: queue.Ref{ID: "1-0"}})
+	b.Add(settlement{unlock: queue.JobLock{JobID: "j1", Holder: "1-0"}})
+	b.Add(settlement{unlock: queue.JobLock{JobID: "j2", Holder: "2-0"}})
+	b.start().close()
+	want := []call{{refs: []queue.Ref{{ID: "1-0"}}, locks: []queue.JobLock{{JobID: "j1", Holder: "1-0"}, {JobID: "j2", Holder: "2-0"}}}}
+	if !reflect.DeepEqual(calls, want) {
+		t.Errorf("settle calls %+v, want %+v", calls, want)
+	}
+}
+
 // TestBatcherDoHonoursContext: a waiter whose context ends stops waiting.
 func TestBatcherDoHonoursContext(t *testing.T) {
 	t.Parallel()
@@ -146,15 +171,15 @@ func TestBatcherDoHonoursContext(t *testing.T) {
 	b.close()
 }
 
-// TestUnlockerReportsFailure: a failed release is logged, not returned.
-func TestUnlockerReportsFailure(t *testing.T) {
+// TestSettlerReportsFailure: a failed settle is logged, not returned.
+func TestSettlerReportsFailure(t *testing.T) {
 	t.Parallel()
 	calls := 0
-	u := newUnlocker(t.Context(), func(context.Context, []queue.JobLock) error { calls++; return errors.New("down") }, discard, 10).start()
-	u.Add(queue.JobLock{JobID: "j", Holder: "1-0"})
+	u := newSettler(t.Context(), func(context.Context, []queue.Ref, []queue.JobLock) error { calls++; return errors.New("down") }, discard, 10, nil).start()
+	u.Add(settlement{unlock: queue.JobLock{JobID: "j", Holder: "1-0"}})
 	u.close()
 	if calls != 1 {
-		t.Errorf("unlock called %d times, want 1", calls)
+		t.Errorf("settle called %d times, want 1", calls)
 	}
 }
 

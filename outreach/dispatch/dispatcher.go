@@ -198,10 +198,10 @@ type Dispatcher struct {
 	// Config.FailureLogEvery).
 	loopLog  *slog.Logger
 	recorder *batcher[outreach.Delivery]
-	acker    *batcher[queue.Ref]
-	unlocker *batcher[queue.JobLock]
-	states   *campaignStates
-	estates  *estateCache
+	// settler acks finished entries and releases job locks (newSettler).
+	settler *batcher[settlement]
+	states  *campaignStates
+	estates *estateCache
 	// inFlight holds the entries (queue.Ref) handed to the workers and not
 	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
 	// entries that take longer than the claim idle time, and the job lock
@@ -320,22 +320,20 @@ func (d *Dispatcher) startKeepers(ctx context.Context) *sync.WaitGroup {
 	return &keepers
 }
 
-// startBatchers starts the archive writer, the acker and the unlocker;
+// startBatchers starts the archive writer and the settler;
 // life bounds their work (see batcher).
 func (d *Dispatcher) startBatchers(life context.Context) {
 	d.recorder = newRecorder(life, d.store, d.logger, 500)
 	d.recorder.observe = func(n int, _ time.Duration, _ error) { d.metrics.ArchiveBatch.Observe(float64(n)) }
 	d.recorder.start()
-	d.acker = newAcker(life, d.q.AckRefs, d.logger, 500, d.traceAcks).start()
-	d.unlocker = newUnlocker(life, d.q.UnlockMany, d.logger, 500).start()
+	d.settler = newSettler(life, d.q.Settle, d.logger, 1000, d.traceAcks).start()
 }
 
 // stopBatchers flushes what the batchers hold (within their life) and
 // stops them.
 func (d *Dispatcher) stopBatchers() {
 	d.recorder.close()
-	d.acker.close()
-	d.unlocker.close()
+	d.settler.close()
 }
 
 // readRetryMax is the longest pause between two failed reads: reading

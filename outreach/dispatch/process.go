@@ -31,11 +31,11 @@ func (d *Dispatcher) processSafely(ctx context.Context, e queue.Entry, pre *pref
 	d.process(ctx, e, pre)
 }
 
-// unlock releases the job's lock: with the next batch of unlocks (see
-// newUnlocker), or at once when the dispatcher is not running.
+// unlock releases the job's lock: with the settler's next batch (see
+// newSettler), or at once when the dispatcher is not running.
 func (d *Dispatcher) unlock(ctx context.Context, jobID, holder string) {
-	if d.unlocker != nil {
-		d.unlocker.Add(queue.JobLock{JobID: jobID, Holder: holder})
+	if d.settler != nil {
+		d.settler.Add(settlement{unlock: queue.JobLock{JobID: jobID, Holder: holder}})
 		return
 	}
 	if err := d.q.Unlock(context.WithoutCancel(ctx), jobID, holder); err != nil {
@@ -119,7 +119,7 @@ func (d *Dispatcher) audience(ctx context.Context, job outreach.Job) ([]outreach
 
 // done acks a finished entry and observes its end-to-end latency.
 func (d *Dispatcher) done(e queue.Entry, job outreach.Job) {
-	d.acker.Add(e.Ref())
+	d.settler.Add(settlement{ack: e.Ref()})
 	if t, ok := entryTime(e.ID); ok {
 		d.metrics.JobLatency.WithLabelValues(string(job.Kind)).Observe(time.Since(t).Seconds())
 	}

@@ -66,11 +66,11 @@ func estateData(e outreach.Estate) map[string]any {
 func residentData(in Input) map[string]any {
 	r := in.Resident
 	m := make(map[string]any, 7)
-	for k, v := range map[string]string{
-		"ID": r.ID, "Name": r.Name, "Building": r.Building, "Unit": r.Unit, "Locale": r.Locale,
+	for _, f := range [...]struct{ key, value string }{
+		{"ID", r.ID}, {"Name", r.Name}, {"Building", r.Building}, {"Unit", r.Unit}, {"Locale", r.Locale},
 	} {
-		if v = strings.TrimSpace(v); v != "" {
-			m[k] = v
+		if v := strings.TrimSpace(f.value); v != "" {
+			m[f.key] = v
 		}
 	}
 	tags := r.Tags

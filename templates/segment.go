@@ -352,7 +352,8 @@ func appendKey(k []byte, v any) ([]byte, bool) {
 		return k, true
 	case map[string]any:
 		k = strconv.AppendInt(append(k, 'm'), int64(len(v)), 10)
-		for _, name := range slices.Sorted(maps.Keys(v)) {
+		var names [16]string
+		for _, name := range sortedKeys(names[:0], v) {
 			k = str(k, 'k', name)
 			var ok bool
 			if k, ok = appendKey(k, v[name]); !ok {
@@ -362,11 +363,22 @@ func appendKey(k []byte, v any) ([]byte, bool) {
 		return k, true
 	case map[string]string:
 		k = strconv.AppendInt(append(k, 'M'), int64(len(v)), 10)
-		for _, name := range slices.Sorted(maps.Keys(v)) {
+		var names [16]string
+		for _, name := range sortedKeys(names[:0], v) {
 			k = str(k, 'k', name)
 			k = str(k, 's', v[name])
 		}
 		return k, true
 	}
 	return k, false
+}
+
+// sortedKeys appends m's keys to names and sorts them: into the caller's
+// array when they fit, so that a key of a few fields allocates nothing.
+func sortedKeys[V any](names []string, m map[string]V) []string {
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -25,6 +25,7 @@ type benchCmd struct {
 	Baseline   bool          `default:"true" negatable:"" help:"first measure smtp-source (Postfix) against the same SMTP server, if it is installed (--baseline=false or --no-baseline: not)"`
 	Timeout    time.Duration `default:"30m" help:"give up after this long"`
 	CPUProfile string        `name:"cpuprofile" placeholder:"FILE" help:"write a CPU profile of the run to this file (go tool pprof)"`
+	MemProfile string        `name:"memprofile" placeholder:"FILE" help:"write the run's allocations (an allocs profile) to this file (go tool pprof -sample_index=alloc_space)"`
 }
 
 func (c *benchCmd) run(ctx context.Context, e *env) int {
@@ -56,6 +57,11 @@ func (c *benchCmd) run(ctx context.Context, e *env) int {
 	res, err := bench.Run(ctx, opt)
 	if err != nil {
 		return e.fail("bench", err)
+	}
+	if c.MemProfile != "" {
+		if err := writeAllocs(c.MemProfile); err != nil {
+			return e.fail("bench", err)
+		}
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 	rows := [][2]string{
@@ -115,4 +121,21 @@ func dbCPU(res bench.Result) string {
 		return "not measured (no PostgreSQL backend of the daemons found in /proc)"
 	}
 	return fmt.Sprintf("%.0f µs (the daemons' %d PostgreSQL backends); the whole server %.0f µs (other users too)", res.DBCPUusPerJob, res.DBBackends, res.DBServerCPUusPerJob)
+}
+
+// writeAllocs writes the allocations made since the process started (the
+// setup's too, which the run's dwarf) to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	return nil
 }

@@ -309,7 +309,7 @@ func (d *Dispatcher) deadLetterAttempt(ctx context.Context, a *attempt, cause er
 // release gives back the job's lock, if the attempt holds it.
 func (d *Dispatcher) release(ctx context.Context, a *attempt) {
 	if a.locked {
-		d.held.Delete(queue.JobLock{JobID: a.job.ID, Holder: a.e.Holder()})
+		d.held.remove(queue.JobLock{JobID: a.job.ID, Holder: a.e.Holder()})
 		d.unlock(ctx, a.job.ID, a.e.Holder())
 	}
 }

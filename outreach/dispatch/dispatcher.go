@@ -206,10 +206,10 @@ type Dispatcher struct {
 	// yet finished. The claimer's XAUTOCLAIM also returns this daemon's own
 	// entries that take longer than the claim idle time, and the job lock
 	// lets the same entry id through; claim skips these.
-	inFlight sync.Map
+	inFlight set[queue.Ref]
 	// held holds the job locks (queue.JobLock) this daemon took and has not
 	// released: renewLocks extends them every LockTTL/3.
-	held sync.Map
+	held set[queue.JobLock]
 	// archiveWaiting counts the workers trying again to archive an
 	// outcome; while any does, nothing new is read (archivegate.go).
 	archiveWaiting atomic.Int64
@@ -291,7 +291,7 @@ func (d *Dispatcher) startWorkers(ctx context.Context, urgent, work <-chan item)
 		workers.Go(func() {
 			for it := range urgentFirst(urgent, work) {
 				d.processSafely(ctx, it.e, it.pre)
-				d.inFlight.Delete(it.e.Ref())
+				d.inFlight.remove(it.e.Ref())
 			}
 		})
 	}
@@ -385,7 +385,7 @@ func (d *Dispatcher) feed(ctx context.Context, loop, failMsg string, read func(c
 		}
 		failures = 0
 		for _, e := range entries {
-			d.inFlight.Store(e.Ref(), struct{}{})
+			d.inFlight.add(e.Ref())
 		}
 		pres := d.prefetch(ctx, entries)
 		for i, e := range entries {
@@ -438,11 +438,7 @@ func urgentFirst(urgent, work <-chan item) func(yield func(item) bool) {
 // then not claimed, by this daemon or another, and its delivery count
 // stays as it was, so MaxClaims counts only consumers that left entries.
 func (d *Dispatcher) keepInFlight(ctx context.Context) {
-	var refs []queue.Ref
-	d.inFlight.Range(func(k, _ any) bool {
-		refs = append(refs, k.(queue.Ref))
-		return true
-	})
+	refs := d.inFlight.keys()
 	if err := d.q.Keep(ctx, refs...); err != nil && ctx.Err() == nil {
 		d.loopLog.Warn("keep entries in progress failed; a long job may be claimed by another daemon", "entries", len(refs), "err", err)
 	}
@@ -455,11 +451,7 @@ func (d *Dispatcher) keepInFlight(ctx context.Context) {
 // more than LockTTL, Redis unreachable) is logged: a copy of its job may
 // now be taken by another worker.
 func (d *Dispatcher) renewLocks(ctx context.Context) {
-	var locks []queue.JobLock
-	d.held.Range(func(k, _ any) bool {
-		locks = append(locks, k.(queue.JobLock))
-		return true
-	})
+	locks := d.held.keys()
 	if len(locks) == 0 {
 		return
 	}
@@ -471,15 +463,15 @@ func (d *Dispatcher) renewLocks(ctx context.Context) {
 		return
 	}
 	for i, ok := range held {
-		if _, still := d.held.Load(locks[i]); !ok && still {
+		if !ok && d.held.has(locks[i]) {
 			d.logger.Warn("job lock lapsed before it was renewed; a copy of the job may be processed at the same time", "job_id", locks[i].JobID, "lease", d.cfg.LockTTL)
-			d.held.Delete(locks[i])
+			d.held.remove(locks[i])
 		}
 	}
 }
 
 // locked notes that this daemon holds the job lock l (see renewLocks).
-func (d *Dispatcher) locked(l queue.JobLock) { d.held.Store(l, struct{}{}) }
+func (d *Dispatcher) locked(l queue.JobLock) { d.held.add(l) }
 
 // claim takes over entries that another consumer read and never acked.
 // Claim returns the urgent lanes' entries first; they go to the workers
@@ -498,12 +490,12 @@ func (d *Dispatcher) claim(ctx context.Context, urgent, work chan<- item) {
 		}
 		handed, poisoned := 0, 0
 		for _, e := range entries {
-			if _, busy := d.inFlight.LoadOrStore(e.Ref(), struct{}{}); busy {
+			if !d.inFlight.addNew(e.Ref()) {
 				continue // ours, still in progress: not a dead consumer's
 			}
 			if claims := e.Deliveries - 1; claims > d.cfg.MaxClaims {
 				d.rejectClaimedTooOften(ctx, e, claims)
-				d.inFlight.Delete(e.Ref())
+				d.inFlight.remove(e.Ref())
 				poisoned++
 				continue
 			}
@@ -515,7 +507,7 @@ func (d *Dispatcher) claim(ctx context.Context, urgent, work chan<- item) {
 			case out <- item{e: e}:
 				handed++
 			case <-ctx.Done():
-				d.inFlight.Delete(e.Ref())
+				d.inFlight.remove(e.Ref())
 				return
 			}
 		}

@@ -87,6 +87,13 @@ func (s *Store) Record(ctx context.Context, ds []outreach.Delivery) error {
 // and SentAt (the first non-nil). PostgreSQL refuses to let one INSERT ...
 // ON CONFLICT statement touch a row twice.
 func mergeDuplicates(ds []outreach.Delivery) []outreach.Delivery {
+	ids := make(map[string]struct{}, len(ds))
+	for i := range ds {
+		ids[ds[i].ID] = struct{}{}
+	}
+	if len(ids) == len(ds) {
+		return ds // no duplicates, as nearly always: no copy of the batch
+	}
 	at := make(map[string]int, len(ds))
 	out := make([]outreach.Delivery, 0, len(ds))
 	for _, d := range ds {

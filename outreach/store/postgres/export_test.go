@@ -51,3 +51,6 @@ func (s *Store) ExplainResidentPage(ctx context.Context, f outreach.ResidentFilt
 
 // WaitResidentsAnalyzed returns once no background ANALYZE runs.
 func (s *Store) WaitResidentsAnalyzed() { s.residents.wait() }
+
+// MergeDuplicates is what Record does to a batch before its statement.
+var MergeDuplicates = mergeDuplicates

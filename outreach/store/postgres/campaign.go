@@ -114,10 +114,13 @@ func (s *Store) UpdateCampaign(ctx context.Context, id string, fn func(*outreach
 }
 
 // CampaignStatusCounts counts the campaign's deliveries by status: the
-// stored counts of migration 17, which hold no row for deliveries of no
-// campaign (id ""), counted from the rows.
+// stored counts of migrations 17 and 18 (the compacted row plus the
+// deltas, summed in one statement), which hold no row for deliveries of
+// no campaign (id ""), counted from the rows.
 func (s *Store) CampaignStatusCounts(ctx context.Context, id string) (map[outreach.Status]int64, error) {
-	query := `SELECT status, n FROM campaign_counts WHERE campaign = $1 AND n <> 0`
+	query := `SELECT status, sum(n) FROM (SELECT status, n FROM campaign_counts WHERE campaign = $1
+		UNION ALL SELECT status, n FROM campaign_count_deltas WHERE campaign = $1) c
+		GROUP BY status HAVING sum(n) <> 0`
 	if id == "" {
 		query = `SELECT status, count(*) FROM deliveries WHERE campaign = $1 GROUP BY status`
 	}

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +14,7 @@ import (
 )
 
 // CountDeliveries counts the deliveries matching f by channel and status:
-// from the stored counts of migration 17 when f filters on estates,
+// from the stored counts of migrations 17 and 18 when f filters on estates,
 // channel, status and time only, else from the rows (sqlq.CountStatements);
 // the statements' rows are summed. Their time ranges do not overlap, so
 // a write between two of them is counted once or not yet, never twice.
@@ -82,24 +84,65 @@ func reasonsQuery(f outreach.Filter) (string, []any, error) {
 }
 
 // countInserted is the part of Record's statement (upsertDeliveries, after
-// its WITH written) that adds the deliveries it inserted to the stored
-// counts of migration 17: one aggregated upsert per table for the whole
-// batch, in key order, after the advisory lock every count writer takes
-// (the migration says why). The rows it updated are counted by the
-// trigger deliveries_log_status, which sees their old version.
-const countInserted = `counted_campaigns AS (INSERT INTO campaign_counts AS c (campaign, status, n)
-		SELECT campaign, status, n FROM (SELECT campaign, status, count(*) AS n FROM written
-			WHERE inserted AND campaign <> '' GROUP BY campaign, status) g
-		WHERE delivery_counts_lock() ORDER BY campaign, status
-		ON CONFLICT (campaign, status) DO UPDATE SET n = c.n + excluded.n),
-	counted_hours AS (INSERT INTO delivery_hour_counts AS c (hour, estate, channel, status, n)
-		SELECT hour, estate, channel, status, n FROM (SELECT delivery_hour(created_at) AS hour, estate, channel, status,
-			count(*) AS n FROM written WHERE inserted GROUP BY 1, 2, 3, 4) g
-		WHERE delivery_counts_lock() ORDER BY hour, estate, channel, status
-		ON CONFLICT (hour, estate, channel, status) DO UPDATE SET n = c.n + excluded.n)`
+// its WITH written) that counts the deliveries it inserted: it appends one
+// delta row per key of the batch to each table of migration 18, without a
+// lock and without touching a row another writer could touch. The rows
+// it updated are counted by the trigger deliveries_log_status, which sees
+// their old version.
+const countInserted = `counted_campaigns AS (INSERT INTO campaign_count_deltas (campaign, status, n)
+		SELECT campaign, status, count(*) FROM written
+		WHERE inserted AND campaign <> '' GROUP BY campaign, status),
+	counted_hours AS (INSERT INTO delivery_hour_count_deltas (hour, estate, channel, status, n)
+		SELECT delivery_hour(created_at), estate, channel, status, count(*) FROM written
+		WHERE inserted GROUP BY 1, 2, 3, 4)`
 
-// CheckStoredCounts compares the stored counts of migration 17 with a
-// recount of the rows (storetest's invariant; an operator's check). It
+// compactInterval is how often the store folds the count deltas into the
+// compacted rows (compactCounts): at a few hundred deliveries a second a
+// reader sums a few hundred delta rows at most.
+const compactInterval = time.Second
+
+// CompactCounts folds the count deltas of migration 18 into the compacted
+// counts, in one transaction (compact_delivery_counts), and reports
+// whether it did: false when another session was folding. What the
+// readers return does not change. The store calls it every
+// compactInterval from Open to Close; tests and operators may call it
+// any time.
+func (s *Store) CompactCounts(ctx context.Context) (bool, error) {
+	var done bool
+	if err := s.pool.QueryRow(ctx, `SELECT compact_delivery_counts()`).Scan(&done); err != nil {
+		return false, fmt.Errorf("compact stored counts: %w", err)
+	}
+	return done, nil
+}
+
+// compactCounts runs CompactCounts every interval until ctx is done, then
+// closes done. An error is not fatal: the deltas stay and the next round
+// folds them (the readers are right either way); it is logged once per
+// run of failures.
+func (s *Store) compactCounts(ctx context.Context, interval time.Duration, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, err := s.CompactCounts(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			slog.Warn("postgres store: compacting stored counts failed; will retry", "err", err)
+			failing = true
+		case err == nil:
+			failing = false
+		}
+	}
+}
+
+// CheckStoredCounts compares the stored counts of migrations 17 and 18
+// (compacted rows plus deltas) with a recount of the rows (storetest's invariant; an operator's check). It
 // reads both in one repeatable-read transaction, so that they agree on
 // what was written.
 func (s *Store) CheckStoredCounts(ctx context.Context) error {
@@ -129,6 +172,10 @@ func (s *Store) CheckStoredCounts(ctx context.Context) error {
 		return m, nil
 	}
 	storedQ, recountQ := normalize.CountsQueries("delivery_hour(created_at)")
+	// read sums by key: the deltas of migration 18 add to the compacted rows.
+	storedQ = append(storedQ,
+		`SELECT 'campaign ' || campaign || ' ' || status, n FROM campaign_count_deltas`,
+		`SELECT 'hour ' || hour || ' ' || estate || ' ' || channel || ' ' || status, n FROM delivery_hour_count_deltas`)
 	stored, err := read(storedQ)
 	if err != nil {
 		return fmt.Errorf("check stored counts: %w", err)

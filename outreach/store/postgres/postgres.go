@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,7 +24,12 @@ type Store struct {
 	now  func() time.Time
 	// residents keeps the residents table's statistics fresh (analyze.go).
 	residents *residentStats
+	// stop ends the store's background work: the residents' ANALYZE and
+	// the compaction of the stored counts (compactCounts), which closes
+	// compacted when it has returned.
 	stop      context.CancelFunc
+	compacted chan struct{}
+	closeOnce sync.Once
 }
 
 var _ outreach.Store = (*Store)(nil)
@@ -70,10 +76,11 @@ func open(ctx context.Context, cfg *pgxpool.Config, schema string) (*Store, erro
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, now: time.Now}
+	s := &Store{pool: pool, now: time.Now, compacted: make(chan struct{})}
 	life, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.residents = &residentStats{life: life, run: s.analyzeResidents}
+	go s.compactCounts(life, compactInterval, s.compacted)
 	return s, nil
 }
 
@@ -115,10 +122,14 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes every connection of the pool, waiting for those in use
-// (an ANALYZE running in the background is cancelled first).
+// (an ANALYZE running in the background and the compaction of the stored
+// counts are stopped first). A second Close does nothing.
 func (s *Store) Close() error {
-	s.stop()
-	s.residents.wait()
-	s.pool.Close()
+	s.closeOnce.Do(func() {
+		s.stop()
+		s.residents.wait()
+		<-s.compacted
+		s.pool.Close()
+	})
 	return nil
 }

@@ -258,8 +258,9 @@ func TestUpgradeKeepsArchiveHistory(t *testing.T) {
 }
 
 // TestUpgradeBackfillsStoredCounts migrates an archive of version 16 with
-// deliveries: migration 17 counts them, and the counts then follow the
-// writes.
+// deliveries: migration 17 counts them, its triggers follow an update and
+// a delete, migration 18 keeps those counts, and they then follow the
+// writes as deltas, compacted or not.
 func TestUpgradeBackfillsStoredCounts(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -275,8 +276,20 @@ func TestUpgradeBackfillsStoredCounts(t *testing.T) {
 	if _, err := conn.Exec(ctx, `INSERT INTO deliveries (id, job_id, resident_id, kind, channel, status, campaign, estate, created_at, updated_at)
 		VALUES ('d1', 'j1', 'r1', 'follow_up', 'sms', 'failed', 'spring', 'north', '2025-01-01T00:00:00Z', now()),
 			('d2', 'j1', 'r2', 'follow_up', 'sms', 'failed', 'spring', 'north', '2025-01-01T00:59:59.999999Z', now()),
-			('d3', 'j2', 'r1', 'follow_up', 'email', 'sent', '', 'south', '2025-01-01T01:00:00Z', now())`); err != nil {
+			('d3', 'j2', 'r1', 'follow_up', 'email', 'sent', '', 'south', '2025-01-01T01:00:00Z', now()),
+			('d4', 'j3', 'r3', 'follow_up', 'sms', 'queued', 'autumn', 'north', '2025-01-01T02:00:00Z', now())`); err != nil {
 		t.Fatalf("insert version 16 deliveries: %v", err)
+	}
+	// Version 17 backfills the counts and its triggers keep them (an
+	// update, a delete); version 18 starts its deltas from those counts.
+	if err := postgres.MigrateSchemaTo(ctx, databaseURL(), schema, 17); err != nil {
+		t.Fatalf("migrate to version 17: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE deliveries SET status = 'delivered' WHERE id IN ('d3', 'd4')`); err != nil {
+		t.Fatalf("update at version 17: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM deliveries WHERE id = 'd4'`); err != nil {
+		t.Fatalf("delete at version 17: %v", err)
 	}
 	s, err := postgres.OpenSchema(ctx, databaseURL(), schema)
 	if err != nil {
@@ -289,10 +302,22 @@ func TestUpgradeBackfillsStoredCounts(t *testing.T) {
 	if got, err := s.CampaignStatusCounts(ctx, "spring"); err != nil || got[outreach.StatusFailed] != 2 || len(got) != 1 {
 		t.Errorf("CampaignStatusCounts after the upgrade = %v, %v; want failed 2", got, err)
 	}
+	if got, err := s.CountDeliveries(ctx, outreach.Filter{}); err != nil || len(got) != 2 {
+		t.Errorf("CountDeliveries after the upgrade = %v, %v; want sms failed 2, email delivered 1", got, err)
+	}
 	if _, err := s.DeleteDeliveries(ctx, outreach.Filter{JobID: "j1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CheckStoredCounts(ctx); err != nil {
 		t.Fatalf("after a delete: %v", err)
+	}
+	if _, err := s.CompactCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckStoredCounts(ctx); err != nil {
+		t.Fatalf("after a delete and a compaction: %v", err)
+	}
+	if got, err := s.CampaignStatusCounts(ctx, "spring"); err != nil || len(got) != 0 {
+		t.Errorf("CampaignStatusCounts after deleting them = %v, %v; want none", got, err)
 	}
 }

@@ -17,8 +17,9 @@ type Statement struct {
 // sum by channel and status is the count of the deliveries matching f.
 //
 // A filter of estates, channel, status and time only is answered from
-// the stored counts of migration 17 (delivery_hour_counts, one row per
-// hour in UTC, estate, channel and status): the whole hours of the range
+// the stored counts of migration 17 (d.HourCounts, by hour in UTC,
+// estate, channel and status; in PostgreSQL the compacted rows and the
+// deltas of migration 18, summed in the same statement): the whole hours of the range
 // from there, the part-hours at its ends (a day that starts at :30 in
 // UTC) counted from the rows. Any other filter (a building, a kind, a
 // campaign, a resident) counts the rows.
@@ -54,7 +55,7 @@ func CountStatements(d Dialect, f outreach.Filter) []Statement {
 	if !to.IsZero() {
 		q.Cond("hour < " + q.Arg(Hour(to)))
 	}
-	out := []Statement{{"SELECT channel, status, sum(n) FROM delivery_hour_counts" + q.Where() +
+	out := []Statement{{"SELECT channel, status, sum(n) FROM " + d.HourCounts + q.Where() +
 		" GROUP BY channel, status HAVING sum(n) <> 0", q.Args}}
 	if !from.Equal(f.Since) {
 		head := f

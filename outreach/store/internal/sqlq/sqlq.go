@@ -38,6 +38,11 @@ type Dialect struct {
 	// status adds it, so that the planner can prove the index holds every
 	// match (a bound parameter alone proves nothing).
 	RareStatus string
+	// HourCounts is the table expression of the stored counts by hour,
+	// estate, channel and status (migration 17), named
+	// delivery_hour_counts: rows of (hour, estate, channel, status, n)
+	// whose sum of n by key is the count of the key.
+	HourCounts string
 }
 
 // SQLite: ? placeholders, times as integer microseconds since the Unix
@@ -59,7 +64,8 @@ var SQLite = Dialect{
 		}
 		return strings.Join(conds, " AND ")
 	},
-	NoIndex: func(column string) string { return "+" + column },
+	NoIndex:    func(column string) string { return "+" + column },
+	HourCounts: "delivery_hour_counts", // kept by row triggers: one row per key
 }
 
 // PostgreSQL: $n placeholders, timestamptz, text[] arrays (the gin index
@@ -76,6 +82,9 @@ var PostgreSQL = Dialect{
 	},
 	NoIndex:    func(column string) string { return column },
 	RareStatus: "status NOT IN ('queued', 'sent', 'delivered')", // deliveries_status_created, migration 15
+	// The compacted rows and the deltas not yet folded (migration 18).
+	HourCounts: `(SELECT hour, estate, channel, status, n FROM delivery_hour_counts
+		UNION ALL SELECT hour, estate, channel, status, n FROM delivery_hour_count_deltas) delivery_hour_counts`,
 }
 
 // Query collects the conditions of a WHERE clause and the arguments of a

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -47,17 +48,62 @@ func estateDefaults(e outreach.Estate) [5]struct{ key, value string } {
 // {{with opt .Estate "Name"}} leaves out what the estate has not set (the
 // default estate of a fresh install has no name) and {{.Estate.Name}}
 // fails naming it.
+//
+// The map is the same for every message to an estate's residents, so it
+// is built once per estate identity and shared (see estateMaps): no
+// template or helper writes to its data.
 func estateData(e outreach.Estate) map[string]any {
+	id := estateIdentity{e.ID, e.Name, e.Company, e.ServicePhone, e.EmergencyPhone, e.OfficeHours, e.Address, e.SMSSignature}
+	return estateMaps.get(id)
+}
+
+// estateIdentity is what estateData reads of an estate.
+type estateIdentity struct {
+	ID, Name, Company, ServicePhone, EmergencyPhone, OfficeHours, Address, Signature string
+}
+
+func (id estateIdentity) data() map[string]any {
+	e := outreach.Estate{Name: id.Name, Company: id.Company}
 	m := make(map[string]any, 9)
 	for _, f := range [...]struct{ key, value string }{
-		{"ID", e.ID}, {"Name", e.Name}, {"Company", e.Company}, {"DisplayName", e.DisplayName()},
-		{"ServicePhone", e.ServicePhone}, {"EmergencyPhone", e.EmergencyPhone}, {"OfficeHours", e.OfficeHours},
-		{"Address", e.Address}, {"Signature", e.SMSSignature},
+		{"ID", id.ID}, {"Name", id.Name}, {"Company", id.Company}, {"DisplayName", e.DisplayName()},
+		{"ServicePhone", id.ServicePhone}, {"EmergencyPhone", id.EmergencyPhone}, {"OfficeHours", id.OfficeHours},
+		{"Address", id.Address}, {"Signature", id.Signature},
 	} {
 		if v := strings.TrimSpace(f.value); v != "" {
 			m[f.key] = v
 		}
 	}
+	return m
+}
+
+// estateMapsSize bounds the identities estateMaps keeps: a daemon sends
+// for tens of estates; an edit makes a new identity. When full it starts
+// again.
+const estateMapsSize = 256
+
+// estateMaps keeps .Estate by estate identity.
+var estateMaps estateMapCache
+
+type estateMapCache struct {
+	mu sync.RWMutex
+	m  map[estateIdentity]map[string]any
+}
+
+func (c *estateMapCache) get(id estateIdentity) map[string]any {
+	c.mu.RLock()
+	m, ok := c.m[id]
+	c.mu.RUnlock()
+	if ok {
+		return m
+	}
+	m = id.data()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= estateMapsSize {
+		c.m = make(map[estateIdentity]map[string]any)
+	}
+	c.m[id] = m
 	return m
 }
 

@@ -172,7 +172,7 @@ func compose(msg *Msg, from *mail.Address, m outreach.Message, date time.Time) e
 	w.Grow(len(m.Subject) + 2*(len(m.Text)+len(m.HTML)) + 1024)
 	// No User-Agent/X-Mailer: the library and its version are nobody's
 	// business but ours.
-	w.header("Date", date.Format(time.RFC1123Z))
+	w.header("Date", dateHeader(date))
 	// The estate speaks: its From name with our address (which SPF and
 	// DKIM vouch for), and its Reply-To when it has one.
 	w.header("From", fromHeader(from, m.Estate))
@@ -420,3 +420,25 @@ func bodyEncoding(m outreach.Message) encoding {
 	}
 	return encodingQP
 }
+
+// dateHeader is date in the Date header's form (RFC 1123 with a numeric
+// zone). The header shows whole seconds, and a daemon sends hundreds of
+// messages a second: the last one formatted is kept and used again for
+// the same second in the same location.
+func dateHeader(date time.Time) string {
+	sec, loc := date.Unix(), date.Location()
+	if d := lastDate.Load(); d != nil && d.sec == sec && d.loc == loc {
+		return d.text
+	}
+	text := date.Format(time.RFC1123Z)
+	lastDate.Store(&formattedDate{sec: sec, loc: loc, text: text})
+	return text
+}
+
+type formattedDate struct {
+	sec  int64
+	loc  *time.Location
+	text string
+}
+
+var lastDate atomic.Pointer[formattedDate]

@@ -49,14 +49,17 @@ func (s *Store) ResidentsByID(ctx context.Context, ids []string) (map[string]out
 	return out, nil
 }
 
+// outcomesOf reads the outcomes of the deliveries of the jobs in $1.
+const outcomesOf = `SELECT job_id, resident_id, channel, status, sent_at IS NOT NULL, template <> ''
+	FROM deliveries WHERE job_id = ANY($1)`
+
 // OutcomesOf lists where every delivery of each of jobIDs stands, in one query.
 func (s *Store) OutcomesOf(ctx context.Context, jobIDs []string) (map[string][]outreach.Outcome, error) {
 	out := make(map[string][]outreach.Outcome)
 	if len(jobIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT job_id, resident_id, channel, status, sent_at IS NOT NULL, template <> ''
-		FROM deliveries WHERE job_id = ANY($1)`, jobIDs)
+	rows, err := s.pool.Query(ctx, outcomesOf, jobIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list outcomes of %d jobs: %w", len(jobIDs), err)
 	}

@@ -54,3 +54,6 @@ func (s *Store) WaitResidentsAnalyzed() { s.residents.wait() }
 
 // MergeDuplicates is what Record does to a batch before its statement.
 var MergeDuplicates = mergeDuplicates
+
+// IdleConns is how many connections the pool holds idle.
+func (s *Store) IdleConns() int { return int(s.pool.Stat().IdleConns()) }

@@ -93,6 +93,7 @@ type Daemon struct {
 	campaignStats time.Duration
 	retention     *archive.Retention    // nil: content is kept forever
 	probe         func(context.Context) // asks providers that are down (probe.go)
+	senders       map[outreach.Channel]outreach.Sender
 
 	Store    outreach.Store
 	Redis    redis.UniversalClient
@@ -150,6 +151,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	for _, s := range senders {
 		d.cleanups = append(d.cleanups, s.Close)
 	}
+	d.senders = senders
 	var signer *unsubscribe.Signer
 	if cfg.PublicURL != "" {
 		if signer, err = unsubscribe.NewSigner(cfg.Delivery.UnsubscribeSecret, cfg.PublicURL); err != nil {
@@ -179,6 +181,7 @@ func New(ctx context.Context, opt Options) (_ *Daemon, err error) {
 	if err := d.buildHTTP(ctx, cfg, opt, senders, dc.Health, signer, exports); err != nil {
 		return nil, err
 	}
+	d.warmStore(ctx)
 	return d, nil
 }
 
@@ -481,6 +484,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.hangup != nil {
 		go d.reloadOnHangup(runCtx)
 	}
+	warmDone := d.warmSenders(runCtx, d.senders)
 	dispatchDone := make(chan error, 1)
 	go func() { dispatchDone <- d.dispatcher.Run(runCtx) }()
 	schedulerDone := make(chan struct{})
@@ -510,6 +514,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	<-sweepDone
 	<-caseSweepDone
 	<-probesDone
+	<-warmDone
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer stop()
 	_ = d.http.Shutdown(shutdownCtx)

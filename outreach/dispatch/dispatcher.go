@@ -307,6 +307,9 @@ func (d *Dispatcher) startFeeders(ctx context.Context, urgent, work chan<- item)
 	feeders.Go(func() { d.every(ctx, d.cfg.ClaimEvery, func() { d.claim(ctx, urgent, work) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.PromoteEvery, func() { d.promote(ctx) }) })
 	feeders.Go(func() { d.every(ctx, d.cfg.StatsEvery, func() { d.refreshStats(ctx) }) })
+	feeders.Go(func() {
+		d.every(ctx, max(d.cfg.EstateCacheTTL/2, 10*time.Millisecond), func() { d.refreshEstates(ctx) })
+	})
 	return &feeders
 }
 
@@ -539,6 +542,13 @@ func (d *Dispatcher) promote(ctx context.Context) {
 		if n < 500 {
 			return
 		}
+	}
+}
+
+// refreshEstates keeps the estate cache fresh (see estateCache.refresh).
+func (d *Dispatcher) refreshEstates(ctx context.Context) {
+	if err := d.estates.refresh(ctx); err != nil && ctx.Err() == nil {
+		d.loopLog.Warn("refresh the estates failed; messages use the list read last", "err", err)
 	}
 }
 

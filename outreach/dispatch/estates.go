@@ -89,6 +89,27 @@ func (c *estateCache) peek(id string) cachedEstate {
 	return cachedEstate{Estate: outreach.Estate{ID: id}}
 }
 
+// refresh reads the estate list again, outside the lock, so that get
+// finds it fresh: the dispatcher calls it at start and every TTL/2
+// (refreshEstates), and the first message after an idle spell (the first
+// of a campaign) does not wait for the list, nor do the messages behind
+// it for the lock. A failed read leaves the list as it was; get reads it
+// itself once that is older than the TTL.
+func (c *estateCache) refresh(ctx context.Context) error {
+	list, err := c.store.Estates(ctx)
+	if err != nil {
+		return fmt.Errorf("read estates: %w", err)
+	}
+	byID := make(map[string]cachedEstate, len(list))
+	for _, e := range list {
+		byID[e.ID] = parsed(e)
+	}
+	c.mu.Lock()
+	c.byID, c.at = byID, time.Now()
+	c.mu.Unlock()
+	return nil
+}
+
 // load reads every estate; c.mu is held.
 func (c *estateCache) load(ctx context.Context) error {
 	list, err := c.store.Estates(ctx)

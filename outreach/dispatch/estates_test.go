@@ -97,3 +97,71 @@ func TestEstateCacheReadsOncePerTTL(t *testing.T) {
 		t.Error("a cache that never read the list and a failing store: no error")
 	}
 }
+
+// blockingEstates is an EstateStore whose list read waits for release.
+type blockingEstates struct {
+	countingEstates
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingEstates) Estates(ctx context.Context) ([]outreach.Estate, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.countingEstates.Estates(ctx)
+}
+
+// TestEstateCacheRefresh: a refresh reads the list for the look-ups that
+// follow (none of them reads it again within the TTL), and while it
+// waits for the store, look-ups are answered from the list read before,
+// not held behind the read; a failed refresh keeps that list.
+func TestEstateCacheRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := &blockingEstates{entered: make(chan struct{}), release: make(chan struct{})}
+	store.list = []outreach.Estate{{ID: outreach.DefaultEstateID}, {ID: "sunshine", Name: "阳光花园"}}
+	c := newEstateCache(store, time.Hour)
+
+	done := make(chan error, 1)
+	go func() { done <- c.refresh(ctx) }()
+	<-store.entered
+	close(store.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if e, ok, err := c.get(ctx, "sunshine"); !ok || err != nil || e.Name != "阳光花园" {
+			t.Fatalf("get(sunshine) after a refresh = %+v, %v, %v", e, ok, err)
+		}
+	}
+	if n := store.reads.Load(); n != 1 {
+		t.Errorf("%d list reads for a refresh and 10 look-ups, want 1 (the refresh's)", n)
+	}
+
+	store.release = make(chan struct{})
+	store.list = []outreach.Estate{{ID: outreach.DefaultEstateID}, {ID: "sunshine", Name: "Sunshine Garden"}}
+	go func() { done <- c.refresh(ctx) }()
+	<-store.entered // the second refresh waits for the store
+	if e, ok, err := c.get(ctx, "sunshine"); !ok || err != nil || e.Name != "阳光花园" {
+		t.Errorf("get(sunshine) during a refresh = %+v, %v, %v; want the list read before", e, ok, err)
+	}
+	close(store.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if e := c.peek("sunshine"); e.Name != "Sunshine Garden" {
+		t.Errorf("peek(sunshine) after the second refresh = %q, want the new name", e.Name)
+	}
+
+	store.fail.Store(true)
+	store.release = make(chan struct{})
+	close(store.release)
+	go func() { done <- c.refresh(ctx) }()
+	<-store.entered
+	if err := <-done; err == nil {
+		t.Error("a refresh with the store failing: no error")
+	}
+	if e := c.peek("sunshine"); e.Name != "Sunshine Garden" {
+		t.Errorf("peek(sunshine) after a failed refresh = %q, want the list read last", e.Name)
+	}
+}

@@ -115,15 +115,33 @@ func (s *Store) CompactCounts(ctx context.Context) (bool, error) {
 	return done, nil
 }
 
-// compactCounts runs CompactCounts every interval until ctx is done, then
-// closes done. An error is not fatal: the deltas stay and the next round
-// folds them (the readers are right either way); it is logged once per
-// run of failures.
+// vacuumEvery is how many compaction rounds pass between two vacuums of
+// the delta tables (VacuumCounts): a minute at compactInterval.
+const vacuumEvery = 60
+
+// VacuumCounts vacuums the two count-delta tables of migration 18. Every
+// compaction deletes all their rows, so they churn like a queue: until a
+// vacuum reclaims the dead rows, every reader's scan of the deltas (they
+// have no index) reads them too, and the tables grow with every delta
+// ever written. Autovacuum does this where it runs, but it can be off
+// (it is on some test and benchmark servers), so the store does not rely
+// on it. SKIP_LOCKED leaves a table another session is vacuuming to it.
+func (s *Store) VacuumCounts(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, `VACUUM (SKIP_LOCKED) campaign_count_deltas, delivery_hour_count_deltas`); err != nil {
+		return fmt.Errorf("vacuum count deltas: %w", err)
+	}
+	return nil
+}
+
+// compactCounts runs CompactCounts every interval (and VacuumCounts every
+// vacuumEvery rounds) until ctx is done, then closes done. An error is not
+// fatal: the deltas stay and the next round folds them (the readers are
+// right either way); it is logged once per run of failures.
 func (s *Store) compactCounts(ctx context.Context, interval time.Duration, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	failing := false
+	failing, rounds := false, 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -131,9 +149,12 @@ func (s *Store) compactCounts(ctx context.Context, interval time.Duration, done 
 		case <-t.C:
 		}
 		_, err := s.CompactCounts(ctx)
+		if rounds++; err == nil && rounds%vacuumEvery == 0 {
+			err = s.VacuumCounts(ctx)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
-			slog.Warn("postgres store: compacting stored counts failed; will retry", "err", err)
+			slog.Warn("postgres store: compacting or vacuuming stored counts failed; will retry", "err", err)
 			failing = true
 		case err == nil:
 			failing = false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -319,5 +320,58 @@ func TestUpgradeBackfillsStoredCounts(t *testing.T) {
 	}
 	if got, err := s.CampaignStatusCounts(ctx, "spring"); err != nil || len(got) != 0 {
 		t.Errorf("CampaignStatusCounts after deleting them = %v, %v; want none", got, err)
+	}
+}
+
+// TestVacuumCountsReclaimsDeltas: a compaction leaves the delta tables
+// full of dead rows; VacuumCounts must give their pages back (on a
+// server without autovacuum nothing else would).
+func TestVacuumCountsReclaimsDeltas(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := freshSchema(t)
+	s, err := postgres.OpenSchema(ctx, withParam(databaseURL(), "pool_max_conns=4"), schema)
+	if err != nil {
+		t.Fatalf("OpenSchema: %v", err)
+	}
+	defer s.Close()
+	for i := range 20 {
+		sent := time.Now()
+		d := outreach.Delivery{
+			ID: fmt.Sprintf("v-%d", i), JobID: fmt.Sprintf("vj-%d", i), ResidentID: "r-1",
+			Kind: outreach.KindMaintenanceNotice, Channel: outreach.ChannelEmail, Template: "maintenance_notice",
+			Locale: "en", Campaign: fmt.Sprintf("c-%d", i), Status: outreach.StatusSent, Attempts: 1, SentAt: &sent,
+		}
+		if err := s.Record(ctx, []outreach.Delivery{d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CompactCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	size := func() (n int64) {
+		t.Helper()
+		q := `SELECT pg_relation_size(format('%I.campaign_count_deltas', $1::text)) + pg_relation_size(format('%I.delivery_hour_count_deltas', $1::text))`
+		conn, err := pgx.Connect(ctx, databaseURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if err := conn.QueryRow(ctx, q, schema).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := size(); n == 0 {
+		t.Fatal("the delta tables are empty before the vacuum: the test writes no deltas")
+	}
+	if err := s.VacuumCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := size(); n != 0 {
+		t.Errorf("the delta tables hold %d bytes after a compaction and VacuumCounts, want 0 (dead rows not reclaimed)", n)
+	}
+	if err := s.CheckStoredCounts(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -52,7 +52,7 @@ func (l *callLog) sender(ch outreach.Channel, err error) senderFunc {
 	}}
 }
 
-func testDispatcher(t *testing.T, senders map[outreach.Channel]outreach.Sender, edit func(*Config)) *Dispatcher {
+func testDispatcher(t testing.TB, senders map[outreach.Channel]outreach.Sender, edit func(*Config)) *Dispatcher {
 	t.Helper()
 	tmpl, err := templates.Builtin()
 	if err != nil {

@@ -276,7 +276,8 @@ func (d *Dispatcher) deliver(ctx context.Context, a *attempt, r outreach.Residen
 	}
 	rec.ProviderID = receipt.ProviderID
 	rec.Segments, rec.Encoding = receipt.Segments, receipt.Encoding
-	rec.SentAt = &rec.UpdatedAt
+	sent := rec.UpdatedAt // not &rec.UpdatedAt: that would move the whole record to the heap
+	rec.SentAt = &sent
 	return rec, sendOK, nil
 }
 

@@ -48,9 +48,7 @@ func newAttempt(logger *slog.Logger, e queue.Entry, pre *prefetched) *attempt {
 		pre = &prefetched{}
 	}
 	a := &attempt{e: e, pre: pre, start: time.Now(), log: logger, locked: pre.locked}
-	if pre.resident != nil {
-		a.residents = []outreach.Resident{*pre.resident}
-	}
+	a.residents = pre.residents
 	if pre.priorOK {
 		a.prior = byResident(pre.prior)
 	}
@@ -219,7 +217,7 @@ var pipeline = []stage{
 	{name: "campaign gate", metric: untimed, run: (*Dispatcher).campaignGate},
 	{name: "lock", metric: untimed, run: (*Dispatcher).lockStage},
 	{name: "audience", metric: metrics.StageAudience, run: (*Dispatcher).audienceStage,
-		prefetched: func(a *attempt) bool { return a.pre.resident != nil }},
+		prefetched: func(a *attempt) bool { return a.pre.residents != nil }},
 	{name: "dedupe", metric: metrics.StageDedupe, run: (*Dispatcher).dedupeStage,
 		prefetched: func(a *attempt) bool { return a.pre.priorOK }},
 	{name: "estates", metric: untimed, run: (*Dispatcher).estateStage},

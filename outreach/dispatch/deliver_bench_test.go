@@ -30,3 +30,18 @@ func BenchmarkDeliverResident(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNewAttempt starts the attempt of a job whose resident and
+// outcomes the read batch looked up (see prefetch).
+func BenchmarkNewAttempt(b *testing.B) {
+	d := testDispatcher(b, nil, nil)
+	pre := prefetchedWithResident(outreach.Resident{ID: "r1", Name: "Emily", Email: "e@example.com", Locale: "en"})
+	pre.priorOK = true
+	e := queue.Entry{ID: "1764780000000-0", Stream: "outreach:jobs:bulk"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if a := newAttempt(d.logger, e, pre); len(a.residents) != 1 {
+			b.Fatalf("%d residents, want 1", len(a.residents))
+		}
+	}
+}

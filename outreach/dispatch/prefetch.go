@@ -27,9 +27,10 @@ type prefetched struct {
 	// lockTried: LockMany answered for this job; locked: it got the lock
 	// (holder e.Holder()), which process must release.
 	lockTried, locked bool
-	// resident is the job's resident (nil: not looked up, or unknown: the
-	// worker's own lookup then gives the proper rejection).
-	resident *outreach.Resident
+	// residents is the job's resident, alone (nil: not looked up, or
+	// unknown: the worker's own lookup then gives the proper rejection).
+	// The attempt takes the slice as its audience, without a copy.
+	residents []outreach.Resident
 	// prior is the job's earlier outcomes (valid when priorOK).
 	prior   []outreach.Outcome
 	priorOK bool
@@ -127,7 +128,7 @@ func (d *Dispatcher) prefetchLookUps(ctx context.Context, entries []queue.Entry,
 		p := pres[i]
 		id := jobIDs(entries[i], p.job)
 		if r, ok := residents[p.job.ResidentID]; ok {
-			p.resident = &r
+			p.residents = []outreach.Resident{r}
 			d.trace(ctx, metrics.StageAudience, traced.Add(-residentsTook), nil, id)
 		}
 		if priorErr == nil {

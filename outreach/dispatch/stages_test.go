@@ -379,7 +379,7 @@ func TestProcessPrefetched(t *testing.T) {
 	entries := f.read(t, emailJob("j-pre"))
 	pres := f.d.prefetch(t.Context(), entries)
 	p := pres[0]
-	if p == nil || !p.decoded || !p.lockTried || !p.locked || p.resident == nil || !p.priorOK {
+	if p == nil || !p.decoded || !p.lockTried || !p.locked || len(p.residents) != 1 || !p.priorOK {
 		t.Fatalf("prefetched %+v; want decoded, locked, the resident and the outcomes", p)
 	}
 	f.d.process(t.Context(), entries[0], p)

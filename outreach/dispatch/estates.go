@@ -96,13 +96,9 @@ func (c *estateCache) peek(id string) cachedEstate {
 // it for the lock. A failed read leaves the list as it was; get reads it
 // itself once that is older than the TTL.
 func (c *estateCache) refresh(ctx context.Context) error {
-	list, err := c.store.Estates(ctx)
+	byID, err := c.read(ctx)
 	if err != nil {
-		return fmt.Errorf("read estates: %w", err)
-	}
-	byID := make(map[string]cachedEstate, len(list))
-	for _, e := range list {
-		byID[e.ID] = parsed(e)
+		return err
 	}
 	c.mu.Lock()
 	c.byID, c.at = byID, time.Now()
@@ -112,16 +108,25 @@ func (c *estateCache) refresh(ctx context.Context) error {
 
 // load reads every estate; c.mu is held.
 func (c *estateCache) load(ctx context.Context) error {
+	byID, err := c.read(ctx)
+	if err != nil {
+		return err
+	}
+	c.byID, c.at = byID, time.Now()
+	return nil
+}
+
+// read reads every estate from the store, by id.
+func (c *estateCache) read(ctx context.Context) (map[string]cachedEstate, error) {
 	list, err := c.store.Estates(ctx)
 	if err != nil {
-		return fmt.Errorf("read estates: %w", err)
+		return nil, fmt.Errorf("read estates: %w", err)
 	}
 	byID := make(map[string]cachedEstate, len(list))
 	for _, e := range list {
 		byID[e.ID] = parsed(e)
 	}
-	c.byID, c.at = byID, time.Now()
-	return nil
+	return byID, nil
 }
 
 // parsed is e with its quiet hours parsed. The stores check quiet hours

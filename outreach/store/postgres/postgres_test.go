@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -53,6 +54,43 @@ func freshSchema(tb testing.TB) string {
 		}
 	})
 	return schema
+}
+
+// freshDatabase creates a database no other test uses and returns its
+// URL; the database is dropped when the test ends. A test that needs
+// VACUUM to reclaim dead rows takes one: VACUUM keeps every row that a
+// transaction open anywhere in the same database could still see, and
+// the shared test database has the other tests' transactions open.
+func freshDatabase(tb testing.TB) string {
+	tb.Helper()
+	u, err := url.Parse(databaseURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db := "outreach_test_" + strings.ToLower(rand.Text()[:12])
+	conn, err := pgx.Connect(tb.Context(), databaseURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(tb.Context(), "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, databaseURL())
+		if err != nil {
+			tb.Errorf("drop database %s: %v", db, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
+			tb.Errorf("drop database %s: %v", db, err)
+		}
+	})
+	u.Path = "/" + db
+	return u.String()
 }
 
 // openFresh opens a store in a fresh schema, closed when the test ends
@@ -325,12 +363,15 @@ func TestUpgradeBackfillsStoredCounts(t *testing.T) {
 
 // TestVacuumCountsReclaimsDeltas: a compaction leaves the delta tables
 // full of dead rows; VacuumCounts must give their pages back (on a
-// server without autovacuum nothing else would).
+// server without autovacuum nothing else would). It runs in a database of
+// its own: in the shared one, a parallel test's open transaction keeps
+// the dead rows visible and no VACUUM may reclaim them.
 func TestVacuumCountsReclaimsDeltas(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	schema := freshSchema(t)
-	s, err := postgres.OpenSchema(ctx, withParam(databaseURL(), "pool_max_conns=4"), schema)
+	dbURL := freshDatabase(t)
+	const schema = "outreach"
+	s, err := postgres.OpenSchema(ctx, withParam(dbURL, "pool_max_conns=4"), schema)
 	if err != nil {
 		t.Fatalf("OpenSchema: %v", err)
 	}
@@ -352,7 +393,7 @@ func TestVacuumCountsReclaimsDeltas(t *testing.T) {
 	size := func() (n int64) {
 		t.Helper()
 		q := `SELECT pg_relation_size(format('%I.campaign_count_deltas', $1::text)) + pg_relation_size(format('%I.delivery_hour_count_deltas', $1::text))`
-		conn, err := pgx.Connect(ctx, databaseURL())
+		conn, err := pgx.Connect(ctx, dbURL)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,3 +57,7 @@ var MergeDuplicates = mergeDuplicates
 
 // IdleConns is how many connections the pool holds idle.
 func (s *Store) IdleConns() int { return int(s.pool.Stat().IdleConns()) }
+
+// OutcomesOfQuery is OutcomesOf's statement (the plan test runs it on a
+// connection of its own, prepared as pgx prepares it for the store).
+var OutcomesOfQuery = outcomesOf

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -51,7 +52,8 @@ func (s *Store) residentsIn(ctx context.Context, ids []string, out map[string]ou
 // query per 500 jobs.
 func (s *Store) OutcomesOf(ctx context.Context, jobIDs []string) (map[string][]outreach.Outcome, error) {
 	out := make(map[string][]outreach.Outcome)
-	for chunk := range chunks(jobIDs) {
+	ids := slices.Compact(slices.Sorted(slices.Values(jobIDs))) // each once, though in two chunks
+	for chunk := range chunks(ids) {
 		if err := s.outcomesIn(ctx, chunk, out); err != nil {
 			return nil, fmt.Errorf("list outcomes of %d jobs: %w", len(jobIDs), err)
 		}

@@ -15,8 +15,9 @@ import (
 
 // conn is one slot of the pool: a go-mail Client, which holds at most one
 // SMTP connection, and the socket under that connection. Only the goroutine
-// that took the slot from the pool touches it; the pool's channel orders
-// those goroutines.
+// that took the slot from the pool, or was handed it by the one before
+// (Sender.handOn), touches it; the pool's channel and the hand-over
+// channel order those goroutines.
 type conn struct {
 	id      int
 	client  *gomail.Client
@@ -29,6 +30,16 @@ type conn struct {
 	// data buffers the DATA of messages over dataFor's writer (dataWriter).
 	data    *bufio.Writer
 	dataFor *smtp.Client
+	// claim, when set, takes the longest-waiting Send for a connection
+	// and returns it with its envelope (Sender.claim); transact writes that
+	// envelope after its own message. next is the Send so claimed: the slot
+	// goes to it, not back to the pool, when this message is done. pending
+	// says that next's envelope is on the wire of a connection in step,
+	// its replies unread; a dropped connection clears it (next then sends
+	// its message from the start).
+	claim   func(mailParams string) (*waiter, [envelopeCmds]string)
+	next    *waiter
+	pending bool
 	// raw is the TCP socket of the current connection, nil when there is
 	// none. Closing it is how a broken or cancelled connection is dropped:
 	// it cannot block, unlike QUIT.
@@ -125,12 +136,14 @@ func (c *conn) connect(ctx context.Context) error {
 	return nil
 }
 
-// send sends msg on the current connection. A cancelled ctx closes the
-// socket, which aborts the exchange at once.
-func (c *conn) send(ctx context.Context, msg *Msg) error {
+// send sends msg on the current connection; pending says that its
+// envelope is already there (transact). A cancelled ctx closes the socket,
+// which aborts the exchange at once (a Send whose envelope went with this
+// message then finds the connection dropped and starts afresh).
+func (c *conn) send(ctx context.Context, msg *Msg, pending bool) error {
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	err := c.transact(c.sc, msg, c.timeout)
+	err := c.transact(c.sc, msg, c.timeout, pending)
 	if !stop() {
 		c.drop()
 	}
@@ -146,6 +159,7 @@ func (c *conn) drop() {
 	}
 	c.open.Store(false)
 	c.sc = nil
+	c.pending = false
 }
 
 // quit says goodbye (QUIT) within timeout and closes the connection.

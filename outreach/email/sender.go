@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/outreach-dev/outreach/outreach"
@@ -34,6 +36,12 @@ type Sender struct {
 	all  []*conn // every slot, for Stats
 	// waited is Config.Waited, or nil.
 	waited func(time.Duration)
+
+	// waiting are the Sends waiting for a slot, longest first; a slot's
+	// holder may claim the first (claim) and hand its slot to it (handOn).
+	mu      sync.Mutex
+	waiting []*waiter
+	chained atomic.Uint64 // messages handed a slot with their envelope sent
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -64,6 +72,7 @@ func New(cfg Config) (*Sender, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.claim = s.claim
 		s.idle <- c
 		s.all = append(s.all, c)
 	}
@@ -108,15 +117,15 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 		return outreach.Receipt{}, err
 	}
 	waitStart := time.Now()
-	c, err := s.acquire(ctx)
+	c, pending, err := s.acquireFor(ctx, msg)
 	if s.waited != nil {
 		s.waited(time.Since(waitStart))
 	}
 	if err != nil {
 		return outreach.Receipt{}, err
 	}
-	defer s.release(c)
-	if err := s.deliver(ctx, c, msg, m.To); err != nil {
+	defer s.handOn(c)
+	if err := s.deliver(ctx, c, msg, m.To, pending); err != nil {
 		return outreach.Receipt{}, err
 	}
 	return outreach.Receipt{ProviderID: msg.MessageID(), Status: outreach.StatusSent}, nil
@@ -131,13 +140,7 @@ func (s *Sender) acquire(ctx context.Context) (*conn, error) {
 	}
 	select {
 	case c := <-s.idle:
-		select {
-		case <-s.done: // Close began while we waited; it wants the slot back.
-			s.release(c)
-			return nil, ErrClosed
-		default:
-			return c, nil
-		}
+		return s.took(c)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait for a free SMTP connection: %w", ctx.Err())
 	case <-s.done:
@@ -145,16 +148,155 @@ func (s *Sender) acquire(ctx context.Context) (*conn, error) {
 	}
 }
 
+// took checks a slot just taken from the pool: when Close began meanwhile,
+// it wants the slot back.
+func (s *Sender) took(c *conn) (*conn, error) {
+	select {
+	case <-s.done:
+		s.release(c)
+		return nil, ErrClosed
+	default:
+		return c, nil
+	}
+}
+
+// waiter is a Send waiting for a slot. A slot's holder that claims it
+// (claim) writes its envelope after the holder's own message and sends the
+// slot on handed when that message is done.
+type waiter struct {
+	msg    *Msg
+	handed chan *conn // buffered: the holder never blocks
+}
+
+// acquireFor takes a slot for msg: a free one at once, or else, waiting,
+// the first free one or one whose holder claimed this Send; pending then
+// says whether msg's envelope is on that slot's connection already.
+func (s *Sender) acquireFor(ctx context.Context, msg *Msg) (c *conn, pending bool, err error) {
+	select {
+	case <-s.done:
+		return nil, false, ErrClosed
+	default:
+	}
+	select {
+	case c := <-s.idle:
+		c, err := s.took(c)
+		return c, false, err
+	default:
+	}
+	w := &waiter{msg: msg, handed: make(chan *conn, 1)}
+	s.mu.Lock()
+	s.waiting = append(s.waiting, w)
+	s.mu.Unlock()
+	select {
+	case c := <-s.idle:
+		if s.unqueue(w) {
+			c, err := s.took(c)
+			return c, false, err
+		}
+		// Claimed meanwhile: the claimer hands over a slot carrying our
+		// envelope (soon: it is in its transaction); this one goes back.
+		s.release(c)
+		c, pending := fromHand(<-w.handed)
+		return c, pending, nil
+	case c := <-w.handed:
+		c, pending := fromHand(c)
+		return c, pending, nil
+	case <-ctx.Done():
+		s.giveUp(w)
+		return nil, false, fmt.Errorf("wait for a free SMTP connection: %w", ctx.Err())
+	case <-s.done:
+		s.giveUp(w)
+		return nil, false, ErrClosed
+	}
+}
+
+// fromHand takes a slot handed over by its holder.
+func fromHand(c *conn) (*conn, bool) {
+	pending := c.pending
+	c.pending = false
+	return c, pending
+}
+
+// claim takes the longest-waiting Send, if any, for the caller's
+// connection, and returns it with its envelope (MAIL params mailParams).
+// A Send whose envelope is invalid is left waiting: it fails by itself.
+func (s *Sender) claim(mailParams string) (*waiter, [envelopeCmds]string) {
+	select {
+	case <-s.done: // closing: the waiting Sends end with ErrClosed
+		return nil, [envelopeCmds]string{}
+	default:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.waiting) == 0 {
+		return nil, [envelopeCmds]string{}
+	}
+	w := s.waiting[0]
+	cmds, err := envelopeOf(w.msg, mailParams)
+	if err != nil {
+		return nil, cmds
+	}
+	s.waiting = slices.Delete(s.waiting, 0, 1)
+	return w, cmds
+}
+
+// unqueue removes w from the waiting Sends; false when a holder claimed it.
+func (s *Sender) unqueue(w *waiter) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.waiting, w)
+	if i < 0 {
+		return false
+	}
+	s.waiting = slices.Delete(s.waiting, i, i+1)
+	return true
+}
+
+// giveUp ends w's wait. When a holder claimed w, the slot it hands over
+// carries an envelope nobody will finish: a goroutine waits for the slot
+// (the holder's transaction bounds the wait), drops its connection and
+// returns it to the pool.
+func (s *Sender) giveUp(w *waiter) {
+	if s.unqueue(w) {
+		return
+	}
+	go func() {
+		c, pending := fromHand(<-w.handed)
+		if pending {
+			c.drop()
+		}
+		s.release(c)
+	}()
+}
+
+// handOn gives slot c, when its message is done, to the Send whose
+// envelope went with that message (c.next), or back to the pool.
+func (s *Sender) handOn(c *conn) {
+	w := c.next
+	if w == nil {
+		s.release(c)
+		return
+	}
+	c.next = nil
+	if c.pending {
+		s.chained.Add(1)
+	}
+	w.handed <- c
+}
+
 // PoolStats is a snapshot of the connection pool.
 type PoolStats struct {
 	Size  int // slots (Config.Conns)
 	InUse int // slots taken by a message being sent
 	Open  int // slots holding an established SMTP connection
+	// Chained counts, since New, the messages whose envelope went in the
+	// write of the message before them on the same connection.
+	Chained uint64
 }
 
 // Stats reports the pool's use; safe to call at any time (metrics scrapes).
 func (s *Sender) Stats() PoolStats {
-	st := PoolStats{Size: s.size, InUse: s.size - len(s.idle)}
+	st := PoolStats{Size: s.size, InUse: s.size - len(s.idle), Chained: s.chained.Load()}
 	for _, c := range s.all {
 		if c.open.Load() {
 			st.Open++
@@ -168,9 +310,11 @@ func (s *Sender) release(c *conn) { s.idle <- c }
 
 // deliver sends msg on slot c, dialling when the slot has no connection,
 // and retries once on a fresh connection when the first one is broken.
-func (s *Sender) deliver(ctx context.Context, c *conn, msg *Msg, rcpt string) error {
+// pending says that msg's envelope is on c's connection already.
+func (s *Sender) deliver(ctx context.Context, c *conn, msg *Msg, rcpt string, pending bool) error {
 	for attempt := 1; ; attempt++ {
 		if !c.connected() {
+			pending = false
 			if err := c.connect(ctx); err != nil {
 				if ctx.Err() != nil {
 					return fmt.Errorf("connect to SMTP server: %w", ctx.Err())
@@ -180,7 +324,8 @@ func (s *Sender) deliver(ctx context.Context, c *conn, msg *Msg, rcpt string) er
 			}
 			s.log.Debug("connected to the SMTP server", "conn", c.id)
 		}
-		err := c.send(ctx, msg)
+		err := c.send(ctx, msg, pending)
+		pending = false
 		if err == nil {
 			return nil
 		}

@@ -72,7 +72,8 @@ func BenchmarkComposeWrite(b *testing.B) {
 				if err := compose(msg, from, c.msg, time.Now()); err != nil {
 					b.Fatal(err)
 				}
-				if err := writeData(w, msg); err != nil {
+				writeData(w, msg)
+				if err := w.Flush(); err != nil {
 					b.Fatal(err)
 				}
 				releaseMsg(msg)

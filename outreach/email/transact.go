@@ -14,48 +14,87 @@ import (
 
 // transact sends msg in one SMTP transaction on sc: MAIL, RCPT (one per
 // recipient), DATA and the message. It differs from go-mail's Client.Send
-// in two ways that save round trips, the daemon's bottleneck:
+// in ways that save round trips and writes, the daemon's bottleneck:
 //
 //   - With PIPELINING (RFC 2920, offered by Postfix, Exim, and most
 //     relays) MAIL, RCPT and DATA go in one write and their replies are read
 //     together: two round trips a message instead of four.
+//   - Across messages: when another Send waits for a connection (c.claim
+//     finds one), its MAIL, RCPT and DATA go in the same write as this
+//     message's text, after the final "." (RFC 2920 section 3.1 allows the
+//     message content to start a group); this message's reply is read, and
+//     the slot goes to that Send with its envelope on the wire (c.next,
+//     c.pending). In a busy pool a message then costs one write and one read.
 //   - No RSET after a message the server took: a completed DATA ends the
 //     transaction (RFC 5321 4.1.1.4). After a refusal the transaction is
 //     still open, so RSET is sent then; if that fails the connection is
 //     dropped.
 //
-// A refusal is returned as the server's *textproto.Error (see classify);
-// any other error leaves the connection in an unknown state.
-func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration) error {
-	// The message is 7-bit (quoted-printable or base64 bodies, encoded
-	// headers); BODY=8BITMIME is said when offered, as before.
-	mailCmd := "MAIL FROM:" + msg.sender + c.ext.mailParams
-	cmds := [...]string{mailCmd, "RCPT TO:" + msg.rcpt, "DATA"}
-	for _, cmd := range cmds {
-		if strings.ContainsAny(cmd, "\r\n") {
-			return invalid(ReasonInvalidMessage, errors.New("line break in an envelope address"))
-		}
-	}
+// pending says that msg's envelope was written by the message before it
+// (transact then reads its replies only). A refusal is returned as the
+// server's *textproto.Error (see classify); any other error leaves the
+// connection in an unknown state.
+func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration, pending bool) error {
 	if err := sc.UpdateDeadline(timeout); err != nil {
 		return err
 	}
-
-	refused, err := c.envelope(sc, cmds[:], c.ext.pipelining)
-	if err != nil {
-		return err
+	var refused error
+	if pending {
+		var err error
+		if refused, err = c.readEnvelope(sc, envelopeCmds); err != nil {
+			return err
+		}
+	} else {
+		cmds, err := envelopeOf(msg, c.ext.mailParams)
+		if err != nil {
+			return err
+		}
+		if refused, err = c.envelope(sc, cmds[:], c.ext.pipelining); err != nil {
+			return err
+		}
 	}
 	if refused != nil {
 		c.reset(sc)
 		return refused
 	}
-	if err := writeData(c.dataWriter(sc), msg); err != nil {
+	w := c.dataWriter(sc)
+	writeData(w, msg)
+	carried := false // the next Send's envelope, in this write
+	if c.ext.pipelining && c.next == nil && c.claim != nil {
+		if next, cmds := c.claim(c.ext.mailParams); next != nil {
+			c.next, carried = next, true
+			writeEnvelope(w, cmds[:])
+		}
+	}
+	if err := w.Flush(); err != nil {
 		c.dataFor = nil // a bufio.Writer keeps its error: reset it for the next connection
 		return fmt.Errorf("write message: %w", err)
 	}
 	if err := sc.Text.W.Flush(); err != nil {
 		return fmt.Errorf("write message: %w", err)
 	}
-	return readReply(sc.Text.R, 250) // a refusal after DATA ends the transaction either way
+	err := readReply(sc.Text.R, 250) // a refusal after DATA ends the transaction either way
+	if carried && (err == nil || isReply(err)) {
+		c.pending = true // the next message's replies follow on a connection in step
+	}
+	return err
+}
+
+// envelopeCmds is how many commands an envelope has: MAIL, one RCPT, DATA.
+const envelopeCmds = 3
+
+// envelopeOf is the envelope of msg: MAIL FROM (with params, such as
+// " BODY=8BITMIME"), RCPT TO and DATA. The message is 7-bit
+// (quoted-printable or base64 bodies, encoded headers); BODY=8BITMIME is
+// said when offered, as before.
+func envelopeOf(msg *Msg, params string) ([envelopeCmds]string, error) {
+	cmds := [envelopeCmds]string{"MAIL FROM:" + msg.sender + params, "RCPT TO:" + msg.rcpt, "DATA"}
+	for _, cmd := range cmds {
+		if strings.ContainsAny(cmd, "\r\n") {
+			return cmds, invalid(ReasonInvalidMessage, errors.New("line break in an envelope address"))
+		}
+	}
+	return cmds, nil
 }
 
 // dataSize is the buffer the DATA of a message is written into: a message
@@ -102,21 +141,12 @@ func serverExtensions(sc *smtp.Client) extensions {
 // DATA was accepted despite an earlier refusal, which a server must not do
 // but might, the empty message is ended so that the connection stays in step.
 func (c *conn) envelope(sc *smtp.Client, cmds []string, pipelining bool) (refused, err error) {
-	want := func(i int) int {
-		switch {
-		case i == 0:
-			return 250 // MAIL
-		case i == len(cmds)-1:
-			return 354 // DATA
-		}
-		return 25 // RCPT: 250 or 251
-	}
 	if !pipelining {
 		for i, cmd := range cmds {
 			if err := sc.Text.PrintfLine("%s", cmd); err != nil {
 				return nil, err
 			}
-			if err := readReply(sc.Text.R, want(i)); err != nil {
+			if err := readReply(sc.Text.R, wantReply(i, len(cmds))); err != nil {
 				if isReply(err) {
 					return err, nil
 				}
@@ -125,17 +155,40 @@ func (c *conn) envelope(sc *smtp.Client, cmds []string, pipelining bool) (refuse
 		}
 		return nil, nil
 	}
-	for _, cmd := range cmds {
-		_, _ = sc.Text.W.WriteString(cmd)
-		_, _ = sc.Text.W.WriteString("\r\n")
-	}
+	writeEnvelope(sc.Text.W, cmds)
 	if err := sc.Text.W.Flush(); err != nil { // a bufio.Writer keeps the first write error
 		return nil, err
 	}
-	for i := range cmds {
-		err := readReply(sc.Text.R, want(i))
+	return c.readEnvelope(sc, len(cmds))
+}
+
+// wantReply is the reply code (or its first digits) that accepts the i-th
+// of n envelope commands.
+func wantReply(i, n int) int {
+	switch {
+	case i == 0:
+		return 250 // MAIL
+	case i == n-1:
+		return 354 // DATA
+	}
+	return 25 // RCPT: 250 or 251
+}
+
+// writeEnvelope writes cmds, each a line, to w (not flushed).
+func writeEnvelope(w *bufio.Writer, cmds []string) {
+	for _, cmd := range cmds {
+		_, _ = w.WriteString(cmd)
+		_, _ = w.WriteString("\r\n")
+	}
+}
+
+// readEnvelope reads the replies to n pipelined envelope commands (MAIL,
+// RCPTs, DATA), as envelope describes.
+func (c *conn) readEnvelope(sc *smtp.Client, n int) (refused, err error) {
+	for i := range n {
+		err := readReply(sc.Text.R, wantReply(i, n))
 		switch {
-		case err == nil && i == len(cmds)-1 && refused != nil:
+		case err == nil && i == n-1 && refused != nil:
 			// DATA accepted after a refusal: end the empty message.
 			if err := sc.Text.PrintfLine("."); err != nil {
 				return nil, err
@@ -182,15 +235,15 @@ func (c *conn) reset(sc *smtp.Client) {
 // dot-stuffed line by line, which costs a fraction of
 // textproto's DotWriter (a state machine fed one byte at a time). Lines
 // end in CRLF (a bare LF becomes CRLF), a line that starts with "." gets
-// another one (RFC 5321 4.5.2), and the data ends with ".". w is flushed.
-func writeData(w *bufio.Writer, msg *Msg) error {
+// another one (RFC 5321 4.5.2), and the data ends with ".". w is not
+// flushed (a bufio.Writer keeps the first write error: Flush reports it).
+func writeData(w *bufio.Writer, msg *Msg) {
 	if data := msg.Bytes(); needsStuffing(data) {
 		dotStuff(w, data)
 	} else {
 		_, _ = w.Write(data) // already CRLF lines, none starting with "."
 	}
 	_, _ = w.WriteString(".\r\n")
-	return w.Flush() // a bufio.Writer keeps the first write error: Flush reports it
 }
 
 // needsStuffing reports whether data must go through dotStuff: it has a

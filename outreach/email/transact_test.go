@@ -132,7 +132,7 @@ func TestTransactSkipsRset(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &conn{ext: serverExtensions(sc)}
-			if err := c.transact(sc, msg, 5*time.Second); err != nil {
+			if err := c.transact(sc, msg, 5*time.Second, false); err != nil {
 				t.Fatalf("transact: %v", err)
 			}
 			got := lines()
@@ -201,7 +201,8 @@ func TestWriteData(t *testing.T) {
 		w := bufio.NewWriter(&b)
 		var msg Msg
 		msg.w.WriteString(tt.in)
-		if err := writeData(w, &msg); err != nil {
+		writeData(w, &msg)
+		if err := w.Flush(); err != nil {
 			t.Fatal(err)
 		}
 		if want := tt.want + ".\r\n"; b.String() != want {
@@ -346,7 +347,9 @@ func (c *countingConn) Write(p []byte) (int, error) {
 
 // TestTransactWrites: with PIPELINING a message is two writes, the
 // envelope and then its DATA with the end, also when it is bigger than
-// the connection's own 4 KiB buffer.
+// the connection's own 4 KiB buffer. A message that carries the next
+// Send's envelope after its data is still two writes, and the next
+// message, its envelope already sent, is one.
 func TestTransactWrites(t *testing.T) {
 	for _, size := range []int{100, 20 << 10} {
 		client, server := net.Pipe()
@@ -391,12 +394,36 @@ func TestTransactWrites(t *testing.T) {
 		c := &conn{ext: serverExtensions(sc)}
 		for range 2 {
 			before := cc.writes
-			if err := c.transact(sc, msg, 5*time.Second); err != nil {
+			if err := c.transact(sc, msg, 5*time.Second, false); err != nil {
 				t.Fatalf("transact: %v", err)
 			}
 			if got := cc.writes - before; got != 2 {
 				t.Errorf("message of %d bytes: %d writes, want 2", len(msg.Bytes()), got)
 			}
+		}
+		next := &waiter{msg: msg}
+		c.claim = func(params string) (*waiter, [envelopeCmds]string) {
+			c.claim = nil // one Send waits
+			cmds, err := envelopeOf(next.msg, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return next, cmds
+		}
+		before := cc.writes
+		if err := c.transact(sc, msg, 5*time.Second, false); err != nil {
+			t.Fatalf("transact carrying the next envelope: %v", err)
+		}
+		if got := cc.writes - before; got != 2 || c.next != next || !c.pending {
+			t.Errorf("message carrying the next envelope: %d writes (want 2), next %v, pending %v", got, c.next == next, c.pending)
+		}
+		c.next, c.pending = nil, false // as handOn and fromHand do
+		before = cc.writes
+		if err := c.transact(sc, msg, 5*time.Second, true); err != nil {
+			t.Fatalf("transact with its envelope sent: %v", err)
+		}
+		if got := cc.writes - before; got != 1 {
+			t.Errorf("message whose envelope went before: %d writes, want 1", got)
 		}
 		_ = client.Close()
 	}

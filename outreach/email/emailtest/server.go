@@ -60,12 +60,15 @@ type Server struct {
 	rcpts    map[string]int
 	drops    map[string]int
 	holds    map[string]*hold
+	data     map[string]*smtp.SMTPError
 }
 
 type hold struct {
 	entered  chan struct{}
 	released chan struct{}
 	once     sync.Once
+	// afterData: the hold comes after the data was read, before the reply.
+	afterData bool
 }
 
 func (h *hold) release() { h.once.Do(func() { close(h.released) }) }
@@ -93,6 +96,7 @@ func NewServer(tb testing.TB, opts Options) *Server {
 		rcpts:   make(map[string]int),
 		drops:   make(map[string]int),
 		holds:   make(map[string]*hold),
+		data:    make(map[string]*smtp.SMTPError),
 	}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "localhost"
@@ -199,10 +203,30 @@ func (s *Server) DropAtRcpt(rcpt string, times int) {
 	s.drops[rcpt] = times
 }
 
+// ReplyData makes the server answer the end of the data (".") of every
+// message to rcpt with err, from now on: a refusal after DATA.
+func (s *Server) ReplyData(rcpt string, err *smtp.SMTPError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data[rcpt] = err
+}
+
 // Hold makes the server stop in DATA for messages to rcpt until release is
 // called; entered receives once for every message that reached DATA.
 func (s *Server) Hold(rcpt string) (entered <-chan struct{}, release func()) {
-	h := &hold{entered: make(chan struct{}, 16), released: make(chan struct{})}
+	return s.hold(rcpt, false)
+}
+
+// HoldReply makes the server stop after it read the data of a message to
+// rcpt, before its reply, until release is called; entered receives once
+// for every message whose data was read (the client has written all it
+// writes before the reply).
+func (s *Server) HoldReply(rcpt string) (entered <-chan struct{}, release func()) {
+	return s.hold(rcpt, true)
+}
+
+func (s *Server) hold(rcpt string, afterData bool) (entered <-chan struct{}, release func()) {
+	h := &hold{entered: make(chan struct{}, 16), released: make(chan struct{}), afterData: afterData}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.holds[rcpt] = h
@@ -314,7 +338,7 @@ func (ss *session) Data(r io.Reader) error {
 		}
 	}
 	s.mu.Unlock()
-	if h != nil {
+	if h != nil && !h.afterData {
 		h.entered <- struct{}{}
 		<-h.released
 	}
@@ -328,8 +352,17 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if h != nil && h.afterData {
+		h.entered <- struct{}{}
+		<-h.released
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, to := range ss.to {
+		if refuse := s.data[to]; refuse != nil {
+			return refuse
+		}
+	}
 	s.received++
 	if !s.opts.Discard {
 		s.msgs = append(s.msgs, Message{From: ss.from, To: ss.to, Data: data, TLS: ss.tls})

@@ -16,21 +16,22 @@ import (
 // scrape), so a panel of them has data in normal
 // operation without a fallback.
 var setEveryTick = map[string]string{
-	"outreach_queue_lag":                 "queue stats tick",
-	"outreach_queue_pending":             "queue stats tick",
-	"outreach_queue_length":              "queue stats tick",
-	"outreach_delayed_jobs":              "queue stats tick",
-	"outreach_dead_letter_stream_length": "queue stats tick",
-	"outreach_lane_lag":                  "queue stats tick",
-	"outreach_lane_length":               "queue stats tick",
-	"outreach_lane_pending":              "queue stats tick",
-	"outreach_shard_lag":                 "queue stats tick",
-	"outreach_shard_pending":             "queue stats tick",
-	"outreach_shard_length":              "queue stats tick",
-	"outreach_shard_delayed_jobs":        "queue stats tick",
-	"outreach_smtp_connections_in_use":   "read from the SMTP pool at every scrape",
-	"outreach_smtp_connections_open":     "read from the SMTP pool at every scrape",
-	"outreach_smtp_pool_size":            "read from the SMTP pool at every scrape",
+	"outreach_queue_lag":                   "queue stats tick",
+	"outreach_queue_pending":               "queue stats tick",
+	"outreach_queue_length":                "queue stats tick",
+	"outreach_delayed_jobs":                "queue stats tick",
+	"outreach_dead_letter_stream_length":   "queue stats tick",
+	"outreach_lane_lag":                    "queue stats tick",
+	"outreach_lane_length":                 "queue stats tick",
+	"outreach_lane_pending":                "queue stats tick",
+	"outreach_shard_lag":                   "queue stats tick",
+	"outreach_shard_pending":               "queue stats tick",
+	"outreach_shard_length":                "queue stats tick",
+	"outreach_shard_delayed_jobs":          "queue stats tick",
+	"outreach_smtp_connections_in_use":     "read from the SMTP pool at every scrape",
+	"outreach_smtp_connections_open":       "read from the SMTP pool at every scrape",
+	"outreach_smtp_pool_size":              "read from the SMTP pool at every scrape",
+	"outreach_smtp_chained_messages_total": "read from the SMTP pool at every scrape",
 }
 
 // selector is one metric selector of a PromQL expression with its

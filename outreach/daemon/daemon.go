@@ -378,7 +378,7 @@ func buildSenders(cfg config.Config, m *metrics.Metrics, logger *slog.Logger) (_
 		}
 		m.SMTPPool.Watch(func() metrics.PoolStats {
 			st := s.Stats()
-			return metrics.PoolStats{Size: st.Size, InUse: st.InUse, Open: st.Open}
+			return metrics.PoolStats{Size: st.Size, InUse: st.InUse, Open: st.Open, Chained: st.Chained}
 		})
 		senders[outreach.ChannelEmail] = s
 	}

@@ -185,6 +185,7 @@ func TestMetricsMove(t *testing.T) {
 		{"outreach_smtp_pool_wait_seconds", nil, 2},
 		{"outreach_smtp_connections_open", nil, 1},
 		{"outreach_smtp_pool_size", nil, 4},
+		{"outreach_smtp_chained_messages_total", nil, 0},
 		{"outreach_queue_lag", map[string]string{"stream": stream, "group": group}, 0},
 		{"outreach_queue_pending", map[string]string{"stream": stream, "group": group}, 0},
 		{"outreach_delayed_jobs", map[string]string{"stream": stream}, 0},

@@ -97,9 +97,12 @@ func TestPoolCollector(t *testing.T) {
 		t.Errorf("%d pool series before Watch", n)
 	}
 	inUse := 0
-	m.SMTPPool.Watch(func() metrics.PoolStats { return metrics.PoolStats{Size: 4, InUse: inUse, Open: 2} })
+	m.SMTPPool.Watch(func() metrics.PoolStats { return metrics.PoolStats{Size: 4, InUse: inUse, Open: 2, Chained: 17} })
 	inUse = 3
 	want := `
+# HELP outreach_smtp_chained_messages_total Emails whose envelope went in the same write as the message before them on an SMTP connection (pipelining across messages, when the pool is busy).
+# TYPE outreach_smtp_chained_messages_total counter
+outreach_smtp_chained_messages_total 17
 # HELP outreach_smtp_connections_in_use SMTP connections taken by a message being sent.
 # TYPE outreach_smtp_connections_in_use gauge
 outreach_smtp_connections_in_use 3
@@ -111,7 +114,7 @@ outreach_smtp_connections_open 2
 outreach_smtp_pool_size 4
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
-		"outreach_smtp_connections_in_use", "outreach_smtp_connections_open", "outreach_smtp_pool_size"); err != nil {
+		"outreach_smtp_connections_in_use", "outreach_smtp_connections_open", "outreach_smtp_pool_size", "outreach_smtp_chained_messages_total"); err != nil {
 		t.Error(err)
 	}
 	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {

@@ -82,14 +82,10 @@ func delivered(t *testing.T, srv *emailtest.Server) map[string]int {
 	return got
 }
 
-// TestSendChainsTheNextEnvelope: with one connection and five Sends
-// waiting, the first takes the free slot and each of the other four has
-// its envelope written after the message before it; every message arrives
-// once, with its own text.
-func TestSendChainsTheNextEnvelope(t *testing.T) {
-	t.Parallel()
-	q := newQueued(t, 5, nil)
-	q.release()
+// allArriveOnce waits for every Send, which must succeed, and checks that
+// each recipient got one message, its own.
+func (q *queued) allArriveOnce(t *testing.T) {
+	t.Helper()
 	for i, done := range q.errs {
 		if err := <-done; err != nil {
 			t.Errorf("Send to %s: %v", addr(i), err)
@@ -101,6 +97,17 @@ func TestSendChainsTheNextEnvelope(t *testing.T) {
 			t.Errorf("%s got %d messages, want 1", addr(i), got[addr(i)])
 		}
 	}
+}
+
+// TestSendChainsTheNextEnvelope: with one connection and five Sends
+// waiting, the first takes the free slot and each of the other four has
+// its envelope written after the message before it; every message arrives
+// once, with its own text.
+func TestSendChainsTheNextEnvelope(t *testing.T) {
+	t.Parallel()
+	q := newQueued(t, 5, nil)
+	q.release()
+	q.allArriveOnce(t)
 	if st := q.s.Stats(); st.Chained != 4 {
 		t.Errorf("Chained = %d, want 4 (every waiting Send but the one that took the free slot)", st.Chained)
 	}
@@ -163,17 +170,7 @@ func TestSendChainedDropAtRcpt(t *testing.T) {
 	q := newQueued(t, 4, nil)
 	q.srv.DropAtRcpt(addr(3), 1)
 	q.release()
-	for i, done := range q.errs {
-		if err := <-done; err != nil {
-			t.Errorf("Send to %s: %v", addr(i), err)
-		}
-	}
-	got := delivered(t, q.srv)
-	for i := range q.errs {
-		if got[addr(i)] != 1 {
-			t.Errorf("%s got %d messages, want 1", addr(i), got[addr(i)])
-		}
-	}
+	q.allArriveOnce(t)
 	if n := q.srv.Attempts(addr(3)); n != 2 {
 		t.Errorf("RCPT TO %s %d times, want 2 (dropped, then on a new connection)", addr(3), n)
 	}
@@ -196,17 +193,7 @@ func TestSendChainedDropAfterData(t *testing.T) {
 	<-entered // message 2 at DATA, message 3's envelope behind its data
 	q.srv.CloseConnections("")
 	release()
-	for i, done := range q.errs {
-		if err := <-done; err != nil {
-			t.Errorf("Send to %s: %v", addr(i), err)
-		}
-	}
-	got := delivered(t, q.srv)
-	for i := range q.errs {
-		if got[addr(i)] != 1 {
-			t.Errorf("%s got %d messages, want 1", addr(i), got[addr(i)])
-		}
-	}
+	q.allArriveOnce(t)
 }
 
 // TestSendChainedGivesUp: a Send whose envelope a holder has written, and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func newQueued(t *testing.T, n int, ctxs map[int]context.Context) *queued {
 	return q
 }
 
-func rid(i int) string { return "r" + string(rune('0'+i)) }
+func rid(i int) string { return fmt.Sprintf("r%d", i) }
 
 // waitFor polls cond until it holds, or fails the test after a minute.
 func waitFor(t *testing.T, cond func() bool, what string, args ...any) {

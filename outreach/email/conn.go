@@ -34,9 +34,11 @@ type conn struct {
 	// and returns it with its envelope (Sender.claim); transact writes that
 	// envelope after its own message. next is the Send so claimed: the slot
 	// goes to it, not back to the pool, when this message is done. pending
-	// says that next's envelope is on the wire of a connection in step,
-	// its replies unread; a dropped connection clears it (next then sends
-	// its message from the start).
+	// says that the envelope of the slot's next message (after the hand-over,
+	// the new holder's) is on the wire of a connection in step, its replies
+	// unread: transact reads them and clears it. A dropped connection clears
+	// it too (the message then goes from the start); a slot in the pool
+	// never has it.
 	claim   func(mailParams string) (*waiter, [envelopeCmds]string)
 	next    *waiter
 	pending bool
@@ -136,14 +138,13 @@ func (c *conn) connect(ctx context.Context) error {
 	return nil
 }
 
-// send sends msg on the current connection; pending says that its
-// envelope is already there (transact). A cancelled ctx closes the socket,
-// which aborts the exchange at once (a Send whose envelope went with this
-// message then finds the connection dropped and starts afresh).
-func (c *conn) send(ctx context.Context, msg *Msg, pending bool) error {
+// send sends msg on the current connection. A cancelled ctx closes the
+// socket, which aborts the exchange at once (a Send whose envelope went
+// with this message then finds the connection dropped and starts afresh).
+func (c *conn) send(ctx context.Context, msg *Msg) error {
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	err := c.transact(c.sc, msg, c.timeout, pending)
+	err := c.transact(c.sc, msg, c.timeout)
 	if !stop() {
 		c.drop()
 	}

@@ -117,7 +117,7 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 		return outreach.Receipt{}, err
 	}
 	waitStart := time.Now()
-	c, pending, err := s.acquireFor(ctx, msg)
+	c, err := s.acquireFor(ctx, msg)
 	if s.waited != nil {
 		s.waited(time.Since(waitStart))
 	}
@@ -125,7 +125,7 @@ func (s *Sender) Send(ctx context.Context, m outreach.Message) (outreach.Receipt
 		return outreach.Receipt{}, err
 	}
 	defer s.handOn(c)
-	if err := s.deliver(ctx, c, msg, m.To, pending); err != nil {
+	if err := s.deliver(ctx, c, msg, m.To); err != nil {
 		return outreach.Receipt{}, err
 	}
 	return outreach.Receipt{ProviderID: msg.MessageID(), Status: outreach.StatusSent}, nil
@@ -169,18 +169,17 @@ type waiter struct {
 }
 
 // acquireFor takes a slot for msg: a free one at once, or else, waiting,
-// the first free one or one whose holder claimed this Send; pending then
-// says whether msg's envelope is on that slot's connection already.
-func (s *Sender) acquireFor(ctx context.Context, msg *Msg) (c *conn, pending bool, err error) {
+// the first free one or one whose holder claimed this Send (its pending
+// then says that msg's envelope is on the connection already).
+func (s *Sender) acquireFor(ctx context.Context, msg *Msg) (*conn, error) {
 	select {
 	case <-s.done:
-		return nil, false, ErrClosed
+		return nil, ErrClosed
 	default:
 	}
 	select {
 	case c := <-s.idle:
-		c, err := s.took(c)
-		return c, false, err
+		return s.took(c)
 	default:
 	}
 	w := &waiter{msg: msg, handed: make(chan *conn, 1)}
@@ -190,31 +189,21 @@ func (s *Sender) acquireFor(ctx context.Context, msg *Msg) (c *conn, pending boo
 	select {
 	case c := <-s.idle:
 		if s.unqueue(w) {
-			c, err := s.took(c)
-			return c, false, err
+			return s.took(c)
 		}
 		// Claimed meanwhile: the claimer hands over a slot carrying our
 		// envelope (soon: it is in its transaction); this one goes back.
 		s.release(c)
-		c, pending := fromHand(<-w.handed)
-		return c, pending, nil
+		return <-w.handed, nil
 	case c := <-w.handed:
-		c, pending := fromHand(c)
-		return c, pending, nil
+		return c, nil
 	case <-ctx.Done():
 		s.giveUp(w)
-		return nil, false, fmt.Errorf("wait for a free SMTP connection: %w", ctx.Err())
+		return nil, fmt.Errorf("wait for a free SMTP connection: %w", ctx.Err())
 	case <-s.done:
 		s.giveUp(w)
-		return nil, false, ErrClosed
+		return nil, ErrClosed
 	}
-}
-
-// fromHand takes a slot handed over by its holder.
-func fromHand(c *conn) (*conn, bool) {
-	pending := c.pending
-	c.pending = false
-	return c, pending
 }
 
 // claim takes the longest-waiting Send, if any, for the caller's
@@ -261,9 +250,9 @@ func (s *Sender) giveUp(w *waiter) {
 		return
 	}
 	go func() {
-		c, pending := fromHand(<-w.handed)
-		if pending {
-			c.drop()
+		c := <-w.handed
+		if c.pending {
+			c.drop() // clears pending: a slot in the pool never has it
 		}
 		s.release(c)
 	}()
@@ -310,11 +299,9 @@ func (s *Sender) release(c *conn) { s.idle <- c }
 
 // deliver sends msg on slot c, dialling when the slot has no connection,
 // and retries once on a fresh connection when the first one is broken.
-// pending says that msg's envelope is on c's connection already.
-func (s *Sender) deliver(ctx context.Context, c *conn, msg *Msg, rcpt string, pending bool) error {
+func (s *Sender) deliver(ctx context.Context, c *conn, msg *Msg, rcpt string) error {
 	for attempt := 1; ; attempt++ {
 		if !c.connected() {
-			pending = false
 			if err := c.connect(ctx); err != nil {
 				if ctx.Err() != nil {
 					return fmt.Errorf("connect to SMTP server: %w", ctx.Err())
@@ -324,8 +311,7 @@ func (s *Sender) deliver(ctx context.Context, c *conn, msg *Msg, rcpt string, pe
 			}
 			s.log.Debug("connected to the SMTP server", "conn", c.id)
 		}
-		err := c.send(ctx, msg, pending)
-		pending = false
+		err := c.send(ctx, msg)
 		if err == nil {
 			return nil
 		}

@@ -30,11 +30,13 @@ import (
 //     still open, so RSET is sent then; if that fails the connection is
 //     dropped.
 //
-// pending says that msg's envelope was written by the message before it
-// (transact then reads its replies only). A refusal is returned as the
+// When c.pending, msg's envelope was written by the message before it:
+// transact then reads its replies only. A refusal is returned as the
 // server's *textproto.Error (see classify); any other error leaves the
 // connection in an unknown state.
-func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration, pending bool) error {
+func (c *conn) transact(sc *smtp.Client, msg *Msg, timeout time.Duration) error {
+	pending := c.pending
+	c.pending = false
 	if err := sc.UpdateDeadline(timeout); err != nil {
 		return err
 	}

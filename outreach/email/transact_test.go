@@ -132,7 +132,7 @@ func TestTransactSkipsRset(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &conn{ext: serverExtensions(sc)}
-			if err := c.transact(sc, msg, 5*time.Second, false); err != nil {
+			if err := c.transact(sc, msg, 5*time.Second); err != nil {
 				t.Fatalf("transact: %v", err)
 			}
 			got := lines()
@@ -394,7 +394,7 @@ func TestTransactWrites(t *testing.T) {
 		c := &conn{ext: serverExtensions(sc)}
 		for range 2 {
 			before := cc.writes
-			if err := c.transact(sc, msg, 5*time.Second, false); err != nil {
+			if err := c.transact(sc, msg, 5*time.Second); err != nil {
 				t.Fatalf("transact: %v", err)
 			}
 			if got := cc.writes - before; got != 2 {
@@ -411,15 +411,15 @@ func TestTransactWrites(t *testing.T) {
 			return next, cmds
 		}
 		before := cc.writes
-		if err := c.transact(sc, msg, 5*time.Second, false); err != nil {
+		if err := c.transact(sc, msg, 5*time.Second); err != nil {
 			t.Fatalf("transact carrying the next envelope: %v", err)
 		}
 		if got := cc.writes - before; got != 2 || c.next != next || !c.pending {
 			t.Errorf("message carrying the next envelope: %d writes (want 2), next %v, pending %v", got, c.next == next, c.pending)
 		}
-		c.next, c.pending = nil, false // as handOn and fromHand do
+		c.next = nil // as handOn does; c.pending stays for the next message
 		before = cc.writes
-		if err := c.transact(sc, msg, 5*time.Second, true); err != nil {
+		if err := c.transact(sc, msg, 5*time.Second); err != nil {
 			t.Fatalf("transact with its envelope sent: %v", err)
 		}
 		if got := cc.writes - before; got != 1 {

@@ -18,8 +18,9 @@ type PoolStats struct {
 
 // PoolCollector reports the SMTP connection pool: outreach_smtp_pool_size,
 // outreach_smtp_connections_in_use, outreach_smtp_connections_open and
-// outreach_smtp_chained_messages_total, read from the pool at every scrape. Until Watch is called (no email channel,
-// or dev mode's outbox) it reports nothing.
+// outreach_smtp_chained_messages_total, read from the pool at every
+// scrape. Until Watch is called (no email channel, or dev mode's outbox)
+// it reports nothing.
 type PoolCollector struct {
 	size, inUse, open, chained *prometheus.Desc
 	stats                      atomic.Pointer[func() PoolStats]
